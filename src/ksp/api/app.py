@@ -1,0 +1,153 @@
+"""The Litestar application factory: wiring only, no rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import swagger_ui_bundle
+from litestar import Litestar, Router
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ksp.api.audit import AuditController
+from ksp.api.auth import BearerAuthMiddleware
+from ksp.api.cases import CaseController
+from ksp.api.middleware import RequestContextMiddleware
+from ksp.api.ops import health, ready
+from ksp.api.problems import exception_handlers
+from ksp.crypto import FieldCipher, KeyedHasher
+from ksp.db.engine import create_engine, create_sessionmaker
+from ksp.db.uow import SqlUnitOfWorkFactory
+from ksp.services.audit import AuditService
+from ksp.services.cases import CaseService
+from ksp.services.ports import Clock
+from ksp.settings import Settings
+from ksp.tokens import TokenVerifier
+
+__all__ = ["SystemClock", "create_app"]
+
+SWAGGER_STATIC = "/static/swagger-ui"
+
+
+class SystemClock:
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class _Wiring:
+    cases: CaseService
+    audit: AuditService
+    clock: Clock
+    ping: Callable[[], Awaitable[bool]]
+
+
+def _ping(engine: AsyncEngine) -> Callable[[], Awaitable[bool]]:
+    async def ping() -> bool:
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any failure means "not ready"
+            return False
+        return True
+
+    return ping
+
+
+def _dependencies(wiring: _Wiring) -> dict[str, Provide]:
+    def cases() -> CaseService:
+        return wiring.cases
+
+    def audit() -> AuditService:
+        return wiring.audit
+
+    def clock() -> Clock:
+        return wiring.clock
+
+    def database_ping() -> Callable[[], Awaitable[bool]]:
+        return wiring.ping
+
+    return {
+        fn.__name__: Provide(fn, use_cache=True, sync_to_thread=False)
+        for fn in (cases, audit, clock, database_ping)
+    }
+
+
+def _openapi() -> OpenAPIConfig:
+    static = SWAGGER_STATIC
+    return OpenAPIConfig(
+        title="KSP service",
+        version="1",
+        path="/schema",
+        components=Components(
+            security_schemes={
+                "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+            }
+        ),
+        render_plugins=[
+            SwaggerRenderPlugin(
+                path=["/", "/swagger"],
+                js_url=f"{static}/swagger-ui-bundle.js",
+                css_url=f"{static}/swagger-ui.css",
+                standalone_preset_js_url=f"{static}/swagger-ui-standalone-preset.js",
+                favicon=f"<link rel='icon' type='image/png' href='{static}/favicon-32x32.png'>",
+            )
+        ],
+    )
+
+
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, engine: AsyncEngine | None = None
+) -> Litestar:
+    """The service, wired to ``settings``; ``engine`` and ``clock`` may be supplied by tests."""
+    clock = clock or SystemClock()
+    engine = engine or create_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
+    cipher = FieldCipher(settings.data_keys, settings.data_key_id)
+    hasher = KeyedHasher(settings.cpr_hash_key)
+    uow = SqlUnitOfWorkFactory(create_sessionmaker(engine), cipher, hasher)
+    wiring = _Wiring(CaseService(uow, clock), AuditService(uow, clock), clock, _ping(engine))
+    verifier = TokenVerifier(
+        settings.token_secret,
+        jwks=settings.jwks,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+    api = Router(
+        path="/api/v1",
+        route_handlers=[CaseController, AuditController],
+        middleware=[DefineMiddleware(BearerAuthMiddleware)],
+        security=[{"bearer": []}],
+    )
+    swagger_dir = Path(swagger_ui_bundle.swagger_ui_path)
+    return Litestar(
+        route_handlers=[
+            health,
+            ready,
+            api,
+            create_static_files_router(
+                path=SWAGGER_STATIC, directories=[swagger_dir], include_in_schema=False
+            ),
+        ],
+        dependencies=_dependencies(wiring),
+        state=State({"verifier": verifier, "hasher": hasher, "engine": engine}),
+        middleware=[RequestContextMiddleware],
+        exception_handlers=exception_handlers,  # type: ignore[arg-type]
+        openapi_config=_openapi(),
+        request_max_body_size=settings.max_body_bytes,
+        on_shutdown=[engine.dispose],
+        logging_config=None,
+    )

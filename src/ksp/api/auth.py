@@ -1,0 +1,52 @@
+"""Authentication (bearer JWT middleware) and authorisation (the one guard).
+
+Every route under ``/api/v1`` names its :class:`~ksp.domain.access.Action` in ``opt``; the
+guard checks it against the single permission table in ``ksp.domain.access``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio.to_thread
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from ksp.domain.access import Action, Principal, authorise
+from ksp.domain.errors import NotAuthenticated
+from ksp.tokens import TokenVerifier
+
+__all__ = ["BearerAuthMiddleware", "action", "authorised", "principal_of"]
+
+
+class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise NotAuthenticated
+        verifier: TokenVerifier = connection.app.state.verifier
+        if verifier.fetches_keys:
+            principal = await anyio.to_thread.run_sync(verifier.verify, token.strip())
+        else:
+            principal = verifier.verify(token.strip())
+        return AuthenticationResult(user=principal, auth=None)
+
+
+def action(name: Action) -> dict[str, Any]:
+    """``opt`` for a route handler: the action it performs."""
+    return {"action": name}
+
+
+def authorised(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """The one guard: the caller's role must be allowed the handler's action."""
+    authorise(principal_of(connection), handler.opt["action"])
+
+
+def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    user = connection.scope.get("user")
+    if not isinstance(user, Principal):
+        raise NotAuthenticated
+    return user

@@ -1,0 +1,140 @@
+"""The one map from errors to RFC 9457 problem details.
+
+Titles and details are fixed per type. Nothing from a request, a cause or an exception
+message reaches the client, except field paths and the rule a field broke.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from ksp.api.schemas import FieldProblem, Problem
+from ksp.domain import errors
+from ksp.observability import exception_location
+
+__all__ = ["PROBLEMS", "PROBLEM_BASE", "ProblemType", "exception_handlers", "problem_response"]
+
+PROBLEM_BASE = "https://ksp.kriminalforsorgen.dk/problems/"
+MEDIA_TYPE = "application/problem+json"
+
+log = structlog.get_logger("ksp.api")
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemType:
+    status: int
+    slug: str
+    title: str
+
+    @property
+    def uri(self) -> str:
+        return PROBLEM_BASE + self.slug
+
+
+VALIDATION = ProblemType(422, "validation", "The request is not valid")
+MALFORMED = ProblemType(400, "validation", "The request is not valid")
+INTERNAL = ProblemType(500, "internal", "Internal error")
+
+PROBLEMS: dict[type[errors.KspError], ProblemType] = {
+    errors.InvalidInput: VALIDATION,
+    errors.IdempotencyKeyReused: ProblemType(
+        422, "idempotency-key-reused", "Idempotency-Key reused"
+    ),
+    errors.RemandRequiresRadicalisationConcern: ProblemType(
+        422,
+        "remand-requires-radicalisation-concern",
+        "A remand case needs a radicalisation concern",
+    ),
+    errors.RuleViolation: ProblemType(422, "rule-violation", "A rule forbids this"),
+    errors.NotAuthenticated: ProblemType(401, "not-authenticated", "Not authenticated"),
+    errors.Forbidden: ProblemType(403, "forbidden", "Forbidden"),
+    errors.NotFound: ProblemType(404, "not-found", "Not found"),
+    errors.InvalidStatusTransition: ProblemType(
+        409, "invalid-status-transition", "Invalid status transition"
+    ),
+    errors.Conflict: ProblemType(409, "conflict", "Conflict"),
+}
+
+_HTTP_SLUGS = {
+    400: "validation",
+    401: "not-authenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    429: "too-many-requests",
+}
+_PATH = re.compile(r"at `\$((?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*)`")
+
+
+def problem_response(
+    kind: ProblemType, detail: str, field_errors: list[FieldProblem] | None = None
+) -> Response[Problem]:
+    body = Problem(
+        type=kind.uri,
+        title=kind.title,
+        status=kind.status,
+        detail=detail,
+        errors=field_errors or [],
+    )
+    return Response(body, status_code=kind.status, media_type=MEDIA_TYPE)
+
+
+def _kind_of(exc: errors.KspError) -> ProblemType:
+    for klass in type(exc).__mro__:
+        if klass in PROBLEMS:
+            return PROBLEMS[klass]
+    return INTERNAL
+
+
+def _domain(_: Request[Any, Any, Any], exc: errors.KspError) -> Response[Problem]:
+    kind = _kind_of(exc)
+    field_errors = None
+    if isinstance(exc, errors.InvalidInput):
+        field_errors = [FieldProblem(field=e.field, message=e.message) for e in exc.errors]
+    headers = {"WWW-Authenticate": "Bearer"} if kind.status == 401 else None
+    response = problem_response(kind, exc.detail, field_errors)
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def _fields_of(exc: ValidationException) -> list[FieldProblem]:
+    """Field paths from msgspec's message; the message itself may quote a value, so not it."""
+    match = _PATH.search(str(exc.detail))
+    if match is None:
+        return []
+    return [FieldProblem(field=match.group(1).lstrip(".") or "body", message="is not valid")]
+
+
+def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+    status = exc.status_code
+    if isinstance(exc, ValidationException) or status == 400:
+        fields = _fields_of(exc) if isinstance(exc, ValidationException) else []
+        return problem_response(MALFORMED, "The request body or parameters are malformed.", fields)
+    if status >= 500:
+        return _internal(_, exc)
+    phrase = HTTPStatus(status).phrase
+    kind = ProblemType(status, _HTTP_SLUGS.get(status, "http-error"), phrase)
+    return problem_response(kind, f"{phrase}.")
+
+
+def _internal(_: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    log.error("unhandled_exception", error=type(exc).__name__, at=exception_location(exc))
+    return problem_response(INTERNAL, "An internal error occurred; it has been logged.")
+
+
+exception_handlers = {
+    errors.KspError: _domain,
+    HTTPException: _http,
+    Exception: _internal,
+}

@@ -1,0 +1,163 @@
+"""Request and response bodies (msgspec). Unknown fields are refused; text is NFC at the edge."""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+
+from ksp.domain.cases import CaseStatus, Custody, TriageDecision
+
+__all__ = [
+    "AccessLogPage",
+    "AccessLogSearch",
+    "AccessRecordOut",
+    "CaseIn",
+    "CaseOut",
+    "CasePage",
+    "CaseSummaryOut",
+    "Problem",
+    "SubjectIn",
+    "SubjectOut",
+    "Submission",
+    "TriageIn",
+    "TriageOut",
+    "nfc",
+]
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
+CprText = Annotated[str, msgspec.Meta(min_length=10, max_length=11, pattern=r"^\d{6}-?\d{4}$")]
+Unit = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+]
+Slug = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[a-z]+(-[a-z]+)*$")]
+MunicipalityCode = Annotated[int, msgspec.Meta(ge=100, le=999)]
+
+
+def nfc(text: str) -> str:
+    """Unicode NFC, so the same name is stored and compared the same way."""
+    return unicodedata.normalize("NFC", text)
+
+
+class _In(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+class SubjectIn(_In):
+    name: Name
+    cpr: CprText
+
+
+class CaseIn(_In):
+    subject: SubjectIn
+    custody: Custody
+    radicalisation_concern: bool
+    concern: Text
+    municipality_code: MunicipalityCode
+    police_district: Slug
+    kif_unit: Unit
+    detained_since: dt.date
+    released_on: dt.date | None = None
+    security_notified_on: dt.date | None = None
+    urgent: bool = False
+    meeting_id: UUID | None = None
+
+
+class TriageIn(_In):
+    decision: TriageDecision
+    reason: Annotated[str, msgspec.Meta(max_length=4000)] | None = None
+
+
+class AccessLogSearch(_In):
+    cpr: CprText
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    limit: Annotated[int, msgspec.Meta(ge=1, le=500)] = 100
+    offset: Annotated[int, msgspec.Meta(ge=0)] = 0
+
+
+class Submission(msgspec.Struct, kw_only=True):
+    id: str
+    status: CaseStatus
+
+
+class SubjectOut(msgspec.Struct, kw_only=True):
+    cpr: str
+    name: str | None = None
+
+
+class TriageOut(msgspec.Struct, kw_only=True):
+    id: str
+    status: CaseStatus
+    decision: TriageDecision
+    triaged_at: dt.datetime
+
+
+class CaseSummaryOut(msgspec.Struct, kw_only=True):
+    id: str
+    status: CaseStatus
+    custody: Custody
+    radicalisation_concern: bool
+    urgent: bool
+    municipality_code: int
+    police_district: str
+    kif_unit: str
+    meeting_id: str | None
+    submitted_at: dt.datetime
+    submitted_by_unit: str
+    subject: SubjectOut
+
+
+class CaseOut(CaseSummaryOut, kw_only=True):
+    detained_since: dt.date
+    released_on: dt.date | None
+    security_notified_on: dt.date | None
+    concern: str | None
+    triage_decision: TriageDecision | None
+    triage_reason: str | None
+    triaged_at: dt.datetime | None
+
+
+class CasePage(msgspec.Struct, kw_only=True):
+    items: list[CaseSummaryOut]
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+class AccessRecordOut(msgspec.Struct, kw_only=True):
+    id: int
+    at: dt.datetime
+    sub: str
+    role: str
+    unit: str
+    resource: str
+    resource_id: str | None
+    subject_count: int
+    request_id: str | None
+
+
+class AccessLogPage(msgspec.Struct, kw_only=True):
+    items: list[AccessRecordOut]
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+class FieldProblem(msgspec.Struct, kw_only=True):
+    field: str
+    message: str
+
+
+class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldProblem] = msgspec.field(default_factory=list)

@@ -1,0 +1,81 @@
+"""Field encryption and the keyed CPR hash.
+
+Personal data (names, CPR numbers, concerns, free-text reasons) is stored only as
+AES-256-GCM ciphertext. Each blob names the key that made it, so keys can rotate: new
+data is written with the current key, old data stays readable while its key is
+configured. The associated data binds a blob to its table, column and row, so a blob
+copied into another row does not decrypt.
+
+A CPR number is also stored as an HMAC-SHA256 under a separate key, so cases and access
+log rows can be found by CPR without the number itself being stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from collections.abc import Mapping
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+__all__ = ["DecryptionFailed", "FieldCipher", "KeyedHasher"]
+
+_FORMAT = 1
+_NONCE_BYTES = 12
+
+
+class DecryptionFailed(Exception):
+    """A blob could not be decrypted: unknown key, wrong row, or tampered bytes."""
+
+
+class FieldCipher:
+    """AES-GCM with key ids. ``keys`` maps key id to a 32-byte key."""
+
+    def __init__(self, keys: Mapping[str, bytes], current: str) -> None:
+        if current not in keys:
+            raise ValueError("the current key id is not among the keys")
+        for key_id, key in keys.items():
+            if len(key) != 32 or not key_id.isascii() or not 0 < len(key_id) < 256:
+                raise ValueError("data keys must be 32 bytes with a short ASCII id")
+        self._aeads = {key_id: AESGCM(key) for key_id, key in keys.items()}
+        self._current = current
+
+    def encrypt(self, plaintext: str, *, context: str) -> bytes:
+        key_id = self._current.encode("ascii")
+        nonce = os.urandom(_NONCE_BYTES)
+        sealed = self._aeads[self._current].encrypt(
+            nonce, plaintext.encode("utf-8"), context.encode("utf-8")
+        )
+        return bytes([_FORMAT, len(key_id)]) + key_id + nonce + sealed
+
+    def decrypt(self, blob: bytes, *, context: str) -> str:
+        if len(blob) < 2 or blob[0] != _FORMAT:
+            raise DecryptionFailed
+        end = 2 + blob[1]
+        aead = self._aeads.get(blob[2:end].decode("ascii", errors="replace"))
+        if aead is None:
+            raise DecryptionFailed
+        nonce, sealed = blob[end : end + _NONCE_BYTES], blob[end + _NONCE_BYTES :]
+        try:
+            return aead.decrypt(nonce, sealed, context.encode("utf-8")).decode("utf-8")
+        except InvalidTag:
+            raise DecryptionFailed from None
+
+
+class KeyedHasher:
+    """HMAC-SHA256 with domain separation, for look-up keys that must not reveal input."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) < 32:
+            raise ValueError("the hash key must be at least 32 bytes")
+        self._key = key
+
+    def digest(self, purpose: str, data: bytes) -> bytes:
+        mac = hmac.new(self._key, purpose.encode("ascii") + b"\x00", hashlib.sha256)
+        mac.update(data)
+        return mac.digest()
+
+    def cpr(self, digits: str) -> bytes:
+        return self.digest("cpr", digits.encode("ascii"))

@@ -1,0 +1,56 @@
+"""Engines: SQLite (foreign keys, WAL, busy timeout) and PostgreSQL (asyncpg, sized pool)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from ksp.db.url import is_sqlite
+
+__all__ = ["create_engine", "create_sessionmaker"]
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_engine(
+    url: str, *, pool_size: int = 20, max_overflow: int = 10, schema: str | None = None
+) -> AsyncEngine:
+    """An async engine for ``url`` (already normalised by ``ksp.db.url``).
+
+    ``schema`` (PostgreSQL only) sets the search path, which the tests use to give every
+    run a schema of its own.
+    """
+    if is_sqlite(url):
+        engine = create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    connect_args: dict[str, Any] = {}
+    if schema is not None:
+        connect_args["server_settings"] = {"search_path": schema}
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,218 @@
+"""The stores: SQL in, domain objects out. Personal data is encrypted here on its way in."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ksp.crypto import FieldCipher, KeyedHasher
+from ksp.db.tables import access_log, access_log_subjects, cases, idempotency_keys
+from ksp.domain.access import CaseScope, Principal
+from ksp.domain.audit import AccessRecord
+from ksp.domain.cases import Case, CaseStatus, Custody, Submitter, Triage, TriageDecision
+from ksp.domain.cpr import Cpr
+from ksp.observability import current_request_id
+from ksp.services.ports import DuplicateKey, Page, StoredResult, TimeRange
+
+__all__ = ["SqlAccessLogStore", "SqlCaseStore", "SqlIdempotencyStore"]
+
+
+class SqlCaseStore:
+    def __init__(self, session: AsyncSession, cipher: FieldCipher, hasher: KeyedHasher) -> None:
+        self._session = session
+        self._cipher = cipher
+        self._hasher = hasher
+
+    def _seal(self, case_id: str, column: str, text: str) -> bytes:
+        return self._cipher.encrypt(text, context=f"cases.{column}:{case_id}")
+
+    def _open(self, case_id: str, column: str, blob: bytes) -> str:
+        return self._cipher.decrypt(blob, context=f"cases.{column}:{case_id}")
+
+    async def add(self, case: Case) -> None:
+        await self._session.execute(
+            insert(cases).values(
+                id=case.id,
+                submitted_at=case.submitted_at,
+                submitted_by_sub=case.submitted_by.sub,
+                submitted_by_role=case.submitted_by.role,
+                submitted_by_unit=case.submitted_by.unit,
+                kif_unit=case.kif_unit,
+                status=case.status.value,
+                custody=case.custody.value,
+                radicalisation_concern=case.radicalisation_concern,
+                security_notified_on=case.security_notified_on,
+                municipality_code=case.municipality_code,
+                police_district=case.police_district,
+                detained_since=case.detained_since,
+                released_on=case.released_on,
+                urgent=case.urgent,
+                meeting_id=case.meeting_id,
+                name_ct=self._seal(case.id, "name", case.name),
+                cpr_ct=self._seal(case.id, "cpr", case.cpr.digits),
+                concern_ct=self._seal(case.id, "concern", case.concern),
+                cpr_hash=self._hasher.cpr(case.cpr.digits),
+            )
+        )
+
+    async def get(self, case_id: str) -> Case | None:
+        row = (await self._session.execute(select(cases).where(cases.c.id == case_id))).first()
+        return None if row is None else self._case(row._mapping)
+
+    async def find(
+        self,
+        scope: CaseScope,
+        page: Page,
+        *,
+        status: CaseStatus | None = None,
+        meeting_id: str | None = None,
+    ) -> list[Case]:
+        query = select(cases)
+        if scope.kif_unit is not None:
+            query = query.where(cases.c.kif_unit == scope.kif_unit)
+        else:
+            query = query.where(cases.c.submitted_by_unit == scope.submitted_by_unit)
+        if status is not None:
+            query = query.where(cases.c.status == status.value)
+        if meeting_id is not None:
+            query = query.where(cases.c.meeting_id == meeting_id)
+        query = query.order_by(cases.c.submitted_at, cases.c.id).limit(page.limit)
+        rows = await self._session.execute(query.offset(page.offset))
+        return [self._case(row._mapping) for row in rows]
+
+    async def save_triage(self, case: Case) -> None:
+        assert case.triage is not None
+        reason = case.triage.reason
+        await self._session.execute(
+            update(cases)
+            .where(cases.c.id == case.id)
+            .values(
+                status=case.status.value,
+                triaged_at=case.triage.at,
+                triaged_by_sub=case.triage.by_sub,
+                triage_reason_ct=None if reason is None else self._seal(case.id, "triage", reason),
+            )
+        )
+
+    def _case(self, row: RowMapping) -> Case:
+        case_id: str = row["id"]
+        triage = None
+        if row["triaged_at"] is not None:
+            blob = row["triage_reason_ct"]
+            triage = Triage(
+                decision=TriageDecision(row["status"]),
+                reason=None if blob is None else self._open(case_id, "triage", blob),
+                at=row["triaged_at"],
+                by_sub=row["triaged_by_sub"],
+            )
+        return Case(
+            id=case_id,
+            submitted_at=row["submitted_at"],
+            submitted_by=Submitter(
+                row["submitted_by_sub"], row["submitted_by_role"], row["submitted_by_unit"]
+            ),
+            name=self._open(case_id, "name", row["name_ct"]),
+            cpr=Cpr(self._open(case_id, "cpr", row["cpr_ct"])),
+            custody=Custody(row["custody"]),
+            radicalisation_concern=row["radicalisation_concern"],
+            security_notified_on=row["security_notified_on"],
+            concern=self._open(case_id, "concern", row["concern_ct"]),
+            municipality_code=row["municipality_code"],
+            police_district=row["police_district"],
+            kif_unit=row["kif_unit"],
+            detained_since=row["detained_since"],
+            released_on=row["released_on"],
+            urgent=row["urgent"],
+            meeting_id=row["meeting_id"],
+            status=CaseStatus(row["status"]),
+            triage=triage,
+        )
+
+
+class SqlIdempotencyStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, sub: str, unit: str, key: str) -> StoredResult | None:
+        table = idempotency_keys
+        query = select(table.c.request_digest, table.c.response).where(
+            table.c.sub == sub, table.c.unit == unit, table.c.key == key
+        )
+        row = (await self._session.execute(query)).first()
+        return None if row is None else StoredResult(row.request_digest, row.response)
+
+    async def add(
+        self, sub: str, unit: str, key: str, stored: StoredResult, at: dt.datetime
+    ) -> None:
+        statement = insert(idempotency_keys).values(
+            sub=sub,
+            unit=unit,
+            key=key,
+            request_digest=stored.request_digest,
+            response=stored.result,
+            created_at=at,
+        )
+        try:
+            await self._session.execute(statement)
+        except IntegrityError:
+            raise DuplicateKey from None
+
+
+class SqlAccessLogStore:
+    def __init__(self, session: AsyncSession, hasher: KeyedHasher) -> None:
+        self._session = session
+        self._hasher = hasher
+
+    async def record(
+        self,
+        principal: Principal,
+        *,
+        resource: str,
+        resource_id: str | None,
+        subjects: Sequence[Cpr],
+        at: dt.datetime,
+    ) -> None:
+        result = await self._session.execute(
+            insert(access_log)
+            .values(
+                at=at,
+                sub=principal.sub,
+                role=principal.role.value,
+                unit=principal.unit,
+                resource=resource,
+                resource_id=resource_id,
+                subject_count=len(subjects),
+                request_id=current_request_id(),
+            )
+            .returning(access_log.c.id)
+        )
+        log_id = result.scalar_one()
+        hashes = {self._hasher.cpr(cpr.digits) for cpr in subjects}
+        if hashes:
+            await self._session.execute(
+                insert(access_log_subjects),
+                [{"access_log_id": log_id, "cpr_hash": digest} for digest in sorted(hashes)],
+            )
+
+    async def find(
+        self, period: TimeRange, page: Page, *, subject: Cpr | None = None
+    ) -> list[AccessRecord]:
+        query: Any = select(access_log)
+        if subject is not None:
+            reads = select(access_log_subjects.c.access_log_id).where(
+                access_log_subjects.c.cpr_hash == self._hasher.cpr(subject.digits)
+            )
+            query = query.where(access_log.c.id.in_(reads))
+        if period.since is not None:
+            query = query.where(access_log.c.at >= period.since)
+        if period.until is not None:
+            query = query.where(access_log.c.at < period.until)
+        query = query.order_by(access_log.c.id).limit(page.limit).offset(page.offset)
+        rows = await self._session.execute(query)
+        return [AccessRecord(**row._mapping) for row in rows]

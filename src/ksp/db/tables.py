@@ -1,0 +1,120 @@
+"""The tables. Personal data lives only in ``*_ct`` columns (AES-GCM, see ``ksp.crypto``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+
+__all__ = ["access_log", "access_log_subjects", "cases", "idempotency_keys", "metadata"]
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, dt.datetime) or value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored")
+        utc = value.astimezone(dt.UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:  # noqa: ARG002
+        if value is None:
+            return None
+        assert isinstance(value, dt.datetime)
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = String(36)
+UNIT = String(100)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("submitted_at", UtcDateTime, nullable=False),
+    Column("submitted_by_sub", String(200), nullable=False),
+    Column("submitted_by_role", String(20), nullable=False),
+    Column("submitted_by_unit", UNIT, nullable=False),
+    Column("kif_unit", UNIT, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("custody", String(20), nullable=False),
+    Column("radicalisation_concern", Boolean, nullable=False),
+    Column("security_notified_on", Date),
+    Column("municipality_code", Integer, nullable=False),
+    Column("police_district", String(40), nullable=False),
+    Column("detained_since", Date, nullable=False),
+    Column("released_on", Date),
+    Column("urgent", Boolean, nullable=False),
+    Column("meeting_id", ID),
+    Column("name_ct", LargeBinary, nullable=False),
+    Column("cpr_ct", LargeBinary, nullable=False),
+    Column("concern_ct", LargeBinary, nullable=False),
+    Column("cpr_hash", LargeBinary(32), nullable=False, index=True),
+    Column("triaged_at", UtcDateTime),
+    Column("triaged_by_sub", String(200)),
+    Column("triage_reason_ct", LargeBinary),
+    Index("ix_cases_kif_unit_submitted_at", "kif_unit", "submitted_at"),
+    Index("ix_cases_submitted_by_unit_submitted_at", "submitted_by_unit", "submitted_at"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("sub", String(200), primary_key=True),
+    Column("unit", UNIT, primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("request_digest", LargeBinary(32), nullable=False),
+    Column("response", LargeBinary, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+access_log = Table(
+    "access_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False, index=True),
+    Column("sub", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("unit", UNIT, nullable=False),
+    Column("resource", String(40), nullable=False),
+    Column("resource_id", ID),
+    Column("subject_count", Integer, nullable=False),
+    Column("request_id", String(64)),
+)
+
+access_log_subjects = Table(
+    "access_log_subjects",
+    metadata,
+    Column("access_log_id", Integer, ForeignKey("access_log.id"), primary_key=True),
+    Column("cpr_hash", LargeBinary(32), primary_key=True, index=True),
+)

@@ -1,0 +1,91 @@
+"""Who may do what: the one table of CONTRACT.md's roles, and unit scoping.
+
+Every route names the :class:`Action` it performs; :func:`authorise` checks the role
+against :data:`PERMISSIONS`. Which rows a caller may see within a permitted action is
+decided by :func:`case_scope` and :func:`sees_case` (a foreign unit's case is "not found",
+so that even its existence does not leak).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ksp.domain.errors import Forbidden
+
+__all__ = [
+    "PERMISSIONS",
+    "Action",
+    "CaseScope",
+    "Principal",
+    "Role",
+    "authorise",
+    "case_scope",
+    "sees_full_cpr",
+    "sees_personal_data",
+]
+
+
+class Role(StrEnum):
+    ARREST = "arrest"
+    KIF = "kif"
+    PARTICIPANT = "participant"
+    AUDITOR = "auditor"
+
+
+class Action(StrEnum):
+    SUBMIT_CASE = "submit-case"
+    LIST_CASES = "list-cases"
+    READ_CASE = "read-case"
+    TRIAGE_CASE = "triage-case"
+    READ_ACCESS_LOG = "read-access-log"
+
+
+PERMISSIONS: dict[Action, frozenset[Role]] = {
+    Action.SUBMIT_CASE: frozenset({Role.ARREST, Role.KIF, Role.PARTICIPANT}),
+    Action.LIST_CASES: frozenset({Role.ARREST, Role.KIF, Role.PARTICIPANT}),
+    Action.READ_CASE: frozenset({Role.ARREST, Role.KIF, Role.PARTICIPANT}),
+    Action.TRIAGE_CASE: frozenset({Role.KIF}),
+    Action.READ_ACCESS_LOG: frozenset({Role.AUDITOR}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller, from a verified token."""
+
+    sub: str
+    role: Role
+    unit: str
+    email: str | None = None
+
+
+def authorise(principal: Principal, action: Action) -> None:
+    """Raise :class:`Forbidden` unless the principal's role may perform ``action``."""
+    if principal.role not in PERMISSIONS[action]:
+        raise Forbidden
+
+
+@dataclass(frozen=True, slots=True)
+class CaseScope:
+    """The cases a caller may see: routed to its KiF unit, or submitted by its unit."""
+
+    kif_unit: str | None = None
+    submitted_by_unit: str | None = None
+
+
+def case_scope(principal: Principal) -> CaseScope:
+    """KiF sees the cases routed to it; everyone else the cases their unit submitted."""
+    if principal.role is Role.KIF:
+        return CaseScope(kif_unit=principal.unit)
+    return CaseScope(submitted_by_unit=principal.unit)
+
+
+def sees_full_cpr(principal: Principal) -> bool:
+    """CONTRACT.md: the CPR number is shown in full to ``kif`` only."""
+    return principal.role is Role.KIF
+
+
+def sees_personal_data(principal: Principal) -> bool:
+    """Participants get no personal data by API beyond a masked CPR number."""
+    return principal.role in (Role.KIF, Role.ARREST)

@@ -1,0 +1,115 @@
+"""The one exception tree of the KSP core.
+
+Services raise these; only ``ksp.api.problems`` turns them into HTTP answers, with fixed
+titles. No exception carries personal data: messages and field errors name fields and
+rules, never values.
+
+::
+
+    KspError
+    ├── InvalidInput                     bad values in an otherwise well-formed request
+    │   └── IdempotencyKeyReused         same Idempotency-Key, different request
+    ├── RuleViolation                    a rule of the guide forbids the request
+    │   └── RemandRequiresRadicalisationConcern   (guide 3.3.7, 3.1.1 c)
+    ├── NotAuthenticated                 no token, or a token that is not valid (opaque)
+    ├── Forbidden                        the role may not do this at all
+    ├── NotFound                         absent, or not visible to the caller's unit
+    └── Conflict                         the request clashes with the current state
+        └── InvalidStatusTransition      e.g. triaging a case twice
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "Conflict",
+    "FieldError",
+    "Forbidden",
+    "IdempotencyKeyReused",
+    "InvalidInput",
+    "InvalidStatusTransition",
+    "KspError",
+    "NotAuthenticated",
+    "NotFound",
+    "RemandRequiresRadicalisationConcern",
+    "RuleViolation",
+]
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one field; ``message`` describes the rule, never the value."""
+
+    field: str
+    message: str
+
+
+class KspError(Exception):
+    """Base of every error the core raises on purpose."""
+
+    detail: str = "The request could not be completed."
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail or self.detail)
+        if detail is not None:
+            self.detail = detail
+
+
+class InvalidInput(KspError):
+    """One or more fields hold values the service cannot accept."""
+
+    detail = "One or more fields are invalid."
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__()
+        self.errors = tuple(errors)
+
+
+class IdempotencyKeyReused(KspError):
+    """An Idempotency-Key was sent again with a different request."""
+
+    detail = "This Idempotency-Key was already used for a different request."
+
+
+class RuleViolation(KspError):
+    """A rule of the guide forbids the request."""
+
+
+class RemandRequiresRadicalisationConcern(RuleViolation):
+    """Guide 3.3.7: remand prisoners may only be exchanged in KSP with a radicalisation concern."""
+
+    detail = (
+        "Information about a remand prisoner may only be exchanged in KSP when there is "
+        "a concern about radicalisation (guide 3.3.7)."
+    )
+
+
+class NotAuthenticated(KspError):
+    """No bearer token, or one that fails verification in any way (one opaque error)."""
+
+    detail = "A valid bearer token is required."
+
+
+class Forbidden(KspError):
+    """The caller's role may not perform this action."""
+
+    detail = "Your role may not perform this action."
+
+
+class NotFound(KspError):
+    """The resource does not exist or is not visible to the caller."""
+
+    detail = "No such resource."
+
+
+class Conflict(KspError):
+    """The request conflicts with the resource's current state."""
+
+    detail = "The request conflicts with the current state of the resource."
+
+
+class InvalidStatusTransition(Conflict):
+    """A case may only move from ``submitted`` to a triage outcome, once."""
+
+    detail = "The case's status does not allow this change."

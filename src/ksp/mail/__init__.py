@@ -1,0 +1,4 @@
+"""Encrypted circulation of KSP lists by OpenPGP mail.
+
+Built with issue 4; nothing here yet.
+"""

@@ -1,0 +1,58 @@
+"""Structured JSON logs (structlog) and the request id that ties a request's lines together.
+
+Log lines carry ids, roles, units, paths and timings; never names, CPR numbers or concern
+texts. Unhandled exceptions are logged by type and location only, because an exception's
+message may quote data.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from contextvars import ContextVar
+
+import structlog
+
+__all__ = ["configure_logging", "current_request_id", "exception_location", "request_id_var"]
+
+request_id_var: ContextVar[str | None] = ContextVar("ksp_request_id", default=None)
+
+
+def current_request_id() -> str | None:
+    return request_id_var.get()
+
+
+def _add_request_id(
+    _logger: object, _name: str, event: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    request_id = request_id_var.get()
+    if request_id is not None:
+        event.setdefault("request_id", request_id)
+    return event
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """JSON lines on stdout, one per event."""
+    logging.basicConfig(format="%(message)s", stream=sys.stdout, level=level, force=True)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            _add_request_id,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
+        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        cache_logger_on_first_use=False,
+    )
+
+
+def exception_location(exc: BaseException) -> str:
+    """``module:line`` of the innermost frame: enough to find a bug, no data."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "unknown"
+    last = frames[-1]
+    return f"{last.filename.rsplit('/', 1)[-1]}:{last.lineno}"

@@ -1,0 +1,36 @@
+"""Use cases for auditors: the access log, by time or by subject."""
+
+from __future__ import annotations
+
+from ksp.domain.access import Principal
+from ksp.domain.audit import AccessRecord
+from ksp.domain.cpr import Cpr
+from ksp.services.ports import Clock, Page, TimeRange, UnitOfWorkFactory
+
+__all__ = ["AuditService"]
+
+
+class AuditService:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def access_log(self, period: TimeRange, page: Page) -> list[AccessRecord]:
+        async with self._uow() as uow:
+            return await uow.access_log.find(period, page)
+
+    async def reads_of(
+        self, principal: Principal, subject: Cpr, period: TimeRange, page: Page
+    ) -> list[AccessRecord]:
+        """Who read this person's data. The search itself is logged as a read about them."""
+        async with self._uow() as uow:
+            found = await uow.access_log.find(period, page, subject=subject)
+            await uow.access_log.record(
+                principal,
+                resource="access-log-search",
+                resource_id=None,
+                subjects=[subject],
+                at=self._clock.now(),
+            )
+            await uow.commit()
+        return found

@@ -1,0 +1,171 @@
+"""Use cases for cases: submit, list, read, triage. One unit of work per call."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ksp.domain.access import Principal, Role, case_scope
+from ksp.domain.cases import (
+    Case,
+    CaseDraft,
+    CaseStatus,
+    Submitter,
+    TriageDecision,
+    parse_case,
+    triage,
+)
+from ksp.domain.errors import FieldError, IdempotencyKeyReused, InvalidInput, NotFound
+from ksp.services.ports import (
+    Clock,
+    DuplicateKey,
+    Page,
+    StoredResult,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+
+__all__ = ["CaseService", "IdempotencyRequest", "Submitted"]
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRequest:
+    """An ``Idempotency-Key`` and a keyed digest of the request it came with."""
+
+    key: str
+    digest: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    case_id: str
+    status: CaseStatus
+    replayed: bool = False
+
+    def encode(self) -> bytes:
+        return json.dumps({"id": self.case_id, "status": self.status.value}).encode()
+
+    @classmethod
+    def decode(cls, stored: bytes) -> Submitted:
+        data = json.loads(stored)
+        return cls(case_id=data["id"], status=CaseStatus(data["status"]), replayed=True)
+
+
+def _check_meeting(principal: Principal, draft: CaseDraft) -> None:
+    """Participants propose citizens for a meeting they take part in (guide 3.3.7).
+
+    Meetings are not part of the service yet, so no ``meeting_id`` can name one.
+    """
+    if principal.role is Role.PARTICIPANT and draft.meeting_id is None:
+        raise InvalidInput([FieldError("meeting_id", "is required when a participant proposes")])
+    if draft.meeting_id is not None:
+        raise InvalidInput([FieldError("meeting_id", "does not name a meeting")])
+
+
+class CaseService:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._new_id = new_id
+
+    async def submit(
+        self, principal: Principal, draft: CaseDraft, idempotency: IdempotencyRequest | None
+    ) -> Submitted:
+        """Check the rules and store the case; a repeated Idempotency-Key replays the first."""
+        if idempotency is not None:
+            replay = await self._replay(principal, idempotency)
+            if replay is not None:
+                return replay
+        now = self._clock.now()
+        submitter = Submitter(principal.sub, principal.role.value, principal.unit)
+        case = parse_case(draft, case_id=self._new_id(), submitter=submitter, now=now)
+        _check_meeting(principal, draft)
+        result = Submitted(case.id, case.status)
+        try:
+            async with self._uow() as uow:
+                if idempotency is not None:
+                    stored = StoredResult(idempotency.digest, result.encode())
+                    await uow.idempotency.add(
+                        principal.sub, principal.unit, idempotency.key, stored, now
+                    )
+                await uow.cases.add(case)
+                await uow.commit()
+        except DuplicateKey:
+            assert idempotency is not None
+            replay = await self._replay(principal, idempotency)
+            assert replay is not None
+            return replay
+        return result
+
+    async def _replay(
+        self, principal: Principal, idempotency: IdempotencyRequest
+    ) -> Submitted | None:
+        async with self._uow() as uow:
+            stored = await uow.idempotency.get(principal.sub, principal.unit, idempotency.key)
+        if stored is None:
+            return None
+        if stored.request_digest != idempotency.digest:
+            raise IdempotencyKeyReused
+        return Submitted.decode(stored.result)
+
+    async def find(
+        self,
+        principal: Principal,
+        page: Page,
+        *,
+        status: CaseStatus | None = None,
+        meeting_id: str | None = None,
+    ) -> list[Case]:
+        """The caller's cases; the read is logged with every subject it shows."""
+        async with self._uow() as uow:
+            found = await uow.cases.find(
+                case_scope(principal), page, status=status, meeting_id=meeting_id
+            )
+            await uow.access_log.record(
+                principal,
+                resource="cases",
+                resource_id=None,
+                subjects=[case.cpr for case in found],
+                at=self._clock.now(),
+            )
+            await uow.commit()
+        return found
+
+    async def get(self, principal: Principal, case_id: str) -> Case:
+        """One case, if visible to the caller's unit (else NotFound); the read is logged."""
+        async with self._uow() as uow:
+            case = await self._visible(uow, principal, case_id)
+            await uow.access_log.record(
+                principal,
+                resource="case",
+                resource_id=case.id,
+                subjects=[case.cpr],
+                at=self._clock.now(),
+            )
+            await uow.commit()
+        return case
+
+    async def triage(
+        self, principal: Principal, case_id: str, decision: TriageDecision, reason: str | None
+    ) -> Case:
+        """Guide 3.3.7: KiF routes a case to a meeting, to direct contact, or rejects it."""
+        async with self._uow() as uow:
+            case = await self._visible(uow, principal, case_id)
+            decided = triage(case, decision, reason, by_sub=principal.sub, now=self._clock.now())
+            await uow.cases.save_triage(decided)
+            await uow.commit()
+        return decided
+
+    @staticmethod
+    async def _visible(uow: UnitOfWork, principal: Principal, case_id: str) -> Case:
+        case = await uow.cases.get(case_id)
+        if case is None or not case.visible_in(case_scope(principal)):
+            raise NotFound
+        return case

@@ -1,0 +1,146 @@
+"""Configuration from ``KSP_*`` environment variables, validated at start-up.
+
+Secrets not given in the environment come from ``$KSP_DATA_DIR/secrets.json``, which is
+generated (mode 0600) on first start and reused afterwards. Several instances must share
+their secrets through the environment instead (see the README).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ksp.db.url import DatabaseUrlError, async_database_url
+
+__all__ = ["ConfigError", "Settings", "load_settings"]
+
+_SECRET_NAMES = ("token_secret", "data_key", "cpr_hash_key")
+
+
+class ConfigError(Exception):
+    """A ``KSP_*`` value is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    data_dir: Path
+    token_secret: bytes
+    data_keys: Mapping[str, bytes]
+    data_key_id: str
+    cpr_hash_key: bytes
+    host: str = "127.0.0.1"
+    port: int = 8000
+    jwks: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    max_body_bytes: int = 65_536
+    db_pool_size: int = 20
+    db_max_overflow: int = 10
+    log_level: str = "INFO"
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}")
+    return value
+
+
+def _b64(name: str, raw: str, *, min_len: int) -> bytes:
+    try:
+        value = base64.b64decode(raw, validate=True)
+    except ValueError:
+        raise ConfigError(f"{name} must be base64") from None
+    if len(value) < min_len:
+        raise ConfigError(f"{name} must decode to at least {min_len} bytes")
+    return value
+
+
+def _embedded_secrets(data_dir: Path) -> dict[str, str]:
+    """Read ``secrets.json``, creating it atomically (0600) if it does not exist."""
+    path = data_dir / "secrets.json"
+    if not path.exists():
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fresh = {name: base64.b64encode(secrets.token_bytes(32)).decode() for name in _SECRET_NAMES}
+        tmp = data_dir / f".secrets.{os.getpid()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(fresh, handle)
+        try:
+            os.link(tmp, path)  # fails if another process won the race; theirs is kept
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    loaded: dict[str, str] = json.loads(path.read_text())
+    return loaded
+
+
+def _data_keys(env: Mapping[str, str], fallback: str) -> tuple[dict[str, bytes], str]:
+    raw = env.get("KSP_DATA_KEYS")
+    if not raw:
+        return {"k1": _b64("secrets.json data_key", fallback, min_len=32)}, "k1"
+    keys: dict[str, bytes] = {}
+    for item in raw.split(","):
+        key_id, sep, encoded = item.strip().partition(":")
+        if not sep or not key_id:
+            raise ConfigError("KSP_DATA_KEYS must be a comma-separated list of id:base64key")
+        key = _b64("KSP_DATA_KEYS", encoded, min_len=32)
+        if len(key) != 32:
+            raise ConfigError("KSP_DATA_KEYS keys must be exactly 32 bytes")
+        keys[key_id] = key
+    current = env.get("KSP_DATA_KEY_ID") or next(iter(keys))
+    if current not in keys:
+        raise ConfigError("KSP_DATA_KEY_ID must name one of the keys in KSP_DATA_KEYS")
+    return keys, current
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from ``env`` (default: ``os.environ``); raise ConfigError if bad."""
+    env = os.environ if env is None else env
+    data_dir = Path(env.get("KSP_DATA_DIR") or "var").resolve()
+    raw_url = env.get("KSP_DATABASE_URL") or f"sqlite:///{data_dir / 'ksp.sqlite3'}"
+    try:
+        database_url = async_database_url(raw_url)
+    except DatabaseUrlError as exc:
+        raise ConfigError(f"KSP_DATABASE_URL: {exc}") from None
+    needs_file = any(
+        not env.get(name) for name in ("KSP_TOKEN_SECRET", "KSP_DATA_KEYS", "KSP_CPR_HASH_KEY")
+    )
+    stored = _embedded_secrets(data_dir) if needs_file else {}
+    token_secret = env.get("KSP_TOKEN_SECRET") or stored["token_secret"]
+    keys, current = _data_keys(env, stored.get("data_key", ""))
+    log_level = (env.get("KSP_LOG_LEVEL") or "INFO").upper()
+    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigError("KSP_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+    return Settings(
+        database_url=database_url,
+        data_dir=data_dir,
+        token_secret=_b64("KSP_TOKEN_SECRET", token_secret, min_len=32),
+        data_keys=keys,
+        data_key_id=current,
+        cpr_hash_key=_b64(
+            "KSP_CPR_HASH_KEY", env.get("KSP_CPR_HASH_KEY") or stored["cpr_hash_key"], min_len=32
+        ),
+        host=env.get("KSP_HOST") or "127.0.0.1",
+        port=_int(env, "KSP_PORT", 8000, 1, 65535),
+        jwks=env.get("KSP_JWKS") or None,
+        jwt_issuer=env.get("KSP_JWT_ISSUER") or None,
+        jwt_audience=env.get("KSP_JWT_AUDIENCE") or None,
+        max_body_bytes=_int(env, "KSP_MAX_BODY_BYTES", 65_536, 1_024, 10_485_760),
+        db_pool_size=_int(env, "KSP_DB_POOL_SIZE", 20, 1, 500),
+        db_max_overflow=_int(env, "KSP_DB_MAX_OVERFLOW", 10, 0, 500),
+        log_level=log_level,
+    )
