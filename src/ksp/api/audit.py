@@ -7,7 +7,8 @@ import datetime as dt
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from ksp.api.auth import action, authorised, principal_of
 from ksp.api.docs import problems
@@ -51,11 +52,11 @@ class AuditController(Controller):
     )
     async def access_log(
         self,
-        audit: AuditService,
-        since: dt.datetime | None = None,
-        until: dt.datetime | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
-        offset: Annotated[int, Parameter(ge=0, le=10_000_000)] = 0,
+        audit: NamedDependency[AuditService],
+        since: FromQuery[dt.datetime | None] = None,
+        until: FromQuery[dt.datetime | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+        offset: Annotated[int, QueryParameter(ge=0, le=10_000_000)] = 0,
     ) -> AccessLogPage:
         records = await audit.access_log(_period(since, until), Page(limit, offset))
         return _page(records, limit, offset)
@@ -70,9 +71,9 @@ class AuditController(Controller):
     async def search(
         self,
         request: Request[Any, Any, Any],
-        audit: AuditService,
-        clock: Clock,
-        data: AccessLogSearch,
+        audit: NamedDependency[AuditService],
+        clock: NamedDependency[Clock],
+        data: JSONBody[AccessLogSearch],
     ) -> AccessLogPage:
         try:
             subject = parse_cpr(data.cpr, today=clock.now().date())

@@ -7,7 +7,8 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from ksp.api.auth import action, authorised, principal_of
 from ksp.api.docs import problems
@@ -32,7 +33,7 @@ __all__ = ["CaseController"]
 
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(header="Idempotency-Key", required=False, max_length=200),
+    HeaderParameter(name="Idempotency-Key", required=False, max_length=200),
 ]
 
 
@@ -119,8 +120,8 @@ class CaseController(Controller):
     async def submit(
         self,
         request: Request[Any, Any, Any],
-        data: CaseIn,
-        cases: CaseService,
+        data: JSONBody[CaseIn],
+        cases: NamedDependency[CaseService],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Submission]:
         principal = principal_of(request)
@@ -135,11 +136,11 @@ class CaseController(Controller):
     async def list_cases(
         self,
         request: Request[Any, Any, Any],
-        cases: CaseService,
-        status: CaseStatus | None = None,
-        meeting_id: UUID | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, Parameter(ge=0, le=1_000_000)] = 0,
+        cases: NamedDependency[CaseService],
+        status: FromQuery[CaseStatus | None] = None,
+        meeting_id: FromQuery[UUID | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
     ) -> CasePage:
         principal = principal_of(request)
         found = await cases.find(
@@ -162,7 +163,7 @@ class CaseController(Controller):
         summary="Read a case",
     )
     async def read(
-        self, request: Request[Any, Any, Any], cases: CaseService, case_id: UUID
+        self, request: Request[Any, Any, Any], cases: NamedDependency[CaseService], case_id: FromPath[UUID]
     ) -> CaseOut:
         principal = principal_of(request)
         return _detail(principal, await cases.get(principal, str(case_id)))
@@ -177,9 +178,9 @@ class CaseController(Controller):
     async def triage(
         self,
         request: Request[Any, Any, Any],
-        cases: CaseService,
-        case_id: UUID,
-        data: TriageIn,
+        cases: NamedDependency[CaseService],
+        case_id: FromPath[UUID],
+        data: JSONBody[TriageIn],
     ) -> TriageOut:
         reason = None if data.reason is None else nfc(data.reason)
         case = await cases.triage(principal_of(request), str(case_id), data.decision, reason)

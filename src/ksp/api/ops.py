@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from litestar import Response, get
+from litestar.di import NamedDependency
 
 from ksp.api.docs import problems
 from ksp.api.problems import ProblemType, problem_response
@@ -27,7 +28,7 @@ async def health() -> dict[str, str]:
     responses={503: problems(503)[503]},
 )
 async def ready(
-    database_ping: Callable[[], Awaitable[bool]],
+    database_ping: NamedDependency[Callable[[], Awaitable[bool]]],
 ) -> Response[dict[str, str]] | Response[Problem]:
     if await database_ping():
         return Response({"status": "ready"})

@@ -1,0 +1,167 @@
+"""Shared fixtures: a real database per backend, the app, tokens, case bodies.
+
+Each backend gets a clean database for the whole run (a fresh SQLite file; a fresh
+PostgreSQL schema, dropped afterwards). Tests never depend on each other's data: each
+makes its own units (``units`` fixture), so they can run in any order.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import os
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ksp.api.app import create_app
+from ksp.db.engine import create_engine
+from ksp.db.migrate import upgrade
+from ksp.db.url import async_database_url
+from ksp.domain.access import Role
+from ksp.settings import Settings
+from ksp.tokens import issue_token
+from support.data import Units, case_body, fresh_units
+from support.clock import FixedClock
+
+POSTGRES_URL = os.environ.get("KSP_TEST_DATABASE_URL")
+REQUIRE_POSTGRES = os.environ.get("KSP_REQUIRE_POSTGRES") == "1"
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+_postgres_passed = 0
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    global _postgres_passed  # noqa: PLW0603 - a counter for the session's end
+    if report.when == "call" and report.passed and "postgres" in report.keywords:
+        _postgres_passed += 1
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if REQUIRE_POSTGRES and exitstatus == 0 and _postgres_passed == 0:
+        print("\nKSP_REQUIRE_POSTGRES=1 but no PostgreSQL test ran")  # noqa: T201
+        session.exitstatus = 1
+
+
+def make_settings(tmp: Path, database_url: str = "sqlite:///unused.sqlite3") -> Settings:
+    """Settings with fresh random secrets, as a deployment would configure them."""
+    return Settings(
+        database_url=async_database_url(database_url),
+        data_dir=tmp,
+        token_secret=secrets.token_bytes(32),
+        data_keys={"t1": secrets.token_bytes(32)},
+        data_key_id="t1",
+        cpr_hash_key=secrets.token_bytes(32),
+        max_body_bytes=65_536,
+    )
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    if name == "postgres" and not POSTGRES_URL:
+        if REQUIRE_POSTGRES:
+            pytest.fail("KSP_TEST_DATABASE_URL is not set")
+        pytest.skip("KSP_TEST_DATABASE_URL is not set")
+    return name
+
+
+@pytest.fixture(scope="session")
+async def engine(backend: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[AsyncEngine]:
+    """A migrated, empty database of the backend, for the whole run."""
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "ksp.sqlite3"
+        engine = create_engine(async_database_url(f"sqlite:///{path}"))
+        await upgrade(engine)
+        yield engine
+        await engine.dispose()
+        return
+    assert POSTGRES_URL is not None
+    url = async_database_url(POSTGRES_URL)
+    schema = f"ksp_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url, pool_size=1, max_overflow=0)
+    async with admin.begin() as connection:
+        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = create_engine(url, schema=schema)
+    await upgrade(engine)
+    yield engine
+    await engine.dispose()
+    async with admin.begin() as connection:
+        await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    await admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return make_settings(tmp_path_factory.mktemp("var"))
+
+
+@pytest.fixture(scope="session")
+def session_clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def clock(session_clock: FixedClock) -> Iterator[FixedClock]:
+    """The app's clock, back at the default instant for every test."""
+    session_clock.reset()
+    yield session_clock
+    session_clock.reset()
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, engine: AsyncEngine, session_clock: FixedClock) -> Litestar:
+    return create_app(settings, engine=engine, clock=session_clock)
+
+
+@pytest.fixture(scope="session")
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """HTTP through the ASGI app in the test's own event loop (the engine's loop)."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://ksp.test") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def units() -> Units:
+    return fresh_units()
+
+
+TokenFactory = Callable[..., dict[str, str]]
+
+
+@pytest.fixture(scope="session")
+def auth(settings: Settings) -> TokenFactory:
+    """``auth(role, unit)`` → headers with a valid bearer token."""
+
+    def headers(role: str, unit: str, *, sub: str | None = None, **extra: Any) -> dict[str, str]:
+        email = extra.get("email") or (f"{unit}@example.dk" if role == "participant" else None)
+        token = issue_token(
+            settings.token_secret,
+            sub=sub or f"user-{uuid.uuid4().hex[:8]}",
+            role=Role(role),
+            unit=unit,
+            email=email,
+            ttl=extra.get("ttl", dt.timedelta(hours=1)),
+            now=extra.get("now", dt.datetime.now(dt.UTC)),
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers
+
+
+@pytest.fixture
+def body() -> Callable[..., dict[str, Any]]:
+    return case_body
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
