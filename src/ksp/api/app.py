@@ -48,7 +48,6 @@ class SystemClock:
 class _Wiring:
     cases: CaseService
     audit: AuditService
-    clock: Clock
     ping: Callable[[], Awaitable[bool]]
 
 
@@ -71,15 +70,12 @@ def _dependencies(wiring: _Wiring) -> dict[str, Provide]:
     def audit() -> AuditService:
         return wiring.audit
 
-    def clock() -> Clock:
-        return wiring.clock
-
     def database_ping() -> Callable[[], Awaitable[bool]]:
         return wiring.ping
 
     return {
         fn.__name__: Provide(fn, use_cache=True, sync_to_thread=False)
-        for fn in (cases, audit, clock, database_ping)
+        for fn in (cases, audit, database_ping)
     }
 
 
@@ -119,7 +115,7 @@ def create_app(
     cipher = FieldCipher(settings.data_keys, settings.data_key_id)
     hasher = KeyedHasher(settings.cpr_hash_key)
     uow = SqlUnitOfWorkFactory(create_sessionmaker(engine), cipher, hasher)
-    wiring = _Wiring(CaseService(uow, clock), AuditService(uow, clock), clock, _ping(engine))
+    wiring = _Wiring(CaseService(uow, clock), AuditService(uow, clock), _ping(engine))
     verifier = TokenVerifier(
         settings.token_secret,
         jwks=settings.jwks,

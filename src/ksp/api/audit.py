@@ -12,13 +12,12 @@ from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from ksp.api.auth import action, authorised, principal_of
 from ksp.api.docs import problems
-from ksp.api.schemas import AccessLogPage, AccessLogSearch, AccessRecordOut
+from ksp.api.schemas import AccessLogPage, AccessLogSearch, AccessRecordOut, strictly
 from ksp.domain.access import Action
 from ksp.domain.audit import AccessRecord
-from ksp.domain.cpr import InvalidCpr, parse_cpr
 from ksp.domain.errors import FieldError, InvalidInput
 from ksp.services.audit import AuditService
-from ksp.services.ports import Clock, Page, TimeRange
+from ksp.services.ports import Page, TimeRange
 
 __all__ = ["AuditController"]
 
@@ -72,16 +71,12 @@ class AuditController(Controller):
         self,
         request: Request[Any, Any, Any],
         audit: NamedDependency[AuditService],
-        clock: NamedDependency[Clock],
         data: JSONBody[AccessLogSearch],
     ) -> AccessLogPage:
-        try:
-            subject = parse_cpr(data.cpr, today=clock.now().date())
-        except InvalidCpr as exc:
-            raise InvalidInput([FieldError("cpr", str(exc))]) from None
+        data = await strictly(request, AccessLogSearch)
         records = await audit.reads_of(
             principal_of(request),
-            subject,
+            data.cpr,
             _period(data.since, data.until),
             Page(data.limit, data.offset),
         )

@@ -22,6 +22,7 @@ from ksp.api.schemas import (
     TriageIn,
     TriageOut,
     nfc,
+    strictly,
 )
 from ksp.domain.access import Action, Principal, sees_full_cpr, sees_personal_data
 from ksp.domain.cases import Case, CaseDraft, CaseStatus
@@ -124,6 +125,7 @@ class CaseController(Controller):
         cases: NamedDependency[CaseService],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Submission]:
+        data = await strictly(request, CaseIn)
         principal = principal_of(request)
         submitted = await cases.submit(
             principal, _draft(data), _idempotency(request, idempotency_key, data)
@@ -163,7 +165,10 @@ class CaseController(Controller):
         summary="Read a case",
     )
     async def read(
-        self, request: Request[Any, Any, Any], cases: NamedDependency[CaseService], case_id: FromPath[UUID]
+        self,
+        request: Request[Any, Any, Any],
+        cases: NamedDependency[CaseService],
+        case_id: FromPath[UUID],
     ) -> CaseOut:
         principal = principal_of(request)
         return _detail(principal, await cases.get(principal, str(case_id)))
@@ -182,6 +187,7 @@ class CaseController(Controller):
         case_id: FromPath[UUID],
         data: JSONBody[TriageIn],
     ) -> TriageOut:
+        data = await strictly(request, TriageIn)
         reason = None if data.reason is None else nfc(data.reason)
         case = await cases.triage(principal_of(request), str(case_id), data.decision, reason)
         assert case.triage is not None

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import msgspec
+from litestar import Request
+from litestar.exceptions import ValidationException
 
 from ksp.domain.cases import CaseStatus, Custody, TriageDecision
 
@@ -26,7 +28,10 @@ __all__ = [
     "TriageIn",
     "TriageOut",
     "nfc",
+    "strictly",
 ]
+
+T = TypeVar("T")
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
@@ -36,6 +41,19 @@ Unit = Annotated[
 ]
 Slug = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[a-z]+(-[a-z]+)*$")]
 MunicipalityCode = Annotated[int, msgspec.Meta(ge=100, le=999)]
+
+
+async def strictly(request: Request[Any, Any, Any], model: type[T]) -> T:
+    """Decode the body again without Litestar's lax coercion ("101" is not an int here).
+
+    Litestar's own parse of ``data`` documents the body in OpenAPI; this one decides.
+    """
+    try:
+        return msgspec.json.decode(await request.body(), type=model)
+    except msgspec.ValidationError as exc:
+        raise ValidationException(detail=str(exc)) from None
+    except msgspec.DecodeError:
+        raise ValidationException(detail="malformed JSON") from None
 
 
 def nfc(text: str) -> str:

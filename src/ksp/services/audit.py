@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ksp.domain.access import Principal
 from ksp.domain.audit import AccessRecord
-from ksp.domain.cpr import Cpr
+from ksp.domain.cpr import InvalidCpr, parse_cpr
+from ksp.domain.errors import FieldError, InvalidInput
 from ksp.services.ports import Clock, Page, TimeRange, UnitOfWorkFactory
 
 __all__ = ["AuditService"]
@@ -20,9 +21,13 @@ class AuditService:
             return await uow.access_log.find(period, page)
 
     async def reads_of(
-        self, principal: Principal, subject: Cpr, period: TimeRange, page: Page
+        self, principal: Principal, cpr: str, period: TimeRange, page: Page
     ) -> list[AccessRecord]:
         """Who read this person's data. The search itself is logged as a read about them."""
+        try:
+            subject = parse_cpr(cpr, today=self._clock.now().date())
+        except InvalidCpr as exc:
+            raise InvalidInput([FieldError("cpr", str(exc))]) from None
         async with self._uow() as uow:
             found = await uow.access_log.find(period, page, subject=subject)
             await uow.access_log.record(
