@@ -29,8 +29,8 @@ from ksp.db.url import async_database_url
 from ksp.domain.access import Role
 from ksp.settings import Settings
 from ksp.tokens import issue_token
-from support.data import Units, case_body, fresh_units
 from support.clock import FixedClock
+from support.data import Units, case_body, fresh_units
 
 POSTGRES_URL = os.environ.get("KSP_TEST_DATABASE_URL")
 REQUIRE_POSTGRES = os.environ.get("KSP_REQUIRE_POSTGRES") == "1"
@@ -75,7 +75,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-async def engine(backend: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[AsyncEngine]:
+async def engine(
+    backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[AsyncEngine]:
     """A migrated, empty database of the backend, for the whole run."""
     if backend == "sqlite":
         path = tmp_path_factory.mktemp("db") / "ksp.sqlite3"

@@ -12,25 +12,31 @@ from support.clock import FixedClock
 from support.data import Units, case_body, random_cpr
 
 
-async def submit(client: httpx.AsyncClient, auth: Callable[..., dict[str, str]],
-                 units: Units, cpr: str) -> str:
+async def submit(
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], units: Units, cpr: str
+) -> str:
     body = case_body(units.kif, subject={"name": "Logget Person", "cpr": cpr})
     response = await client.post("/api/v1/cases", json=body, headers=auth("arrest", units.arrest))
     assert response.status_code == 201
     return str(response.json()["id"])
 
 
-async def reads_by(client: httpx.AsyncClient, auditor: dict[str, str], sub: str,
-                   since: dt.datetime) -> list[dict[str, object]]:
-    response = await client.get("/api/v1/audit/access-log",
-                                params={"since": since.isoformat(), "limit": 500},
-                                headers=auditor)
+async def reads_by(
+    client: httpx.AsyncClient, auditor: dict[str, str], sub: str, since: dt.datetime
+) -> list[dict[str, object]]:
+    response = await client.get(
+        "/api/v1/audit/access-log",
+        params={"since": since.isoformat(), "limit": 500},
+        headers=auditor,
+    )
     assert response.status_code == 200
     return [item for item in response.json()["items"] if item["sub"] == sub]
 
 
 async def test_every_case_read_and_list_is_logged_with_who_what_and_how_many(
-    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], units: Units,
+    client: httpx.AsyncClient,
+    auth: Callable[..., dict[str, str]],
+    units: Units,
     clock: FixedClock,
 ) -> None:
     """A case read logs one subject; a list logs how many subjects it showed."""
@@ -50,7 +56,9 @@ async def test_every_case_read_and_list_is_logged_with_who_what_and_how_many(
 
 
 async def test_the_access_log_is_searched_by_subject_with_the_cpr_in_the_body(
-    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], units: Units,
+    client: httpx.AsyncClient,
+    auth: Callable[..., dict[str, str]],
+    units: Units,
 ) -> None:
     """POST /audit/access-log/search finds every read that showed the person."""
     cpr = random_cpr()
@@ -59,33 +67,40 @@ async def test_the_access_log_is_searched_by_subject_with_the_cpr_in_the_body(
     await client.get(f"/api/v1/cases/{case_id}", headers=auth("kif", units.kif, sub="s-1"))
     await client.get("/api/v1/cases", headers=auth("arrest", units.arrest, sub="s-2"))
     auditor = auth("auditor", units.auditor, sub="auditor-1")
-    found = await client.post("/api/v1/audit/access-log/search", json={"cpr": cpr},
-                              headers=auditor)
+    found = await client.post("/api/v1/audit/access-log/search", json={"cpr": cpr}, headers=auditor)
     assert found.status_code == 200
     subs = [item["sub"] for item in found.json()["items"] if item["sub"] in {"s-1", "s-2"}]
     assert subs == ["s-1", "s-2"]
-    again = await client.post("/api/v1/audit/access-log/search", json={"cpr": cpr},
-                              headers=auditor)
+    again = await client.post("/api/v1/audit/access-log/search", json={"cpr": cpr}, headers=auditor)
     searches = [i for i in again.json()["items"] if i["resource"] == "access-log-search"]
     assert [s["sub"] for s in searches][-1:] == ["auditor-1"]
 
 
 async def test_a_time_filter_without_an_offset_is_refused(
-    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], units: Units,
+    client: httpx.AsyncClient,
+    auth: Callable[..., dict[str, str]],
+    units: Units,
 ) -> None:
     """Times are ISO 8601 with an offset (CONTRACT.md); a naive time is a 422."""
-    response = await client.get("/api/v1/audit/access-log",
-                                params={"since": "2026-11-01T00:00:00"},
-                                headers=auth("auditor", units.auditor))
+    response = await client.get(
+        "/api/v1/audit/access-log",
+        params={"since": "2026-11-01T00:00:00"},
+        headers=auth("auditor", units.auditor),
+    )
     assert response.status_code == 422
     assert response.json()["errors"] == [{"field": "since", "message": "must carry a UTC offset"}]
 
 
 async def test_searching_with_an_invalid_cpr_is_a_422_without_the_value(
-    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], units: Units,
+    client: httpx.AsyncClient,
+    auth: Callable[..., dict[str, str]],
+    units: Units,
 ) -> None:
     """An impossible CPR number in the search body is refused, not echoed."""
-    response = await client.post("/api/v1/audit/access-log/search", json={"cpr": "3102901234"},
-                                 headers=auth("auditor", units.auditor))
+    response = await client.post(
+        "/api/v1/audit/access-log/search",
+        json={"cpr": "3102901234"},
+        headers=auth("auditor", units.auditor),
+    )
     assert response.status_code == 422
     assert "3102901234" not in response.text

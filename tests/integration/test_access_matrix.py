@@ -67,10 +67,18 @@ EXPECTED: dict[tuple[str, str], tuple[int, int]] = {
 
 
 def unit_for(units: Units, role: str, relation: str) -> str:
-    own = {"arrest": units.arrest, "kif": units.kif, "participant": units.participant,
-           "auditor": units.auditor}
-    foreign = {"arrest": units.other_arrest, "kif": units.other_kif,
-               "participant": "politi-" + units.participant, "auditor": "other-" + units.auditor}
+    own = {
+        "arrest": units.arrest,
+        "kif": units.kif,
+        "participant": units.participant,
+        "auditor": units.auditor,
+    }
+    foreign = {
+        "arrest": units.other_arrest,
+        "kif": units.other_kif,
+        "participant": "politi-" + units.participant,
+        "auditor": "other-" + units.auditor,
+    }
     return (own if relation == "own" else foreign)[role]
 
 
@@ -101,12 +109,17 @@ def test_the_matrix_covers_every_api_route(app: Litestar) -> None:
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("name", list(ROUTES))
 async def test_role_and_unit_matrix(
-    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], units: Units,
-    name: str, role: str, relation: str,
+    client: httpx.AsyncClient,
+    auth: Callable[..., dict[str, str]],
+    units: Units,
+    name: str,
+    role: str,
+    relation: str,
 ) -> None:
     """CONTRACT.md: roles and unit scoping, enforced in one place."""
-    created = await client.post("/api/v1/cases", json=case_body(units.kif),
-                                headers=auth("arrest", units.arrest))
+    created = await client.post(
+        "/api/v1/cases", json=case_body(units.kif), headers=auth("arrest", units.arrest)
+    )
     case_id = created.json()["id"]
     route = ROUTES[name]
     url = "/api/v1" + route.path.replace("{case}", case_id)
@@ -129,8 +142,9 @@ async def test_every_api_route_needs_a_token(
     route = ROUTES[name]
     url = "/api/v1" + route.path.replace("{case}", "00000000-0000-4000-8000-000000000000")
     for headers in ({}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic x"}):
-        response = await client.request(route.method, url, json=payload(name, units),
-                                        headers=headers)
+        response = await client.request(
+            route.method, url, json=payload(name, units), headers=headers
+        )
         assert response.status_code == 401
         assert response.json()["type"].endswith("/not-authenticated")
         assert response.headers["www-authenticate"] == "Bearer"

@@ -29,7 +29,10 @@ async def submit(client: Client, headers: dict[str, str], body: dict[str, Any]) 
 
 
 async def test_remand_case_without_radicalisation_concern_is_refused_and_not_stored_guide_3_3_7(
-    client: Client, engine: AsyncEngine, auth: Callable[..., dict[str, str]], units: Units,
+    client: Client,
+    engine: AsyncEngine,
+    auth: Callable[..., dict[str, str]],
+    units: Units,
     body: Callable[..., dict[str, Any]],
 ) -> None:
     """Guide 3.3.7: "oplysninger om varetægtsarrestanter kun må udveksles i KSP-regi, hvis der
@@ -43,42 +46,54 @@ async def test_remand_case_without_radicalisation_concern_is_refused_and_not_sto
 
 
 async def test_convicted_and_youth_section_78_cases_need_no_radicalisation_concern_guide_3_3_7(
-    client: Client, auth: Callable[..., dict[str, str]], units: Units,
+    client: Client,
+    auth: Callable[..., dict[str, str]],
+    units: Units,
     body: Callable[..., dict[str, Any]],
 ) -> None:
     """Guide 3.3.7 / § 115 stk. 2: convicted people and young people under § 78 need no
     radicalisation concern."""
     for custody in ("convicted", "youth_section_78"):
-        payload = body(units.kif, custody=custody, radicalisation_concern=False,
-                       security_notified_on=None)
+        payload = body(
+            units.kif, custody=custody, radicalisation_concern=False, security_notified_on=None
+        )
         response = await submit(client, auth("arrest", units.arrest), payload)
         assert response.status_code == 201, response.text
         assert response.json()["status"] == "submitted"
 
 
 async def test_radicalisation_concern_needs_the_date_security_was_notified_guide_3_3_6(
-    client: Client, engine: AsyncEngine, auth: Callable[..., dict[str, str]], units: Units,
+    client: Client,
+    engine: AsyncEngine,
+    auth: Callable[..., dict[str, str]],
+    units: Units,
     body: Callable[..., dict[str, Any]],
 ) -> None:
     """Guide 3.3.6: "Medarbejdere ... skal underrette Koncern Sikkerhed ved bekymring for
     radikalisering og ekstremisme, også ved varetægtsfængsling"."""
-    response = await submit(client, auth("arrest", units.arrest),
-                            body(units.kif, security_notified_on=None))
+    response = await submit(
+        client, auth("arrest", units.arrest), body(units.kif, security_notified_on=None)
+    )
     assert response.status_code == 422
     problem = response.json()
     assert problem["type"] == PROBLEMS + "validation"
-    assert {"field": "security_notified_on",
-            "message": "is required with a radicalisation concern"} in problem["errors"]
+    assert {
+        "field": "security_notified_on",
+        "message": "is required with a radicalisation concern",
+    } in problem["errors"]
     assert await count_cases(engine, units.arrest) == 0
 
 
 async def test_security_notification_date_may_not_be_in_the_future_guide_3_3_6(
-    client: Client, auth: Callable[..., dict[str, str]], units: Units,
+    client: Client,
+    auth: Callable[..., dict[str, str]],
+    units: Units,
     body: Callable[..., dict[str, Any]],
 ) -> None:
     """Guide 3.3.6: the notification is a fact that has happened, so not a future date."""
-    response = await submit(client, auth("arrest", units.arrest),
-                            body(units.kif, security_notified_on="2026-11-28"))
+    response = await submit(
+        client, auth("arrest", units.arrest), body(units.kif, security_notified_on="2026-11-28")
+    )
     assert response.status_code == 422
     assert response.json()["errors"] == [
         {"field": "security_notified_on", "message": "must not be in the future"}
@@ -86,7 +101,9 @@ async def test_security_notification_date_may_not_be_in_the_future_guide_3_3_6(
 
 
 async def test_cpr_numbers_failing_the_old_modulus_11_check_are_accepted(
-    client: Client, auth: Callable[..., dict[str, str]], units: Units,
+    client: Client,
+    auth: Callable[..., dict[str, str]],
+    units: Units,
     body: Callable[..., dict[str, Any]],
 ) -> None:
     """DOMAIN.md: since 2007 not every CPR number passes modulus 11, so it is not required."""
@@ -96,7 +113,9 @@ async def test_cpr_numbers_failing_the_old_modulus_11_check_are_accepted(
 
 
 async def test_invalid_cpr_numbers_are_refused_without_echoing_them(
-    client: Client, auth: Callable[..., dict[str, str]], units: Units,
+    client: Client,
+    auth: Callable[..., dict[str, str]],
+    units: Units,
     body: Callable[..., dict[str, Any]],
 ) -> None:
     """A CPR number with an impossible date is a 422 that names the field, not the value."""
@@ -110,7 +129,9 @@ async def test_invalid_cpr_numbers_are_refused_without_echoing_them(
 
 
 async def test_unknown_municipality_and_police_district_are_refused(
-    client: Client, auth: Callable[..., dict[str, str]], units: Units,
+    client: Client,
+    auth: Callable[..., dict[str, str]],
+    units: Units,
     body: Callable[..., dict[str, Any]],
 ) -> None:
     """411 Christiansø is not a municipality; districts are the 12 slugs."""
@@ -122,13 +143,18 @@ async def test_unknown_municipality_and_police_district_are_refused(
 
 
 async def test_names_and_texts_are_stored_in_nfc(
-    client: Client, auth: Callable[..., dict[str, str]], units: Units,
+    client: Client,
+    auth: Callable[..., dict[str, str]],
+    units: Units,
     body: Callable[..., dict[str, Any]],
 ) -> None:
     """Issue 2: names and texts are Unicode-normalised (NFC) at the edge."""
     decomposed = unicodedata.normalize("NFD", "Søren Ærø Aïcha")
-    payload = body(units.kif, subject={"name": decomposed, "cpr": "010190-1234"},
-                   concern=unicodedata.normalize("NFD", "Bekymring ü"))
+    payload = body(
+        units.kif,
+        subject={"name": decomposed, "cpr": "010190-1234"},
+        concern=unicodedata.normalize("NFD", "Bekymring ü"),
+    )
     created = await submit(client, auth("arrest", units.arrest), payload)
     assert created.status_code == 201
     read = await client.get(f"/api/v1/cases/{created.json()['id']}", headers=auth("kif", units.kif))
@@ -137,7 +163,9 @@ async def test_names_and_texts_are_stored_in_nfc(
 
 
 async def test_kif_sees_the_full_cpr_number_others_see_it_masked(
-    client: Client, auth: Callable[..., dict[str, str]], units: Units,
+    client: Client,
+    auth: Callable[..., dict[str, str]],
+    units: Units,
     body: Callable[..., dict[str, Any]],
 ) -> None:
     """CONTRACT.md: CPR shown in full to kif only, masked DDMMYY-XXXX to others."""
@@ -152,7 +180,10 @@ async def test_kif_sees_the_full_cpr_number_others_see_it_masked(
 
 
 async def test_a_retried_submission_with_the_same_idempotency_key_stores_one_case(
-    client: Client, engine: AsyncEngine, auth: Callable[..., dict[str, str]], units: Units,
+    client: Client,
+    engine: AsyncEngine,
+    auth: Callable[..., dict[str, str]],
+    units: Units,
     body: Callable[..., dict[str, Any]],
 ) -> None:
     """Issue 2: a retried submission returns the first response and stores nothing new."""
@@ -167,7 +198,10 @@ async def test_a_retried_submission_with_the_same_idempotency_key_stores_one_cas
 
 
 async def test_concurrent_retries_with_one_idempotency_key_store_one_case(
-    client: Client, engine: AsyncEngine, auth: Callable[..., dict[str, str]], units: Units,
+    client: Client,
+    engine: AsyncEngine,
+    auth: Callable[..., dict[str, str]],
+    units: Units,
     body: Callable[..., dict[str, Any]],
 ) -> None:
     """Retries racing each other still store exactly one case and all get the same answer."""
@@ -180,7 +214,10 @@ async def test_concurrent_retries_with_one_idempotency_key_store_one_case(
 
 
 async def test_reusing_an_idempotency_key_for_another_request_is_refused(
-    client: Client, engine: AsyncEngine, auth: Callable[..., dict[str, str]], units: Units,
+    client: Client,
+    engine: AsyncEngine,
+    auth: Callable[..., dict[str, str]],
+    units: Units,
     body: Callable[..., dict[str, Any]],
 ) -> None:
     """The same key with a different body is a 422, and the second case is not stored."""
@@ -193,7 +230,9 @@ async def test_reusing_an_idempotency_key_for_another_request_is_refused(
 
 
 async def test_triage_moves_a_submitted_case_once_guide_3_3_7(
-    client: Client, auth: Callable[..., dict[str, str]], units: Units,
+    client: Client,
+    auth: Callable[..., dict[str, str]],
+    units: Units,
     body: Callable[..., dict[str, Any]],
 ) -> None:
     """Guide 3.3.7: KiF judges whether a case waits for a meeting or is urgent; a second
@@ -202,8 +241,9 @@ async def test_triage_moves_a_submitted_case_once_guide_3_3_7(
     for decision in ("meeting", "direct", "rejected"):
         created = await submit(client, auth("arrest", units.arrest), body(units.kif))
         url = f"/api/v1/cases/{created.json()['id']}/triage"
-        first = await client.post(url, json={"decision": decision, "reason": "vurderet"},
-                                  headers=kif)
+        first = await client.post(
+            url, json={"decision": decision, "reason": "vurderet"}, headers=kif
+        )
         assert first.status_code == 200, first.text
         assert first.json()["status"] == decision
         second = await client.post(url, json={"decision": "meeting"}, headers=kif)
@@ -212,28 +252,35 @@ async def test_triage_moves_a_submitted_case_once_guide_3_3_7(
 
 
 async def test_rejecting_a_case_needs_a_reason(
-    client: Client, auth: Callable[..., dict[str, str]], units: Units,
+    client: Client,
+    auth: Callable[..., dict[str, str]],
+    units: Units,
     body: Callable[..., dict[str, Any]],
 ) -> None:
     """A rejection without a reason is a 422; the case stays submitted."""
     created = await submit(client, auth("arrest", units.arrest), body(units.kif))
     case_id = created.json()["id"]
     kif = auth("kif", units.kif)
-    response = await client.post(f"/api/v1/cases/{case_id}/triage",
-                                 json={"decision": "rejected"}, headers=kif)
+    response = await client.post(
+        f"/api/v1/cases/{case_id}/triage", json={"decision": "rejected"}, headers=kif
+    )
     assert response.status_code == 422
     read = await client.get(f"/api/v1/cases/{case_id}", headers=kif)
     assert read.json()["status"] == "submitted"
 
 
 async def test_listing_filters_by_status_and_pages(
-    client: Client, auth: Callable[..., dict[str, str]], units: Units,
+    client: Client,
+    auth: Callable[..., dict[str, str]],
+    units: Units,
     body: Callable[..., dict[str, Any]],
 ) -> None:
     """GET /cases filters by status and pages with limit and offset."""
     kif = auth("kif", units.kif)
-    ids = [(await submit(client, auth("arrest", units.arrest), body(units.kif))).json()["id"]
-           for _ in range(3)]
+    ids = [
+        (await submit(client, auth("arrest", units.arrest), body(units.kif))).json()["id"]
+        for _ in range(3)
+    ]
     await client.post(f"/api/v1/cases/{ids[0]}/triage", json={"decision": "meeting"}, headers=kif)
     meeting = await client.get("/api/v1/cases", params={"status": "meeting"}, headers=kif)
     assert [item["id"] for item in meeting.json()["items"]] == [ids[0]]
@@ -246,7 +293,10 @@ async def test_listing_filters_by_status_and_pages(
 
 
 async def test_a_participant_proposal_needs_a_meeting_they_take_part_in(
-    client: Client, engine: AsyncEngine, auth: Callable[..., dict[str, str]], units: Units,
+    client: Client,
+    engine: AsyncEngine,
+    auth: Callable[..., dict[str, str]],
+    units: Units,
     body: Callable[..., dict[str, Any]],
 ) -> None:
     """Guide 3.3.7: participants supplement the list for a meeting; without one, 422."""

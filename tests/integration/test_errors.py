@@ -3,9 +3,9 @@ stores nothing and echoes no personal data."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
-from typing import Any
 
 import httpx
 import pytest
@@ -46,13 +46,15 @@ async def stored(engine: AsyncEngine, unit: str) -> int:
 
 @pytest.mark.parametrize("kind", list(bodies("kif-x")))
 async def test_malformed_bodies_are_4xx_problems_that_store_and_echo_nothing(
-    client: httpx.AsyncClient, engine: AsyncEngine, auth: Callable[..., dict[str, str]],
-    units: Units, kind: str,
+    client: httpx.AsyncClient,
+    engine: AsyncEngine,
+    auth: Callable[..., dict[str, str]],
+    units: Units,
+    kind: str,
 ) -> None:
     """Malformed JSON, wrong types, unknown fields: 4xx, never 500, nothing stored."""
     headers = {**auth("arrest", units.arrest), "Content-Type": "application/json"}
-    response = await client.post("/api/v1/cases", content=bodies(units.kif)[kind],
-                                 headers=headers)
+    response = await client.post("/api/v1/cases", content=bodies(units.kif)[kind], headers=headers)
     assert 400 <= response.status_code < 500, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     problem = response.json()
@@ -64,13 +66,16 @@ async def test_malformed_bodies_are_4xx_problems_that_store_and_echo_nothing(
 
 
 async def test_a_body_over_the_limit_is_refused_with_413(
-    client: httpx.AsyncClient, engine: AsyncEngine, auth: Callable[..., dict[str, str]],
+    client: httpx.AsyncClient,
+    engine: AsyncEngine,
+    auth: Callable[..., dict[str, str]],
     units: Units,
 ) -> None:
     """Bodies over KSP_MAX_BODY_BYTES are refused before they are parsed."""
     payload = case_body(units.kif, concern="x" * 70_000)
-    response = await client.post("/api/v1/cases", json=payload,
-                                 headers=auth("arrest", units.arrest))
+    response = await client.post(
+        "/api/v1/cases", json=payload, headers=auth("arrest", units.arrest)
+    )
     assert response.status_code == 413
     assert response.json()["type"].endswith("/payload-too-large")
     assert await stored(engine, units.arrest) == 0
@@ -80,8 +85,6 @@ async def test_an_expired_token_is_refused(
     client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], units: Units
 ) -> None:
     """A token past its expiry (beyond the leeway) is 401."""
-    import datetime as dt
-
     old = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
     response = await client.get("/api/v1/cases", headers=auth("kif", units.kif, now=old))
     assert response.status_code == 401
@@ -117,5 +120,3 @@ async def test_bad_query_parameters_are_400(
         response = await client.get("/api/v1/cases", params=params, headers=headers)
         assert response.status_code == 400, params
         assert response.json()["type"].endswith("/validation")
-
-

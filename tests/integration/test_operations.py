@@ -34,9 +34,15 @@ async def test_ready_is_503_when_the_database_does_not_answer(settings: Settings
 async def test_the_openapi_document_lists_every_route(client: httpx.AsyncClient) -> None:
     """The OpenAPI document is at /schema/openapi.json."""
     document = (await client.get("/schema/openapi.json")).json()
-    assert {"/api/v1/cases", "/api/v1/cases/{case_id}", "/api/v1/cases/{case_id}/triage",
-            "/api/v1/audit/access-log", "/api/v1/audit/access-log/search",
-            "/health", "/ready"} <= set(document["paths"])
+    assert {
+        "/api/v1/cases",
+        "/api/v1/cases/{case_id}",
+        "/api/v1/cases/{case_id}/triage",
+        "/api/v1/audit/access-log",
+        "/api/v1/audit/access-log/search",
+        "/health",
+        "/ready",
+    } <= set(document["paths"])
 
 
 async def test_the_schema_ui_loads_only_local_assets(client: httpx.AsyncClient) -> None:

@@ -1,0 +1,70 @@
+"""Configuration (issue 2): KSP_* variables, a clear error for a bad value, secrets kept."""
+
+from __future__ import annotations
+
+import base64
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from ksp.settings import ConfigError, load_settings
+
+KEY = base64.b64encode(os.urandom(32)).decode()
+
+
+def test_the_embedded_default_generates_secrets_once_and_reuses_them(tmp_path: Path) -> None:
+    """make run: secrets generated on first start (0600), kept and reused afterwards."""
+    env = {"KSP_DATA_DIR": str(tmp_path / "var")}
+    first, second = load_settings(env), load_settings(env)
+    assert first.token_secret == second.token_secret
+    assert first.data_keys == second.data_keys
+    mode = stat.S_IMODE((tmp_path / "var" / "secrets.json").stat().st_mode)
+    assert mode == 0o600
+    assert first.database_url.startswith("sqlite+aiosqlite:///")
+
+
+def test_a_plain_postgresql_url_gets_the_async_driver(tmp_path: Path) -> None:
+    """KSP_DATABASE_URL accepts postgresql://user@host:port/db; the service picks its driver."""
+    env = {"KSP_DATA_DIR": str(tmp_path), "KSP_DATABASE_URL": "postgresql://ksp@db:5432/ksp"}
+    assert load_settings(env).database_url == "postgresql+asyncpg://ksp@db:5432/ksp"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("KSP_PORT", "eighty", "KSP_PORT must be an integer"),
+        ("KSP_PORT", "70000", "KSP_PORT must be between 1 and 65535"),
+        ("KSP_DATABASE_URL", "mysql://x/y", "KSP_DATABASE_URL: must be a sqlite"),
+        ("KSP_DATABASE_URL", "::::", "KSP_DATABASE_URL: is not a database URL"),
+        ("KSP_TOKEN_SECRET", "not base64!", "KSP_TOKEN_SECRET must be base64"),
+        ("KSP_TOKEN_SECRET", base64.b64encode(b"short").decode(), "at least 32 bytes"),
+        ("KSP_DATA_KEYS", "no-colon", "KSP_DATA_KEYS must be a comma-separated"),
+        ("KSP_DATA_KEY_ID", "k9", "KSP_DATA_KEY_ID must name one of the keys"),
+        ("KSP_LOG_LEVEL", "LOUD", "KSP_LOG_LEVEL must be"),
+        ("KSP_MAX_BODY_BYTES", "10", "KSP_MAX_BODY_BYTES must be between"),
+    ],
+)
+def test_a_bad_value_is_a_clear_error_naming_the_variable(
+    tmp_path: Path, name: str, value: str, message: str
+) -> None:
+    """Issue 2: a clear error at start-up for a bad value."""
+    env = {"KSP_DATA_DIR": str(tmp_path), "KSP_DATA_KEYS": f"k1:{KEY}", name: value}
+    with pytest.raises(ConfigError, match=message):
+        load_settings(env)
+
+
+def test_secrets_from_the_environment_need_no_file(tmp_path: Path) -> None:
+    """Several instances share secrets through configuration; no file is written then."""
+    env = {
+        "KSP_DATA_DIR": str(tmp_path / "var"),
+        "KSP_TOKEN_SECRET": KEY,
+        "KSP_DATA_KEYS": f"old:{KEY},new:{base64.b64encode(os.urandom(32)).decode()}",
+        "KSP_DATA_KEY_ID": "new",
+        "KSP_CPR_HASH_KEY": KEY,
+    }
+    settings = load_settings(env)
+    assert settings.data_key_id == "new"
+    assert set(settings.data_keys) == {"old", "new"}
+    assert not (tmp_path / "var").exists()
