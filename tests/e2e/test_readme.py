@@ -1,0 +1,77 @@
+"""The README's walk-through, run as written against a real `ksp serve` process; then a raw
+scan of everything the service wrote for the walk-through's personal data."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from support.server import running_server
+
+ROOT = Path(__file__).resolve().parents[2]
+PERSONAL_DATA = [
+    "Jens Jensen",
+    "0101901234",
+    "010190-1234",
+    "Peter Hansen",
+    "0202854321",
+    "020285-4321",
+    "Udtrykt sympati for voldelig ekstremisme",
+    "Kan afvente mødet",
+]
+
+
+def walkthrough() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"<!-- walkthrough -->\n```sh\n(.*?)```", readme, re.DOTALL)
+    assert match is not None, "the README has no walk-through block"
+    return match.group(1)
+
+
+@pytest.fixture(scope="module")
+def walked(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, Path]:
+    """Run the walk-through; return its output, the server's data dir and its log."""
+    data_dir = tmp_path_factory.mktemp("readme")
+    workdir = tmp_path_factory.mktemp("shell")
+    (workdir / ".venv").symlink_to(ROOT / ".venv")
+    with running_server(data_dir) as server:
+        script = walkthrough().replace("http://127.0.0.1:8000", server.base_url)
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script],
+            cwd=workdir,
+            env=server.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    return done.stdout, data_dir, server.log
+
+
+def test_the_readme_walkthrough_works_as_written(walked: tuple[str, Path, Path]) -> None:
+    """README: submit, a refused remand case, KiF's read, triage, the auditor's search."""
+    output, _, _ = walked
+    assert re.search(r'"status":"submitted"', output)
+    assert "/problems/remand-requires-radicalisation-concern" in output
+    assert '"cpr":"010190-1234"' in output  # KiF sees the full number
+    assert '"status":"meeting"' in output
+    assert '"sub":"kif-secretary-2"' in output
+
+
+def test_no_personal_data_is_stored_or_logged_in_plaintext(
+    walked: tuple[str, Path, Path],
+) -> None:
+    """Issue 2: a raw scan of the SQLite file and the logs finds no CPR number or name."""
+    _, data_dir, log = walked
+    files = [p for p in data_dir.iterdir() if p.name.startswith("ksp.sqlite3")] + [log]
+    assert any(p.name == "ksp.sqlite3" for p in files)
+    assert log.read_text().count('"event": "request"') >= 5
+    for path in files:
+        raw = path.read_bytes()
+        for secret in PERSONAL_DATA:
+            for encoding in ("utf-8", "utf-16-le"):
+                assert secret.encode(encoding) not in raw, f"{secret!r} in {path.name}"
