@@ -3,6 +3,7 @@ scan of everything the service wrote for the walk-through's personal data."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -69,7 +70,10 @@ def test_no_personal_data_is_stored_or_logged_in_plaintext(
     _, data_dir, log = walked
     files = [p for p in data_dir.iterdir() if p.name.startswith("ksp.sqlite3")] + [log]
     assert any(p.name == "ksp.sqlite3" for p in files)
-    assert log.read_text().count('"event": "request"') >= 5
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    requests = [line for line in lines if line["event"] == "request"]
+    assert len(requests) >= 5
+    assert all(re.fullmatch(r"[0-9a-f]{32}", line["request_id"]) for line in requests)
     for path in files:
         raw = path.read_bytes()
         for secret in PERSONAL_DATA:
