@@ -30,7 +30,7 @@ from ksp.domain.access import Role
 from ksp.settings import Settings
 from ksp.tokens import issue_token
 from support.clock import FixedClock
-from support.data import Units, case_body, fresh_units
+from support.data import SUBMITTED_PERSONAL_DATA, Units, case_body, fresh_units
 
 POSTGRES_URL = os.environ.get("KSP_TEST_DATABASE_URL")
 REQUIRE_POSTGRES = os.environ.get("KSP_REQUIRE_POSTGRES") == "1"
@@ -49,6 +49,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if REQUIRE_POSTGRES and exitstatus == 0 and _postgres_passed == 0:
         print("\nKSP_REQUIRE_POSTGRES=1 but no PostgreSQL test ran")  # noqa: T201
         session.exitstatus = 1
+
+
+def assert_no_plaintext(database: Path) -> None:
+    """A raw scan of the SQLite file (and its WAL) for every submitted name, CPR and concern."""
+    blobs = [p.read_bytes() for p in database.parent.glob(database.name + "*")]
+    leaked = sorted(
+        s for s in SUBMITTED_PERSONAL_DATA if s and any(s.encode() in blob for blob in blobs)
+    )
+    assert not leaked, f"{len(leaked)} personal data values found in plaintext in the database"
 
 
 def make_settings(tmp: Path, database_url: str = "sqlite:///unused.sqlite3") -> Settings:
@@ -85,6 +94,7 @@ async def engine(
         await upgrade(engine)
         yield engine
         await engine.dispose()
+        assert_no_plaintext(path)
         return
     assert POSTGRES_URL is not None
     url = async_database_url(POSTGRES_URL)

@@ -7,6 +7,18 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+# Every name, CPR number and concern the tests submit, so that a raw scan of the database
+# file at the end of the run can look for each of them (see conftest.py).
+SUBMITTED_PERSONAL_DATA: set[str] = {
+    "010190-1234",
+    "0101901234",
+    "0101901235",
+    "Test Person",
+    "Hemmelig Testperson",
+    "Logget Person",
+    "Søren Ærø Aïcha",
+}
+
 
 @dataclass(frozen=True)
 class Units:
@@ -58,4 +70,10 @@ def case_body(kif_unit: str, **overrides: Any) -> dict[str, Any]:
         "urgent": False,
     }
     body.update(overrides)
+    subject = body.get("subject")
+    if isinstance(subject, dict):
+        SUBMITTED_PERSONAL_DATA.update(str(v) for v in subject.values())
+        SUBMITTED_PERSONAL_DATA.add(str(subject.get("cpr", "")).replace("-", ""))
+    if isinstance(body.get("concern"), str) and len(body["concern"]) > 8:
+        SUBMITTED_PERSONAL_DATA.add(body["concern"])
     return body
