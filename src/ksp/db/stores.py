@@ -23,6 +23,9 @@ from ksp.services.ports import DuplicateKey, Page, StoredResult, TimeRange
 __all__ = ["SqlAccessLogStore", "SqlCaseStore", "SqlIdempotencyStore"]
 
 
+_INSERT_CASE = insert(cases)  # built once: building a 20-column statement per call costs
+
+
 class SqlCaseStore:
     def __init__(self, session: AsyncSession, cipher: FieldCipher, hasher: KeyedHasher) -> None:
         self._session = session
@@ -37,28 +40,29 @@ class SqlCaseStore:
 
     async def add(self, case: Case) -> None:
         await self._session.execute(
-            insert(cases).values(
-                id=case.id,
-                submitted_at=case.submitted_at,
-                submitted_by_sub=case.submitted_by.sub,
-                submitted_by_role=case.submitted_by.role,
-                submitted_by_unit=case.submitted_by.unit,
-                kif_unit=case.kif_unit,
-                status=case.status.value,
-                custody=case.custody.value,
-                radicalisation_concern=case.radicalisation_concern,
-                security_notified_on=case.security_notified_on,
-                municipality_code=case.municipality_code,
-                police_district=case.police_district,
-                detained_since=case.detained_since,
-                released_on=case.released_on,
-                urgent=case.urgent,
-                meeting_id=case.meeting_id,
-                name_ct=self._seal(case.id, "name", case.name),
-                cpr_ct=self._seal(case.id, "cpr", case.cpr.digits),
-                concern_ct=self._seal(case.id, "concern", case.concern),
-                cpr_hash=self._hasher.cpr(case.cpr.digits),
-            )
+            _INSERT_CASE,
+            {
+                "id": case.id,
+                "submitted_at": case.submitted_at,
+                "submitted_by_sub": case.submitted_by.sub,
+                "submitted_by_role": case.submitted_by.role,
+                "submitted_by_unit": case.submitted_by.unit,
+                "kif_unit": case.kif_unit,
+                "status": case.status.value,
+                "custody": case.custody.value,
+                "radicalisation_concern": case.radicalisation_concern,
+                "security_notified_on": case.security_notified_on,
+                "municipality_code": case.municipality_code,
+                "police_district": case.police_district,
+                "detained_since": case.detained_since,
+                "released_on": case.released_on,
+                "urgent": case.urgent,
+                "meeting_id": case.meeting_id,
+                "name_ct": self._seal(case.id, "name", case.name),
+                "cpr_ct": self._seal(case.id, "cpr", case.cpr.digits),
+                "concern_ct": self._seal(case.id, "concern", case.concern),
+                "cpr_hash": self._hasher.cpr(case.cpr.digits),
+            },
         )
 
     async def get(self, case_id: str) -> Case | None:
