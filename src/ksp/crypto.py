@@ -42,15 +42,15 @@ class FieldCipher:
         self._aeads = {key_id: AESGCM(key) for key_id, key in keys.items()}
         self._current = current
 
-    def encrypt(self, plaintext: str, *, context: str) -> bytes:
+    def seal(self, plaintext: bytes, *, context: str) -> bytes:
+        """Encrypt bytes with the current key, bound to ``context``."""
         key_id = self._current.encode("ascii")
         nonce = os.urandom(_NONCE_BYTES)
-        sealed = self._aeads[self._current].encrypt(
-            nonce, plaintext.encode("utf-8"), context.encode("utf-8")
-        )
+        sealed = self._aeads[self._current].encrypt(nonce, plaintext, context.encode("utf-8"))
         return bytes([_FORMAT, len(key_id)]) + key_id + nonce + sealed
 
-    def decrypt(self, blob: bytes, *, context: str) -> str:
+    def open(self, blob: bytes, *, context: str) -> bytes:
+        """Decrypt what :meth:`seal` made; :class:`DecryptionFailed` for any fault."""
         if len(blob) < 2 or blob[0] != _FORMAT:
             raise DecryptionFailed
         end = 2 + blob[1]
@@ -59,9 +59,15 @@ class FieldCipher:
             raise DecryptionFailed
         nonce, sealed = blob[end : end + _NONCE_BYTES], blob[end + _NONCE_BYTES :]
         try:
-            return aead.decrypt(nonce, sealed, context.encode("utf-8")).decode("utf-8")
+            return aead.decrypt(nonce, sealed, context.encode("utf-8"))
         except InvalidTag:
             raise DecryptionFailed from None
+
+    def encrypt(self, plaintext: str, *, context: str) -> bytes:
+        return self.seal(plaintext.encode("utf-8"), context=context)
+
+    def decrypt(self, blob: bytes, *, context: str) -> str:
+        return self.open(blob, context=context).decode("utf-8")
 
 
 class KeyedHasher:
