@@ -69,6 +69,7 @@ def make_settings(tmp: Path, database_url: str = "sqlite:///unused.sqlite3") -> 
         data_keys={"t1": secrets.token_bytes(32)},
         data_key_id="t1",
         cpr_hash_key=secrets.token_bytes(32),
+        journal_signing_key=secrets.token_bytes(32),
         max_body_bytes=65_536,
     )
 
@@ -153,6 +154,11 @@ TokenFactory = Callable[..., dict[str, str]]
 @pytest.fixture(scope="session")
 def auth(settings: Settings) -> TokenFactory:
     """``auth(role, unit)`` → headers with a valid bearer token."""
+    return token_headers(settings)
+
+
+def token_headers(settings: Settings) -> TokenFactory:
+    """A factory of bearer-token headers signed with ``settings``' secret."""
 
     def headers(role: str, unit: str, *, sub: str | None = None, **extra: Any) -> dict[str, str]:
         email = extra.get("email") or (f"{unit}@example.dk" if role == "participant" else None)

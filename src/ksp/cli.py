@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from ksp.domain.access import Role
 from ksp.settings import ConfigError, Settings, load_settings
@@ -39,7 +40,7 @@ def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
     async def run() -> None:
         engine = create_engine(settings.database_url, pool_size=1, max_overflow=0)
         try:
-            await upgrade(engine)
+            await upgrade(engine, service_role=settings.db_service_role)
         finally:
             await engine.dispose()
 
@@ -65,6 +66,23 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _journal_key(settings: Settings, _args: argparse.Namespace) -> int:
+    from ksp.journal.signing import fingerprint, journal_signer
+
+    signer = journal_signer(settings)
+    print(f"verifier key: {signer.vkey}")
+    print(f"fingerprint:  {fingerprint(signer.public_key_bytes)}")
+    return 0
+
+
+def _journal_verify(_settings: Settings | None, args: argparse.Namespace) -> int:
+    from ksp.journal.cli import verify_command
+
+    return verify_command(
+        args.bundle, args.trusted_checkpoint, sys.stdout, expected_vkey=args.journal_key
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ksp", description="The KSP service.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -72,6 +90,20 @@ def _parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database commands")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply migrations").set_defaults(run=_db_upgrade)
+    journal = commands.add_parser("journal", help="the journal of KSP list versions")
+    journal_commands = journal.add_subparsers(dest="journal_command", required=True)
+    journal_commands.add_parser(
+        "key", help="the journal signing key's verifier key and fingerprint"
+    ).set_defaults(run=_journal_key)
+    verify = journal_commands.add_parser(
+        "verify", help="verify an export bundle offline (exit 0 intact, 1 not)"
+    )
+    verify.add_argument("bundle", type=Path)
+    verify.add_argument("--trusted-checkpoint", type=Path, help="a checkpoint note you kept")
+    verify.add_argument(
+        "--journal-key", help="the verifier key `ksp journal key` printed (pins the signer)"
+    )
+    verify.set_defaults(run=_journal_verify, offline=True)
     token = commands.add_parser("token", help="print a bearer token signed with the secret")
     token.add_argument("--role", required=True, choices=[r.value for r in Role])
     token.add_argument("--unit", required=True)
@@ -84,13 +116,16 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if getattr(args, "offline", False):  # needs no configuration: an auditor's own machine
+        code: int = args.run(None, args)
+        return code
     try:
         settings = load_settings()
     except ConfigError as exc:
         print(f"ksp: configuration error: {exc}", file=sys.stderr)
         return 2
-    code: int = args.run(settings, args)
-    return code
+    result: int = args.run(settings, args)
+    return result
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,7 +20,8 @@ from ksp.db.url import DatabaseUrlError, async_database_url
 
 __all__ = ["ConfigError", "Settings", "load_settings"]
 
-_SECRET_NAMES = ("token_secret", "data_key", "cpr_hash_key")
+_SECRET_NAMES = ("token_secret", "data_key", "cpr_hash_key", "journal_signing_key")
+DEFAULT_ORIGIN = "ksp.kriminalforsorgen.dk/journal"
 
 
 class ConfigError(Exception):
@@ -34,6 +36,9 @@ class Settings:
     data_keys: Mapping[str, bytes]
     data_key_id: str
     cpr_hash_key: bytes
+    journal_signing_key: bytes
+    journal_origin: str = DEFAULT_ORIGIN
+    db_service_role: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     jwks: str | None = None
@@ -68,23 +73,35 @@ def _b64(name: str, raw: str, *, min_len: int) -> bytes:
     return value
 
 
+def _write_secrets(path: Path, values: dict[str, str], *, replace: bool) -> None:
+    """Write 0600 via a temporary file; without ``replace``, a racing writer's file wins."""
+    tmp = path.with_name(f".secrets.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(values, handle)
+    try:
+        if replace:
+            tmp.replace(path)
+        else:
+            os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def _embedded_secrets(data_dir: Path) -> dict[str, str]:
-    """Read ``secrets.json``, creating it atomically (0600) if it does not exist."""
+    """Read ``secrets.json``, creating it (0600) or adding secrets a newer release needs."""
     path = data_dir / "secrets.json"
     if not path.exists():
         data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fresh = {name: base64.b64encode(secrets.token_bytes(32)).decode() for name in _SECRET_NAMES}
-        tmp = data_dir / f".secrets.{os.getpid()}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump(fresh, handle)
-        try:
-            os.link(tmp, path)  # fails if another process won the race; theirs is kept
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-    loaded: dict[str, str] = json.loads(path.read_text())
+        _write_secrets(path, {}, replace=False)
+    loaded: dict[str, str] = json.loads(path.read_text() or "{}")
+    missing = [name for name in _SECRET_NAMES if name not in loaded]
+    if missing:
+        for name in missing:
+            loaded[name] = base64.b64encode(secrets.token_bytes(32)).decode()
+        _write_secrets(path, loaded, replace=True)
     return loaded
 
 
@@ -107,6 +124,28 @@ def _data_keys(env: Mapping[str, str], fallback: str) -> tuple[dict[str, bytes],
     return keys, current
 
 
+def _signing_key(env: Mapping[str, str], stored: Mapping[str, str]) -> bytes:
+    raw = env.get("KSP_JOURNAL_SIGNING_KEY") or stored["journal_signing_key"]
+    key = _b64("KSP_JOURNAL_SIGNING_KEY", raw, min_len=32)
+    if len(key) != 32:
+        raise ConfigError("KSP_JOURNAL_SIGNING_KEY must be a 32-byte Ed25519 seed in base64")
+    return key
+
+
+def _origin(env: Mapping[str, str]) -> str:
+    origin = env.get("KSP_JOURNAL_ORIGIN") or DEFAULT_ORIGIN
+    if not re.fullmatch(r"[A-Za-z0-9.-]+(/[A-Za-z0-9._-]+)*", origin):
+        raise ConfigError("KSP_JOURNAL_ORIGIN must look like host/path, without spaces")
+    return origin
+
+
+def _role(env: Mapping[str, str]) -> str | None:
+    role = env.get("KSP_DB_SERVICE_ROLE") or None
+    if role is not None and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role):
+        raise ConfigError("KSP_DB_SERVICE_ROLE must be a plain lower-case PostgreSQL role name")
+    return role
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from ``env`` (default: ``os.environ``); raise ConfigError if bad."""
     env = os.environ if env is None else env
@@ -117,7 +156,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     except DatabaseUrlError as exc:
         raise ConfigError(f"KSP_DATABASE_URL: {exc}") from None
     needs_file = any(
-        not env.get(name) for name in ("KSP_TOKEN_SECRET", "KSP_DATA_KEYS", "KSP_CPR_HASH_KEY")
+        not env.get(name)
+        for name in (
+            "KSP_TOKEN_SECRET",
+            "KSP_DATA_KEYS",
+            "KSP_CPR_HASH_KEY",
+            "KSP_JOURNAL_SIGNING_KEY",
+        )
     )
     stored = _embedded_secrets(data_dir) if needs_file else {}
     token_secret = env.get("KSP_TOKEN_SECRET") or stored["token_secret"]
@@ -134,6 +179,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         cpr_hash_key=_b64(
             "KSP_CPR_HASH_KEY", env.get("KSP_CPR_HASH_KEY") or stored["cpr_hash_key"], min_len=32
         ),
+        journal_signing_key=_signing_key(env, stored),
+        journal_origin=_origin(env),
+        db_service_role=_role(env),
         host=env.get("KSP_HOST") or "127.0.0.1",
         port=_int(env, "KSP_PORT", 8000, 1, 65535),
         jwks=env.get("KSP_JWKS") or None,

@@ -13,6 +13,7 @@ import pytest
 from litestar import Litestar
 
 from support.data import Units, case_body
+from support.flows import case_for_meeting, change_list, new_meeting
 
 ROLES = ("arrest", "kif", "participant", "auditor")
 RELATIONS = ("own", "foreign")
@@ -21,18 +22,30 @@ RELATIONS = ("own", "foreign")
 @dataclass(frozen=True)
 class Route:
     method: str
-    path: str  # "{case}" is replaced by a case submitted by units.arrest to units.kif
+    template: str  # as the app declares it; the ids of the fixture world fill it in
 
-    @property
-    def template(self) -> str:
-        return "/api/v1" + self.path.replace("{case}", "{case_id:uuid}")
+    def url(self, ids: dict[str, str]) -> str:
+        path = self.template.replace("{n:int}", "1")
+        for name, value in ids.items():
+            path = path.replace("{" + name + ":uuid}", value)
+        return "/api/v1" + path
 
 
 ROUTES = {
     "submit": Route("POST", "/cases"),
     "list": Route("GET", "/cases"),
-    "read": Route("GET", "/cases/{case}"),
-    "triage": Route("POST", "/cases/{case}/triage"),
+    "read": Route("GET", "/cases/{case_id:uuid}"),
+    "triage": Route("POST", "/cases/{case_id:uuid}/triage"),
+    "create-meeting": Route("POST", "/meetings"),
+    "list-meetings": Route("GET", "/meetings"),
+    "read-meeting": Route("GET", "/meetings/{meeting_id:uuid}"),
+    "change-list": Route("POST", "/meetings/{meeting_id:uuid}/list"),
+    "versions": Route("GET", "/meetings/{meeting_id:uuid}/documents"),
+    "read-version": Route("GET", "/documents/{document_id:uuid}/versions/{n:int}"),
+    "diff": Route("GET", "/documents/{document_id:uuid}/diff"),
+    "journal": Route("GET", "/audit/journal"),
+    "verify": Route("GET", "/audit/verify"),
+    "export": Route("GET", "/audit/export"),
     "access-log": Route("GET", "/audit/access-log"),
     "access-log-search": Route("POST", "/audit/access-log/search"),
 }
@@ -55,6 +68,32 @@ EXPECTED: dict[tuple[str, str], tuple[int, int]] = {
     ("triage", "kif"): (200, 404),
     ("triage", "participant"): (403, 403),
     ("triage", "auditor"): (403, 403),
+    ("create-meeting", "arrest"): (403, 403),
+    ("create-meeting", "kif"): (201, 201),
+    ("create-meeting", "participant"): (403, 403),
+    ("create-meeting", "auditor"): (403, 403),
+    ("list-meetings", "arrest"): (403, 403),
+    ("list-meetings", "kif"): (200, 200),
+    ("list-meetings", "participant"): (200, 200),
+    ("list-meetings", "auditor"): (403, 403),
+    ("read-meeting", "arrest"): (403, 403),
+    ("read-meeting", "kif"): (200, 404),
+    ("read-meeting", "participant"): (404, 404),  # until participants are registered
+    ("read-meeting", "auditor"): (403, 403),
+    ("change-list", "arrest"): (403, 403),
+    ("change-list", "kif"): (201, 404),
+    ("change-list", "participant"): (403, 403),
+    ("change-list", "auditor"): (403, 403),
+    **{(name, "arrest"): (403, 403) for name in ("versions", "read-version", "diff")},
+    **{(name, "kif"): (200, 404) for name in ("versions", "read-version", "diff")},
+    **{(name, "participant"): (403, 403) for name in ("versions", "read-version", "diff")},
+    **{(name, "auditor"): (200, 200) for name in ("versions", "read-version", "diff")},
+    **{
+        (name, role): (403, 403)
+        for name in ("journal", "verify", "export")
+        for role in ("arrest", "kif", "participant")
+    },
+    **{(name, "auditor"): (200, 200) for name in ("journal", "verify", "export")},
     ("access-log", "arrest"): (403, 403),
     ("access-log", "kif"): (403, 403),
     ("access-log", "participant"): (403, 403),
@@ -82,14 +121,41 @@ def unit_for(units: Units, role: str, relation: str) -> str:
     return (own if relation == "own" else foreign)[role]
 
 
-def payload(name: str, units: Units) -> dict[str, Any] | None:
+def payload(name: str, units: Units, ids: dict[str, str]) -> dict[str, Any] | None:
     if name == "submit":
         return case_body(units.kif)
+    if name == "create-meeting":
+        return {
+            "municipality_code": 101,
+            "police_district": "koebenhavn",
+            "scheduled_for": "2026-12-10T10:00:00+01:00",
+            "title": "Møde",
+        }
+    if name == "change-list":
+        return {"add": [ids["spare_case"]], "reason": "Tilføjet", "base_version": 1}
     if name == "triage":
         return {"decision": "meeting", "reason": "til møde"}
     if name == "access-log-search":
         return {"cpr": "010190-1234"}
     return None
+
+
+async def world(
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], units: Units
+) -> dict[str, str]:
+    """A submitted case, a meeting of units.kif with version 1 of its list, a spare case."""
+    created = await client.post(
+        "/api/v1/cases", json=case_body(units.kif), headers=auth("arrest", units.arrest)
+    )
+    meeting_id = await new_meeting(client, auth, units)
+    listed = await case_for_meeting(client, auth, units)
+    made = await change_list(client, auth, units, meeting_id, add=[listed])
+    return {
+        "case_id": created.json()["id"],
+        "meeting_id": meeting_id,
+        "document_id": made.json()["document_id"],
+        "spare_case": await case_for_meeting(client, auth, units),
+    }
 
 
 def test_the_matrix_covers_every_api_route(app: Litestar) -> None:
@@ -101,7 +167,7 @@ def test_the_matrix_covers_every_api_route(app: Litestar) -> None:
         for method in route.methods
         if method not in {"HEAD", "OPTIONS"}
     }
-    assert served == {(r.method, r.template) for r in ROUTES.values()}
+    assert served == {(r.method, "/api/v1" + r.template) for r in ROUTES.values()}
     assert set(EXPECTED) == {(name, role) for name in ROUTES for role in ROLES}
 
 
@@ -117,14 +183,18 @@ async def test_role_and_unit_matrix(
     relation: str,
 ) -> None:
     """CONTRACT.md: roles and unit scoping, enforced in one place."""
-    created = await client.post(
-        "/api/v1/cases", json=case_body(units.kif), headers=auth("arrest", units.arrest)
-    )
-    case_id = created.json()["id"]
+    ids = await world(client, auth, units)
+    case_id = ids["case_id"]
     route = ROUTES[name]
-    url = "/api/v1" + route.path.replace("{case}", case_id)
     headers = auth(role, unit_for(units, role, relation))
-    response = await client.request(route.method, url, json=payload(name, units), headers=headers)
+    params = {"from": 1, "to": 1} if name == "diff" else None
+    response = await client.request(
+        route.method,
+        route.url(ids),
+        params=params,
+        json=payload(name, units, ids),
+        headers=headers,
+    )
     assert response.status_code == EXPECTED[name, role][RELATIONS.index(relation)], response.text
     if response.status_code >= 400:
         assert response.headers["content-type"].startswith("application/problem+json")
@@ -140,10 +210,11 @@ async def test_every_api_route_needs_a_token(
 ) -> None:
     """CONTRACT.md: no token or a bad one is 401."""
     route = ROUTES[name]
-    url = "/api/v1" + route.path.replace("{case}", "00000000-0000-4000-8000-000000000000")
+    nobody = "00000000-0000-4000-8000-000000000000"
+    ids = {"case_id": nobody, "meeting_id": nobody, "document_id": nobody, "spare_case": nobody}
     for headers in ({}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic x"}):
         response = await client.request(
-            route.method, url, json=payload(name, units), headers=headers
+            route.method, route.url(ids), json=payload(name, units, ids), headers=headers
         )
         assert response.status_code == 401
         assert response.json()["type"].endswith("/not-authenticated")

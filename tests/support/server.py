@@ -51,6 +51,7 @@ def server_env(data_dir: Path, database_url: str | None = None) -> dict[str, str
         "KSP_TOKEN_SECRET": key,
         "KSP_DATA_KEYS": f"e2e:{base64.b64encode(os.urandom(32)).decode()}",
         "KSP_CPR_HASH_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "KSP_JOURNAL_SIGNING_KEY": base64.b64encode(os.urandom(32)).decode(),
     }
     if database_url:
         env["KSP_DATABASE_URL"] = database_url

@@ -25,6 +25,15 @@ def test_the_embedded_default_generates_secrets_once_and_reuses_them(tmp_path: P
     assert first.database_url.startswith("sqlite+aiosqlite:///")
 
 
+def test_secrets_a_newer_release_needs_are_added_to_an_older_file(tmp_path: Path) -> None:
+    """An older secrets.json keeps its secrets and gains the missing ones."""
+    (tmp_path / "secrets.json").write_text(f'{{"token_secret": "{KEY}"}}')
+    settings = load_settings({"KSP_DATA_DIR": str(tmp_path)})
+    assert settings.token_secret == base64.b64decode(KEY)
+    assert len(settings.journal_signing_key) == 32
+    assert load_settings({"KSP_DATA_DIR": str(tmp_path)}) == settings
+
+
 def test_a_plain_postgresql_url_gets_the_async_driver(tmp_path: Path) -> None:
     """KSP_DATABASE_URL accepts postgresql://user@host:port/db; the service picks its driver."""
     env = {"KSP_DATA_DIR": str(tmp_path), "KSP_DATABASE_URL": "postgresql://ksp@db:5432/ksp"}
@@ -63,6 +72,7 @@ def test_secrets_from_the_environment_need_no_file(tmp_path: Path) -> None:
         "KSP_DATA_KEYS": f"old:{KEY},new:{base64.b64encode(os.urandom(32)).decode()}",
         "KSP_DATA_KEY_ID": "new",
         "KSP_CPR_HASH_KEY": KEY,
+        "KSP_JOURNAL_SIGNING_KEY": KEY,
     }
     settings = load_settings(env)
     assert settings.data_key_id == "new"

@@ -22,14 +22,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ksp.api.audit import AuditController
 from ksp.api.auth import BearerAuthMiddleware
 from ksp.api.cases import CaseController
+from ksp.api.documents import DocumentController
+from ksp.api.meetings import MeetingController
 from ksp.api.middleware import RequestContextMiddleware
 from ksp.api.ops import health, ready
 from ksp.api.problems import exception_handlers
 from ksp.crypto import FieldCipher, KeyedHasher
 from ksp.db.engine import create_engine, create_sessionmaker
-from ksp.db.uow import SqlUnitOfWorkFactory
+from ksp.db.uow import Adapters, SqlUnitOfWorkFactory
+from ksp.journal.signing import journal_signer
 from ksp.services.audit import AuditService
 from ksp.services.cases import CaseService
+from ksp.services.documents import DocumentService
+from ksp.services.meetings import MeetingService
 from ksp.services.ports import Clock
 from ksp.settings import Settings
 from ksp.tokens import TokenVerifier
@@ -48,6 +53,8 @@ class SystemClock:
 class _Wiring:
     cases: CaseService
     audit: AuditService
+    meetings: MeetingService
+    documents: DocumentService
     ping: Callable[[], Awaitable[bool]]
 
 
@@ -70,12 +77,18 @@ def _dependencies(wiring: _Wiring) -> dict[str, Provide]:
     def audit() -> AuditService:
         return wiring.audit
 
+    def meetings() -> MeetingService:
+        return wiring.meetings
+
+    def documents() -> DocumentService:
+        return wiring.documents
+
     def database_ping() -> Callable[[], Awaitable[bool]]:
         return wiring.ping
 
     return {
         fn.__name__: Provide(fn, use_cache=True, sync_to_thread=False)
-        for fn in (cases, audit, database_ping)
+        for fn in (cases, audit, meetings, documents, database_ping)
     }
 
 
@@ -114,8 +127,15 @@ def create_app(
     )
     cipher = FieldCipher(settings.data_keys, settings.data_key_id)
     hasher = KeyedHasher(settings.cpr_hash_key)
-    uow = SqlUnitOfWorkFactory(create_sessionmaker(engine), cipher, hasher)
-    wiring = _Wiring(CaseService(uow, clock), AuditService(uow, clock), _ping(engine))
+    signer = journal_signer(settings)
+    uow = SqlUnitOfWorkFactory(Adapters(create_sessionmaker(engine), cipher, hasher, signer))
+    wiring = _Wiring(
+        cases=CaseService(uow, clock),
+        audit=AuditService(uow, clock, signer),
+        meetings=MeetingService(uow, clock),
+        documents=DocumentService(uow, clock),
+        ping=_ping(engine),
+    )
     verifier = TokenVerifier(
         settings.token_secret,
         jwks=settings.jwks,
@@ -124,7 +144,7 @@ def create_app(
     )
     api = Router(
         path="/api/v1",
-        route_handlers=[CaseController, AuditController],
+        route_handlers=[CaseController, MeetingController, DocumentController, AuditController],
         middleware=[DefineMiddleware(BearerAuthMiddleware)],
         security=[{"bearer": []}],
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
 from typing import Annotated, Any
@@ -9,13 +10,24 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody, QueryParameter
+from litestar.response import Stream
 
 from ksp.api.auth import action, authorised, principal_of
 from ksp.api.docs import problems
-from ksp.api.schemas import AccessLogPage, AccessLogSearch, AccessRecordOut, strictly
+from ksp.api.schemas import (
+    AccessLogPage,
+    AccessLogSearch,
+    AccessRecordOut,
+    CheckpointOut,
+    JournalEntryOut,
+    JournalPage,
+    VerificationOut,
+    strictly,
+)
 from ksp.domain.access import Action
 from ksp.domain.audit import AccessRecord
 from ksp.domain.errors import FieldError, InvalidInput
+from ksp.journal.verify import Verification
 from ksp.services.audit import AuditService
 from ksp.services.ports import Page, TimeRange
 
@@ -35,6 +47,23 @@ def _page(records: list[AccessRecord], limit: int, offset: int) -> AccessLogPage
         limit=limit,
         offset=offset,
         next_offset=offset + limit if len(records) == limit else None,
+    )
+
+
+def _verification(result: Verification) -> VerificationOut:
+    checkpoint = result.checkpoint
+    return VerificationOut(
+        ok=result.ok,
+        entries=result.entries,
+        first_bad_seq=result.first_bad_seq,
+        reason=result.reason,
+        checkpoint=None
+        if checkpoint is None
+        else CheckpointOut(
+            tree_size=checkpoint.tree_size,
+            root=base64.b64encode(checkpoint.root).decode(),
+            note=checkpoint.note,
+        ),
     )
 
 
@@ -81,3 +110,62 @@ class AuditController(Controller):
             Page(data.limit, data.offset),
         )
         return _page(records, data.limit, data.offset)
+
+    @get(
+        "/journal",
+        opt=action(Action.READ_JOURNAL),
+        responses=problems(),
+        summary="Journal entries in order",
+    )
+    async def journal(
+        self,
+        audit: NamedDependency[AuditService],
+        after_seq: Annotated[int, QueryParameter(ge=0, le=2**31)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+    ) -> JournalPage:
+        records = await audit.journal(after_seq, limit)
+        return JournalPage(
+            items=[JournalEntryOut(**dataclasses.asdict(r)) for r in records],
+            next_after_seq=records[-1].seq if len(records) == limit else None,
+        )
+
+    @get(
+        "/verify",
+        opt=action(Action.READ_JOURNAL),
+        responses=problems(422),
+        summary="Verify the whole journal",
+    )
+    async def verify(
+        self,
+        audit: NamedDependency[AuditService],
+        trusted: Annotated[str | None, QueryParameter(max_length=4000)] = None,
+    ) -> VerificationOut:
+        """``trusted``: a checkpoint note the auditor kept, base64url-encoded; a journal
+        shorter than it, or with another root at its size, is not intact."""
+        note = None
+        if trusted is not None:
+            try:
+                note = base64.urlsafe_b64decode(trusted.encode("ascii")).decode("utf-8")
+            except (ValueError, UnicodeError):
+                raise InvalidInput([FieldError("trusted", "must be a base64url note")]) from None
+        return _verification(await audit.verify(note))
+
+    @get(
+        "/export",
+        opt=action(Action.READ_JOURNAL),
+        responses=problems(),
+        summary="A bundle for `ksp journal verify` (JSON Lines)",
+        media_type="application/x-ndjson",
+    )
+    async def export(
+        self,
+        request: Request[Any, Any, Any],
+        audit: NamedDependency[AuditService],
+        content: FromQuery[bool] = True,
+    ) -> Stream:
+        lines = audit.export(principal_of(request), include_content=content)
+        return Stream(
+            (line + "\n" async for line in lines),
+            media_type="application/x-ndjson",
+            headers={"Content-Disposition": 'attachment; filename="ksp-journal.jsonl"'},
+        )

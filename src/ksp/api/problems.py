@@ -59,6 +59,9 @@ PROBLEMS: dict[type[errors.KspError], ProblemType] = {
     errors.InvalidStatusTransition: ProblemType(
         409, "invalid-status-transition", "Invalid status transition"
     ),
+    errors.NotLatestVersion: ProblemType(
+        409, "not-latest-version", "Not the latest version of the KSP document"
+    ),
     errors.Conflict: ProblemType(409, "conflict", "Conflict"),
 }
 

@@ -179,3 +179,123 @@ class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
     status: int
     detail: str
     errors: list[FieldProblem] = msgspec.field(default_factory=list)
+
+
+class MeetingIn(_In):
+    municipality_code: MunicipalityCode
+    police_district: Slug
+    scheduled_for: dt.datetime
+    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class MeetingOut(msgspec.Struct, kw_only=True):
+    id: str
+    kif_unit: str
+    municipality_code: int
+    police_district: str
+    scheduled_for: dt.datetime
+    title: str
+    created_at: dt.datetime
+
+
+class MeetingPage(msgspec.Struct, kw_only=True):
+    items: list[MeetingOut]
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+class ListChangeIn(_In):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    add: Annotated[list[UUID], msgspec.Meta(max_length=500)] = msgspec.field(default_factory=list)
+    remove: Annotated[list[UUID], msgspec.Meta(max_length=500)] = msgspec.field(
+        default_factory=list
+    )
+    base_version: Annotated[int, msgspec.Meta(ge=1)] | None = None
+
+
+class NewVersionOut(msgspec.Struct, kw_only=True):
+    document_id: str
+    version: int
+    sha256: str
+
+
+class VersionSummaryOut(msgspec.Struct, kw_only=True):
+    version: int
+    sha256: str
+    created_at: dt.datetime
+    created_by: str
+    reason: str
+    entry_count: int
+
+
+class DocumentVersionsOut(msgspec.Struct, kw_only=True):
+    document_id: str | None
+    versions: list[VersionSummaryOut]
+
+
+class EntryOut(msgspec.Struct, kw_only=True):
+    case_id: str
+    name: str
+    cpr: str
+    concern: str
+    custody: Custody
+    submitted_by: str
+
+
+class VersionOut(msgspec.Struct, kw_only=True):
+    document_id: str
+    meeting_id: str
+    version: int
+    sha256: str
+    created_at: dt.datetime
+    created_by: str
+    reason: str
+    entries: list[EntryOut]
+
+
+class ChangedEntryOut(msgspec.Struct, kw_only=True):
+    case_id: str
+    fields: list[str]
+    before: EntryOut
+    after: EntryOut
+
+
+class DiffOut(msgspec.Struct, kw_only=True):
+    document_id: str
+    from_version: int = msgspec.field(name="from")
+    to_version: int = msgspec.field(name="to")
+    added: list[EntryOut]
+    removed: list[EntryOut]
+    changed: list[ChangedEntryOut]
+
+
+class JournalEntryOut(msgspec.Struct, kw_only=True):
+    seq: int
+    kind: str
+    ref: str
+    author: str
+    created_at: str
+    ciphertext_sha256: str
+    plaintext_sha256: str
+    prev: str
+    entry_hash: str
+
+
+class JournalPage(msgspec.Struct, kw_only=True):
+    items: list[JournalEntryOut]
+    next_after_seq: int | None
+
+
+class CheckpointOut(msgspec.Struct, kw_only=True):
+    tree_size: int
+    root: str
+    note: str
+
+
+class VerificationOut(msgspec.Struct, kw_only=True):
+    ok: bool
+    entries: int
+    first_bad_seq: int | None
+    reason: str | None
+    checkpoint: CheckpointOut | None

@@ -20,12 +20,19 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # we begin transactions ourselves (below)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _begin_immediate(connection: Any) -> None:
+    """Every SQLite transaction takes the write lock at its start: reads inside it are then
+    consistent with its writes, and two writers queue instead of failing at commit."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine(
@@ -46,6 +53,7 @@ def create_engine(
         # them queue in asyncio instead, which is faster and fair.
         engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
     connect_args: dict[str, Any] = {}
     if schema is not None:

@@ -21,7 +21,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 
-__all__ = ["access_log", "access_log_subjects", "cases", "idempotency_keys", "metadata"]
+__all__ = [
+    "IMMUTABLE_TABLES",
+    "access_log",
+    "access_log_subjects",
+    "cases",
+    "document_versions",
+    "documents",
+    "idempotency_keys",
+    "journal_checkpoints",
+    "journal_entries",
+    "meetings",
+    "metadata",
+]
 
 
 class UtcDateTime(TypeDecorator[dt.datetime]):
@@ -107,7 +119,7 @@ access_log = Table(
     Column("role", String(20), nullable=False),
     Column("unit", UNIT, nullable=False),
     Column("resource", String(40), nullable=False),
-    Column("resource_id", ID),
+    Column("resource_id", String(100)),  # a case id, or "document/version", "document/1..2"
     Column("subject_count", Integer, nullable=False),
     Column("request_id", String(64)),
 )
@@ -118,3 +130,58 @@ access_log_subjects = Table(
     Column("access_log_id", Integer, ForeignKey("access_log.id"), primary_key=True),
     Column("cpr_hash", LargeBinary(32), primary_key=True, index=True),
 )
+
+meetings = Table(
+    "meetings",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("kif_unit", UNIT, nullable=False, index=True),
+    Column("municipality_code", Integer, nullable=False),
+    Column("police_district", String(40), nullable=False),
+    Column("scheduled_for", UtcDateTime, nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by_sub", String(200), nullable=False),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("meeting_id", ID, ForeignKey("meetings.id"), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+journal_entries = Table(
+    "journal_entries",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("header", LargeBinary, nullable=False),
+    Column("entry_hash", LargeBinary(32), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+)
+
+journal_checkpoints = Table(
+    "journal_checkpoints",
+    metadata,
+    Column("tree_size", Integer, primary_key=True, autoincrement=False),
+    Column("root", LargeBinary(32), nullable=False),
+    Column("note", String(2000), nullable=False),
+    Column("frontier", LargeBinary, nullable=False),
+)
+
+document_versions = Table(
+    "document_versions",
+    metadata,
+    Column("document_id", ID, ForeignKey("documents.id"), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("journal_seq", Integer, ForeignKey("journal_entries.seq"), nullable=False, unique=True),
+    Column("sha256", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by_sub", String(200), nullable=False),
+    Column("reason_ct", LargeBinary, nullable=False),
+    Column("entry_count", Integer, nullable=False),
+)
+
+# Rows of these tables are never changed or removed; the database refuses it (migration 0002).
+IMMUTABLE_TABLES = ("journal_entries", "journal_checkpoints", "document_versions", "documents")

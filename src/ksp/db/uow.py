@@ -2,38 +2,59 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ksp.crypto import FieldCipher, KeyedHasher
+from ksp.db.journal_store import SqlJournalStore
+from ksp.db.meeting_stores import SqlDocumentStore, SqlMeetingStore
 from ksp.db.stores import SqlAccessLogStore, SqlCaseStore, SqlIdempotencyStore
-from ksp.services.ports import AccessLogStore, CaseStore, IdempotencyStore
+from ksp.journal.checkpoint import CheckpointSigner
+from ksp.services.ports import (
+    AccessLogStore,
+    CaseStore,
+    DocumentStore,
+    IdempotencyStore,
+    JournalStore,
+    MeetingStore,
+)
 
-__all__ = ["SqlUnitOfWork", "SqlUnitOfWorkFactory"]
+__all__ = ["Adapters", "SqlUnitOfWork", "SqlUnitOfWorkFactory"]
+
+
+@dataclass(frozen=True)
+class Adapters:
+    """What the stores need besides a session."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    cipher: FieldCipher
+    hasher: KeyedHasher
+    signer: CheckpointSigner
 
 
 class SqlUnitOfWork:
     cases: CaseStore
     idempotency: IdempotencyStore
     access_log: AccessLogStore
+    meetings: MeetingStore
+    documents: DocumentStore
+    journal: JournalStore
 
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        cipher: FieldCipher,
-        hasher: KeyedHasher,
-    ) -> None:
-        self._sessions = sessions
-        self._cipher = cipher
-        self._hasher = hasher
+    def __init__(self, adapters: Adapters) -> None:
+        self._adapters = adapters
 
     async def __aenter__(self) -> Self:
-        self._session = self._sessions()
-        self.cases = SqlCaseStore(self._session, self._cipher, self._hasher)
-        self.idempotency = SqlIdempotencyStore(self._session)
-        self.access_log = SqlAccessLogStore(self._session, self._hasher)
+        a = self._adapters
+        self._session = session = a.sessions()
+        self.cases = SqlCaseStore(session, a.cipher, a.hasher)
+        self.idempotency = SqlIdempotencyStore(session)
+        self.access_log = SqlAccessLogStore(session, a.hasher)
+        self.meetings = SqlMeetingStore(session)
+        self.documents = SqlDocumentStore(session, a.cipher)
+        self.journal = SqlJournalStore(session, a.cipher, a.signer)
         return self
 
     async def __aexit__(
@@ -49,15 +70,8 @@ class SqlUnitOfWork:
 
 
 class SqlUnitOfWorkFactory:
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        cipher: FieldCipher,
-        hasher: KeyedHasher,
-    ) -> None:
-        self._sessions = sessions
-        self._cipher = cipher
-        self._hasher = hasher
+    def __init__(self, adapters: Adapters) -> None:
+        self._adapters = adapters
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._sessions, self._cipher, self._hasher)
+        return SqlUnitOfWork(self._adapters)

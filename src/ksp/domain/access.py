@@ -21,6 +21,8 @@ __all__ = [
     "Role",
     "authorise",
     "case_scope",
+    "owns_meeting",
+    "reads_documents_of",
     "sees_full_cpr",
     "sees_personal_data",
 ]
@@ -39,6 +41,11 @@ class Action(StrEnum):
     READ_CASE = "read-case"
     TRIAGE_CASE = "triage-case"
     READ_ACCESS_LOG = "read-access-log"
+    CREATE_MEETING = "create-meeting"
+    READ_MEETINGS = "read-meetings"
+    CHANGE_LIST = "change-list"
+    READ_DOCUMENTS = "read-documents"
+    READ_JOURNAL = "read-journal"
 
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -47,6 +54,11 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.READ_CASE: frozenset({Role.ARREST, Role.KIF, Role.PARTICIPANT}),
     Action.TRIAGE_CASE: frozenset({Role.KIF}),
     Action.READ_ACCESS_LOG: frozenset({Role.AUDITOR}),
+    Action.CREATE_MEETING: frozenset({Role.KIF}),
+    Action.READ_MEETINGS: frozenset({Role.KIF, Role.PARTICIPANT}),
+    Action.CHANGE_LIST: frozenset({Role.KIF}),
+    Action.READ_DOCUMENTS: frozenset({Role.KIF, Role.AUDITOR}),
+    Action.READ_JOURNAL: frozenset({Role.AUDITOR}),
 }
 
 
@@ -79,6 +91,17 @@ def case_scope(principal: Principal) -> CaseScope:
     if principal.role is Role.KIF:
         return CaseScope(kif_unit=principal.unit)
     return CaseScope(submitted_by_unit=principal.unit)
+
+
+def owns_meeting(principal: Principal, kif_unit: str) -> bool:
+    """A meeting belongs to the KiF unit that called it; only that unit changes its list."""
+    return principal.role is Role.KIF and principal.unit == kif_unit
+
+
+def reads_documents_of(principal: Principal, kif_unit: str) -> bool:
+    """KSP documents are read by the meeting's KiF unit, and by auditors (guide 3.3.7: "kun
+    kunne tilgås af relevante medarbejdere")."""
+    return principal.role is Role.AUDITOR or owns_meeting(principal, kif_unit)
 
 
 def sees_full_cpr(principal: Principal) -> bool:

@@ -15,7 +15,8 @@ rules, never values.
     ├── Forbidden                        the role may not do this at all
     ├── NotFound                         absent, or not visible to the caller's unit
     └── Conflict                         the request clashes with the current state
-        └── InvalidStatusTransition      e.g. triaging a case twice
+        ├── InvalidStatusTransition      e.g. triaging a case twice
+        └── NotLatestVersion             a list change or circulation not based on the latest
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ __all__ = [
     "KspError",
     "NotAuthenticated",
     "NotFound",
+    "NotLatestVersion",
     "RemandRequiresRadicalisationConcern",
     "RuleViolation",
 ]
@@ -113,3 +115,9 @@ class InvalidStatusTransition(Conflict):
     """A case may only move from ``submitted`` to a triage outcome, once."""
 
     detail = "The case's status does not allow this change."
+
+
+class NotLatestVersion(Conflict):
+    """The caller did not act on the latest version of the KSP document."""
+
+    detail = "This is not the latest version of the KSP document; reload it and try again."

@@ -2,19 +2,97 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
+
+import anyio.from_thread
+import anyio.to_thread
+
 from ksp.domain.access import Principal
 from ksp.domain.audit import AccessRecord
 from ksp.domain.cpr import InvalidCpr, parse_cpr
 from ksp.domain.errors import FieldError, InvalidInput
-from ksp.services.ports import Clock, Page, TimeRange, UnitOfWorkFactory
+from ksp.journal.bundle import bundle_head, checkpoint_line, entry_line
+from ksp.journal.checkpoint import CheckpointSigner
+from ksp.journal.entry import StoredEntry
+from ksp.journal.verify import Verification, verify_journal
+from ksp.services.ports import Clock, JournalRecord, Page, TimeRange, UnitOfWorkFactory
 
 __all__ = ["AuditService"]
 
 
+PAGE = 1000
+
+
 class AuditService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, signer: CheckpointSigner) -> None:
         self._uow = uow
         self._clock = clock
+        self._signer = signer
+
+    async def journal(self, after_seq: int, limit: int) -> list[JournalRecord]:
+        async with self._uow() as uow:
+            return await uow.journal.records(after_seq, limit)
+
+    async def verify(self, trusted: str | None = None) -> Verification:
+        """Stream every stored entry through the verifier (in a worker thread, one page of
+        entries in memory at a time), decrypting content to check the plaintext too."""
+        async with self._uow() as uow:
+            tip = await uow.journal.latest_checkpoint()
+            size, latest = (0, []) if tip is None else (tip[0], [tip[1]])
+
+            def pages() -> Iterator[StoredEntry]:
+                """Up to the checkpoint's size: entries appended meanwhile are not judged."""
+                after = 0
+                while after < size and (
+                    page := anyio.from_thread.run(uow.journal.stored, after, PAGE)
+                ):
+                    yield from (entry for entry in page if entry.seq <= size)
+                    after = page[-1].seq
+
+            return await anyio.to_thread.run_sync(
+                lambda: verify_journal(
+                    pages(),
+                    latest,
+                    public_key=self._signer.public_key_bytes,
+                    origin=self._signer.origin,
+                    open_content=uow.journal.open_content,
+                    trusted=trusted,
+                )
+            )
+
+    async def export(self, principal: Principal, *, include_content: bool) -> AsyncIterator[str]:
+        """The bundle, line by line, for ``ksp journal verify``: the entries up to the latest
+        checkpoint, and that checkpoint (it covers them all). The export is logged."""
+        async with self._uow() as uow:
+            await uow.access_log.record(
+                principal,
+                resource="journal-export",
+                resource_id=None,
+                subjects=[],
+                at=self._clock.now(),
+            )
+            await uow.commit()
+        async with self._uow() as uow:
+            tip = await uow.journal.latest_checkpoint()
+            size, checkpoints = (0, []) if tip is None else (tip[0], [tip[1]])
+            for line in bundle_head(
+                origin=self._signer.origin,
+                public_key=self._signer.public_key_bytes,
+                vkey=self._signer.vkey,
+                entry_count=size,
+                checkpoint_count=len(checkpoints),
+                include_content=include_content,
+                exported_at=self._clock.now().isoformat(),
+            ):
+                yield line
+            after = 0
+            while after < size and (page := await uow.journal.stored(after, PAGE)):
+                for entry in page:
+                    if entry.seq <= size:  # entries appended since are not in this export
+                        yield entry_line(entry, include_content=include_content)
+                after = page[-1].seq
+            for note in checkpoints:
+                yield checkpoint_line(note)
 
     async def access_log(self, period: TimeRange, page: Page) -> list[AccessRecord]:
         async with self._uow() as uow:

@@ -12,18 +12,26 @@ from ksp.domain.access import CaseScope, Principal
 from ksp.domain.audit import AccessRecord
 from ksp.domain.cases import Case, CaseStatus
 from ksp.domain.cpr import Cpr
+from ksp.domain.meetings import Meeting
+from ksp.journal.entry import StoredEntry
 
 __all__ = [
     "AccessLogStore",
+    "Appended",
     "CaseStore",
     "Clock",
+    "DocumentStore",
     "DuplicateKey",
     "IdempotencyStore",
+    "JournalRecord",
+    "JournalStore",
+    "MeetingStore",
     "Page",
     "StoredResult",
     "TimeRange",
     "UnitOfWork",
     "UnitOfWorkFactory",
+    "VersionRecord",
 ]
 
 
@@ -89,10 +97,76 @@ class AccessLogStore(Protocol):
     ) -> list[AccessRecord]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Appended:
+    seq: int
+    plaintext_sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRecord:
+    """A version's row: where its content lies in the journal, and its public facts."""
+
+    document_id: str
+    version: int
+    journal_seq: int
+    sha256: str
+    created_at: dt.datetime
+    created_by_sub: str
+    reason: str
+    entry_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class JournalRecord:
+    """An entry as an auditor reads it: the header's fields and the entry hash."""
+
+    seq: int
+    kind: str
+    ref: str
+    author: str
+    created_at: str
+    ciphertext_sha256: str
+    plaintext_sha256: str
+    prev: str
+    entry_hash: str
+
+
+class MeetingStore(Protocol):
+    async def add(self, meeting: Meeting) -> None: ...
+    async def get(self, meeting_id: str) -> Meeting | None: ...
+    async def find(self, kif_unit: str, page: Page) -> list[Meeting]: ...
+
+
+class DocumentStore(Protocol):
+    async def of_meeting(self, meeting_id: str) -> str | None: ...
+    async def meeting_of(self, document_id: str) -> str | None: ...
+    async def create(self, document_id: str, meeting_id: str, at: dt.datetime) -> None: ...
+    async def latest_version(self, document_id: str) -> int: ...
+    async def add_version(self, record: VersionRecord) -> None: ...
+    async def versions(self, document_id: str) -> list[VersionRecord]: ...
+    async def version(self, document_id: str, version: int) -> VersionRecord | None: ...
+
+
+class JournalStore(Protocol):
+    async def lock(self) -> None: ...
+    async def append(
+        self, *, kind: str, ref: str, author: str, created_at: dt.datetime, plaintext: bytes
+    ) -> Appended: ...
+    async def plaintext(self, seq: int) -> bytes: ...
+    async def records(self, after_seq: int, limit: int) -> list[JournalRecord]: ...
+    async def stored(self, after_seq: int, limit: int) -> list[StoredEntry]: ...
+    async def latest_checkpoint(self) -> tuple[int, str] | None: ...
+    def open_content(self, seq: int, content: bytes) -> bytes: ...
+
+
 class UnitOfWork(Protocol):
     cases: CaseStore
     idempotency: IdempotencyStore
     access_log: AccessLogStore
+    meetings: MeetingStore
+    documents: DocumentStore
+    journal: JournalStore
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

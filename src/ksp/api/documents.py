@@ -1,0 +1,110 @@
+"""``/api/v1/documents``: one version (JSON, or Danish HTML), and the difference of two."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
+
+from ksp.api.auth import action, authorised, principal_of
+from ksp.api.docs import problems
+from ksp.api.schemas import ChangedEntryOut, DiffOut, EntryOut, VersionOut
+from ksp.domain.access import Action
+from ksp.domain.cases import Custody
+from ksp.domain.documents import DocumentVersion
+from ksp.domain.lists import ListEntry
+from ksp.rendering import render_document
+from ksp.services.documents import DocumentService
+
+__all__ = ["DocumentController"]
+
+_FIELDS = ("name", "cpr", "concern", "custody", "submitted_by_unit")
+
+
+def _entry(entry: ListEntry) -> EntryOut:
+    return EntryOut(
+        case_id=entry.case_id,
+        name=entry.name,
+        cpr=entry.cpr,
+        concern=entry.concern,
+        custody=Custody(entry.custody),
+        submitted_by=entry.submitted_by_unit,
+    )
+
+
+def _version(document: DocumentVersion) -> VersionOut:
+    return VersionOut(
+        document_id=document.document_id,
+        meeting_id=document.meeting_id,
+        version=document.version,
+        sha256=document.sha256,
+        created_at=document.created_at,
+        created_by=document.created_by_sub,
+        reason=document.reason,
+        entries=[_entry(e) for e in document.entries],
+    )
+
+
+def _wants_html(request: Request[Any, Any, Any]) -> bool:
+    return request.accept.best_match(["application/json", "text/html"]) == "text/html"
+
+
+class DocumentController(Controller):
+    path = "/documents"
+    guards = [authorised]  # noqa: RUF012 - Litestar's declared class attribute
+    tags = ["documents"]  # noqa: RUF012
+
+    @get(
+        "/{document_id:uuid}/versions/{n:int}",
+        opt=action(Action.READ_DOCUMENTS),
+        responses=problems(404),
+        summary="One version (JSON, or HTML with Accept: text/html)",
+    )
+    async def version(
+        self,
+        request: Request[Any, Any, Any],
+        documents: NamedDependency[DocumentService],
+        document_id: FromPath[UUID],
+        n: FromPath[int],
+    ) -> Response[VersionOut] | Response[str]:
+        found = await documents.version(principal_of(request), str(document_id), n)
+        if _wants_html(request):
+            return Response(render_document(found), media_type="text/html; charset=utf-8")
+        return Response(_version(found))
+
+    @get(
+        "/{document_id:uuid}/diff",
+        opt=action(Action.READ_DOCUMENTS),
+        responses=problems(404, 422),
+        summary="Entries added, removed and changed",
+    )
+    async def diff(
+        self,
+        request: Request[Any, Any, Any],
+        documents: NamedDependency[DocumentService],
+        document_id: FromPath[UUID],
+        from_version: Annotated[int, QueryParameter(name="from", ge=1, le=1_000_000)],
+        to_version: Annotated[int, QueryParameter(name="to", ge=1, le=1_000_000)],
+    ) -> DiffOut:
+        result = await documents.diff(
+            principal_of(request), str(document_id), from_version, to_version
+        )
+        return DiffOut(
+            document_id=str(document_id),
+            from_version=from_version,
+            to_version=to_version,
+            added=[_entry(e) for e in result.added],
+            removed=[_entry(e) for e in result.removed],
+            changed=[
+                ChangedEntryOut(
+                    case_id=after.case_id,
+                    before=_entry(before),
+                    after=_entry(after),
+                    fields=[f for f in _FIELDS if getattr(before, f) != getattr(after, f)],
+                )
+                for before, after in result.changed
+            ],
+        )

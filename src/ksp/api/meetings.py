@@ -1,0 +1,153 @@
+"""``/api/v1/meetings``: meetings, their KSP list, and the list's versions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from ksp.api.auth import action, authorised, principal_of
+from ksp.api.docs import problems
+from ksp.api.schemas import (
+    DocumentVersionsOut,
+    ListChangeIn,
+    MeetingIn,
+    MeetingOut,
+    MeetingPage,
+    NewVersionOut,
+    VersionSummaryOut,
+    nfc,
+    strictly,
+)
+from ksp.domain.access import Action
+from ksp.domain.lists import ListChange
+from ksp.domain.meetings import Meeting, MeetingDraft
+from ksp.services.documents import DocumentService
+from ksp.services.meetings import MeetingService
+from ksp.services.ports import Page
+
+__all__ = ["MeetingController"]
+
+
+def _meeting(meeting: Meeting) -> MeetingOut:
+    return MeetingOut(
+        id=meeting.id,
+        kif_unit=meeting.kif_unit,
+        municipality_code=meeting.municipality_code,
+        police_district=meeting.police_district,
+        scheduled_for=meeting.scheduled_for,
+        title=meeting.title,
+        created_at=meeting.created_at,
+    )
+
+
+class MeetingController(Controller):
+    path = "/meetings"
+    guards = [authorised]  # noqa: RUF012 - Litestar's declared class attribute
+    tags = ["meetings"]  # noqa: RUF012
+
+    @post(
+        "/",
+        opt=action(Action.CREATE_MEETING),
+        responses=problems(422),
+        summary="Call a KSP meeting",
+        status_code=201,
+    )
+    async def create(
+        self,
+        request: Request[Any, Any, Any],
+        meetings: NamedDependency[MeetingService],
+        data: JSONBody[MeetingIn],
+    ) -> MeetingOut:
+        data = await strictly(request, MeetingIn)
+        draft = MeetingDraft(
+            data.municipality_code, data.police_district, data.scheduled_for, nfc(data.title)
+        )
+        return _meeting(await meetings.create(principal_of(request), draft))
+
+    @get("/", opt=action(Action.READ_MEETINGS), responses=problems(), summary="List meetings")
+    async def list_meetings(
+        self,
+        request: Request[Any, Any, Any],
+        meetings: NamedDependency[MeetingService],
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
+    ) -> MeetingPage:
+        found = await meetings.find(principal_of(request), Page(limit, offset))
+        return MeetingPage(
+            items=[_meeting(m) for m in found],
+            limit=limit,
+            offset=offset,
+            next_offset=offset + limit if len(found) == limit else None,
+        )
+
+    @get(
+        "/{meeting_id:uuid}",
+        opt=action(Action.READ_MEETINGS),
+        responses=problems(404),
+        summary="Read a meeting",
+    )
+    async def read(
+        self,
+        request: Request[Any, Any, Any],
+        meetings: NamedDependency[MeetingService],
+        meeting_id: FromPath[UUID],
+    ) -> MeetingOut:
+        return _meeting(await meetings.get(principal_of(request), str(meeting_id)))
+
+    @post(
+        "/{meeting_id:uuid}/list",
+        opt=action(Action.CHANGE_LIST),
+        responses=problems(404, 409, 422),
+        summary="Change the KSP list: a new version",
+        status_code=201,
+    )
+    async def change_list(
+        self,
+        request: Request[Any, Any, Any],
+        meetings: NamedDependency[MeetingService],
+        meeting_id: FromPath[UUID],
+        data: JSONBody[ListChangeIn],
+    ) -> NewVersionOut:
+        data = await strictly(request, ListChangeIn)
+        change = ListChange(
+            add=tuple(str(c) for c in data.add),
+            remove=tuple(str(c) for c in data.remove),
+            reason=nfc(data.reason),
+            base_version=data.base_version,
+        )
+        made = await meetings.change_list(principal_of(request), str(meeting_id), change)
+        return NewVersionOut(document_id=made.document_id, version=made.version, sha256=made.sha256)
+
+    @get(
+        "/{meeting_id:uuid}/documents",
+        opt=action(Action.READ_DOCUMENTS),
+        responses=problems(404),
+        summary="The versions of the meeting's KSP document",
+    )
+    async def documents(
+        self,
+        request: Request[Any, Any, Any],
+        documents: NamedDependency[DocumentService],
+        meeting_id: FromPath[UUID],
+    ) -> DocumentVersionsOut:
+        document_id, versions = await documents.versions_of_meeting(
+            principal_of(request), str(meeting_id)
+        )
+        return DocumentVersionsOut(
+            document_id=document_id,
+            versions=[
+                VersionSummaryOut(
+                    version=v.version,
+                    sha256=v.sha256,
+                    created_at=v.created_at,
+                    created_by=v.created_by_sub,
+                    reason=v.reason,
+                    entry_count=v.entry_count,
+                )
+                for v in versions
+            ],
+        )

@@ -1,0 +1,156 @@
+"""The journal store: appends under a lock, with a signed checkpoint per append.
+
+Content is stored encrypted (AES-GCM, bound to its sequence number); the header commits to
+the SHA-256 of both the stored ciphertext and the plaintext. The entry hash is the RFC 6962
+leaf hash of the stored header bytes, and also the next entry's ``prev``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from sqlalchemy import insert, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ksp.crypto import FieldCipher
+from ksp.db.tables import journal_checkpoints, journal_entries
+from ksp.journal.checkpoint import CheckpointSigner
+from ksp.journal.entry import (
+    GENESIS,
+    EntryHeader,
+    MalformedEntry,
+    StoredEntry,
+    encode_header,
+    entry_hash,
+    parse_header,
+)
+from ksp.journal.merkle import Frontier
+from ksp.services.ports import Appended, JournalRecord
+
+__all__ = ["JOURNAL_LOCK_KEY", "SqlJournalStore"]
+
+# pg_advisory_xact_lock key for "the journal": every append holds it until commit.
+JOURNAL_LOCK_KEY = 0x4B5350  # "KSP"
+
+
+_UNREADABLE = EntryHeader(0, "unreadable", "", "", "", "", "", "")
+
+
+class SqlJournalStore:
+    def __init__(
+        self, session: AsyncSession, cipher: FieldCipher, signer: CheckpointSigner
+    ) -> None:
+        self._session = session
+        self._cipher = cipher
+        self._signer = signer
+
+    async def lock(self) -> None:
+        """Serialise appends: an advisory lock on PostgreSQL; on SQLite every transaction
+        already begins IMMEDIATE (``ksp.db.engine``), which takes the write lock."""
+        bind = self._session.get_bind()
+        if bind.dialect.name == "postgresql":
+            await self._session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": JOURNAL_LOCK_KEY}
+            )
+
+    async def _tip(self) -> tuple[int, bytes, Frontier]:
+        query = (
+            select(journal_checkpoints.c.tree_size, journal_checkpoints.c.frontier)
+            .order_by(journal_checkpoints.c.tree_size.desc())
+            .limit(1)
+        )
+        row = (await self._session.execute(query)).first()
+        if row is None:
+            return 0, GENESIS, Frontier()
+        last = select(journal_entries.c.entry_hash).where(journal_entries.c.seq == row.tree_size)
+        prev: bytes = (await self._session.execute(last)).scalar_one()
+        return row.tree_size, prev, Frontier.from_bytes(row.tree_size, row.frontier)
+
+    async def append(
+        self, *, kind: str, ref: str, author: str, created_at: dt.datetime, plaintext: bytes
+    ) -> Appended:
+        """Append one entry and its checkpoint. Call :meth:`lock` first in the transaction."""
+        size, prev, frontier = await self._tip()
+        seq = size + 1
+        content = self._cipher.seal(plaintext, context=f"journal:{seq}")
+        header = encode_header(
+            EntryHeader(
+                seq=seq,
+                kind=kind,
+                ref=ref,
+                author=author,
+                created_at=created_at.isoformat(),
+                ciphertext_sha256=hashlib.sha256(content).hexdigest(),
+                plaintext_sha256=hashlib.sha256(plaintext).hexdigest(),
+                prev=prev.hex(),
+            )
+        )
+        link = entry_hash(header)
+        frontier.append(link)
+        root = frontier.root()
+        await self._session.execute(
+            insert(journal_entries).values(seq=seq, header=header, entry_hash=link, content=content)
+        )
+        await self._session.execute(
+            insert(journal_checkpoints).values(
+                tree_size=seq,
+                root=root,
+                note=self._signer.sign(seq, root),
+                frontier=frontier.to_bytes(),
+            )
+        )
+        return Appended(seq=seq, plaintext_sha256=hashlib.sha256(plaintext).hexdigest())
+
+    def open_content(self, seq: int, content: bytes) -> bytes:
+        return self._cipher.open(content, context=f"journal:{seq}")
+
+    async def plaintext(self, seq: int) -> bytes:
+        query = select(journal_entries.c.content).where(journal_entries.c.seq == seq)
+        content: bytes = (await self._session.execute(query)).scalar_one()
+        return self.open_content(seq, content)
+
+    async def stored(self, after_seq: int, limit: int) -> list[StoredEntry]:
+        query = (
+            select(journal_entries)
+            .where(journal_entries.c.seq > after_seq)
+            .order_by(journal_entries.c.seq)
+            .limit(limit)
+        )
+        rows = await self._session.execute(query)
+        return [
+            StoredEntry(r.seq, bytes(r.header), bytes(r.entry_hash), bytes(r.content)) for r in rows
+        ]
+
+    async def records(self, after_seq: int, limit: int) -> list[JournalRecord]:
+        records = []
+        for entry in await self.stored(after_seq, limit):
+            try:
+                header = parse_header(entry.header)
+            except MalformedEntry:
+                header = _UNREADABLE
+            records.append(
+                JournalRecord(
+                    seq=entry.seq,
+                    kind=header.kind,
+                    ref=header.ref,
+                    author=header.author,
+                    created_at=header.created_at,
+                    ciphertext_sha256=header.ciphertext_sha256,
+                    plaintext_sha256=header.plaintext_sha256,
+                    prev=header.prev,
+                    entry_hash=entry.entry_hash.hex(),
+                )
+            )
+        return records
+
+    async def latest_checkpoint(self) -> tuple[int, str] | None:
+        """The tree size and note of the latest checkpoint: it covers every entry, so it is
+        all a verification or an export needs (one signature to check, not one per entry)."""
+        query = (
+            select(journal_checkpoints.c.tree_size, journal_checkpoints.c.note)
+            .order_by(journal_checkpoints.c.tree_size.desc())
+            .limit(1)
+        )
+        row = (await self._session.execute(query)).first()
+        return None if row is None else (row.tree_size, row.note)

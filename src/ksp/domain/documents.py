@@ -1,0 +1,86 @@
+"""The KSP document: one version of a meeting's list, as data, and the difference of two."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ksp.domain.lists import ListEntry
+from ksp.domain.meetings import Meeting
+
+__all__ = ["DocumentVersion", "ListDiff", "diff_lists", "document_body", "entries_of"]
+
+FORMAT = "ksp-document/1"
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentVersion:
+    """What the journal holds for a version, with its plaintext parsed."""
+
+    document_id: str
+    meeting_id: str
+    version: int
+    sha256: str
+    created_at: dt.datetime
+    created_by_sub: str
+    reason: str
+    entries: tuple[ListEntry, ...]
+    body: Mapping[str, Any]
+
+
+def document_body(
+    meeting: Meeting,
+    *,
+    document_id: str,
+    version: int,
+    created_at: dt.datetime,
+    created_by_sub: str,
+    reason: str,
+    entries: Sequence[ListEntry],
+) -> dict[str, Any]:
+    """The version as plain data; its canonical bytes are what the journal commits to."""
+    return {
+        "format": FORMAT,
+        "document_id": document_id,
+        "version": version,
+        "created_at": created_at.isoformat(),
+        "created_by": created_by_sub,
+        "reason": reason,
+        "meeting": {
+            "id": meeting.id,
+            "title": meeting.title,
+            "scheduled_for": meeting.scheduled_for.isoformat(),
+            "municipality_code": meeting.municipality_code,
+            "police_district": meeting.police_district,
+            "kif_unit": meeting.kif_unit,
+        },
+        "entries": [asdict(entry) for entry in entries],
+    }
+
+
+def entries_of(body: Mapping[str, Any]) -> tuple[ListEntry, ...]:
+    return tuple(ListEntry(**entry) for entry in body["entries"])
+
+
+@dataclass(frozen=True, slots=True)
+class ListDiff:
+    added: tuple[ListEntry, ...]
+    removed: tuple[ListEntry, ...]
+    changed: tuple[tuple[ListEntry, ListEntry], ...]  # (before, after)
+
+
+def diff_lists(before: Sequence[ListEntry], after: Sequence[ListEntry]) -> ListDiff:
+    """Entries added, removed, and changed (same case, other content) from one to the other."""
+    old = {entry.case_id: entry for entry in before}
+    new = {entry.case_id: entry for entry in after}
+    return ListDiff(
+        added=tuple(entry for entry in after if entry.case_id not in old),
+        removed=tuple(entry for entry in before if entry.case_id not in new),
+        changed=tuple(
+            (old[entry.case_id], entry)
+            for entry in after
+            if entry.case_id in old and old[entry.case_id] != entry
+        ),
+    )

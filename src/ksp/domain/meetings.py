@@ -1,0 +1,66 @@
+"""KSP meetings (guide 3.3.7): KiF calls them, between KF, one municipality and the police."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from ksp.domain import reference
+from ksp.domain.errors import FieldError, InvalidInput
+
+__all__ = ["Meeting", "MeetingDraft", "parse_meeting"]
+
+MAX_TITLE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingDraft:
+    municipality_code: int
+    police_district: str
+    scheduled_for: dt.datetime
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Meeting:
+    """A KSP meeting, owned by the KiF unit that called it (its secretariat)."""
+
+    id: str
+    kif_unit: str
+    municipality_code: int
+    police_district: str
+    scheduled_for: dt.datetime
+    title: str
+    created_at: dt.datetime
+    created_by_sub: str
+
+
+def parse_meeting(
+    draft: MeetingDraft, *, meeting_id: str, kif_unit: str, by_sub: str, now: dt.datetime
+) -> Meeting:
+    """Guide 3.3.7: "løbende møder mellem kriminalforsorgen, de enkelte kommuner og
+    politikredse" — one municipality and the police district it lies in."""
+    errors: list[FieldError] = []
+    district = reference.police_district(draft.police_district)
+    if reference.municipality(draft.municipality_code) is None:
+        errors.append(FieldError("municipality_code", "is not one of the 98 municipalities"))
+    if district is None:
+        errors.append(FieldError("police_district", "is not one of the 12 police districts"))
+    elif draft.municipality_code not in district.municipality_codes:
+        errors.append(FieldError("police_district", "does not cover the municipality"))
+    if draft.scheduled_for.tzinfo is None:
+        errors.append(FieldError("scheduled_for", "must carry a UTC offset"))
+    if not draft.title.strip() or len(draft.title) > MAX_TITLE:
+        errors.append(FieldError("title", f"must be 1 to {MAX_TITLE} characters"))
+    if errors:
+        raise InvalidInput(errors)
+    return Meeting(
+        id=meeting_id,
+        kif_unit=kif_unit,
+        municipality_code=draft.municipality_code,
+        police_district=draft.police_district,
+        scheduled_for=draft.scheduled_for,
+        title=draft.title.strip(),
+        created_at=now,
+        created_by_sub=by_sub,
+    )

@@ -1,0 +1,58 @@
+"""Jinja2 rendering of KSP documents for people (Danish HTML), with autoescaping on.
+
+Templates live in the repository's ``templates/`` (packaged as ``ksp/templates`` in a wheel).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import jinja2
+
+from ksp.domain import reference
+from ksp.domain.documents import DocumentVersion
+
+__all__ = ["render_document"]
+
+CUSTODY_DA = {
+    "remand": "Varetægtsarrestant",
+    "convicted": "Dømt (løsladt fra institution)",
+    "youth_section_78": "Ung, straffuldbyrdelseslovens § 78",
+}
+
+
+def _template_dirs() -> list[str]:
+    package = Path(__file__).resolve().parent
+    candidates = [package / "templates", package.parents[1] / "templates"]
+    return [str(path) for path in candidates if path.is_dir()]
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_template_dirs()),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.globals["custody_da"] = CUSTODY_DA
+    return environment
+
+
+def render_document(document: DocumentVersion) -> str:
+    """The version as the Danish HTML document the participants receive."""
+    meeting = document.body["meeting"]
+    municipality = reference.municipality(meeting["municipality_code"])
+    district = reference.police_district(meeting["police_district"])
+    return (
+        _environment()
+        .get_template("ksp_document.html.j2")
+        .render(
+            document=document,
+            meeting=meeting,
+            municipality=municipality.name if municipality else meeting["municipality_code"],
+            district=district.name if district else meeting["police_district"],
+        )
+    )

@@ -1,0 +1,108 @@
+"""Use cases for reading KSP documents: versions, one version, the difference of two.
+
+Every read that shows personal data is logged with the subjects it showed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from ksp.domain.access import Principal, reads_documents_of
+from ksp.domain.cpr import Cpr
+from ksp.domain.documents import DocumentVersion, ListDiff, diff_lists, entries_of
+from ksp.domain.errors import FieldError, InvalidInput, NotFound
+from ksp.domain.lists import ListEntry
+from ksp.services.ports import Clock, UnitOfWork, UnitOfWorkFactory, VersionRecord
+
+__all__ = ["DocumentService"]
+
+
+def _subjects(*entry_lists: Iterable[ListEntry]) -> list[Cpr]:
+    digits = {entry.cpr.replace("-", "") for entries in entry_lists for entry in entries}
+    return [Cpr(d) for d in sorted(digits)]
+
+
+class DocumentService:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def versions_of_meeting(
+        self, principal: Principal, meeting_id: str
+    ) -> tuple[str | None, list[VersionRecord]]:
+        """The meeting's document id and its versions (no personal data but the reasons)."""
+        async with self._uow() as uow:
+            meeting = await uow.meetings.get(meeting_id)
+            if meeting is None or not reads_documents_of(principal, meeting.kif_unit):
+                raise NotFound
+            document_id = await uow.documents.of_meeting(meeting_id)
+            if document_id is None:
+                return None, []
+            versions = await uow.documents.versions(document_id)
+            await uow.access_log.record(
+                principal,
+                resource="document-versions",
+                resource_id=document_id,
+                subjects=[],
+                at=self._clock.now(),
+            )
+            await uow.commit()
+        return document_id, versions
+
+    async def version(self, principal: Principal, document_id: str, n: int) -> DocumentVersion:
+        async with self._uow() as uow:
+            found = await self._read(uow, principal, document_id, n)
+            await uow.access_log.record(
+                principal,
+                resource="document-version",
+                resource_id=f"{document_id}/{n}",
+                subjects=_subjects(found.entries),
+                at=self._clock.now(),
+            )
+            await uow.commit()
+        return found
+
+    async def diff(
+        self, principal: Principal, document_id: str, before: int, after: int
+    ) -> ListDiff:
+        if before < 1 or after < 1:
+            raise InvalidInput([FieldError("from", "versions start at 1")])
+        async with self._uow() as uow:
+            old = await self._read(uow, principal, document_id, before)
+            new = await self._read(uow, principal, document_id, after)
+            result = diff_lists(old.entries, new.entries)
+            shown = (result.added, result.removed, tuple(a for _, a in result.changed))
+            await uow.access_log.record(
+                principal,
+                resource="document-diff",
+                resource_id=f"{document_id}/{before}..{after}",
+                subjects=_subjects(*shown),
+                at=self._clock.now(),
+            )
+            await uow.commit()
+        return result
+
+    @staticmethod
+    async def _read(
+        uow: UnitOfWork, principal: Principal, document_id: str, n: int
+    ) -> DocumentVersion:
+        meeting_id = await uow.documents.meeting_of(document_id)
+        meeting = None if meeting_id is None else await uow.meetings.get(meeting_id)
+        if meeting is None or not reads_documents_of(principal, meeting.kif_unit):
+            raise NotFound
+        record = await uow.documents.version(document_id, n)
+        if record is None:
+            raise NotFound
+        body = json.loads(await uow.journal.plaintext(record.journal_seq))
+        return DocumentVersion(
+            document_id=document_id,
+            meeting_id=meeting.id,
+            version=n,
+            sha256=record.sha256,
+            created_at=record.created_at,
+            created_by_sub=record.created_by_sub,
+            reason=record.reason,
+            entries=entries_of(body),
+            body=body,
+        )

@@ -1,0 +1,140 @@
+"""Use cases for meetings and their KSP lists (guide 3.3.7)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ksp.domain.access import Principal, Role, owns_meeting
+from ksp.domain.cases import Case
+from ksp.domain.documents import document_body, entries_of
+from ksp.domain.errors import NotFound
+from ksp.domain.lists import ListChange, ListEntry, apply_change, check_base_version
+from ksp.domain.meetings import Meeting, MeetingDraft, parse_meeting
+from ksp.journal.canonical import canonical
+from ksp.services.ports import Clock, Page, UnitOfWork, UnitOfWorkFactory, VersionRecord
+
+__all__ = ["DOCUMENT_VERSION", "MeetingService", "NewVersion"]
+
+DOCUMENT_VERSION = "document-version"  # the journal entry kind of a list version
+
+
+@dataclass(frozen=True, slots=True)
+class NewVersion:
+    document_id: str
+    version: int
+    sha256: str
+
+
+class MeetingService:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._new_id = new_id
+
+    async def create(self, principal: Principal, draft: MeetingDraft) -> Meeting:
+        meeting = parse_meeting(
+            draft,
+            meeting_id=self._new_id(),
+            kif_unit=principal.unit,
+            by_sub=principal.sub,
+            now=self._clock.now(),
+        )
+        async with self._uow() as uow:
+            await uow.meetings.add(meeting)
+            await uow.commit()
+        return meeting
+
+    async def find(self, principal: Principal, page: Page) -> list[Meeting]:
+        """KiF: the meetings it called. Participants: those they take part in (none until
+        participants are registered, which circulation brings)."""
+        if principal.role is not Role.KIF:
+            return []
+        async with self._uow() as uow:
+            return await uow.meetings.find(principal.unit, page)
+
+    async def get(self, principal: Principal, meeting_id: str) -> Meeting:
+        async with self._uow() as uow:
+            meeting = await uow.meetings.get(meeting_id)
+        if meeting is None or not owns_meeting(principal, meeting.kif_unit):
+            raise NotFound
+        return meeting
+
+    async def change_list(
+        self, principal: Principal, meeting_id: str, change: ListChange
+    ) -> NewVersion:
+        """One accepted change makes exactly one new journalised version (guide 3.3.7: "skal
+        der oprettes et nyt dokument når KSP-listen opdateres, som skal journaliseres på ny")."""
+        async with self._uow() as uow:
+            await uow.journal.lock()
+            meeting = await uow.meetings.get(meeting_id)
+            if meeting is None or not owns_meeting(principal, meeting.kif_unit):
+                raise NotFound
+            document_id, latest = await self._document(uow, meeting)
+            check_base_version(change, latest)
+            current = await self._entries(uow, document_id, latest)
+            cases = await self._cases(uow, change.add)
+            entries = apply_change(meeting, current, change, cases)
+            now, version = self._clock.now(), latest + 1
+            body = document_body(
+                meeting,
+                document_id=document_id,
+                version=version,
+                created_at=now,
+                created_by_sub=principal.sub,
+                reason=change.reason,
+                entries=entries,
+            )
+            appended = await uow.journal.append(
+                kind=DOCUMENT_VERSION,
+                ref=f"{document_id}/{version}",
+                author=principal.sub,
+                created_at=now,
+                plaintext=canonical(body),
+            )
+            await uow.documents.add_version(
+                VersionRecord(
+                    document_id,
+                    version,
+                    appended.seq,
+                    appended.plaintext_sha256,
+                    now,
+                    principal.sub,
+                    change.reason,
+                    len(entries),
+                )
+            )
+            await uow.commit()
+        return NewVersion(document_id, version, appended.plaintext_sha256)
+
+    async def _document(self, uow: UnitOfWork, meeting: Meeting) -> tuple[str, int]:
+        document_id = await uow.documents.of_meeting(meeting.id)
+        if document_id is None:
+            document_id = self._new_id()
+            await uow.documents.create(document_id, meeting.id, self._clock.now())
+            return document_id, 0
+        return document_id, await uow.documents.latest_version(document_id)
+
+    @staticmethod
+    async def _entries(uow: UnitOfWork, document_id: str, version: int) -> tuple[ListEntry, ...]:
+        if version == 0:
+            return ()
+        record = await uow.documents.version(document_id, version)
+        assert record is not None
+        return entries_of(json.loads(await uow.journal.plaintext(record.journal_seq)))
+
+    @staticmethod
+    async def _cases(uow: UnitOfWork, case_ids: tuple[str, ...]) -> dict[str, Case]:
+        found = {}
+        for case_id in case_ids:
+            case = await uow.cases.get(case_id)
+            if case is not None:
+                found[case_id] = case
+        return found

@@ -1,0 +1,334 @@
+"""Attacks on the stored journal, made directly in SQL with the guards switched off, each
+detected by both GET /audit/verify and the offline `ksp journal verify` (issue 3); and, with
+the guards on, the database refusing UPDATE, DELETE, REPLACE (SQLite) and TRUNCATE
+(PostgreSQL). Every test gets a database of its own, since it breaks it."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import io
+import json
+import sqlite3
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from conftest import POSTGRES_URL, make_settings, token_headers
+from ksp.api.app import create_app
+from ksp.cli import main as ksp_main
+from ksp.db.engine import create_engine
+from ksp.db.migrate import upgrade
+from ksp.db.url import async_database_url
+from ksp.journal.checkpoint import CheckpointSigner
+from ksp.journal.entry import encode_header, entry_hash, parse_header
+from ksp.journal.merkle import Frontier
+from support.clock import FixedClock
+from support.data import fresh_units
+from support.flows import case_for_meeting, change_list, new_meeting
+
+VERSIONS = 5
+TABLES = ("journal_entries", "journal_checkpoints", "document_versions", "documents")
+
+
+@dataclass
+class Fresh:
+    """A journal of VERSIONS entries in a database of its own, and a way to attack it."""
+
+    client: httpx.AsyncClient
+    engine: AsyncEngine
+    backend: str
+    sqlite_path: Path | None
+    auditor: dict[str, str]
+    tmp: Path
+
+    async def sql(self, statement: str, params: dict[str, Any] | None = None) -> list[Any]:
+        """Run SQL as an attacker with direct database access, the guards switched off."""
+        if self.sqlite_path is not None:
+            with sqlite3.connect(self.sqlite_path) as connection:
+                connection.execute("PRAGMA foreign_keys=OFF")
+                for table in TABLES:
+                    for guard in ("no_update", "no_delete", "no_replace"):
+                        connection.execute(f"DROP TRIGGER IF EXISTS {table}_{guard}")
+                return connection.execute(statement, params or {}).fetchall()
+        async with self.engine.begin() as connection:
+            for table in TABLES:
+                await connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER ALL"))
+            result = await connection.execute(text(statement), params or {})
+            return list(result.fetchall()) if result.returns_rows else []
+
+    async def rows(self) -> list[tuple[int, bytes, bytes, bytes]]:
+        found = await self.sql(
+            "SELECT seq, header, entry_hash, content FROM journal_entries ORDER BY seq"
+        )
+        return [(r[0], bytes(r[1]), bytes(r[2]), bytes(r[3])) for r in found]
+
+    async def put(self, seq: int, header: bytes, link: bytes, content: bytes) -> None:
+        await self.sql(
+            "UPDATE journal_entries SET header = :h, entry_hash = :e, content = :c WHERE seq = :s",
+            {"h": header, "e": link, "c": content, "s": seq},
+        )
+
+    async def verify(self, **params: str) -> dict[str, Any]:
+        response = await self.client.get(
+            "/api/v1/audit/verify", params=params, headers=self.auditor
+        )
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def export(self, name: str = "bundle.jsonl") -> Path:
+        response = await self.client.get("/api/v1/audit/export", headers=self.auditor)
+        assert response.status_code == 200
+        path = self.tmp / name
+        path.write_text(response.text)
+        return path
+
+
+def offline(bundle: Path, trusted: Path | None = None) -> tuple[int, str]:
+    """`ksp journal verify BUNDLE [--trusted-checkpoint FILE]`, run in-process."""
+    args = ["journal", "verify", str(bundle)]
+    if trusted is not None:
+        args += ["--trusted-checkpoint", str(trusted)]
+    out = io.StringIO()
+    with redirect_stdout(out):
+        code = ksp_main(args)
+    return code, out.getvalue()
+
+
+@pytest.fixture
+async def fresh(backend: str, tmp_path: Path) -> AsyncIterator[Fresh]:
+    schema = None
+    sqlite_path = None
+    if backend == "sqlite":
+        sqlite_path = tmp_path / "attacked.sqlite3"
+        engine = create_engine(async_database_url(f"sqlite:///{sqlite_path}"))
+    else:
+        assert POSTGRES_URL is not None
+        schema = f"ksp_attack_{uuid.uuid4().hex[:12]}"
+        engine = create_engine(async_database_url(POSTGRES_URL), schema=schema)
+        async with engine.begin() as connection:
+            await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    await upgrade(engine)
+    settings = make_settings(tmp_path)
+    app = create_app(settings, engine=engine, clock=FixedClock())
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://ksp.test") as client:
+        units = fresh_units()
+        auth = token_headers(settings)
+        meeting = await new_meeting(client, auth, units)
+        for version in range(1, VERSIONS + 1):
+            case_id = await case_for_meeting(client, auth, units)
+            made = await change_list(
+                client,
+                auth,
+                units,
+                meeting,
+                add=[case_id],
+                **({"base_version": version - 1} if version > 1 else {}),
+            )
+            assert made.status_code == 201, made.text
+        yield Fresh(client, engine, backend, sqlite_path, auth("auditor", units.auditor), tmp_path)
+    if schema is not None:
+        async with engine.begin() as connection:
+            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    await engine.dispose()
+
+
+def other_signer() -> CheckpointSigner:
+    return CheckpointSigner(Ed25519PrivateKey.generate(), "ksp.kriminalforsorgen.dk/journal")
+
+
+async def assert_detected(fresh: Fresh, first_bad_seq: int | None, **params: str) -> None:
+    """Both the service and the offline command find the same first bad entry."""
+    result = await fresh.verify(**params)
+    assert result["ok"] is False
+    assert result["first_bad_seq"] == first_bad_seq, result
+    code, printed = offline(await fresh.export())
+    assert code == 1
+    assert printed.startswith("NOT INTACT")
+
+
+async def test_an_intact_journal_verifies_online_and_offline(fresh: Fresh) -> None:
+    """Guide 3.3.7: journalised versions; an auditor can prove none was altered."""
+    result = await fresh.verify()
+    assert (result["ok"], result["entries"], result["first_bad_seq"]) == (True, VERSIONS, None)
+    assert result["checkpoint"]["tree_size"] == VERSIONS
+    assert offline(await fresh.export()) == (
+        0,
+        f"intact: {VERSIONS} entries, checkpoint at {VERSIONS}\n",
+    )
+
+
+async def test_an_edited_content_byte_is_detected(fresh: Fresh) -> None:
+    """Hash the stored bytes: one flipped bit of ciphertext breaks its hash."""
+    seq, header, link, content = (await fresh.rows())[1]
+    await fresh.put(seq, header, link, content[:-1] + bytes([content[-1] ^ 1]))
+    await assert_detected(fresh, 2)
+
+
+async def test_edited_content_and_its_hash_are_detected(fresh: Fresh) -> None:
+    """Changing the content and the hash in the header breaks the entry hash."""
+    seq, header, link, content = (await fresh.rows())[1]
+    forged = content[:-1] + bytes([content[-1] ^ 1])
+    fields = json.loads(header)
+    fields["ciphertext_sha256"] = hashlib.sha256(forged).hexdigest()
+    await fresh.put(seq, json.dumps(fields).encode(), link, forged)
+    await assert_detected(fresh, 2)
+
+
+async def test_an_edited_author_is_detected(fresh: Fresh) -> None:
+    """The header commits to the author."""
+    seq, header, link, content = (await fresh.rows())[2]
+    await fresh.put(seq, header.replace(b"user-", b"usur-"), link, content)
+    await assert_detected(fresh, 3)
+
+
+async def test_a_rewritten_entry_with_every_later_hash_recomputed_fails_the_checkpoint(
+    fresh: Fresh,
+) -> None:
+    """A consistent rewritten chain no longer matches the signed checkpoint's root."""
+    rows = await fresh.rows()
+    prev = rows[0][2]
+    for seq, header, _, content in rows[1:]:
+        fields = parse_header(header)
+        author = "mallory" if seq == 2 else fields.author
+        rewritten = encode_header(dataclasses.replace(fields, author=author, prev=prev.hex()))
+        prev = entry_hash(rewritten)
+        await fresh.put(seq, rewritten, prev, content)
+    result = await fresh.verify()
+    assert result["ok"] is False
+    assert result["reason"] == "checkpoint root mismatch"
+    code, _ = offline(await fresh.export())
+    assert code == 1
+
+
+async def test_a_deleted_middle_entry_is_detected(fresh: Fresh) -> None:
+    """Sequence numbers are gapless."""
+    await fresh.sql("DELETE FROM journal_entries WHERE seq = 3")
+    await assert_detected(fresh, 3)
+
+
+async def test_two_swapped_entries_are_detected(fresh: Fresh) -> None:
+    """Each header names its own sequence number and the previous entry's hash."""
+    rows = {row[0]: row for row in await fresh.rows()}
+    await fresh.put(2, *rows[3][1:])
+    await fresh.put(3, *rows[2][1:])
+    await assert_detected(fresh, 2)
+
+
+async def test_a_truncated_tail_is_detected_against_a_kept_checkpoint(fresh: Fresh) -> None:
+    """Removing the last entries and their checkpoints leaves a consistent shorter journal;
+    the checkpoint an auditor kept shows what is missing."""
+    kept = (await fresh.verify())["checkpoint"]["note"]
+    await fresh.sql("DELETE FROM document_versions WHERE version > 3")
+    await fresh.sql("DELETE FROM journal_entries WHERE seq > 3")
+    await fresh.sql("DELETE FROM journal_checkpoints WHERE tree_size > 3")
+    assert (await fresh.verify())["ok"] is True  # without the kept checkpoint
+    trusted = base64.urlsafe_b64encode(kept.encode()).decode()
+    result = await fresh.verify(trusted=trusted)
+    assert (result["ok"], result["first_bad_seq"]) == (False, 4)
+    kept_file = fresh.tmp / "kept.checkpoint"
+    kept_file.write_text(kept)
+    code, printed = offline(await fresh.export(), kept_file)
+    assert code == 1
+    assert "first bad entry 4" in printed
+
+
+async def test_a_forged_checkpoint_is_detected(fresh: Fresh) -> None:
+    """A checkpoint signed by any other key is refused."""
+    forged = other_signer().sign(VERSIONS, Frontier().root())
+    await fresh.sql(
+        "UPDATE journal_checkpoints SET note = :n WHERE tree_size = :s",
+        {"n": forged, "s": VERSIONS},
+    )
+    result = await fresh.verify()
+    assert (result["ok"], result["reason"]) == (False, "checkpoint signature")
+    code, _ = offline(await fresh.export())
+    assert code == 1
+
+
+async def test_a_line_dropped_from_a_bundle_is_detected(fresh: Fresh) -> None:
+    """The manifest counts the lines; a dropped entry line is the first bad entry."""
+    bundle = await fresh.export()
+    lines = bundle.read_text().splitlines(keepends=True)
+    del lines[3]  # manifest, entry 1, entry 2, entry 3 ...
+    bundle.write_text("".join(lines))
+    code, printed = offline(bundle)
+    assert code == 1
+    assert "first bad entry 3" in printed
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE journal_entries SET seq = seq WHERE seq = 1",
+        "UPDATE journal_entries SET content = header",
+        "DELETE FROM journal_entries WHERE seq = 1",
+        "UPDATE journal_checkpoints SET note = 'x'",
+        "DELETE FROM document_versions",
+        "UPDATE documents SET meeting_id = id",
+    ],
+)
+async def test_the_database_refuses_to_change_or_remove_a_written_version(
+    fresh: Fresh, statement: str
+) -> None:
+    """Guide 3.3.7: "et journaliseret dokument i Workzone ikke kan opdateres"."""
+    with pytest.raises(Exception) as refused:  # noqa: PT011 - the driver's own error types
+        async with fresh.engine.begin() as connection:
+            await connection.execute(text(statement))
+    assert "immutable" in str(refused.value)
+    assert (await fresh.verify())["ok"] is True
+
+
+async def test_sqlite_refuses_a_replace_over_a_written_entry(fresh: Fresh) -> None:
+    """INSERT OR REPLACE deletes without delete triggers; a guard on INSERT catches it."""
+    if fresh.backend != "sqlite":
+        pytest.skip("REPLACE is SQLite's")
+    with pytest.raises(Exception, match="immutable"):
+        async with fresh.engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT OR REPLACE INTO journal_entries (seq, header, entry_hash, content) "
+                    "SELECT seq, header, entry_hash, content FROM journal_entries WHERE seq = 1"
+                )
+            )
+
+
+async def test_postgresql_refuses_truncate(fresh: Fresh) -> None:
+    """TRUNCATE bypasses row triggers; a statement trigger enabled ALWAYS refuses it."""
+    if fresh.backend != "postgres":
+        pytest.skip("TRUNCATE guard is PostgreSQL's")
+    for table in ("journal_entries", "journal_checkpoints", "document_versions"):
+        with pytest.raises(Exception, match="immutable"):
+            async with fresh.engine.begin() as connection:
+                await connection.execute(text(f"TRUNCATE {table} CASCADE"))
+    assert (await fresh.verify())["ok"] is True
+
+
+async def test_the_offline_command_pins_the_journal_key(fresh: Fresh) -> None:
+    """With --journal-key, a bundle signed by any other key is refused, however intact."""
+    bundle = await fresh.export()
+    manifest = json.loads(bundle.read_text().splitlines()[0])
+    code, _ = offline_with_key(bundle, manifest["vkey"])
+    assert code == 0
+    code, printed = offline_with_key(bundle, other_signer().vkey)
+    assert code == 1
+    assert "unexpected public key" in printed
+
+
+def offline_with_key(bundle: Path, vkey: str) -> tuple[int, str]:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        code = ksp_main(["journal", "verify", str(bundle), "--journal-key", vkey])
+    return code, out.getvalue()
