@@ -50,6 +50,9 @@ def walked(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, Path]:
             check=False,
         )
     assert done.returncode == 0, done.stderr
+    html = (workdir / "ksp-liste-v1.html").read_text(encoding="utf-8")
+    assert "Jens Jensen" in html
+    assert "databeskyttelsesregler" in html
     return done.stdout, data_dir, server.log
 
 
@@ -61,6 +64,9 @@ def test_the_readme_walkthrough_works_as_written(walked: tuple[str, Path, Path])
     assert '"cpr":"010190-1234"' in output  # KiF sees the full number
     assert '"status":"meeting"' in output
     assert '"sub":"kif-secretary-2"' in output
+    assert '"version":1' in output
+    assert '"ok":true' in output
+    assert "intact: 1 entries, checkpoint at 1" in output
 
 
 def test_no_personal_data_is_stored_or_logged_in_plaintext(

@@ -1,0 +1,56 @@
+"""Two writers adding a version at once: one wins, the other gets 409; never a gap or a
+duplicate (issue 3: advisory lock on PostgreSQL, BEGIN IMMEDIATE on SQLite)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import httpx
+
+from support.data import Units
+from support.flows import Auth, case_for_meeting, new_meeting
+
+WRITERS = 8
+UPDATES = 10
+
+
+async def writer(
+    client: httpx.AsyncClient, kif: dict[str, str], meeting: str, cases: list[str]
+) -> list[int]:
+    statuses = []
+    for case_id in cases:
+        listed = await client.get(f"/api/v1/meetings/{meeting}/documents", headers=kif)
+        versions = listed.json()["versions"]
+        body: dict[str, object] = {"add": [case_id], "reason": "Samtidig opdatering"}
+        if versions:
+            body["base_version"] = versions[-1]["version"]
+        response = await client.post(f"/api/v1/meetings/{meeting}/list", json=body, headers=kif)
+        statuses.append(response.status_code)
+    return statuses
+
+
+async def test_eight_writers_times_ten_updates_give_contiguous_versions_and_409s(
+    client: httpx.AsyncClient, auth: Auth, units: Units
+) -> None:
+    """8 writers × 10 updates on one meeting: contiguous versions, every loser told 409,
+    and a journal that verifies."""
+    meeting = await new_meeting(client, auth, units)
+    cases = [await case_for_meeting(client, auth, units) for _ in range(WRITERS * UPDATES)]
+    kif = auth("kif", units.kif)
+    results = await asyncio.gather(
+        *(
+            writer(client, kif, meeting, cases[w * UPDATES : (w + 1) * UPDATES])
+            for w in range(WRITERS)
+        )
+    )
+    statuses = Counter(status for result in results for status in result)
+    assert set(statuses) <= {201, 409}
+    assert statuses[201] + statuses[409] == WRITERS * UPDATES
+    listed = await client.get(f"/api/v1/meetings/{meeting}/documents", headers=kif)
+    versions = [v["version"] for v in listed.json()["versions"]]
+    assert versions == list(range(1, statuses[201] + 1))
+    counts = [v["entry_count"] for v in listed.json()["versions"]]
+    assert counts == versions  # each accepted change added exactly one case
+    verified = await client.get("/api/v1/audit/verify", headers=auth("auditor", units.auditor))
+    assert verified.json()["ok"] is True
