@@ -131,8 +131,10 @@ def clock(session_clock: FixedClock) -> Iterator[FixedClock]:
 
 
 @pytest.fixture(scope="session")
-def app(settings: Settings, engine: AsyncEngine, session_clock: FixedClock) -> Litestar:
-    return create_app(settings, engine=engine, clock=session_clock)
+def app(settings: Settings, engine: AsyncEngine, session_clock: FixedClock) -> Iterator[Litestar]:
+    application = create_app(settings, engine=engine, clock=session_clock)
+    yield application
+    application.state.mail.close()  # the lifespan does this in a server: stop gpg-agent
 
 
 @pytest.fixture(scope="session")

@@ -83,6 +83,79 @@ def _journal_verify(_settings: Settings | None, args: argparse.Namespace) -> int
     )
 
 
+def _outbox_work(settings: Settings, args: argparse.Namespace) -> int:
+    """A delivery worker in its own process; several may run against PostgreSQL."""
+    from ksp.api.app import SystemClock
+    from ksp.crypto import FieldCipher, KeyedHasher
+    from ksp.db.engine import create_engine, create_sessionmaker
+    from ksp.db.uow import Adapters, SqlUnitOfWorkFactory
+    from ksp.journal.signing import journal_signer
+    from ksp.mail.setup import transport
+    from ksp.mail.worker import OutboxWorker
+    from ksp.observability import configure_logging
+
+    configure_logging(settings.log_level)
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url, pool_size=2, max_overflow=0)
+        adapters = Adapters(
+            create_sessionmaker(engine),
+            FieldCipher(settings.data_keys, settings.data_key_id),
+            KeyedHasher(settings.cpr_hash_key),
+            journal_signer(settings),
+        )
+        worker = OutboxWorker(
+            SqlUnitOfWorkFactory(adapters),
+            transport(settings),
+            SystemClock(),
+            sender=settings.mail_from,
+        )
+        try:
+            if args.once:
+                while await worker.run_once():
+                    pass
+            else:
+                await worker.run(poll_seconds=args.poll)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    return 0
+
+
+def _mail_key(settings: Settings, _args: argparse.Namespace) -> int:
+    from ksp.mail.setup import secure_mail
+
+    mail = secure_mail(settings)
+    try:
+        print(mail.public_key(), end="")
+    finally:
+        mail.close()
+    return 0
+
+
+def _keys_check(settings: Settings, args: argparse.Namespace) -> int:
+    """Recipient keys expiring within --days (default 30); exit 1 if there are any."""
+    from ksp.db.engine import create_engine
+    from ksp.db.keys_report import expiring_keys
+
+    async def run() -> list[tuple[str, str, str, dt.datetime | None]]:
+        engine = create_engine(settings.database_url, pool_size=1, max_overflow=0)
+        try:
+            before = dt.datetime.now(dt.UTC) + dt.timedelta(days=args.days)
+            return await expiring_keys(engine, before)
+        finally:
+            await engine.dispose()
+
+    rows = asyncio.run(run())
+    for email, unit, fingerprint, expires_at in rows:
+        when = "never" if expires_at is None else expires_at.date().isoformat()
+        print(f"{when}  {fingerprint}  {email}  ({unit})")
+    if not rows:
+        print(f"no recipient key expires within {args.days} days")
+    return 1 if rows else 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ksp", description="The KSP service.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -104,6 +177,22 @@ def _parser() -> argparse.ArgumentParser:
         "--journal-key", help="the verifier key `ksp journal key` printed (pins the signer)"
     )
     verify.set_defaults(run=_journal_verify, offline=True)
+    outbox = commands.add_parser("outbox", help="the outbox of encrypted messages")
+    outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True)
+    work = outbox_commands.add_parser("work", help="deliver queued messages (a worker)")
+    work.add_argument("--once", action="store_true", help="deliver what is due, then stop")
+    work.add_argument("--poll", type=float, default=2.0, help="seconds between looks")
+    work.set_defaults(run=_outbox_work)
+    mail = commands.add_parser("mail", help="the service's OpenPGP identity")
+    mail.add_subparsers(dest="mail_command", required=True).add_parser(
+        "key", help="the service's OpenPGP public key (ASCII armour)"
+    ).set_defaults(run=_mail_key)
+    keys = commands.add_parser("keys", help="recipient keys")
+    check = keys.add_subparsers(dest="keys_command", required=True).add_parser(
+        "check", help="list recipient keys expiring soon (exit 1 if any)"
+    )
+    check.add_argument("--days", type=int, default=30)
+    check.set_defaults(run=_keys_check)
     token = commands.add_parser("token", help="print a bearer token signed with the secret")
     token.add_argument("--role", required=True, choices=[r.value for r in Role])
     token.add_argument("--unit", required=True)

@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ksp.db.url import DatabaseUrlError, async_database_url
 
@@ -39,6 +40,14 @@ class Settings:
     journal_signing_key: bytes
     journal_origin: str = DEFAULT_ORIGIN
     db_service_role: str | None = None
+    mail_from: str = "ksp@localhost"
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_tls: str = "starttls"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_ca_file: str | None = None
+    outbox_in_process: bool = True
     host: str = "127.0.0.1"
     port: int = 8000
     jwks: str | None = None
@@ -146,6 +155,31 @@ def _role(env: Mapping[str, str]) -> str | None:
     return role
 
 
+def _mail(env: Mapping[str, str]) -> dict[str, Any]:
+    """KSP_MAIL_FROM and KSP_SMTP_*: TLS is required (starttls or implicit); no plaintext."""
+    tls = (env.get("KSP_SMTP_TLS") or "starttls").lower()
+    if tls not in {"starttls", "implicit"}:
+        raise ConfigError(
+            "KSP_SMTP_TLS must be starttls or implicit (plaintext SMTP is not offered)"
+        )
+    sender = env.get("KSP_MAIL_FROM") or "ksp@localhost"
+    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", sender):
+        raise ConfigError("KSP_MAIL_FROM must be an e-mail address")
+    in_process = (env.get("KSP_OUTBOX_IN_PROCESS") or "true").lower()
+    if in_process not in {"true", "false", "1", "0"}:
+        raise ConfigError("KSP_OUTBOX_IN_PROCESS must be true or false")
+    return {
+        "mail_from": sender,
+        "smtp_host": env.get("KSP_SMTP_HOST") or None,
+        "smtp_port": _int(env, "KSP_SMTP_PORT", 465 if tls == "implicit" else 587, 1, 65535),
+        "smtp_tls": tls,
+        "smtp_username": env.get("KSP_SMTP_USERNAME") or None,
+        "smtp_password": env.get("KSP_SMTP_PASSWORD") or None,
+        "smtp_ca_file": env.get("KSP_SMTP_CA_FILE") or None,
+        "outbox_in_process": in_process in {"true", "1"},
+    }
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from ``env`` (default: ``os.environ``); raise ConfigError if bad."""
     env = os.environ if env is None else env
@@ -182,6 +216,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         journal_signing_key=_signing_key(env, stored),
         journal_origin=_origin(env),
         db_service_role=_role(env),
+        **_mail(env),
         host=env.get("KSP_HOST") or "127.0.0.1",
         port=_int(env, "KSP_PORT", 8000, 1, 65535),
         jwks=env.get("KSP_JWKS") or None,

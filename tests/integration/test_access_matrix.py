@@ -4,7 +4,7 @@ must not leak); no token is 401."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +14,7 @@ from litestar import Litestar
 
 from support.data import Units, case_body
 from support.flows import case_for_meeting, change_list, new_meeting
+from unit.mail.keys import KeyMaker
 
 ROLES = ("arrest", "kif", "participant", "auditor")
 RELATIONS = ("own", "foreign")
@@ -43,6 +44,12 @@ ROUTES = {
     "versions": Route("GET", "/meetings/{meeting_id:uuid}/documents"),
     "read-version": Route("GET", "/documents/{document_id:uuid}/versions/{n:int}"),
     "diff": Route("GET", "/documents/{document_id:uuid}/diff"),
+    "register-recipient": Route("POST", "/recipients"),
+    "recipients": Route("GET", "/recipients"),
+    "add-participant": Route("POST", "/meetings/{meeting_id:uuid}/participants"),
+    "participants": Route("GET", "/meetings/{meeting_id:uuid}/participants"),
+    "circulate": Route("POST", "/documents/{document_id:uuid}/versions/{n:int}/circulate"),
+    "circulation": Route("GET", "/circulations/{circulation_id:uuid}"),
     "journal": Route("GET", "/audit/journal"),
     "verify": Route("GET", "/audit/verify"),
     "export": Route("GET", "/audit/export"),
@@ -94,6 +101,26 @@ EXPECTED: dict[tuple[str, str], tuple[int, int]] = {
         for role in ("arrest", "kif", "participant")
     },
     **{(name, "auditor"): (200, 200) for name in ("journal", "verify", "export")},
+    **{
+        (name, role): (403, 403)
+        for name in (
+            "register-recipient",
+            "recipients",
+            "add-participant",
+            "participants",
+            "circulate",
+        )
+        for role in ("arrest", "participant", "auditor")
+    },
+    ("register-recipient", "kif"): (201, 201),
+    ("recipients", "kif"): (200, 200),
+    ("add-participant", "kif"): (201, 404),
+    ("participants", "kif"): (200, 404),
+    ("circulate", "kif"): (202, 404),
+    ("circulation", "kif"): (200, 404),
+    ("circulation", "auditor"): (200, 200),
+    ("circulation", "arrest"): (403, 403),
+    ("circulation", "participant"): (403, 403),
     ("access-log", "arrest"): (403, 403),
     ("access-log", "kif"): (403, 403),
     ("access-log", "participant"): (403, 403),
@@ -121,41 +148,96 @@ def unit_for(units: Units, role: str, relation: str) -> str:
     return (own if relation == "own" else foreign)[role]
 
 
+MEETING = {
+    "municipality_code": 101,
+    "police_district": "koebenhavn",
+    "scheduled_for": "2026-12-10T10:00:00+01:00",
+    "title": "Møde",
+}
+
+
 def payload(name: str, units: Units, ids: dict[str, str]) -> dict[str, Any] | None:
-    if name == "submit":
-        return case_body(units.kif)
-    if name == "create-meeting":
-        return {
-            "municipality_code": 101,
-            "police_district": "koebenhavn",
-            "scheduled_for": "2026-12-10T10:00:00+01:00",
-            "title": "Møde",
-        }
-    if name == "change-list":
-        return {"add": [ids["spare_case"]], "reason": "Tilføjet", "base_version": 1}
-    if name == "triage":
-        return {"decision": "meeting", "reason": "til møde"}
-    if name == "access-log-search":
-        return {"cpr": "010190-1234"}
-    return None
+    bodies: dict[str, Callable[[], dict[str, Any]]] = {
+        "submit": lambda: case_body(units.kif),
+        "create-meeting": lambda: MEETING,
+        "register-recipient": lambda: {
+            "name": "Matrix",
+            "email": MATRIX_EMAIL,
+            "agency": "police",
+            "unit": "politi-koebenhavn",
+            "openpgp_key": ids["matrix_key"],
+        },
+        "add-participant": lambda: {"recipient_id": ids["spare_recipient"]},
+        "change-list": lambda: {
+            "add": [ids["spare_case"]],
+            "reason": "Tilføjet",
+            "base_version": 1,
+        },
+        "triage": lambda: {"decision": "meeting", "reason": "til møde"},
+        "access-log-search": lambda: {"cpr": "010190-1234"},
+    }
+    make = bodies.get(name)
+    return None if make is None else make()
+
+
+MATRIX_EMAIL = "matrix@politi.dk"
+
+
+@pytest.fixture(scope="module")
+def matrix_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    maker = KeyMaker(tmp_path_factory.mktemp("matrix-key"))
+    yield maker.public(maker.make(f"Matrix <{MATRIX_EMAIL}>"))
+    maker.close()
+
+
+MAIL_ROUTES = {"add-participant", "circulate", "circulation"}
 
 
 async def world(
-    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], units: Units
+    client: httpx.AsyncClient,
+    auth: Callable[..., dict[str, str]],
+    units: Units,
+    matrix_key: str,
+    *,
+    with_mail: bool,
 ) -> dict[str, str]:
-    """A submitted case, a meeting of units.kif with version 1 of its list, a spare case."""
+    """A submitted case; a meeting of units.kif with version 1 of its list, circulated to
+    one participant; a spare triaged case and a spare recipient."""
+    kif = auth("kif", units.kif)
     created = await client.post(
         "/api/v1/cases", json=case_body(units.kif), headers=auth("arrest", units.arrest)
     )
     meeting_id = await new_meeting(client, auth, units)
     listed = await case_for_meeting(client, auth, units)
     made = await change_list(client, auth, units, meeting_id, add=[listed])
-    return {
+    ids = {
         "case_id": created.json()["id"],
         "meeting_id": meeting_id,
         "document_id": made.json()["document_id"],
         "spare_case": await case_for_meeting(client, auth, units),
+        "matrix_key": matrix_key,
+        "circulation_id": "00000000-0000-4000-8000-000000000000",
     }
+    if not with_mail:  # recipients and gpg cost time: only for the routes that need them
+        return ids
+    recipient = {
+        "name": "Matrix",
+        "email": MATRIX_EMAIL,
+        "agency": "police",
+        "unit": "politi-koebenhavn",
+        "openpgp_key": matrix_key,
+    }
+    first, spare = [
+        (await client.post("/api/v1/recipients", json=recipient, headers=kif)).json()["id"]
+        for _ in range(2)
+    ]
+    await client.post(
+        f"/api/v1/meetings/{meeting_id}/participants", json={"recipient_id": first}, headers=kif
+    )
+    circulated = await client.post(
+        f"/api/v1/documents/{ids['document_id']}/versions/1/circulate", headers=kif
+    )
+    return {**ids, "circulation_id": circulated.json()["circulation_id"], "spare_recipient": spare}
 
 
 def test_the_matrix_covers_every_api_route(app: Litestar) -> None:
@@ -181,9 +263,10 @@ async def test_role_and_unit_matrix(
     name: str,
     role: str,
     relation: str,
+    matrix_key: str,
 ) -> None:
     """CONTRACT.md: roles and unit scoping, enforced in one place."""
-    ids = await world(client, auth, units)
+    ids = await world(client, auth, units, matrix_key, with_mail=name in MAIL_ROUTES)
     case_id = ids["case_id"]
     route = ROUTES[name]
     headers = auth(role, unit_for(units, role, relation))
@@ -211,7 +294,18 @@ async def test_every_api_route_needs_a_token(
     """CONTRACT.md: no token or a bad one is 401."""
     route = ROUTES[name]
     nobody = "00000000-0000-4000-8000-000000000000"
-    ids = {"case_id": nobody, "meeting_id": nobody, "document_id": nobody, "spare_case": nobody}
+    ids = dict.fromkeys(
+        (
+            "case_id",
+            "meeting_id",
+            "document_id",
+            "circulation_id",
+            "spare_case",
+            "spare_recipient",
+            "matrix_key",
+        ),
+        nobody,
+    )
     for headers in ({}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic x"}):
         response = await client.request(
             route.method, route.url(ids), json=payload(name, units, ids), headers=headers

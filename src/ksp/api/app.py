@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio
 import swagger_ui_bundle
 from litestar import Litestar, Router
 from litestar.datastructures import State
@@ -22,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ksp.api.audit import AuditController
 from ksp.api.auth import BearerAuthMiddleware
 from ksp.api.cases import CaseController
+from ksp.api.circulation import CirculationController
 from ksp.api.documents import DocumentController
 from ksp.api.meetings import MeetingController
 from ksp.api.middleware import RequestContextMiddleware
@@ -31,8 +34,13 @@ from ksp.crypto import FieldCipher, KeyedHasher
 from ksp.db.engine import create_engine, create_sessionmaker
 from ksp.db.uow import Adapters, SqlUnitOfWorkFactory
 from ksp.journal.signing import journal_signer
+from ksp.mail.secure import GpgSecureMail
+from ksp.mail.setup import secure_mail, transport
+from ksp.mail.worker import OutboxWorker
+from ksp.rendering import render_document
 from ksp.services.audit import AuditService
 from ksp.services.cases import CaseService
+from ksp.services.circulation import CirculationService
 from ksp.services.documents import DocumentService
 from ksp.services.meetings import MeetingService
 from ksp.services.ports import Clock
@@ -55,6 +63,7 @@ class _Wiring:
     audit: AuditService
     meetings: MeetingService
     documents: DocumentService
+    circulation: CirculationService
     ping: Callable[[], Awaitable[bool]]
 
 
@@ -83,12 +92,15 @@ def _dependencies(wiring: _Wiring) -> dict[str, Provide]:
     def documents() -> DocumentService:
         return wiring.documents
 
+    def circulation() -> CirculationService:
+        return wiring.circulation
+
     def database_ping() -> Callable[[], Awaitable[bool]]:
         return wiring.ping
 
     return {
         fn.__name__: Provide(fn, use_cache=True, sync_to_thread=False)
-        for fn in (cases, audit, meetings, documents, database_ping)
+        for fn in (cases, audit, meetings, documents, circulation, database_ping)
     }
 
 
@@ -115,6 +127,26 @@ def _openapi() -> OpenAPIConfig:
     )
 
 
+def _outbox_lifespan(
+    worker: OutboxWorker, mail: GpgSecureMail, *, run_worker: bool
+) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    """Deliver the outbox inside this process (the default of `make run`), and stop the
+    keyring's gpg-agent on shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        async with anyio.create_task_group() as group:
+            if run_worker:
+                group.start_soon(worker.run)
+            try:
+                yield
+            finally:
+                group.cancel_scope.cancel()
+                mail.close()
+
+    return lifespan
+
+
 def create_app(
     settings: Settings, *, clock: Clock | None = None, engine: AsyncEngine | None = None
 ) -> Litestar:
@@ -129,11 +161,14 @@ def create_app(
     hasher = KeyedHasher(settings.cpr_hash_key)
     signer = journal_signer(settings)
     uow = SqlUnitOfWorkFactory(Adapters(create_sessionmaker(engine), cipher, hasher, signer))
+    mail = secure_mail(settings)
+    worker = OutboxWorker(uow, transport(settings), clock, sender=settings.mail_from)
     wiring = _Wiring(
         cases=CaseService(uow, clock),
         audit=AuditService(uow, clock, signer),
         meetings=MeetingService(uow, clock),
         documents=DocumentService(uow, clock),
+        circulation=CirculationService(uow, clock, mail, render_document),
         ping=_ping(engine),
     )
     verifier = TokenVerifier(
@@ -144,7 +179,13 @@ def create_app(
     )
     api = Router(
         path="/api/v1",
-        route_handlers=[CaseController, MeetingController, DocumentController, AuditController],
+        route_handlers=[
+            CaseController,
+            MeetingController,
+            DocumentController,
+            CirculationController,
+            AuditController,
+        ],
         middleware=[DefineMiddleware(BearerAuthMiddleware)],
         security=[{"bearer": []}],
     )
@@ -159,7 +200,17 @@ def create_app(
             ),
         ],
         dependencies=_dependencies(wiring),
-        state=State({"verifier": verifier, "hasher": hasher, "engine": engine}),
+        state=State(
+            {
+                "verifier": verifier,
+                "hasher": hasher,
+                "engine": engine,
+                "outbox_worker": worker,
+                "uow": uow,
+                "mail": mail,
+            }
+        ),
+        lifespan=[_outbox_lifespan(worker, mail, run_worker=settings.outbox_in_process)],
         middleware=[RequestContextMiddleware],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         openapi_config=_openapi(),

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, PathParameter, QueryParameter
 
 from ksp.api.auth import action, authorised, principal_of
 from ksp.api.docs import problems
@@ -68,7 +68,7 @@ class DocumentController(Controller):
         request: Request[Any, Any, Any],
         documents: NamedDependency[DocumentService],
         document_id: FromPath[UUID],
-        n: FromPath[int],
+        n: Annotated[int, PathParameter(ge=1, le=1_000_000)],
     ) -> Response[VersionOut] | Response[str]:
         found = await documents.version(principal_of(request), str(document_id), n)
         if _wants_html(request):

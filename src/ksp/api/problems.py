@@ -52,6 +52,9 @@ PROBLEMS: dict[type[errors.KspError], ProblemType] = {
         "remand-requires-radicalisation-concern",
         "A remand case needs a radicalisation concern",
     ),
+    errors.RecipientKeyUnusable: ProblemType(
+        422, "recipient-key-unusable", "A recipient's OpenPGP key cannot be used"
+    ),
     errors.RuleViolation: ProblemType(422, "rule-violation", "A rule forbids this"),
     errors.NotAuthenticated: ProblemType(401, "not-authenticated", "Not authenticated"),
     errors.Forbidden: ProblemType(403, "forbidden", "Forbidden"),

@@ -12,6 +12,7 @@ from litestar import Request
 from litestar.exceptions import ValidationException
 
 from ksp.domain.cases import CaseStatus, Custody, TriageDecision
+from ksp.domain.circulation import Agency, DeliveryStatus
 
 __all__ = [
     "AccessLogPage",
@@ -299,3 +300,49 @@ class VerificationOut(msgspec.Struct, kw_only=True):
     first_bad_seq: int | None
     reason: str | None
     checkpoint: CheckpointOut | None
+
+
+class RecipientIn(_In):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    email: Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
+    agency: Agency
+    unit: Unit
+    openpgp_key: Annotated[str, msgspec.Meta(min_length=1, max_length=200_000)]
+    fingerprint: Annotated[str, msgspec.Meta(max_length=60)] | None = None
+
+
+class RecipientOut(msgspec.Struct, kw_only=True):
+    id: str
+    name: str
+    email: str
+    agency: Agency
+    unit: str
+    fingerprint: str
+    expires_at: dt.datetime | None
+    created_at: dt.datetime
+
+
+class RecipientList(msgspec.Struct, kw_only=True):
+    items: list[RecipientOut]
+
+
+class ParticipantIn(_In):
+    recipient_id: UUID
+
+
+class DeliveryOut(msgspec.Struct, kw_only=True):
+    email: str
+    fingerprint: str
+    status: DeliveryStatus
+    attempts: int
+    last_error: str | None
+    sent_at: dt.datetime | None
+    message_id: str
+
+
+class CirculationOut(msgspec.Struct, kw_only=True):
+    circulation_id: str
+    document_id: str
+    version: int
+    created_at: dt.datetime
+    recipients: list[DeliveryOut]

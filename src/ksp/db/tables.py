@@ -26,13 +26,17 @@ __all__ = [
     "access_log",
     "access_log_subjects",
     "cases",
+    "circulations",
     "document_versions",
     "documents",
     "idempotency_keys",
     "journal_checkpoints",
     "journal_entries",
+    "meeting_participants",
     "meetings",
     "metadata",
+    "outbox",
+    "recipients",
 ]
 
 
@@ -181,6 +185,62 @@ document_versions = Table(
     Column("created_by_sub", String(200), nullable=False),
     Column("reason_ct", LargeBinary, nullable=False),
     Column("entry_count", Integer, nullable=False),
+)
+
+recipients = Table(
+    "recipients",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("kif_unit", UNIT, nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("agency", String(20), nullable=False),
+    Column("unit", UNIT, nullable=False),
+    Column("fingerprint", String(40), nullable=False),
+    Column("expires_at", UtcDateTime),
+    Column("public_key", LargeBinary, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by_sub", String(200), nullable=False),
+)
+
+meeting_participants = Table(
+    "meeting_participants",
+    metadata,
+    Column("meeting_id", ID, ForeignKey("meetings.id"), primary_key=True),
+    Column("recipient_id", ID, ForeignKey("recipients.id"), primary_key=True),
+    Column("added_at", UtcDateTime, nullable=False),
+    Column("added_by_sub", String(200), nullable=False),
+)
+
+circulations = Table(
+    "circulations",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("document_id", ID, ForeignKey("documents.id"), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("meeting_id", ID, ForeignKey("meetings.id"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by_sub", String(200), nullable=False),
+)
+
+# The transactional outbox: only OpenPGP ciphertext (a whole PGP/MIME message) is stored.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("circulation_id", ID, ForeignKey("circulations.id"), nullable=False, index=True),
+    Column("recipient_id", ID, ForeignKey("recipients.id"), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("fingerprint", String(40), nullable=False),
+    Column("message_id", String(200), nullable=False, unique=True),
+    Column("message", LargeBinary, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("last_error", String(200)),
+    Column("sent_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
 )
 
 # Rows of these tables are never changed or removed; the database refuses it (migration 0002).

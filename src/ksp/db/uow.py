@@ -10,16 +10,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ksp.crypto import FieldCipher, KeyedHasher
 from ksp.db.journal_store import SqlJournalStore
+from ksp.db.mail_stores import SqlCirculationStore, SqlRecipientStore
 from ksp.db.meeting_stores import SqlDocumentStore, SqlMeetingStore
 from ksp.db.stores import SqlAccessLogStore, SqlCaseStore, SqlIdempotencyStore
 from ksp.journal.checkpoint import CheckpointSigner
 from ksp.services.ports import (
     AccessLogStore,
     CaseStore,
+    CirculationStore,
     DocumentStore,
     IdempotencyStore,
     JournalStore,
     MeetingStore,
+    RecipientStore,
 )
 
 __all__ = ["Adapters", "SqlUnitOfWork", "SqlUnitOfWorkFactory"]
@@ -42,6 +45,8 @@ class SqlUnitOfWork:
     meetings: MeetingStore
     documents: DocumentStore
     journal: JournalStore
+    recipients: RecipientStore
+    circulations: CirculationStore
 
     def __init__(self, adapters: Adapters) -> None:
         self._adapters = adapters
@@ -55,6 +60,8 @@ class SqlUnitOfWork:
         self.meetings = SqlMeetingStore(session)
         self.documents = SqlDocumentStore(session, a.cipher)
         self.journal = SqlJournalStore(session, a.cipher, a.signer)
+        self.recipients = SqlRecipientStore(session)
+        self.circulations = SqlCirculationStore(session)
         return self
 
     async def __aexit__(

@@ -46,6 +46,9 @@ class Action(StrEnum):
     CHANGE_LIST = "change-list"
     READ_DOCUMENTS = "read-documents"
     READ_JOURNAL = "read-journal"
+    MANAGE_RECIPIENTS = "manage-recipients"
+    CIRCULATE = "circulate"
+    READ_CIRCULATION = "read-circulation"
 
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -59,6 +62,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.CHANGE_LIST: frozenset({Role.KIF}),
     Action.READ_DOCUMENTS: frozenset({Role.KIF, Role.AUDITOR}),
     Action.READ_JOURNAL: frozenset({Role.AUDITOR}),
+    Action.MANAGE_RECIPIENTS: frozenset({Role.KIF}),
+    Action.CIRCULATE: frozenset({Role.KIF}),
+    Action.READ_CIRCULATION: frozenset({Role.KIF, Role.AUDITOR}),
 }
 
 

@@ -10,7 +10,8 @@ rules, never values.
     ├── InvalidInput                     bad values in an otherwise well-formed request
     │   └── IdempotencyKeyReused         same Idempotency-Key, different request
     ├── RuleViolation                    a rule of the guide forbids the request
-    │   └── RemandRequiresRadicalisationConcern   (guide 3.3.7, 3.1.1 c)
+    │   ├── RemandRequiresRadicalisationConcern   (guide 3.3.7, 3.1.1 c)
+    │   └── RecipientKeyUnusable         an OpenPGP key that cannot be used (guide 3.3.7)
     ├── NotAuthenticated                 no token, or a token that is not valid (opaque)
     ├── Forbidden                        the role may not do this at all
     ├── NotFound                         absent, or not visible to the caller's unit
@@ -34,6 +35,7 @@ __all__ = [
     "NotAuthenticated",
     "NotFound",
     "NotLatestVersion",
+    "RecipientKeyUnusable",
     "RemandRequiresRadicalisationConcern",
     "RuleViolation",
 ]
@@ -121,3 +123,13 @@ class NotLatestVersion(Conflict):
     """The caller did not act on the latest version of the KSP document."""
 
     detail = "This is not the latest version of the KSP document; reload it and try again."
+
+
+class RecipientKeyUnusable(RuleViolation):
+    """Guide 3.3.7: to external parties the list goes only by secure mail; a key that is
+    expired, revoked, cannot encrypt or does not fit the recipient cannot carry it."""
+
+    detail = "A recipient's OpenPGP key cannot be used for secure mail."
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"{self.detail} ({reason})")

@@ -1,4 +1,17 @@
 """Encrypted circulation of KSP lists by OpenPGP mail.
 
-Built with issue 4; nothing here yet.
+Each recipient gets one message, encrypted to their key alone and signed by the
+service's own OpenPGP key; if encryption fails the message is not sent, and there is no
+setting that sends without it.
+
+- :mod:`ksp.mail.gpg`: recipients' keys checked in a scratch GnuPG home and pinned by
+  full fingerprint; the service's keyring, its signing key, encryption and signing.
+- :mod:`ksp.mail.pgpmime`: the PGP/MIME message (RFC 3156), the real subject in
+  protected headers inside and a neutral one outside.
+- :mod:`ksp.mail.secure`: the two behind the application's ``SecureMail`` port;
+  :mod:`ksp.mail.setup` builds it and the transport from the settings.
+- :mod:`ksp.mail.transport` and :mod:`ksp.mail.worker`: the outbox, delivered by SMTP
+  (TLS required) or to a maildir, with retries.
+
+Nothing is imported here, so importing the package starts no gpg.
 """

@@ -53,19 +53,32 @@ class MeetingService:
         return meeting
 
     async def find(self, principal: Principal, page: Page) -> list[Meeting]:
-        """KiF: the meetings it called. Participants: those they take part in (none until
-        participants are registered, which circulation brings)."""
-        if principal.role is not Role.KIF:
-            return []
+        """KiF: the meetings it called. Participants: those they take part in."""
         async with self._uow() as uow:
-            return await uow.meetings.find(principal.unit, page)
+            if principal.role is Role.KIF:
+                return await uow.meetings.find(principal.unit, page)
+            ids = await self._taking_part(uow, principal)
+            found = [m for m in [await uow.meetings.get(i) for i in sorted(ids)] if m]
+        found.sort(key=lambda m: (m.scheduled_for, m.id))
+        return found[page.offset : page.offset + page.limit]
 
     async def get(self, principal: Principal, meeting_id: str) -> Meeting:
         async with self._uow() as uow:
             meeting = await uow.meetings.get(meeting_id)
-        if meeting is None or not owns_meeting(principal, meeting.kif_unit):
+            visible = meeting is not None and (
+                owns_meeting(principal, meeting.kif_unit)
+                or meeting_id in await self._taking_part(uow, principal)
+            )
+        if meeting is None or not visible:
             raise NotFound
         return meeting
+
+    @staticmethod
+    async def _taking_part(uow: UnitOfWork, principal: Principal) -> set[str]:
+        """Meetings where the caller is a registered participant (by e-mail and unit)."""
+        if principal.role is not Role.PARTICIPANT or principal.email is None:
+            return set()
+        return set(await uow.recipients.meetings_of(principal.email, principal.unit))
 
     async def change_list(
         self, principal: Principal, meeting_id: str, change: ListChange

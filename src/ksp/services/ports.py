@@ -11,6 +11,7 @@ from typing import Protocol, Self
 from ksp.domain.access import CaseScope, Principal
 from ksp.domain.audit import AccessRecord
 from ksp.domain.cases import Case, CaseStatus
+from ksp.domain.circulation import Delivery, Recipient
 from ksp.domain.cpr import Cpr
 from ksp.domain.meetings import Meeting
 from ksp.journal.entry import StoredEntry
@@ -19,6 +20,8 @@ __all__ = [
     "AccessLogStore",
     "Appended",
     "CaseStore",
+    "Circulation",
+    "CirculationStore",
     "Clock",
     "DocumentStore",
     "DuplicateKey",
@@ -27,6 +30,8 @@ __all__ = [
     "JournalStore",
     "MeetingStore",
     "Page",
+    "RecipientStore",
+    "SecureMail",
     "StoredResult",
     "TimeRange",
     "UnitOfWork",
@@ -160,6 +165,59 @@ class JournalStore(Protocol):
     def open_content(self, seq: int, content: bytes) -> bytes: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Circulation:
+    id: str
+    document_id: str
+    version: int
+    meeting_id: str
+    created_at: dt.datetime
+    created_by_sub: str
+
+
+class RecipientStore(Protocol):
+    async def add(self, recipient: Recipient, public_key: str) -> None: ...
+    async def get(self, recipient_id: str) -> Recipient | None: ...
+    async def find(self, kif_unit: str | None) -> list[Recipient]: ...
+    async def add_participant(
+        self, meeting_id: str, recipient_id: str, at: dt.datetime, by_sub: str
+    ) -> None: ...
+    async def participants(self, meeting_id: str) -> list[Recipient]: ...
+    async def meetings_of(self, email: str, unit: str) -> list[str]: ...
+
+
+class CirculationStore(Protocol):
+    async def add(self, circulation: Circulation) -> None: ...
+    async def get(self, circulation_id: str) -> Circulation | None: ...
+    async def queue(self, delivery: Delivery, message: bytes, at: dt.datetime) -> None: ...
+    async def deliveries(self, circulation_id: str) -> list[Delivery]: ...
+    async def claim(self, now: dt.datetime, limit: int) -> list[tuple[Delivery, bytes]]: ...
+    async def save(self, delivery: Delivery) -> None: ...
+
+
+class SecureMail(Protocol):
+    """OpenPGP mail (the adapter is ``ksp.mail.secure``); blocking: call it in a thread."""
+
+    def check_key(
+        self, armored: str, *, email: str, fingerprint: str | None, now: dt.datetime
+    ) -> tuple[str, dt.datetime | None]: ...
+    def pin(self, armored: str) -> str: ...
+    def usable(self, fingerprint: str, now: dt.datetime) -> bool: ...
+    def seal(
+        self,
+        *,
+        to: str,
+        fingerprint: str,
+        subject: str,
+        html: str,
+        attachment_name: str,
+        attachment_json: bytes,
+        message_id: str,
+        date: dt.datetime,
+    ) -> bytes: ...
+    def message_id(self, local_part: str) -> str: ...
+
+
 class UnitOfWork(Protocol):
     cases: CaseStore
     idempotency: IdempotencyStore
@@ -167,6 +225,8 @@ class UnitOfWork(Protocol):
     meetings: MeetingStore
     documents: DocumentStore
     journal: JournalStore
+    recipients: RecipientStore
+    circulations: CirculationStore
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

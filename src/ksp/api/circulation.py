@@ -1,0 +1,168 @@
+"""Secure circulation: ``/recipients``, ``/meetings/{id}/participants``,
+``/documents/{id}/versions/{n}/circulate`` and ``/circulations/{id}``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, PathParameter
+
+from ksp.api.auth import action, authorised, principal_of
+from ksp.api.docs import problems
+from ksp.api.schemas import (
+    CirculationOut,
+    DeliveryOut,
+    ParticipantIn,
+    RecipientIn,
+    RecipientList,
+    RecipientOut,
+    nfc,
+    strictly,
+)
+from ksp.domain.access import Action
+from ksp.domain.circulation import Recipient, RecipientDraft
+from ksp.services.circulation import Circulated, CirculationService
+
+__all__ = ["CirculationController"]
+
+
+def _recipient(recipient: Recipient) -> RecipientOut:
+    return RecipientOut(
+        id=recipient.id,
+        name=recipient.name,
+        email=recipient.email,
+        agency=recipient.agency,
+        unit=recipient.unit,
+        fingerprint=recipient.fingerprint,
+        expires_at=recipient.expires_at,
+        created_at=recipient.created_at,
+    )
+
+
+def _circulation(result: Circulated) -> CirculationOut:
+    c = result.circulation
+    return CirculationOut(
+        circulation_id=c.id,
+        document_id=c.document_id,
+        version=c.version,
+        created_at=c.created_at,
+        recipients=[
+            DeliveryOut(
+                email=d.email,
+                fingerprint=d.fingerprint,
+                status=d.status,
+                attempts=d.attempts,
+                last_error=d.last_error,
+                sent_at=d.sent_at,
+                message_id=d.message_id,
+            )
+            for d in result.deliveries
+        ],
+    )
+
+
+class CirculationController(Controller):
+    path = "/"
+    guards = [authorised]  # noqa: RUF012 - Litestar's declared class attribute
+    tags = ["circulation"]  # noqa: RUF012
+
+    @post(
+        "/recipients",
+        opt=action(Action.MANAGE_RECIPIENTS),
+        responses=problems(422),
+        summary="Register a recipient and pin their OpenPGP key",
+        status_code=201,
+    )
+    async def register(
+        self,
+        request: Request[Any, Any, Any],
+        circulation: NamedDependency[CirculationService],
+        data: JSONBody[RecipientIn],
+    ) -> RecipientOut:
+        data = await strictly(request, RecipientIn)
+        draft = RecipientDraft(
+            nfc(data.name), data.email, data.agency, data.unit, data.openpgp_key, data.fingerprint
+        )
+        return _recipient(await circulation.register(principal_of(request), draft))
+
+    @get(
+        "/recipients",
+        opt=action(Action.MANAGE_RECIPIENTS),
+        responses=problems(),
+        summary="Your recipients, with their keys' expiry",
+    )
+    async def recipients(
+        self,
+        request: Request[Any, Any, Any],
+        circulation: NamedDependency[CirculationService],
+    ) -> RecipientList:
+        found = await circulation.recipients(principal_of(request))
+        return RecipientList(items=[_recipient(r) for r in found])
+
+    @post(
+        "/meetings/{meeting_id:uuid}/participants",
+        opt=action(Action.MANAGE_RECIPIENTS),
+        responses=problems(404, 409, 422),
+        summary="Add a participant",
+        status_code=201,
+    )
+    async def add_participant(
+        self,
+        request: Request[Any, Any, Any],
+        circulation: NamedDependency[CirculationService],
+        meeting_id: FromPath[UUID],
+        data: JSONBody[ParticipantIn],
+    ) -> RecipientList:
+        data = await strictly(request, ParticipantIn)
+        found = await circulation.add_participant(
+            principal_of(request), str(meeting_id), str(data.recipient_id)
+        )
+        return RecipientList(items=[_recipient(r) for r in found])
+
+    @get(
+        "/meetings/{meeting_id:uuid}/participants",
+        opt=action(Action.MANAGE_RECIPIENTS),
+        responses=problems(404),
+        summary="The meeting's participants",
+    )
+    async def participants(
+        self,
+        request: Request[Any, Any, Any],
+        circulation: NamedDependency[CirculationService],
+        meeting_id: FromPath[UUID],
+    ) -> RecipientList:
+        found = await circulation.participants(principal_of(request), str(meeting_id))
+        return RecipientList(items=[_recipient(r) for r in found])
+
+    @post(
+        "/documents/{document_id:uuid}/versions/{n:int}/circulate",
+        opt=action(Action.CIRCULATE),
+        responses=problems(404, 409, 422),
+        summary="Encrypt and send a version to every participant",
+        status_code=202,
+    )
+    async def circulate(
+        self,
+        request: Request[Any, Any, Any],
+        circulation: NamedDependency[CirculationService],
+        document_id: FromPath[UUID],
+        n: Annotated[int, PathParameter(ge=1, le=1_000_000)],
+    ) -> CirculationOut:
+        return _circulation(await circulation.circulate(principal_of(request), str(document_id), n))
+
+    @get(
+        "/circulations/{circulation_id:uuid}",
+        opt=action(Action.READ_CIRCULATION),
+        responses=problems(404),
+        summary="How the delivery of a circulation went",
+    )
+    async def status(
+        self,
+        request: Request[Any, Any, Any],
+        circulation: NamedDependency[CirculationService],
+        circulation_id: FromPath[UUID],
+    ) -> CirculationOut:
+        return _circulation(await circulation.status(principal_of(request), str(circulation_id)))

@@ -1,0 +1,169 @@
+"""Stores for recipients, meeting participants, circulations and the outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ksp.db.tables import circulations, meeting_participants, outbox, recipients
+from ksp.domain.circulation import Agency, Delivery, DeliveryStatus, Recipient
+from ksp.services.ports import Circulation
+
+__all__ = ["SqlCirculationStore", "SqlRecipientStore"]
+
+_DELIVERY_COLUMNS = [c for c in outbox.c if c.name not in {"message", "created_at"}]
+
+
+def _recipient(row: Any) -> Recipient:
+    values = dict(row._mapping)
+    values.pop("public_key", None)
+    return Recipient(**{**values, "agency": Agency(values["agency"])})
+
+
+def _delivery(row: Any) -> Delivery:
+    values = {c.name: row._mapping[c.name] for c in _DELIVERY_COLUMNS}
+    return Delivery(**{**values, "status": DeliveryStatus(values["status"])})
+
+
+class SqlRecipientStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, recipient: Recipient, public_key: str) -> None:
+        await self._session.execute(
+            insert(recipients).values(
+                id=recipient.id,
+                kif_unit=recipient.kif_unit,
+                name=recipient.name,
+                email=recipient.email,
+                agency=recipient.agency.value,
+                unit=recipient.unit,
+                fingerprint=recipient.fingerprint,
+                expires_at=recipient.expires_at,
+                public_key=public_key.encode(),
+                created_at=recipient.created_at,
+                created_by_sub=recipient.created_by_sub,
+            )
+        )
+
+    async def get(self, recipient_id: str) -> Recipient | None:
+        row = (
+            await self._session.execute(select(recipients).where(recipients.c.id == recipient_id))
+        ).first()
+        return None if row is None else _recipient(row)
+
+    async def find(self, kif_unit: str | None) -> list[Recipient]:
+        query = select(recipients).order_by(recipients.c.created_at, recipients.c.id)
+        if kif_unit is not None:
+            query = query.where(recipients.c.kif_unit == kif_unit)
+        return [_recipient(row) for row in await self._session.execute(query)]
+
+    async def add_participant(
+        self, meeting_id: str, recipient_id: str, at: dt.datetime, by_sub: str
+    ) -> None:
+        await self._session.execute(
+            insert(meeting_participants).values(
+                meeting_id=meeting_id, recipient_id=recipient_id, added_at=at, added_by_sub=by_sub
+            )
+        )
+
+    async def participants(self, meeting_id: str) -> list[Recipient]:
+        query = (
+            select(recipients)
+            .join(meeting_participants, meeting_participants.c.recipient_id == recipients.c.id)
+            .where(meeting_participants.c.meeting_id == meeting_id)
+            .order_by(meeting_participants.c.added_at, recipients.c.id)
+        )
+        return [_recipient(row) for row in await self._session.execute(query)]
+
+    async def meetings_of(self, email: str, unit: str) -> list[str]:
+        """The meetings a participant (by e-mail and unit) takes part in."""
+        query = (
+            select(meeting_participants.c.meeting_id)
+            .join(recipients, meeting_participants.c.recipient_id == recipients.c.id)
+            .where(recipients.c.email == email.lower(), recipients.c.unit == unit)
+        )
+        return list((await self._session.execute(query)).scalars())
+
+
+class SqlCirculationStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, circulation: Circulation) -> None:
+        await self._session.execute(
+            insert(circulations).values(
+                id=circulation.id,
+                document_id=circulation.document_id,
+                version=circulation.version,
+                meeting_id=circulation.meeting_id,
+                created_at=circulation.created_at,
+                created_by_sub=circulation.created_by_sub,
+            )
+        )
+
+    async def get(self, circulation_id: str) -> Circulation | None:
+        row = (
+            await self._session.execute(
+                select(circulations).where(circulations.c.id == circulation_id)
+            )
+        ).first()
+        return None if row is None else Circulation(**row._mapping)
+
+    async def queue(self, delivery: Delivery, message: bytes, at: dt.datetime) -> None:
+        """Queue one message: it is ciphertext already (the transactional outbox)."""
+        await self._session.execute(
+            insert(outbox).values(
+                id=delivery.id,
+                circulation_id=delivery.circulation_id,
+                recipient_id=delivery.recipient_id,
+                email=delivery.email,
+                fingerprint=delivery.fingerprint,
+                message_id=delivery.message_id,
+                message=message,
+                status=delivery.status.value,
+                attempts=delivery.attempts,
+                next_attempt_at=delivery.next_attempt_at,
+                created_at=at,
+            )
+        )
+
+    async def deliveries(self, circulation_id: str) -> list[Delivery]:
+        query = (
+            select(*_DELIVERY_COLUMNS)
+            .where(outbox.c.circulation_id == circulation_id)
+            .order_by(outbox.c.email, outbox.c.id)
+        )
+        return [_delivery(row) for row in await self._session.execute(query)]
+
+    async def claim(self, now: dt.datetime, limit: int) -> list[tuple[Delivery, bytes]]:
+        """Due messages, locked for this transaction; other workers skip them (PostgreSQL
+        ``FOR UPDATE SKIP LOCKED``; SQLite's transactions already hold the write lock)."""
+        query = (
+            select(*_DELIVERY_COLUMNS, outbox.c.message)
+            .where(
+                outbox.c.status.in_([DeliveryStatus.QUEUED.value, DeliveryStatus.RETRYING.value]),
+                outbox.c.next_attempt_at <= now,
+            )
+            .order_by(outbox.c.next_attempt_at, outbox.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        rows = await self._session.execute(query)
+        return [(_delivery(row), bytes(row.message)) for row in rows]
+
+    async def save(self, delivery: Delivery) -> None:
+        await self._session.execute(
+            update(outbox)
+            .where(outbox.c.id == delivery.id)
+            .values(
+                status=delivery.status.value,
+                attempts=delivery.attempts,
+                next_attempt_at=delivery.next_attempt_at,
+                last_error=delivery.last_error,
+                sent_at=delivery.sent_at,
+            )
+        )

@@ -1,0 +1,136 @@
+"""Recipients and the circulation of a KSP list (guide 3.3.7).
+
+"KiF-repræsentanten har ansvar for - inden et KSP-møde - at rundsende listen til mødets
+deltagere ... Til eksterne samarbejdsparter skal dette ske via sikker mail."
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from ksp.domain.errors import FieldError, InvalidInput
+
+__all__ = [
+    "MAX_ATTEMPTS",
+    "Agency",
+    "Delivery",
+    "DeliveryStatus",
+    "Recipient",
+    "RecipientDraft",
+    "after_failure",
+    "after_success",
+    "backoff",
+    "check_recipient",
+]
+
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = dt.timedelta(seconds=30)
+BACKOFF_CAP = dt.timedelta(hours=1)
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+class Agency(StrEnum):
+    KF = "kf"
+    MUNICIPALITY = "municipality"
+    POLICE = "police"
+
+
+class DeliveryStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    RETRYING = "retrying"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientDraft:
+    name: str
+    email: str
+    agency: Agency
+    unit: str
+    openpgp_key: str
+    fingerprint: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """A participant's mail address and the OpenPGP key pinned to it by fingerprint."""
+
+    id: str
+    kif_unit: str
+    name: str
+    email: str
+    agency: Agency
+    unit: str
+    fingerprint: str
+    expires_at: dt.datetime | None
+    created_at: dt.datetime
+    created_by_sub: str
+
+
+def check_recipient(draft: RecipientDraft) -> None:
+    errors = []
+    if not draft.name.strip():
+        errors.append(FieldError("name", "must not be empty"))
+    if not _EMAIL.fullmatch(draft.email):
+        errors.append(FieldError("email", "is not an e-mail address"))
+    if draft.fingerprint is not None and not re.fullmatch(
+        r"[0-9A-Fa-f]{40}", draft.fingerprint.replace(" ", "")
+    ):
+        errors.append(FieldError("fingerprint", "must be a full 40-hex-digit fingerprint"))
+    if errors:
+        raise InvalidInput(errors)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One encrypted message to one recipient, and how its delivery went."""
+
+    id: str
+    circulation_id: str
+    recipient_id: str
+    email: str
+    fingerprint: str
+    message_id: str
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: dt.datetime
+    last_error: str | None = None
+    sent_at: dt.datetime | None = None
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """30 s, 1 min, 2 min, … up to an hour between attempts."""
+    delay: dt.timedelta = BACKOFF_BASE * 2 ** max(attempts - 1, 0)
+    return min(delay, BACKOFF_CAP)
+
+
+def after_success(delivery: Delivery, now: dt.datetime) -> Delivery:
+    return replace(
+        delivery,
+        status=DeliveryStatus.SENT,
+        attempts=delivery.attempts + 1,
+        sent_at=now,
+        last_error=None,
+    )
+
+
+def after_failure(
+    delivery: Delivery, *, permanent: bool, reason: str, now: dt.datetime
+) -> Delivery:
+    """A permanent failure, or too many temporary ones, ends as ``failed``; else retry."""
+    attempts = delivery.attempts + 1
+    if permanent or attempts >= MAX_ATTEMPTS:
+        return replace(
+            delivery, status=DeliveryStatus.FAILED, attempts=attempts, last_error=reason[:200]
+        )
+    return replace(
+        delivery,
+        status=DeliveryStatus.RETRYING,
+        attempts=attempts,
+        last_error=reason[:200],
+        next_attempt_at=now + backoff(attempts),
+    )

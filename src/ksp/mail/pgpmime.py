@@ -1,0 +1,143 @@
+"""PGP/MIME messages (RFC 3156) with protected headers, one recipient each.
+
+The encrypted part holds the whole message: a ``multipart/mixed; protected-headers="v1"``
+entity whose own Subject, From, To, Message-ID and Date are the real ones (as mail
+clients that support protected headers show them), with the rendered document as
+``text/html`` and its canonical JSON as an ``application/json`` attachment in base64, so
+its bytes arrive exactly. It is serialised with CRLF line endings before encryption.
+
+Outside stand only what transport needs: From, To, Date, Message-ID, MIME-Version and a
+neutral Subject, which must carry no personal data. Whatever ``encrypt`` returns must be
+an ASCII-armoured OpenPGP message, or :class:`~ksp.mail.gpg.EncryptionFailed` is raised
+and no message is built: plaintext can never end up outside the encryption.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from email import policy
+from email.message import Message, MIMEPart
+from email.parser import BytesParser
+from email.utils import format_datetime
+from typing import TypeGuard
+
+from ksp.mail.gpg import EncryptionFailed
+
+__all__ = ["build_encrypted_message", "read_encrypted_message"]
+
+# CRLF line endings, headers folded at 78 characters, bodies never folded.
+_POLICY = policy.SMTP
+_ARMOUR_BEGIN = "-----BEGIN PGP MESSAGE-----"
+_ARMOUR_END = "-----END PGP MESSAGE-----"
+_ENCRYPTED = "multipart/encrypted"
+_PROTOCOL = "application/pgp-encrypted"
+
+
+def build_encrypted_message(  # noqa: PLR0913 - keyword-only, one per part of the message
+    *,
+    sender: str,
+    recipient: str,
+    subject: str,
+    outer_subject: str,
+    message_id: str,
+    date: datetime,
+    html: str,
+    attachment_name: str,
+    attachment_json: bytes,
+    encrypt: Callable[[bytes], bytes],
+) -> bytes:
+    """The RFC 5322 bytes of the PGP/MIME message; ``encrypt`` gets the inner entity."""
+    if date.tzinfo is None:
+        raise ValueError("the date must be an aware datetime")
+    headers = {
+        "From": sender,
+        "To": recipient,
+        "Date": format_datetime(date),
+        "Message-ID": message_id,
+    }
+    outer = _outer_message(headers, outer_subject)  # a bad header stops before encryption
+    inner = _inner_entity({"Subject": subject, **headers}, html, attachment_name, attachment_json)
+    armour = _armour_of(encrypt(inner.as_bytes(policy=_POLICY)))
+    for part in _encrypted_parts(armour):
+        outer.attach(part)
+    return outer.as_bytes(policy=_POLICY)
+
+
+def read_encrypted_message(raw: bytes) -> tuple[Message, bytes]:
+    """The outer message and its armoured OpenPGP payload; ValueError if not PGP/MIME."""
+    message = BytesParser(policy=_POLICY).parsebytes(raw)
+    parts = message.get_payload()
+    if (
+        message.get_content_type() != _ENCRYPTED
+        or message.get_param("protocol") != _PROTOCOL
+        or not isinstance(parts, list)
+        or len(parts) != 2
+    ):
+        raise ValueError("not a PGP/MIME encrypted message")
+    version, body = parts
+    if not (_is_part(version, _PROTOCOL) and _is_part(body, "application/octet-stream")):
+        raise ValueError("not a PGP/MIME encrypted message")
+    if b"Version: 1" not in (version.get_payload(decode=True) or b""):
+        raise ValueError("not a PGP/MIME encrypted message")
+    payload = body.get_payload(decode=True)
+    if not isinstance(payload, bytes) or not payload.startswith(_ARMOUR_BEGIN.encode()):
+        raise ValueError("the encrypted part is not an armoured OpenPGP message")
+    return message, payload
+
+
+def _is_part(part: object, content_type: str) -> TypeGuard[Message]:
+    return isinstance(part, Message) and part.get_content_type() == content_type
+
+
+def _outer_message(headers: dict[str, str], outer_subject: str) -> MIMEPart:
+    outer = MIMEPart(policy=_POLICY)
+    for name, value in {**headers, "Subject": outer_subject, "MIME-Version": "1.0"}.items():
+        outer[name] = value
+    outer["Content-Type"] = f'{_ENCRYPTED}; protocol="{_PROTOCOL}"'
+    return outer
+
+
+def _encrypted_parts(armour: bytes) -> tuple[MIMEPart, MIMEPart]:
+    """RFC 3156's two parts: the version identification and the armoured message."""
+    version = MIMEPart(policy=_POLICY)
+    version.set_content(b"Version: 1\r\n", "application", "pgp-encrypted", cte="7bit")
+    version["Content-Description"] = "PGP/MIME version identification"
+    body = MIMEPart(policy=_POLICY)
+    body.set_content(
+        armour,
+        "application",
+        "octet-stream",
+        cte="7bit",
+        disposition="inline",
+        filename="encrypted.asc",
+    )
+    body["Content-Description"] = "OpenPGP encrypted message"
+    return version, body
+
+
+def _inner_entity(
+    headers: dict[str, str], html: str, attachment_name: str, attachment_json: bytes
+) -> MIMEPart:
+    inner = MIMEPart(policy=_POLICY)
+    for name, value in headers.items():
+        inner[name] = value
+    inner.set_content(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    inner.add_attachment(
+        attachment_json, "application", "json", cte="base64", filename=attachment_name
+    )
+    inner.set_param("protected-headers", "v1")
+    return inner
+
+
+def _armour_of(encrypted: bytes) -> bytes:
+    """``encrypted`` if it is one ASCII-armoured OpenPGP message and nothing else."""
+    try:
+        text = encrypted.decode("ascii").strip()
+    except UnicodeDecodeError:
+        raise EncryptionFailed("the encrypted part is not ASCII armour") from None
+    if not (text.startswith(_ARMOUR_BEGIN) and text.endswith(_ARMOUR_END)):
+        raise EncryptionFailed("the encrypted part is not an armoured OpenPGP message")
+    if text.count(_ARMOUR_BEGIN) != 1:
+        raise EncryptionFailed("the encrypted part is not one OpenPGP message")
+    return (text + "\n").encode("ascii")

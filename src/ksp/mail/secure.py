@@ -1,0 +1,74 @@
+"""The SecureMail adapter: the helper modules ``gpg`` and ``pgpmime`` behind one port.
+
+Every rejection of a key becomes :class:`~ksp.domain.errors.RecipientKeyUnusable` with a
+fixed reason; encryption failing raises, so a message is never built without it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ksp.domain.errors import RecipientKeyUnusable
+from ksp.mail.gpg import KeyRejected, Keyring, inspect_key
+from ksp.mail.pgpmime import build_encrypted_message
+
+__all__ = ["OUTER_SUBJECT", "GpgSecureMail"]
+
+OUTER_SUBJECT = "Sikker meddelelse fra KSP-sekretariatet"
+
+
+class GpgSecureMail:
+    def __init__(self, keyring: Keyring, *, sender: str) -> None:
+        self._keyring = keyring
+        self._sender = sender
+        self._domain = sender.rpartition("@")[2] or "ksp.invalid"
+
+    def check_key(
+        self, armored: str, *, email: str, fingerprint: str | None, now: dt.datetime
+    ) -> tuple[str, dt.datetime | None]:
+        try:
+            info = inspect_key(armored, email=email, expected_fingerprint=fingerprint, now=now)
+        except KeyRejected as exc:
+            raise RecipientKeyUnusable(str(exc.reason)) from None
+        return info.fingerprint, info.expires_at
+
+    def pin(self, armored: str) -> str:
+        return self._keyring.import_recipient(armored)
+
+    def usable(self, fingerprint: str, now: dt.datetime) -> bool:
+        return self._keyring.usable_now(fingerprint, now)
+
+    def message_id(self, local_part: str) -> str:
+        return f"<{local_part}@{self._domain}>"
+
+    def seal(
+        self,
+        *,
+        to: str,
+        fingerprint: str,
+        subject: str,
+        html: str,
+        attachment_name: str,
+        attachment_json: bytes,
+        message_id: str,
+        date: dt.datetime,
+    ) -> bytes:
+        return build_encrypted_message(
+            sender=self._sender,
+            recipient=to,
+            subject=subject,
+            outer_subject=OUTER_SUBJECT,
+            message_id=message_id,
+            date=date,
+            html=html,
+            attachment_name=attachment_name,
+            attachment_json=attachment_json,
+            encrypt=lambda data: self._keyring.encrypt_and_sign(data, fingerprint),
+        )
+
+    def public_key(self) -> str:
+        """The service's OpenPGP public key, so recipients can verify its signatures."""
+        return self._keyring.service_public_key()
+
+    def close(self) -> None:
+        self._keyring.close()

@@ -1,0 +1,74 @@
+"""The outbox worker: delivers queued messages, retrying with backoff.
+
+Several workers may run against PostgreSQL: each claims due rows with ``FOR UPDATE SKIP
+LOCKED`` and holds them until it has recorded the outcome, so no message is sent twice by
+two workers. A worker killed after the server accepted a message but before its commit will
+send that message again when the row is claimed anew: delivery is at-least-once, and the
+repeat carries the same Message-ID so the receiving system can drop it.
+"""
+
+from __future__ import annotations
+
+import anyio
+import anyio.to_thread
+import structlog
+
+from ksp.domain.circulation import after_failure, after_success
+from ksp.mail.transport import DeliveryFailed, Transport
+from ksp.services.ports import Clock, UnitOfWorkFactory
+
+__all__ = ["OutboxWorker"]
+
+log = structlog.get_logger("ksp.outbox")
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        transport: Transport,
+        clock: Clock,
+        *,
+        sender: str,
+        batch: int = 10,
+    ) -> None:
+        self._uow = uow
+        self._transport = transport
+        self._clock = clock
+        self._sender = sender
+        self._batch = batch
+
+    async def run_once(self) -> int:
+        """Deliver one batch of due messages; returns how many were attempted."""
+        async with self._uow() as uow:
+            claimed = await uow.circulations.claim(self._clock.now(), self._batch)
+            for delivery, message in claimed:
+                try:
+                    await anyio.to_thread.run_sync(
+                        self._transport.send, self._sender, delivery.email, message
+                    )
+                except DeliveryFailed as exc:
+                    outcome = after_failure(
+                        delivery, permanent=exc.permanent, reason=exc.reason, now=self._clock.now()
+                    )
+                else:
+                    outcome = after_success(delivery, self._clock.now())
+                await uow.circulations.save(outcome)
+                log.info(
+                    "delivery",
+                    delivery_id=delivery.id,
+                    status=outcome.status.value,
+                    attempts=outcome.attempts,
+                )
+            await uow.commit()
+        return len(claimed)
+
+    async def run(self, *, poll_seconds: float = 2.0) -> None:
+        """Forever: drain what is due, then wait a little."""
+        while True:
+            try:
+                while await self.run_once():
+                    pass
+            except Exception as exc:  # noqa: BLE001 - the worker must outlive a bad moment
+                log.error("outbox_error", error=type(exc).__name__)  # noqa: TRY400 - no traceback: it may quote data
+            await anyio.sleep(poll_seconds)

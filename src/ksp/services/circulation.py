@@ -1,0 +1,253 @@
+"""Use cases for secure circulation of KSP lists (guide 3.3.7): recipients with pinned
+OpenPGP keys, meeting participants, and circulating a version through the outbox.
+
+"Til eksterne samarbejdsparter skal dette ske via sikker mail": each message is encrypted to
+its recipient alone and signed before it is queued; nothing unencrypted is ever stored or
+sent, and no setting turns encryption off.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import anyio
+import anyio.to_thread
+
+from ksp.domain.access import Principal, owns_meeting, reads_documents_of
+from ksp.domain.circulation import (
+    Delivery,
+    DeliveryStatus,
+    Recipient,
+    RecipientDraft,
+    check_recipient,
+)
+from ksp.domain.cpr import Cpr
+from ksp.domain.documents import DocumentVersion, entries_of
+from ksp.domain.errors import (
+    Conflict,
+    FieldError,
+    InvalidInput,
+    NotFound,
+    NotLatestVersion,
+    RecipientKeyUnusable,
+)
+from ksp.domain.meetings import Meeting
+from ksp.services.ports import (
+    Circulation,
+    Clock,
+    SecureMail,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+
+__all__ = ["Circulated", "CirculationService"]
+
+OUTER_SUBJECT = "Sikker meddelelse fra KSP-sekretariatet"
+ENCRYPTION_THREADS = 4  # gpg calls in parallel (measured: 4 threads about 1.8x)
+
+
+@dataclass(frozen=True, slots=True)
+class Circulated:
+    circulation: Circulation
+    deliveries: list[Delivery]
+
+
+class CirculationService:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        mail: SecureMail,
+        render: Callable[[DocumentVersion], str],
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._mail = mail
+        self._render = render
+        self._new_id = new_id
+        self._limiter = anyio.CapacityLimiter(ENCRYPTION_THREADS)
+
+    async def register(self, principal: Principal, draft: RecipientDraft) -> Recipient:
+        """Check the key in a scratch keyring, then pin it by its full fingerprint."""
+        check_recipient(draft)
+        email = draft.email.lower()
+        now = self._clock.now()
+        fingerprint, expires_at = await anyio.to_thread.run_sync(
+            lambda: self._mail.check_key(
+                draft.openpgp_key, email=email, fingerprint=draft.fingerprint, now=now
+            )
+        )
+        await anyio.to_thread.run_sync(self._mail.pin, draft.openpgp_key)
+        recipient = Recipient(
+            self._new_id(),
+            principal.unit,
+            draft.name.strip(),
+            email,
+            draft.agency,
+            draft.unit,
+            fingerprint,
+            expires_at,
+            now,
+            principal.sub,
+        )
+        async with self._uow() as uow:
+            await uow.recipients.add(recipient, draft.openpgp_key)
+            await uow.commit()
+        return recipient
+
+    async def recipients(self, principal: Principal) -> list[Recipient]:
+        async with self._uow() as uow:
+            return await uow.recipients.find(principal.unit)
+
+    async def add_participant(
+        self, principal: Principal, meeting_id: str, recipient_id: str
+    ) -> list[Recipient]:
+        async with self._uow() as uow:
+            await self._owned_meeting(uow, principal, meeting_id)
+            recipient = await uow.recipients.get(recipient_id)
+            if recipient is None or recipient.kif_unit != principal.unit:
+                raise InvalidInput([FieldError("recipient_id", "names no recipient of yours")])
+            if any(p.id == recipient_id for p in await uow.recipients.participants(meeting_id)):
+                raise Conflict("The recipient already takes part in the meeting.")
+            await uow.recipients.add_participant(
+                meeting_id, recipient_id, self._clock.now(), principal.sub
+            )
+            participants = await uow.recipients.participants(meeting_id)
+            await uow.commit()
+        return participants
+
+    async def participants(self, principal: Principal, meeting_id: str) -> list[Recipient]:
+        async with self._uow() as uow:
+            await self._owned_meeting(uow, principal, meeting_id)
+            return await uow.recipients.participants(meeting_id)
+
+    async def circulate(self, principal: Principal, document_id: str, n: int) -> Circulated:
+        """Encrypt version ``n`` to every participant and queue it, in one transaction."""
+        async with self._uow() as uow:
+            meeting, document = await self._latest(uow, principal, document_id, n)
+            participants = await uow.recipients.participants(meeting.id)
+            if not participants:
+                raise InvalidInput([FieldError("participants", "the meeting has none")])
+            await self._check_keys(participants)
+            circulation = Circulation(
+                self._new_id(), document_id, n, meeting.id, self._clock.now(), principal.sub
+            )
+            record = await uow.documents.version(document_id, n)
+            assert record is not None
+            plaintext = await uow.journal.plaintext(record.journal_seq)
+            messages = await self._seal_all(circulation, meeting, document, plaintext, participants)
+            await uow.circulations.add(circulation)
+            for delivery, message in messages:
+                await uow.circulations.queue(delivery, message, circulation.created_at)
+            await uow.access_log.record(
+                principal,
+                resource="circulation",
+                resource_id=circulation.id,
+                subjects=[Cpr(e.cpr.replace("-", "")) for e in document.entries],
+                at=circulation.created_at,
+            )
+            await uow.commit()
+        return Circulated(circulation, [delivery for delivery, _ in messages])
+
+    async def status(self, principal: Principal, circulation_id: str) -> Circulated:
+        async with self._uow() as uow:
+            circulation = await uow.circulations.get(circulation_id)
+            meeting = (
+                None if circulation is None else await uow.meetings.get(circulation.meeting_id)
+            )
+            if (
+                circulation is None
+                or meeting is None
+                or not reads_documents_of(principal, meeting.kif_unit)
+            ):
+                raise NotFound
+            return Circulated(circulation, await uow.circulations.deliveries(circulation_id))
+
+    async def _owned_meeting(
+        self, uow: UnitOfWork, principal: Principal, meeting_id: str
+    ) -> Meeting:
+        meeting = await uow.meetings.get(meeting_id)
+        if meeting is None or not owns_meeting(principal, meeting.kif_unit):
+            raise NotFound
+        return meeting
+
+    async def _latest(
+        self, uow: UnitOfWork, principal: Principal, document_id: str, n: int
+    ) -> tuple[Meeting, DocumentVersion]:
+        meeting_id = await uow.documents.meeting_of(document_id)
+        meeting = (
+            None if meeting_id is None else await self._owned_meeting(uow, principal, meeting_id)
+        )
+        record = await uow.documents.version(document_id, n)
+        if meeting is None or record is None:
+            raise NotFound
+        if n != await uow.documents.latest_version(document_id):
+            raise NotLatestVersion
+        body = json.loads(await uow.journal.plaintext(record.journal_seq))
+        document = DocumentVersion(
+            document_id,
+            meeting.id,
+            n,
+            record.sha256,
+            record.created_at,
+            record.created_by_sub,
+            record.reason,
+            entries_of(body),
+            body,
+        )
+        return meeting, document
+
+    async def _check_keys(self, participants: list[Recipient]) -> None:
+        now = self._clock.now()
+        for recipient in participants:
+            usable = await anyio.to_thread.run_sync(self._mail.usable, recipient.fingerprint, now)
+            if not usable:
+                raise RecipientKeyUnusable("not usable now")
+
+    async def _seal_all(
+        self,
+        circulation: Circulation,
+        meeting: Meeting,
+        document: DocumentVersion,
+        plaintext: bytes,
+        participants: list[Recipient],
+    ) -> list[tuple[Delivery, bytes]]:
+        html = self._render(document)
+        subject = f"KSP-liste: {meeting.title}, version {document.version}"
+        results: list[tuple[Delivery, bytes]] = []
+
+        async def seal(recipient: Recipient) -> None:
+            delivery = Delivery(
+                id=self._new_id(),
+                circulation_id=circulation.id,
+                recipient_id=recipient.id,
+                email=recipient.email,
+                fingerprint=recipient.fingerprint,
+                message_id=self._mail.message_id(f"{circulation.id}.{recipient.id}"),
+                status=DeliveryStatus.QUEUED,
+                attempts=0,
+                next_attempt_at=circulation.created_at,
+            )
+            message = await anyio.to_thread.run_sync(
+                lambda: self._mail.seal(
+                    to=recipient.email,
+                    fingerprint=recipient.fingerprint,
+                    subject=subject,
+                    html=html,
+                    attachment_name=f"ksp-liste-v{document.version}.json",
+                    attachment_json=plaintext,
+                    message_id=delivery.message_id,
+                    date=circulation.created_at,
+                ),
+                limiter=self._limiter,
+            )
+            results.append((delivery, message))
+
+        async with anyio.create_task_group() as group:
+            for recipient in participants:
+                group.start_soon(seal, recipient)
+        return sorted(results, key=lambda item: item[0].email)

@@ -1,0 +1,346 @@
+"""Encrypted circulation of KSP lists by mail (guide 3.3.7, issue 4): through a real SMTP
+server on loopback (aiosmtpd, STARTTLS and AUTH required), decrypted with each recipient's
+own key made in the test."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from ksp.mail.pgpmime import read_encrypted_message
+from ksp.mail.transport import SmtpConfig, SmtpTransport
+from ksp.mail.worker import OutboxWorker
+from support.clock import FixedClock
+from support.data import Units, case_body
+from support.flows import Auth, case_for_meeting, change_list, new_meeting
+from support.smtp import PASSWORD, USER, SmtpServer
+from unit.mail.keys import KeyMaker
+
+PROBLEMS = "https://ksp.kriminalforsorgen.dk/problems/"
+KEY_MADE_AT = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def smtp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpServer]:
+    server = SmtpServer(tmp_path_factory.mktemp("smtp"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyMaker]:
+    maker = KeyMaker(tmp_path_factory.mktemp("recipient-keys"))
+    yield maker
+    maker.close()
+
+
+def worker_for(app: Litestar, smtp: SmtpServer, clock: FixedClock) -> OutboxWorker:
+    transport = SmtpTransport(
+        SmtpConfig("127.0.0.1", smtp.port, "starttls", USER, PASSWORD, str(smtp.ca_file))
+    )
+    return OutboxWorker(app.state.uow, transport, clock, sender="ksp@kriminalforsorgen.dk")
+
+
+@dataclass
+class Circulated:
+    document_id: str
+    emails: list[str]
+    fingerprints: dict[str, str]
+    body: dict[str, object]
+    response: httpx.Response
+
+
+async def register(
+    client: httpx.AsyncClient,
+    auth: Auth,
+    units: Units,
+    keys: KeyMaker,
+    email: str,
+    **changes: object,
+) -> httpx.Response:
+    fingerprint = keys.make(f"Deltager <{email}>", at=KEY_MADE_AT)
+    body = {
+        "name": "Deltager",
+        "email": email,
+        "agency": "municipality",
+        "unit": units.participant,
+        "openpgp_key": keys.public(fingerprint),
+        **changes,
+    }
+    return await client.post("/api/v1/recipients", json=body, headers=auth("kif", units.kif))
+
+
+async def circulate_to(
+    client: httpx.AsyncClient, auth: Auth, units: Units, keys: KeyMaker, count: int
+) -> Circulated:
+    tag = uuid.uuid4().hex[:8]
+    meeting = await new_meeting(client, auth, units)
+    body = case_body(units.kif)
+    case_id = await case_for_meeting(
+        client, auth, units, subject=body["subject"], concern=body["concern"]
+    )
+    made = (await change_list(client, auth, units, meeting, add=[case_id])).json()
+    emails, fingerprints = [], {}
+    for i in range(count):
+        email = f"r{i}-{tag}@kommune.dk"
+        registered = await register(client, auth, units, keys, email)
+        assert registered.status_code == 201, registered.text
+        fingerprints[email] = registered.json()["fingerprint"]
+        added = await client.post(
+            f"/api/v1/meetings/{meeting}/participants",
+            json={"recipient_id": registered.json()["id"]},
+            headers=auth("kif", units.kif),
+        )
+        assert added.status_code == 201, added.text
+        emails.append(email)
+    response = await client.post(
+        f"/api/v1/documents/{made['document_id']}/versions/1/circulate",
+        headers=auth("kif", units.kif),
+    )
+    return Circulated(made["document_id"], emails, fingerprints, body, response)
+
+
+async def deliver_all(worker: OutboxWorker) -> None:
+    while await worker.run_once():
+        pass
+
+
+async def test_each_participant_gets_one_signed_message_only_they_can_decrypt_guide_3_3_7(
+    client: httpx.AsyncClient,
+    app: Litestar,
+    auth: Auth,
+    units: Units,
+    keys: KeyMaker,
+    smtp: SmtpServer,
+    clock: FixedClock,
+    tmp_path: Path,
+) -> None:
+    """Guide 3.3.7: "Til eksterne samarbejdsparter skal dette ske via sikker mail"."""
+    sent = await circulate_to(client, auth, units, keys, 2)
+    assert sent.response.status_code == 202, sent.response.text
+    assert {r["status"] for r in sent.response.json()["recipients"]} == {"queued"}
+    await deliver_all(worker_for(app, smtp, clock))
+    mine = [m for m in smtp.messages if set(m.recipients) & set(sent.emails)]
+    assert sorted(r for m in mine for r in m.recipients) == sorted(sent.emails)
+    version = await client.get(
+        f"/api/v1/documents/{sent.document_id}/versions/1", headers=auth("kif", units.kif)
+    )
+    only_second = KeyMaker(tmp_path / "only-second")  # holds the second recipient's key alone
+    only_second.gpg("--import", stdin=keys.secret(sent.fingerprints[sent.emails[1]]).encode())
+    service_key = app.state.mail.public_key()  # as `ksp mail key` prints it
+    keys.gpg("--import", stdin=service_key.encode())
+    service_fingerprint = app.state.mail._keyring.service_fingerprint()
+    for message in mine:
+        assert len(message.recipients) == 1
+        outer, armour = read_encrypted_message(message.data)
+        assert outer["Subject"] == "Sikker meddelelse fra KSP-sekretariatet"
+        decrypted = keys.decrypt(armour)
+        assert decrypted.ok
+        if message.recipients == [sent.emails[0]]:
+            assert not only_second.decrypt(armour).ok  # not with another recipient's key
+        assert decrypted.valid  # signed, and the signature checks out
+        assert service_fingerprint in {decrypted.fingerprint, decrypted.pubkey_fingerprint}
+        inner = decrypted.data
+        assert b'protected-headers="v1"' in inner
+        assert b"KSP-liste:" in inner
+        for secret in (
+            sent.body["subject"]["name"],
+            sent.body["subject"]["cpr"],  # type: ignore[index]
+            sent.body["concern"],
+        ):
+            assert str(secret).encode() not in message.data
+        attachment = _attachment(inner)
+        assert hashlib.sha256(attachment).hexdigest() == version.json()["sha256"]
+    status = await client.get(
+        f"/api/v1/circulations/{sent.response.json()['circulation_id']}",
+        headers=auth("kif", units.kif),
+    )
+    assert {r["status"] for r in status.json()["recipients"]} == {"sent"}
+
+
+def _attachment(inner: bytes) -> bytes:
+    from email import message_from_bytes  # noqa: PLC0415
+
+    for part in message_from_bytes(inner).walk():
+        if part.get_content_type() == "application/json":
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            return payload
+    raise AssertionError("no JSON attachment")
+
+
+async def test_only_the_latest_version_is_circulated(
+    client: httpx.AsyncClient,
+    auth: Auth,
+    units: Units,
+    keys: KeyMaker,
+) -> None:
+    """CONTRACT.md: circulating anything but the latest version is a 409."""
+    sent = await circulate_to(client, auth, units, keys, 1)
+    meeting = (
+        await client.get(
+            f"/api/v1/documents/{sent.document_id}/versions/1", headers=auth("kif", units.kif)
+        )
+    ).json()["meeting_id"]
+    other = await case_for_meeting(client, auth, units)
+    await change_list(client, auth, units, meeting, add=[other], base_version=1)
+    stale = await client.post(
+        f"/api/v1/documents/{sent.document_id}/versions/1/circulate", headers=auth("kif", units.kif)
+    )
+    assert stale.status_code == 409
+    assert stale.json()["type"] == PROBLEMS + "not-latest-version"
+
+
+async def test_a_key_that_expired_since_registration_stops_the_circulation_and_queues_nothing(
+    client: httpx.AsyncClient,
+    auth: Auth,
+    units: Units,
+    keys: KeyMaker,
+    clock: FixedClock,
+) -> None:
+    """Every participant must have a usable key right now, or nothing is queued."""
+    email = f"soon-{uuid.uuid4().hex[:6]}@politi.dk"
+    fingerprint = keys.make(f"P <{email}>", at=KEY_MADE_AT, lifetime=dt.timedelta(days=60))
+    meeting = await new_meeting(client, auth, units)
+    made = (
+        await change_list(
+            client, auth, units, meeting, add=[await case_for_meeting(client, auth, units)]
+        )
+    ).json()
+    registered = await client.post(
+        "/api/v1/recipients",
+        headers=auth("kif", units.kif),
+        json={
+            "name": "P",
+            "email": email,
+            "agency": "police",
+            "unit": "politi-x",
+            "openpgp_key": keys.public(fingerprint),
+        },
+    )
+    assert registered.status_code == 201, registered.text
+    await client.post(
+        f"/api/v1/meetings/{meeting}/participants",
+        json={"recipient_id": registered.json()["id"]},
+        headers=auth("kif", units.kif),
+    )
+    clock.set(clock.now() + dt.timedelta(days=90))
+    refused = await client.post(
+        f"/api/v1/documents/{made['document_id']}/versions/1/circulate",
+        headers=auth("kif", units.kif),
+    )
+    assert refused.status_code == 422
+    assert refused.json()["type"] == PROBLEMS + "recipient-key-unusable"
+
+
+async def test_smtp_down_during_a_circulation_to_30_then_back_delivers_each_exactly_once(
+    client: httpx.AsyncClient,
+    app: Litestar,
+    auth: Auth,
+    units: Units,
+    keys: KeyMaker,
+    smtp: SmtpServer,
+    clock: FixedClock,
+) -> None:
+    """Temporary failures retry with backoff; when the server is back all 30 arrive once."""
+    sent = await circulate_to(client, auth, units, keys, 30)
+    assert sent.response.status_code == 202, sent.response.text
+    worker = worker_for(app, smtp, clock)
+    smtp.stop()
+    try:
+        await deliver_all(worker)
+    finally:
+        smtp.start()
+    circulation = sent.response.json()["circulation_id"]
+    status = await client.get(f"/api/v1/circulations/{circulation}", headers=auth("kif", units.kif))
+    rows = status.json()["recipients"]
+    assert {(r["status"], r["attempts"], r["last_error"]) for r in rows} == {
+        ("retrying", 1, "connection failed")
+    }
+    await deliver_all(worker)  # not due yet: backoff
+    assert not [m for m in smtp.messages if set(m.recipients) & set(sent.emails)]
+    clock.set(clock.now() + dt.timedelta(minutes=5))
+    await deliver_all(worker)
+    mine = [m for m in smtp.messages if set(m.recipients) & set(sent.emails)]
+    assert sorted(r for m in mine for r in m.recipients) == sorted(sent.emails)
+    assert len({m.message_id for m in mine}) == 30
+    status = await client.get(f"/api/v1/circulations/{circulation}", headers=auth("kif", units.kif))
+    assert {(r["status"], r["attempts"]) for r in status.json()["recipients"]} == {("sent", 2)}
+
+
+def _two_keys(keys: KeyMaker, email: str) -> str:
+    return keys.public(
+        keys.make(f"A <{email}>", at=KEY_MADE_AT), keys.make(f"B <{email}>", at=KEY_MADE_AT)
+    )
+
+
+UNUSABLE = {
+    "expired": lambda keys, email: keys.public(
+        keys.make(
+            f"X <{email}>", at=KEY_MADE_AT - dt.timedelta(days=800), lifetime=dt.timedelta(days=365)
+        )
+    ),
+    "encryption subkey expired": lambda keys, email: keys.public(
+        keys.make(
+            f"X <{email}>",
+            at=KEY_MADE_AT - dt.timedelta(days=800),
+            encryption_lifetime=dt.timedelta(days=365),
+        )
+    ),
+    "sign-only": lambda keys, email: keys.public(
+        keys.make(f"X <{email}>", at=KEY_MADE_AT, encryption=False)
+    ),
+    "user ID without the address": lambda keys, email: keys.public(
+        keys.make(f"X <other-{email}>", at=KEY_MADE_AT)
+    ),
+    "two keys": _two_keys,
+    "garbage": lambda _keys, _email: "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nbm9wZQ==\n",
+}
+
+
+@pytest.mark.parametrize("kind", [*UNUSABLE, "revoked", "fingerprint mismatch"])
+async def test_an_unusable_key_is_refused_and_nothing_is_stored(
+    client: httpx.AsyncClient,
+    auth: Auth,
+    units: Units,
+    keys: KeyMaker,
+    kind: str,
+) -> None:
+    """CONTRACT.md: expired, revoked, cannot encrypt, no user ID with the e-mail, not exactly
+    one key, or not the confirmed fingerprint: 422 recipient-key-unusable, nothing stored."""
+    email = f"k-{uuid.uuid4().hex[:8]}@kommune.dk"
+    extra: dict[str, str] = {}
+    if kind == "revoked":
+        fingerprint = keys.make(f"X <{email}>", at=KEY_MADE_AT)
+        keys.revoke(fingerprint)
+        armoured = keys.public(fingerprint)
+    elif kind == "fingerprint mismatch":
+        armoured = keys.public(keys.make(f"X <{email}>", at=KEY_MADE_AT))
+        extra["fingerprint"] = keys.make(f"Y <{email}>", at=KEY_MADE_AT)
+    else:
+        armoured = UNUSABLE[kind](keys, email)
+    response = await client.post(
+        "/api/v1/recipients",
+        headers=auth("kif", units.kif),
+        json={
+            "name": "X",
+            "email": email,
+            "agency": "municipality",
+            "unit": units.participant,
+            "openpgp_key": armoured,
+            **extra,
+        },
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["type"] == PROBLEMS + "recipient-key-unusable"
+    listed = await client.get("/api/v1/recipients", headers=auth("kif", units.kif))
+    assert listed.json()["items"] == []
