@@ -37,6 +37,7 @@ REQUIRE_POSTGRES = os.environ.get("KSP_REQUIRE_POSTGRES") == "1"
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 _postgres_passed = 0
+SCHEMAS: dict[str, str] = {}  # backend -> the PostgreSQL schema of this run
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -104,6 +105,7 @@ async def engine(
     async with admin.begin() as connection:
         await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine = create_engine(url, schema=schema)
+    SCHEMAS[backend] = schema
     await upgrade(engine)
     yield engine
     await engine.dispose()

@@ -38,7 +38,9 @@ def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
     from ksp.db.migrate import upgrade
 
     async def run() -> None:
-        engine = create_engine(settings.database_url, pool_size=1, max_overflow=0)
+        engine = create_engine(
+            settings.database_url, pool_size=1, max_overflow=0, schema=settings.database_schema
+        )
         try:
             await upgrade(engine, service_role=settings.db_service_role)
         finally:
@@ -97,7 +99,9 @@ def _outbox_work(settings: Settings, args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
 
     async def run() -> None:
-        engine = create_engine(settings.database_url, pool_size=2, max_overflow=0)
+        engine = create_engine(
+            settings.database_url, pool_size=2, max_overflow=0, schema=settings.database_schema
+        )
         adapters = Adapters(
             create_sessionmaker(engine),
             FieldCipher(settings.data_keys, settings.data_key_id),
@@ -140,7 +144,9 @@ def _keys_check(settings: Settings, args: argparse.Namespace) -> int:
     from ksp.db.keys_report import expiring_keys
 
     async def run() -> list[tuple[str, str, str, dt.datetime | None]]:
-        engine = create_engine(settings.database_url, pool_size=1, max_overflow=0)
+        engine = create_engine(
+            settings.database_url, pool_size=1, max_overflow=0, schema=settings.database_schema
+        )
         try:
             before = dt.datetime.now(dt.UTC) + dt.timedelta(days=args.days)
             return await expiring_keys(engine, before)

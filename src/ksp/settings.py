@@ -40,6 +40,7 @@ class Settings:
     journal_signing_key: bytes
     journal_origin: str = DEFAULT_ORIGIN
     db_service_role: str | None = None
+    database_schema: str | None = None
     mail_from: str = "ksp@localhost"
     smtp_host: str | None = None
     smtp_port: int = 587
@@ -148,6 +149,13 @@ def _origin(env: Mapping[str, str]) -> str:
     return origin
 
 
+def _schema(env: Mapping[str, str]) -> str | None:
+    schema = env.get("KSP_DATABASE_SCHEMA") or None
+    if schema is not None and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
+        raise ConfigError("KSP_DATABASE_SCHEMA must be a plain lower-case PostgreSQL schema name")
+    return schema
+
+
 def _role(env: Mapping[str, str]) -> str | None:
     role = env.get("KSP_DB_SERVICE_ROLE") or None
     if role is not None and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role):
@@ -216,6 +224,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         journal_signing_key=_signing_key(env, stored),
         journal_origin=_origin(env),
         db_service_role=_role(env),
+        database_schema=_schema(env),
         **_mail(env),
         host=env.get("KSP_HOST") or "127.0.0.1",
         port=_int(env, "KSP_PORT", 8000, 1, 65535),

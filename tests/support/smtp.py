@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import ipaddress
 import ssl
@@ -36,8 +37,10 @@ class Captured:
 @dataclass
 class Handler:
     messages: list[Captured] = field(default_factory=list)
+    delay: float = 0.0  # seconds per message: a slow server, to kill a worker mid-batch
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
+        await asyncio.sleep(self.delay)
         self.messages.append(
             Captured(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content))
         )

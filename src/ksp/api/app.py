@@ -156,6 +156,7 @@ def create_app(
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
+        schema=settings.database_schema,
     )
     cipher = FieldCipher(settings.data_keys, settings.data_key_id)
     hasher = KeyedHasher(settings.cpr_hash_key)

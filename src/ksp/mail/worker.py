@@ -1,10 +1,11 @@
 """The outbox worker: delivers queued messages, retrying with backoff.
 
-Several workers may run against PostgreSQL: each claims due rows with ``FOR UPDATE SKIP
-LOCKED`` and holds them until it has recorded the outcome, so no message is sent twice by
-two workers. A worker killed after the server accepted a message but before its commit will
-send that message again when the row is claimed anew: delivery is at-least-once, and the
-repeat carries the same Message-ID so the receiving system can drop it.
+Several workers may run against PostgreSQL: each claims a due row with ``FOR UPDATE SKIP
+LOCKED`` and holds it until it has recorded the outcome, so no message is sent twice by two
+workers. A worker killed after the server accepted a message but before its commit leaves
+that one message to be sent again when it is claimed anew: for that message delivery is
+at-least-once, and the repeat carries the same Message-ID so the receiving system can drop
+it.
 """
 
 from __future__ import annotations
@@ -39,29 +40,41 @@ class OutboxWorker:
         self._batch = batch
 
     async def run_once(self) -> int:
-        """Deliver one batch of due messages; returns how many were attempted."""
+        """Deliver up to a batch of due messages; returns how many were attempted.
+
+        Each message is claimed, sent and recorded in a transaction of its own, so a worker
+        that dies can leave at most the one message it was sending to be sent again.
+        """
+        attempted = 0
+        while attempted < self._batch and await self._deliver_one():
+            attempted += 1
+        return attempted
+
+    async def _deliver_one(self) -> bool:
         async with self._uow() as uow:
-            claimed = await uow.circulations.claim(self._clock.now(), self._batch)
-            for delivery, message in claimed:
-                try:
-                    await anyio.to_thread.run_sync(
-                        self._transport.send, self._sender, delivery.email, message
-                    )
-                except DeliveryFailed as exc:
-                    outcome = after_failure(
-                        delivery, permanent=exc.permanent, reason=exc.reason, now=self._clock.now()
-                    )
-                else:
-                    outcome = after_success(delivery, self._clock.now())
-                await uow.circulations.save(outcome)
-                log.info(
-                    "delivery",
-                    delivery_id=delivery.id,
-                    status=outcome.status.value,
-                    attempts=outcome.attempts,
+            claimed = await uow.circulations.claim(self._clock.now(), 1)
+            if not claimed:
+                return False
+            delivery, message = claimed[0]
+            try:
+                await anyio.to_thread.run_sync(
+                    self._transport.send, self._sender, delivery.email, message
                 )
+            except DeliveryFailed as exc:
+                outcome = after_failure(
+                    delivery, permanent=exc.permanent, reason=exc.reason, now=self._clock.now()
+                )
+            else:
+                outcome = after_success(delivery, self._clock.now())
+            await uow.circulations.save(outcome)
             await uow.commit()
-        return len(claimed)
+        log.info(
+            "delivery",
+            delivery_id=delivery.id,
+            status=outcome.status.value,
+            attempts=outcome.attempts,
+        )
+        return True
 
     async def run(self, *, poll_seconds: float = 2.0) -> None:
         """Forever: drain what is due, then wait a little."""
