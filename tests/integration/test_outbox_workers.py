@@ -11,13 +11,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncEngine
+from test_circulation import circulate_to, worker_for
 
 from conftest import POSTGRES_URL, SCHEMAS
 from support.clock import FixedClock
@@ -25,7 +26,6 @@ from support.data import Units
 from support.flows import Auth
 from support.server import server_env
 from support.smtp import PASSWORD, USER, SmtpServer
-from test_circulation import circulate_to, worker_for
 from unit.mail.keys import KeyMaker
 
 KSP = str(Path(sys.executable).with_name("ksp"))
@@ -86,13 +86,42 @@ def worker_env(backend: str, engine: AsyncEngine, smtp: SmtpServer, tmp: Path) -
     return env
 
 
-def wait_for(condition: object, seconds: float = 30) -> None:
+def wait_for(condition: Callable[[], bool], seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
+        if condition():
             return
         time.sleep(0.05)
     raise AssertionError("timed out")
+
+
+def kill_mid_batch_and_restart(
+    env: dict[str, str], smtp: SmtpServer, arrived: Callable[[], list[str]]
+) -> None:
+    """Start a worker against a slow server, SIGKILL it after 3 messages, run it again."""
+    smtp.handler.delay = 0.2
+    try:
+        worker = subprocess.Popen(
+            [KSP, "outbox", "work", "--poll", "0.2"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for(lambda: len(arrived()) >= 3)
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+        assert len(set(arrived())) < 12  # it died mid-batch
+        smtp.handler.delay = 0.0
+        restarted = subprocess.run(
+            [KSP, "outbox", "work", "--once"],
+            env=env,
+            timeout=120,
+            capture_output=True,
+            check=False,
+        )
+        assert restarted.returncode == 0, restarted.stderr
+    finally:
+        smtp.handler.delay = 0.0
 
 
 async def test_a_worker_killed_mid_batch_and_restarted_loses_nothing(
@@ -116,29 +145,7 @@ async def test_a_worker_killed_mid_batch_and_restarted_loses_nothing(
         return [m.message_id for m in smtp.messages if set(m.recipients) & ours]
 
     env = worker_env(backend, engine, smtp, tmp_path)
-    smtp.handler.delay = 0.2
-    try:
-        worker = subprocess.Popen(
-            [KSP, "outbox", "work", "--poll", "0.2"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        await asyncio.to_thread(wait_for, lambda: len(arrived()) >= 3)
-        os.kill(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=10)
-        assert len(set(arrived())) < 12  # it died mid-batch
-        smtp.handler.delay = 0.0
-        restarted = subprocess.run(
-            [KSP, "outbox", "work", "--once"],
-            env=env,
-            timeout=120,
-            capture_output=True,
-            check=False,
-        )
-        assert restarted.returncode == 0, restarted.stderr
-    finally:
-        smtp.handler.delay = 0.0
+    await asyncio.to_thread(kill_mid_batch_and_restart, env, smtp, arrived)
     ids = arrived()
     assert len(set(ids)) == 12  # none lost
     assert len(ids) - len(set(ids)) <= 1  # at most the one in flight, same Message-ID
