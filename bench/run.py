@@ -1,4 +1,16 @@
-"""Case submissions per second through HTTP, next to a bare insert endpoint: ``make bench``.
+"""The service's benchmarks: ``make bench``. Three sections in one ``results.json``:
+
+- ``case_submission`` (this module): case submissions per second through HTTP, next to a
+  bare insert endpoint; described below.
+- ``list_version`` (``bench/list_version.py``): the latency of a new version of a
+  200-person KSP list through HTTP, one change at a time.
+- ``journal_verification`` (``bench/journal_verification.py``): verifying a journal of
+  100,000 entries in process, next to a bare SHA-256 hash chain over the same bytes.
+
+``--only`` runs some of them; the file then holds only those. Each server section runs on
+SQLite and, when a PostgreSQL server is named (below), PostgreSQL, in fresh databases.
+
+Case submissions per second:
 
 What is measured: ``POST /api/v1/cases`` on a real ``ksp serve`` process (bearer token,
 strict validation, CPR checks, field encryption, keyed CPR hash, the request-id and access
@@ -28,7 +40,8 @@ Backends: SQLite always (fresh files in a temporary directory); PostgreSQL when
 database created and dropped here (the service's tables and the bare table side by side).
 
 Output: JSON (``--out``) with requests/s, p50/p95/p99 latencies and errors (answers other
-than 201) of both servers per backend and their ratio, and a short summary on stdout.
+than 201) of both servers per backend and their ratio, the other sections' figures, and a
+short summary on stdout.
 """
 
 from __future__ import annotations
@@ -42,37 +55,64 @@ import os
 import platform
 import random
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-import httpx
 import msgspec
-from sqlalchemy.engine import make_url
 
-BENCH_DIR = Path(__file__).resolve().parent
+from harness import (
+    BENCH_DIR,
+    HOST,
+    KSP,
+    NO_POSTGRES,
+    REQUEST_ERRORS,
+    REQUEST_TIMEOUT_S,
+    Backend,
+    BenchError,
+    CannotCreateDatabase,
+    HttpConnection,
+    Server,
+    case_bodies,
+    free_port,
+    ksp,
+    log_tail,
+    percentile_ms,
+    postgres_admin_url,
+    process_cpu_s,
+    random_cpr,
+    random_name,
+    request_head,
+    running,
+    service_env,
+    sqlite_backend,
+    throwaway_postgres,
+    version,
+    wait_healthy,
+)
+from journal_verification import bench_journal_verification
+from list_version import ListConfig, bench_list_version
+
 BARE_APP = BENCH_DIR / "bare_app.py"
-KSP = Path(sys.executable).parent / "ksp"
-HOST = "127.0.0.1"
 TARGET_RATIO = 0.5
-STARTUP_TIMEOUT_S = 30.0
-REQUEST_TIMEOUT_S = 30.0
-VERSIONED = ("litestar", "sqlalchemy", "aiosqlite", "asyncpg", "uvicorn", "httpx", "ksp")
-NAMES = ("Jens", "Søren", "Aïcha", "Mikkel", "Ølsted", "Åse")
-
-
-class BenchError(Exception):
-    """The benchmark could not run (a server did not start, a command failed)."""
+VERSIONED = (
+    "litestar",
+    "sqlalchemy",
+    "aiosqlite",
+    "asyncpg",
+    "uvicorn",
+    "httpx",
+    "msgspec",
+    "cryptography",
+    "rfc8785",
+    "ksp",
+)
+SECTIONS = ("case_submission", "list_version", "journal_verification")
 
 
 @dataclass(frozen=True)
@@ -81,6 +121,12 @@ class LoadConfig:
     warmup_s: float
     duration_s: float
     rounds: int
+
+
+@dataclass(frozen=True)
+class JournalConfig:
+    entries: int
+    runs: int
 
 
 @dataclass(frozen=True)
@@ -104,15 +150,11 @@ class ServerSpec:
 
 
 @dataclass(frozen=True)
-class Target:
+class Target(Server):
     """A running server under load."""
 
-    name: str
-    port: int
     head: bytes  # request line and headers, without Content-Length
     body: Callable[[random.Random], bytes]
-    process: subprocess.Popen[bytes]
-    log: Path
 
 
 @dataclass
@@ -127,44 +169,6 @@ class Tally:
 # Request bodies ---------------------------------------------------------------------------
 
 
-def random_cpr(rng: random.Random) -> str:
-    """A valid CPR number: a real birth date in 1900-1999 (7th digit 0-3), DDMMYY-SSSS."""
-    day, month, year = rng.randint(1, 28), rng.randint(1, 12), rng.randint(0, 99)
-    return f"{day:02d}{month:02d}{year:02d}-{rng.randint(0, 3)}{rng.randint(0, 999):03d}"
-
-
-def random_name(rng: random.Random) -> str:
-    return f"{rng.choice(NAMES)} Benchperson-{rng.getrandbits(32):08x}"
-
-
-def case_bodies(today: dt.date) -> Callable[[random.Random], bytes]:
-    """Valid remand cases (as in tests/support/data.py), each with a fresh subject.
-
-    The dates are relative to ``today``: the service refuses dates in the future.
-    """
-    notified = (today - dt.timedelta(days=7)).isoformat()
-    detained = (today - dt.timedelta(days=57)).isoformat()
-
-    def body(rng: random.Random) -> bytes:
-        return msgspec.json.encode(
-            {
-                "subject": {"name": random_name(rng), "cpr": random_cpr(rng)},
-                "custody": "remand",
-                "radicalisation_concern": True,
-                "security_notified_on": notified,
-                "concern": f"Bekymring for radikalisering {rng.getrandbits(24):06x}",
-                "municipality_code": 101,
-                "police_district": "koebenhavn",
-                "kif_unit": "kif-bench",
-                "detained_since": detained,
-                "released_on": None,
-                "urgent": False,
-            }
-        )
-
-    return body
-
-
 def bare_body(rng: random.Random) -> bytes:
     return msgspec.json.encode(
         {"name": random_name(rng), "cpr": random_cpr(rng), "municipality_code": 101}
@@ -172,64 +176,6 @@ def bare_body(rng: random.Random) -> bytes:
 
 
 # Load -------------------------------------------------------------------------------------
-
-
-def process_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of ``pid`` and all its threads (0.0 where /proc is absent)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0.0
-    fields = stat.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class HttpProtocolError(Exception):
-    """The server's answer is not one this client reads (no Content-Length)."""
-
-
-class HttpConnection:
-    """One keep-alive HTTP/1.1 connection that POSTs and reads the status and body.
-
-    Not httpx: at 32 connections its pool spends about 2 ms of client CPU per request, so a
-    one-core client tops out near 500 req/s and measures itself. This needs ~0.05 ms.
-    """
-
-    def __init__(self, port: int) -> None:
-        self._port = port
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
-
-    async def post(self, head: bytes, body: bytes) -> int:
-        if self._reader is None or self._writer is None:
-            self._reader, self._writer = await asyncio.open_connection(HOST, self._port)
-        self._writer.write(b"%sContent-Length: %d\r\n\r\n%s" % (head, len(body), body))
-        response = await self._reader.readuntil(b"\r\n\r\n")
-        headers = response.lower()
-        at = headers.find(b"\r\ncontent-length:")
-        if at < 0:
-            raise HttpProtocolError("no Content-Length")
-        await self._reader.readexactly(int(headers[at + 17 : headers.index(b"\r\n", at + 2)]))
-        if b"\r\nconnection: close" in headers:
-            await self.close()
-        return int(response[9:12])
-
-    async def close(self) -> None:
-        writer, self._reader, self._writer = self._writer, None, None
-        if writer is not None:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
-
-
-REQUEST_ERRORS = (
-    OSError,
-    TimeoutError,
-    ValueError,
-    asyncio.IncompleteReadError,
-    asyncio.LimitOverrunError,
-    HttpProtocolError,
-)
 
 
 async def worker(target: Target, deadline: float, tally: Tally) -> None:
@@ -281,14 +227,6 @@ async def measure(targets: Sequence[Target], config: LoadConfig) -> dict[str, Ta
     return tallies
 
 
-def percentile_ms(ordered: Sequence[float], pct: float) -> float | None:
-    """Nearest-rank percentile of sorted seconds, in milliseconds."""
-    if not ordered:
-        return None
-    rank = max(1, round(pct / 100 * len(ordered)))
-    return round(ordered[min(rank, len(ordered)) - 1] * 1000, 1)
-
-
 def summarise(tally: Tally) -> dict[str, Any]:
     ordered = sorted(tally.latencies)
     elapsed = tally.elapsed or 1.0
@@ -307,110 +245,18 @@ def summarise(tally: Tally) -> dict[str, Any]:
 # Server processes -------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def log_tail(log: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the server's process group, SIGKILL it if it has not exited in 10 s."""
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
-def request_head(port: int, path: str, headers: dict[str, str]) -> bytes:
-    lines = [f"POST {path} HTTP/1.1", f"Host: {HOST}:{port}"]
-    lines += [f"{name}: {value}" for name, value in headers.items()]
-    return "".join(f"{line}\r\n" for line in lines).encode("latin-1")
-
-
 @contextlib.contextmanager
 def started(
     spec: ServerSpec, env: dict[str, str], work: Path, cpus: frozenset[int] | None
 ) -> Iterator[Target]:
     """The server in a process group of its own, stopped on the way out whatever happens."""
-    log = work / f"{spec.name}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            spec.command,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        if cpus is not None:
-            # Before the interpreter starts threads (aiosqlite's), which inherit the mask.
-            os.sched_setaffinity(process.pid, cpus)
+    with running(spec.name, spec.command, env, spec.port, work, cpus) as server:
         headers = {"Content-Type": "application/json", **spec.headers}
         head = request_head(spec.port, spec.path, headers)
-        yield Target(spec.name, spec.port, head, spec.body, process, log)
-    finally:
-        stop(process)
-
-
-def wait_healthy(target: Target) -> None:
-    base_url = f"http://{HOST}:{target.port}"
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    with httpx.Client(base_url=base_url, timeout=1.0, trust_env=False) as client:
-        while time.monotonic() < deadline:
-            if target.process.poll() is not None:
-                code = target.process.returncode
-                raise BenchError(f"{target.name} exited ({code}):\n{log_tail(target.log)}")
-            with contextlib.suppress(httpx.HTTPError):
-                if client.get("/health").status_code == 200:
-                    return
-            time.sleep(0.1)
-    raise BenchError(f"{target.name} not healthy in {STARTUP_TIMEOUT_S} s:\n{log_tail(target.log)}")
-
-
-def ksp(env: dict[str, str], *args: str) -> str:
-    """Run a ``ksp`` command; its stdout, stripped."""
-    done = subprocess.run([str(KSP), *args], env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise BenchError(f"ksp {' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
-    return done.stdout.strip()
-
-
-def service_env(data_dir: Path, database_url: str, port: int) -> dict[str, str]:
-    """This environment without any ``KSP_*`` of its own, so the service runs on defaults."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("KSP_")}
-    env.update(
-        KSP_HOST=HOST,
-        KSP_PORT=str(port),
-        KSP_DATA_DIR=str(data_dir),
-        KSP_DATABASE_URL=database_url,
-        KSP_LOG_LEVEL="WARNING",
-    )
-    return env
+        yield Target(server.name, server.port, server.process, server.log, head, spec.body)
 
 
 # One backend ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Backend:
-    name: str
-    service_url: str  # as an operator writes it (KSP_DATABASE_URL)
-    bare_url: str  # with the async driver
 
 
 def prepare_service(backend: Backend, work: Path) -> tuple[dict[str, str], str]:
@@ -467,55 +313,60 @@ def backend_result(targets: Sequence[Target], tallies: dict[str, Tally]) -> dict
     return result
 
 
-def sqlite_result(config: LoadConfig, pinning: Pinning, work: Path) -> dict[str, Any]:
-    work = work / "sqlite"
+# Both backends ----------------------------------------------------------------------------
+
+
+BackendBench = Callable[[Backend, Path], dict[str, Any]]
+
+
+def on_backends(bench: BackendBench, work: Path) -> dict[str, Any]:
+    """``bench`` on fresh SQLite files, then on a throwaway PostgreSQL database (if named)."""
     work.mkdir()
-    backend = Backend(
-        "sqlite",
-        service_url=f"sqlite:///{work / 'service.sqlite3'}",
-        bare_url=f"sqlite+aiosqlite:///{work / 'bare.sqlite3'}",
-    )
-    return bench_backend(backend, config, pinning, work)
-
-
-# PostgreSQL: a throwaway database ---------------------------------------------------------
-
-
-def postgres_dsn(url: str, database: str | None = None, driver: str = "postgresql") -> str:
-    parsed = make_url(url).set(drivername=driver)
-    if database is not None:
-        parsed = parsed.set(database=database)
-    return parsed.render_as_string(hide_password=False)
-
-
-async def admin_execute(admin_url: str, statement: str) -> None:
-    connection = await asyncpg.connect(postgres_dsn(admin_url), timeout=10)
-    try:
-        await connection.execute(statement)  # outside a transaction: autocommit
-    finally:
-        await connection.close()
-
-
-def postgres_result(config: LoadConfig, pinning: Pinning, work: Path) -> dict[str, Any]:
-    admin_url = os.environ.get("KSP_BENCH_DATABASE_URL") or os.environ.get("KSP_TEST_DATABASE_URL")
+    sqlite_work = work / "sqlite"
+    sqlite_work.mkdir()
+    results = {"sqlite": bench(sqlite_backend(sqlite_work), sqlite_work)}
+    admin_url = postgres_admin_url()
     if not admin_url:
-        return {"skipped": "neither KSP_BENCH_DATABASE_URL nor KSP_TEST_DATABASE_URL is set"}
-    name = f"ksp_bench_{uuid.uuid4().hex[:12]}"
+        results["postgresql"] = {"skipped": NO_POSTGRES}
+        return results
+    postgres_work = work / "postgresql"
+    postgres_work.mkdir()
     try:
-        asyncio.run(admin_execute(admin_url, f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        return {"skipped": f"cannot create a database on {make_url(admin_url).host}: {exc}"}
-    work = work / "postgresql"
-    work.mkdir()
-    backend = Backend(
-        "postgresql",
-        service_url=postgres_dsn(admin_url, name),
-        bare_url=postgres_dsn(admin_url, name, "postgresql+asyncpg"),
-    )
-    try:
-        return bench_backend(backend, config, pinning, work)
-    finally:
-        asyncio.run(admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        with throwaway_postgres(admin_url) as backend:
+            results["postgresql"] = bench(backend, postgres_work)
+    except CannotCreateDatabase as exc:
+        results["postgresql"] = {"skipped": str(exc)}
+    return results
+
+
+@dataclass(frozen=True)
+class Plan:
+    sections: tuple[str, ...]
+    load: LoadConfig
+    lists: ListConfig
+    journal: JournalConfig
+    pinning: Pinning
+
+
+def run_sections(plan: Plan, work: Path) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    if "case_submission" in plan.sections:
+        results["case_submission"] = on_backends(
+            lambda backend, where: bench_backend(backend, plan.load, plan.pinning, where),
+            work / "case_submission",
+        )
+    if "list_version" in plan.sections:
+        results["list_version"] = on_backends(
+            lambda backend, where: bench_list_version(
+                backend, plan.lists, where, plan.pinning.server
+            ),
+            work / "list_version",
+        )
+    if "journal_verification" in plan.sections:
+        results["journal_verification"] = bench_journal_verification(
+            plan.journal.entries, plan.journal.runs
+        )
+    return results
 
 
 # The report -------------------------------------------------------------------------------
@@ -533,20 +384,26 @@ def pin_cpus(enabled: bool) -> Pinning:
     return Pinning(server_cpus, client_cpus)
 
 
-def version(package: str) -> str | None:
+def load_average() -> list[float] | None:
+    """The 1, 5 and 15 minute load averages before the run: other work skews the figures."""
     try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
+        return [round(value, 2) for value in os.getloadavg()]
+    except OSError:
         return None
 
 
-def report(config: LoadConfig, pinning: Pinning, results: dict[str, Any]) -> dict[str, Any]:
+def report(plan: Plan, results: dict[str, Any], load_before: list[float] | None) -> dict[str, Any]:
+    config, pinning = plan.load, plan.pinning
+    sections = dict(results)
+    if "list_version" in sections:
+        sections["list_version"] = {"config": plan.lists.as_json(), **sections["list_version"]}
     return {
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {
             "cpu_count": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
+            "load_average_before": load_before,
         },
         "versions": {package: version(package) for package in VERSIONED},
         "config": {
@@ -559,7 +416,7 @@ def report(config: LoadConfig, pinning: Pinning, results: dict[str, Any]) -> dic
             "client": "asyncio HTTP/1.1, one keep-alive connection per worker",
             "target_ratio": TARGET_RATIO,
         },
-        "case_submission": results,
+        **sections,
     }
 
 
@@ -571,33 +428,98 @@ def describe(result: dict[str, Any]) -> str:
     )
 
 
-def print_summary(results: dict[str, Any], out: Path) -> None:
+def print_case_submission(results: dict[str, Any]) -> None:
+    print("case_submission:")
     for backend, result in results.items():
         if "skipped" in result:
-            print(f"{backend}: skipped ({result['skipped']})")
+            print(f"  {backend}: skipped ({result['skipped']})")
             continue
         verdict = "meets" if result["meets_target"] else "below"
-        print(f"{backend}:")
-        print(f"  service      {describe(result['service'])}")
-        print(f"  bare insert  {describe(result['bare_insert'])}")
-        print(f"  ratio {result['ratio']} ({verdict} the target of {TARGET_RATIO})")
+        print(f"  {backend}:")
+        print(f"    service      {describe(result['service'])}")
+        print(f"    bare insert  {describe(result['bare_insert'])}")
+        print(f"    ratio {result['ratio']} ({verdict} the target of {TARGET_RATIO})")
+
+
+def print_list_version(results: dict[str, Any]) -> None:
+    print("list_version:")
+    for backend, result in results.items():
+        if "skipped" in result:
+            print(f"  {backend}: skipped ({result['skipped']})")
+            continue
+        latency = result["latency_ms"]
+        print(
+            f"  {backend:<10}  {result['changes']} changes  p50 {latency['p50']} ms  "
+            f"p95 {latency['p95']} ms  mean {latency['mean']} ms  max {latency['max']} ms  "
+            f"errors {result['errors']}  server cpu {result['server_cpu_ms']} ms/change  "
+            f"(version 1: {result['first_version_ms']} ms)"
+        )
+
+
+def print_journal(result: dict[str, Any]) -> None:
+    seconds, rates = result["seconds"], result["entries_per_s"]
+    verdict = "meets" if result["meets_target"] else "misses"
+    print(f"journal_verification ({result['entries']} entries, best of {result['runs']}):")
+    for name in ("verify", "verify_open", "bare_chain"):
+        print(f"  {name:<12} {seconds[name]:>8.3f} s  {rates[name]:>9} entries/s")
+    print(
+        f"  verify / bare {result['ratio_verify_to_bare']}, verify_open / bare "
+        f"{result['ratio_verify_open_to_bare']} ({verdict} the target: {result['target']})"
+    )
+
+
+def print_summary(results: dict[str, Any], out: Path) -> None:
+    if "case_submission" in results:
+        print_case_submission(results["case_submission"])
+    if "list_version" in results:
+        print_list_version(results["list_version"])
+    if "journal_verification" in results:
+        print_journal(results["journal_verification"])
     print(f"written to {out}")
+
+
+def sections_of(text: str) -> tuple[str, ...]:
+    chosen = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = sorted(set(chosen) - set(SECTIONS))
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(SECTIONS)}")
+    return tuple(section for section in SECTIONS if section in chosen)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "results.json")
-    parser.add_argument("--concurrency", type=int, default=32, help="workers (default 32)")
-    parser.add_argument("--warmup", type=float, default=2.0, help="seconds per server")
-    parser.add_argument("--duration", type=float, default=8.0, help="measured s per server")
-    parser.add_argument("--rounds", type=int, default=4, help="turns per server (default 4)")
-    parser.add_argument("--quick", action="store_true", help="0.5 s warm-up, 1 s measured")
+    parser.add_argument("--only", type=sections_of, default=SECTIONS, help=", ".join(SECTIONS))
+    parser.add_argument("--quick", action="store_true", help="a short run of every section")
     parser.add_argument("--pin", action="store_true", help="servers on one CPU, client on rest")
+    submissions = parser.add_argument_group("case_submission")
+    submissions.add_argument("--concurrency", type=int, default=32, help="workers (default 32)")
+    submissions.add_argument("--warmup", type=float, default=2.0, help="seconds per server")
+    submissions.add_argument("--duration", type=float, default=8.0, help="measured s per server")
+    submissions.add_argument("--rounds", type=int, default=4, help="turns per server (default 4)")
+    lists = parser.add_argument_group("list_version")
+    lists.add_argument("--list-changes", type=int, default=60, help="measured (default 60)")
+    lists.add_argument("--list-warmup", type=int, default=3, help="changes not counted (3)")
+    lists.add_argument("--list-persons", type=int, default=200, help="per version (200)")
+    lists.add_argument("--list-spare", type=int, help="cases to add (default: the changes)")
+    journal = parser.add_argument_group("journal_verification")
+    journal.add_argument("--journal-entries", type=int, default=100_000, help="(100000)")
+    journal.add_argument("--journal-runs", type=int, default=3, help="best of (3)")
     args = parser.parse_args(argv)
     if args.quick:
         args.warmup, args.duration, args.rounds = 0.5, 1.0, 1
+        args.list_changes, args.list_warmup = 10, 1
+        args.journal_entries = 10_000
+    if args.list_spare is None:
+        args.list_spare = max(1, min(args.list_changes + args.list_warmup, 100))
     if args.concurrency < 1 or args.rounds < 1 or args.duration <= 0 or args.warmup < 0:
         parser.error("--concurrency and --rounds must be >= 1, --duration > 0, --warmup >= 0")
+    if args.list_changes < 1 or args.list_warmup < 0 or args.list_spare < 1:
+        parser.error("--list-changes and --list-spare must be >= 1, --list-warmup >= 0")
+    if not 1 <= args.list_persons <= 500:
+        parser.error("--list-persons must be 1 to 500 (one request adds at most 500)")
+    if args.journal_entries < 1 or args.journal_runs < 1:
+        parser.error("--journal-entries and --journal-runs must be >= 1")
     return args
 
 
@@ -609,18 +531,26 @@ def exit_on_sigterm(signum: int, _frame: object) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, exit_on_sigterm)
-    config = LoadConfig(args.concurrency, args.warmup, args.duration, args.rounds)
     if not KSP.exists():
         print(f"bench: {KSP} not found; run `make install`", file=sys.stderr)
         return 2
-    pinning = pin_cpus(args.pin)
+    plan = Plan(
+        sections=args.only,
+        load=LoadConfig(args.concurrency, args.warmup, args.duration, args.rounds),
+        lists=ListConfig(
+            persons=args.list_persons,
+            changes=args.list_changes,
+            warmup=args.list_warmup,
+            spare=args.list_spare,
+            setup_concurrency=8,
+        ),
+        journal=JournalConfig(args.journal_entries, args.journal_runs),
+        pinning=pin_cpus(args.pin),
+    )
+    load_before = load_average()
     try:
         with tempfile.TemporaryDirectory(prefix="ksp-bench-") as tmp:
-            work = Path(tmp)
-            results = {
-                "sqlite": sqlite_result(config, pinning, work),
-                "postgresql": postgres_result(config, pinning, work),
-            }
+            results = run_sections(plan, Path(tmp))
     except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1
@@ -628,7 +558,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("bench: interrupted; servers stopped, nothing written", file=sys.stderr)
         return 130
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report(config, pinning, results), indent=2) + "\n")
+    args.out.write_text(json.dumps(report(plan, results, load_before), indent=2) + "\n")
     print_summary(results, args.out)
     return 0
 
