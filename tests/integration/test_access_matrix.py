@@ -50,6 +50,7 @@ ROUTES = {
     "participants": Route("GET", "/meetings/{meeting_id:uuid}/participants"),
     "circulate": Route("POST", "/documents/{document_id:uuid}/versions/{n:int}/circulate"),
     "circulation": Route("GET", "/circulations/{circulation_id:uuid}"),
+    "acting-municipality": Route("POST", "/acting-municipality"),
     "journal": Route("GET", "/audit/journal"),
     "verify": Route("GET", "/audit/verify"),
     "export": Route("GET", "/audit/export"),
@@ -118,6 +119,10 @@ EXPECTED: dict[tuple[str, str], tuple[int, int]] = {
     ("participants", "kif"): (200, 404),
     ("circulate", "kif"): (202, 404),
     ("circulation", "kif"): (200, 404),
+    ("acting-municipality", "arrest"): (200, 200),
+    ("acting-municipality", "kif"): (200, 200),
+    ("acting-municipality", "participant"): (403, 403),
+    ("acting-municipality", "auditor"): (403, 403),
     ("circulation", "auditor"): (200, 200),
     ("circulation", "arrest"): (403, 403),
     ("circulation", "participant"): (403, 403),
@@ -174,6 +179,11 @@ def payload(name: str, units: Units, ids: dict[str, str]) -> dict[str, Any] | No
             "base_version": 1,
         },
         "triage": lambda: {"decision": "meeting", "reason": "til møde"},
+        "acting-municipality": lambda: {
+            "kept_home": False,
+            "previous_municipality_code": 461,
+            "jail_municipality_code": 101,
+        },
         "access-log-search": lambda: {"cpr": "010190-1234"},
     }
     make = bodies.get(name)

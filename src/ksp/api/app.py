@@ -21,6 +21,7 @@ from litestar.static_files import create_static_files_router
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ksp.api.acting import decide_acting_municipality
 from ksp.api.audit import AuditController
 from ksp.api.auth import BearerAuthMiddleware
 from ksp.api.cases import CaseController
@@ -186,6 +187,7 @@ def create_app(
             DocumentController,
             CirculationController,
             AuditController,
+            decide_acting_municipality,
         ],
         middleware=[DefineMiddleware(BearerAuthMiddleware)],
         security=[{"bearer": []}],

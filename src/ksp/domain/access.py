@@ -49,6 +49,7 @@ class Action(StrEnum):
     MANAGE_RECIPIENTS = "manage-recipients"
     CIRCULATE = "circulate"
     READ_CIRCULATION = "read-circulation"
+    ACTING_MUNICIPALITY = "acting-municipality"
 
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -65,6 +66,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_RECIPIENTS: frozenset({Role.KIF}),
     Action.CIRCULATE: frozenset({Role.KIF}),
     Action.READ_CIRCULATION: frozenset({Role.KIF, Role.AUDITOR}),
+    Action.ACTING_MUNICIPALITY: frozenset({Role.ARREST, Role.KIF}),
 }
 
 

@@ -1,0 +1,42 @@
+"""``/api/v1/acting-municipality``: guide 3.2.1 applied to the facts given (no data kept)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from litestar import Request, post
+from litestar.params import JSONBody
+
+from ksp.api.auth import action, authorised
+from ksp.api.docs import problems
+from ksp.api.schemas import ActingMunicipalityIn, ActingMunicipalityOut, RuleOut, strictly
+from ksp.domain.access import Action
+from ksp.domain.acting_municipality import Facts, acting_municipality
+
+__all__ = ["decide_acting_municipality"]
+
+
+@post(
+    "/acting-municipality",
+    opt=action(Action.ACTING_MUNICIPALITY),
+    guards=[authorised],
+    responses=problems(422),
+    summary="Which municipality acts (guide 3.2.1)",
+    status_code=200,
+    tags=["decisions"],
+)
+async def decide_acting_municipality(
+    request: Request[Any, Any, Any], data: JSONBody[ActingMunicipalityIn]
+) -> ActingMunicipalityOut:
+    data = await strictly(request, ActingMunicipalityIn)
+    result = acting_municipality(
+        Facts(**{f.name: getattr(data, f.name) for f in dataclasses.fields(Facts)})
+    )
+    return ActingMunicipalityOut(
+        social_services_municipality_code=result.social_services_municipality_code,
+        other_help_municipality_code=result.other_help_municipality_code,
+        rule=RuleOut(
+            social_services=result.social_services_rule, other_help=result.other_help_rule
+        ),
+    )
