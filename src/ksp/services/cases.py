@@ -53,15 +53,23 @@ class Submitted:
         return cls(case_id=data["id"], status=CaseStatus(data["status"]), replayed=True)
 
 
-def _check_meeting(principal: Principal, draft: CaseDraft) -> None:
-    """Participants propose citizens for a meeting they take part in (guide 3.3.7).
-
-    Meetings are not part of the service yet, so no ``meeting_id`` can name one.
-    """
-    if principal.role is Role.PARTICIPANT and draft.meeting_id is None:
-        raise InvalidInput([FieldError("meeting_id", "is required when a participant proposes")])
-    if draft.meeting_id is not None:
-        raise InvalidInput([FieldError("meeting_id", "does not name a meeting")])
+async def _check_meeting(uow: UnitOfWork, principal: Principal, draft: CaseDraft) -> None:
+    """Guide 3.3.7: participants "supplement the list" of a meeting they take part in; the
+    case goes to that meeting's KiF unit for triage like any other."""
+    if draft.meeting_id is None:
+        if principal.role is Role.PARTICIPANT:
+            raise InvalidInput(
+                [FieldError("meeting_id", "is required when a participant proposes")])
+        return
+    meeting = await uow.meetings.get(draft.meeting_id)
+    taking_part = principal.role is not Role.PARTICIPANT or (
+        principal.email is not None
+        and draft.meeting_id in await uow.recipients.meetings_of(principal.email, principal.unit)
+    )
+    if meeting is None or not taking_part:  # one answer: existence does not leak
+        raise InvalidInput([FieldError("meeting_id", "names no meeting you may propose for")])
+    if draft.kif_unit != meeting.kif_unit:
+        raise InvalidInput([FieldError("kif_unit", "must be the KiF unit of the meeting")])
 
 
 class CaseService:
@@ -86,10 +94,10 @@ class CaseService:
         now = self._clock.now()
         submitter = Submitter(principal.sub, principal.role.value, principal.unit)
         case = parse_case(draft, case_id=self._new_id(), submitter=submitter, now=now)
-        _check_meeting(principal, draft)
         result = Submitted(case.id, case.status)
         try:
             async with self._uow() as uow:
+                await _check_meeting(uow, principal, draft)
                 if idempotency is not None:
                     stored = StoredResult(idempotency.digest, result.encode())
                     await uow.idempotency.add(
