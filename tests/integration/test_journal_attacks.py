@@ -12,7 +12,7 @@ import io
 import json
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +31,7 @@ from ksp.db.engine import create_engine
 from ksp.db.migrate import upgrade
 from ksp.db.url import async_database_url
 from ksp.journal.checkpoint import CheckpointSigner
-from ksp.journal.entry import encode_header, entry_hash, parse_header
+from ksp.journal.entry import EntryHeader, encode_header, entry_hash, parse_header
 from ksp.journal.merkle import Frontier
 from support.clock import FixedClock
 from support.data import fresh_units
@@ -51,6 +51,7 @@ class Fresh:
     sqlite_path: Path | None
     auditor: dict[str, str]
     tmp: Path
+    next_change: Callable[[], Awaitable[httpx.Response]]
 
     async def sql(self, statement: str, params: dict[str, Any] | None = None) -> list[Any]:
         """Run SQL as an attacker with direct database access, the guards switched off."""
@@ -138,7 +139,22 @@ async def fresh(backend: str, tmp_path: Path) -> AsyncIterator[Fresh]:
                 **({"base_version": version - 1} if version > 1 else {}),
             )
             assert made.status_code == 201, made.text
-        yield Fresh(client, engine, backend, sqlite_path, auth("auditor", units.auditor), tmp_path)
+
+        async def next_change() -> httpx.Response:
+            case_id = await case_for_meeting(client, auth, units)
+            return await change_list(
+                client, auth, units, meeting, add=[case_id], base_version=VERSIONS
+            )
+
+        yield Fresh(
+            client,
+            engine,
+            backend,
+            sqlite_path,
+            auth("auditor", units.auditor),
+            tmp_path,
+            next_change,
+        )
     if schema is not None:
         async with engine.begin() as connection:
             await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -332,3 +348,42 @@ def offline_with_key(bundle: Path, vkey: str) -> tuple[int, str]:
     with redirect_stdout(out):
         code = ksp_main(["journal", "verify", str(bundle), "--journal-key", vkey])
     return code, out.getvalue()
+
+
+async def test_the_service_refuses_to_sign_a_tip_it_did_not_write(fresh: Fresh) -> None:
+    """Rows inserted with INSERT rights alone (an entry and an unsigned checkpoint over it)
+    do not make the service extend and sign the forged tree: the change is refused."""
+    rows = await fresh.rows()
+    header = encode_header(
+        EntryHeader(
+            seq=VERSIONS + 1,
+            kind="document-version",
+            ref="forged/1",
+            author="mallory",
+            created_at="2026-11-27T10:00:00+00:00",
+            ciphertext_sha256=hashlib.sha256(b"x").hexdigest(),
+            plaintext_sha256=hashlib.sha256(b"x").hexdigest(),
+            prev=rows[-1][2].hex(),
+        )
+    )
+    frontier = Frontier()
+    for row in rows:
+        frontier.append(row[2])
+    frontier.append(entry_hash(header))
+    await fresh.sql(
+        "INSERT INTO journal_entries (seq, header, entry_hash, content) VALUES (:s, :h, :e, :c)",
+        {"s": VERSIONS + 1, "h": header, "e": entry_hash(header), "c": b"x"},
+    )
+    await fresh.sql(
+        "INSERT INTO journal_checkpoints (tree_size, root, note, frontier) VALUES (:s, :r, :n, :f)",
+        {
+            "s": VERSIONS + 1,
+            "r": frontier.root(),
+            "f": frontier.to_bytes(),
+            "n": other_signer().sign(VERSIONS + 1, frontier.root()),
+        },
+    )
+    refused = await fresh.next_change()
+    assert refused.status_code == 503
+    assert refused.json()["type"].endswith("/journal-integrity")
+    assert (await fresh.verify())["ok"] is False

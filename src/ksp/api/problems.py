@@ -66,6 +66,9 @@ PROBLEMS: dict[type[errors.KspError], ProblemType] = {
         409, "not-latest-version", "Not the latest version of the KSP document"
     ),
     errors.Conflict: ProblemType(409, "conflict", "Conflict"),
+    errors.JournalIntegrityError: ProblemType(
+        503, "journal-integrity", "The journal fails verification"
+    ),
 }
 
 _HTTP_SLUGS = {

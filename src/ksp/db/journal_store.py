@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ksp.crypto import FieldCipher
 from ksp.db.tables import journal_checkpoints, journal_entries
-from ksp.journal.checkpoint import CheckpointSigner
+from ksp.domain.errors import JournalIntegrityError
+from ksp.journal.checkpoint import CheckpointSigner, InvalidCheckpoint, verify_checkpoint
 from ksp.journal.entry import (
     GENESIS,
     EntryHeader,
@@ -55,17 +56,40 @@ class SqlJournalStore:
             )
 
     async def _tip(self) -> tuple[int, bytes, Frontier]:
+        """The tree to append to, trusted only after checking it: the latest checkpoint's
+        signature, that its stored frontier gives its signed root, that no entry lies
+        beyond it, and the hash of its last entry. Anyone able to insert rows could
+        otherwise make the service sign entries it never wrote."""
         query = (
-            select(journal_checkpoints.c.tree_size, journal_checkpoints.c.frontier)
+            select(
+                journal_checkpoints.c.tree_size,
+                journal_checkpoints.c.frontier,
+                journal_checkpoints.c.note,
+                journal_checkpoints.c.root,
+            )
             .order_by(journal_checkpoints.c.tree_size.desc())
             .limit(1)
         )
         row = (await self._session.execute(query)).first()
+        highest = (await self._session.execute(select(func.max(journal_entries.c.seq)))).scalar()
         if row is None:
+            if highest is not None:
+                raise JournalIntegrityError
             return 0, GENESIS, Frontier()
+        frontier = Frontier.from_bytes(row.tree_size, bytes(row.frontier))
+        try:
+            signed = verify_checkpoint(
+                row.note, public_key=self._signer.public_key_bytes, origin=self._signer.origin
+            )
+        except InvalidCheckpoint:
+            raise JournalIntegrityError from None
+        if (signed.tree_size, signed.root) != (row.tree_size, frontier.root()) or (
+            highest != row.tree_size or bytes(row.root) != signed.root
+        ):
+            raise JournalIntegrityError
         last = select(journal_entries.c.entry_hash).where(journal_entries.c.seq == row.tree_size)
-        prev: bytes = (await self._session.execute(last)).scalar_one()
-        return row.tree_size, prev, Frontier.from_bytes(row.tree_size, row.frontier)
+        prev = bytes((await self._session.execute(last)).scalar_one())
+        return row.tree_size, prev, frontier
 
     async def append(
         self, *, kind: str, ref: str, author: str, created_at: dt.datetime, plaintext: bytes

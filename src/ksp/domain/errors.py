@@ -15,6 +15,8 @@ rules, never values.
     ├── NotAuthenticated                 no token, or a token that is not valid (opaque)
     ├── Forbidden                        the role may not do this at all
     ├── NotFound                         absent, or not visible to the caller's unit
+    ├── JournalIntegrityError            the stored journal fails its own checks; nothing is
+    │                                    appended until an auditor has looked
     └── Conflict                         the request clashes with the current state
         ├── InvalidStatusTransition      e.g. triaging a case twice
         └── NotLatestVersion             a list change or circulation not based on the latest
@@ -31,6 +33,7 @@ __all__ = [
     "IdempotencyKeyReused",
     "InvalidInput",
     "InvalidStatusTransition",
+    "JournalIntegrityError",
     "KspError",
     "NotAuthenticated",
     "NotFound",
@@ -133,3 +136,10 @@ class RecipientKeyUnusable(RuleViolation):
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"{self.detail} ({reason})")
+
+
+class JournalIntegrityError(KspError):
+    """The journal's tip fails verification (a checkpoint not signed by the service, entries
+    beyond it): the service refuses to append, so it never signs what it did not write."""
+
+    detail = "The journal fails verification; changes are refused until it has been audited."

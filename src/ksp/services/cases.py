@@ -59,7 +59,8 @@ async def _check_meeting(uow: UnitOfWork, principal: Principal, draft: CaseDraft
     if draft.meeting_id is None:
         if principal.role is Role.PARTICIPANT:
             raise InvalidInput(
-                [FieldError("meeting_id", "is required when a participant proposes")])
+                [FieldError("meeting_id", "is required when a participant proposes")]
+            )
         return
     meeting = await uow.meetings.get(draft.meeting_id)
     taking_part = principal.role is not Role.PARTICIPANT or (
