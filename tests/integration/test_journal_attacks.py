@@ -387,3 +387,17 @@ async def test_the_service_refuses_to_sign_a_tip_it_did_not_write(fresh: Fresh) 
     assert refused.status_code == 503
     assert refused.json()["type"].endswith("/journal-integrity")
     assert (await fresh.verify())["ok"] is False
+
+
+async def test_an_entry_beyond_the_latest_checkpoint_is_not_covered(fresh: Fresh) -> None:
+    """Removing the latest checkpoint leaves its entry unsigned: both checks name it."""
+    await fresh.sql("DELETE FROM journal_checkpoints WHERE tree_size = :s", {"s": VERSIONS})
+    result = await fresh.verify()
+    assert (result["ok"], result["first_bad_seq"], result["reason"]) == (
+        False,
+        VERSIONS,
+        "entries not covered by a checkpoint",
+    )
+    code, printed = offline(await fresh.export())
+    assert code == 1
+    assert f"first bad entry {VERSIONS}" in printed

@@ -168,6 +168,19 @@ class SqlJournalStore:
             )
         return records
 
+    async def highest_seq(self) -> int:
+        highest = (await self._session.execute(select(func.max(journal_entries.c.seq)))).scalar()
+        return int(highest or 0)
+
+    async def checkpoints(self, *, up_to: int) -> list[str]:
+        """Every checkpoint note up to a tree size, in order (for an export)."""
+        query = (
+            select(journal_checkpoints.c.note)
+            .where(journal_checkpoints.c.tree_size <= up_to)
+            .order_by(journal_checkpoints.c.tree_size)
+        )
+        return list((await self._session.execute(query)).scalars())
+
     async def latest_checkpoint(self) -> tuple[int, str] | None:
         """The tree size and note of the latest checkpoint: it covers every entry, so it is
         all a verification or an export needs (one signature to check, not one per entry)."""

@@ -35,18 +35,20 @@ class AuditService:
 
     async def verify(self, trusted: str | None = None) -> Verification:
         """Stream every stored entry through the verifier (in a worker thread, one page of
-        entries in memory at a time), decrypting content to check the plaintext too."""
+        entries in memory at a time), decrypting content to check the plaintext too.
+
+        It holds the journal's lock, so entries and checkpoint are one state: an entry
+        beyond the latest checkpoint is then a fault ("not covered"), not a race.
+        """
         async with self._uow() as uow:
+            await uow.journal.lock()
             tip = await uow.journal.latest_checkpoint()
-            size, latest = (0, []) if tip is None else (tip[0], [tip[1]])
+            latest = [] if tip is None else [tip[1]]
 
             def pages() -> Iterator[StoredEntry]:
-                """Up to the checkpoint's size: entries appended meanwhile are not judged."""
                 after = 0
-                while after < size and (
-                    page := anyio.from_thread.run(uow.journal.stored, after, PAGE)
-                ):
-                    yield from (entry for entry in page if entry.seq <= size)
+                while page := anyio.from_thread.run(uow.journal.stored, after, PAGE):
+                    yield from page
                     after = page[-1].seq
 
             return await anyio.to_thread.run_sync(
@@ -61,8 +63,9 @@ class AuditService:
             )
 
     async def export(self, principal: Principal, *, include_content: bool) -> AsyncIterator[str]:
-        """The bundle, line by line, for ``ksp journal verify``: the entries up to the latest
-        checkpoint, and that checkpoint (it covers them all). The export is logged."""
+        """The bundle, line by line, for ``ksp journal verify``: every entry stored when the
+        export began, and every checkpoint up to it. Each page is read in a short transaction
+        of its own, so a slow download holds nothing open. The export is logged."""
         async with self._uow() as uow:
             await uow.access_log.record(
                 principal,
@@ -71,28 +74,31 @@ class AuditService:
                 subjects=[],
                 at=self._clock.now(),
             )
+            await uow.journal.lock()
+            size = await uow.journal.highest_seq()
+            notes = await uow.journal.checkpoints(up_to=size)
             await uow.commit()
-        async with self._uow() as uow:
-            tip = await uow.journal.latest_checkpoint()
-            size, checkpoints = (0, []) if tip is None else (tip[0], [tip[1]])
-            for line in bundle_head(
-                origin=self._signer.origin,
-                public_key=self._signer.public_key_bytes,
-                vkey=self._signer.vkey,
-                entry_count=size,
-                checkpoint_count=len(checkpoints),
-                include_content=include_content,
-                exported_at=self._clock.now().isoformat(),
-            ):
-                yield line
-            after = 0
-            while after < size and (page := await uow.journal.stored(after, PAGE)):
-                for entry in page:
-                    if entry.seq <= size:  # entries appended since are not in this export
-                        yield entry_line(entry, include_content=include_content)
-                after = page[-1].seq
-            for note in checkpoints:
-                yield checkpoint_line(note)
+        for line in bundle_head(
+            origin=self._signer.origin,
+            public_key=self._signer.public_key_bytes,
+            vkey=self._signer.vkey,
+            entry_count=size,
+            checkpoint_count=len(notes),
+            include_content=include_content,
+            exported_at=self._clock.now().isoformat(),
+        ):
+            yield line
+        after = 0
+        while after < size:
+            async with self._uow() as uow:
+                page = [e for e in await uow.journal.stored(after, PAGE) if e.seq <= size]
+            if not page:
+                break
+            for entry in page:
+                yield entry_line(entry, include_content=include_content)
+            after = page[-1].seq
+        for note in notes:
+            yield checkpoint_line(note)
 
     async def access_log(self, period: TimeRange, page: Page) -> list[AccessRecord]:
         async with self._uow() as uow:
