@@ -57,6 +57,8 @@ class FieldCipher:
         aead = self._aeads.get(blob[2:end].decode("ascii", errors="replace"))
         if aead is None:
             raise DecryptionFailed
+        if len(blob) < end + _NONCE_BYTES + 16:  # nonce and tag at least
+            raise DecryptionFailed
         nonce, sealed = blob[end : end + _NONCE_BYTES], blob[end + _NONCE_BYTES :]
         try:
             return aead.decrypt(nonce, sealed, context.encode("utf-8"))

@@ -110,7 +110,7 @@ async def test_no_proposals_for_meetings_one_does_not_take_part_in(
         headers=auth("participant", units.participant),
     )
     assert wrong_unit.json()["errors"] == [
-        {"field": "kif_unit", "message": "must be the KiF unit of the meeting"}
+        {"field": "kif_unit", "message": "must be the meeting's KiF unit"}
     ]
     assert (await client.get("/api/v1/cases", headers=outsider)).json()["items"] == []
 

@@ -63,3 +63,12 @@ def test_the_cpr_hash_is_keyed_and_stable() -> None:
     assert KeyedHasher(key).cpr("0101901234") == KeyedHasher(key).cpr("0101901234")
     assert KeyedHasher(key).cpr("0101901234") != KeyedHasher(os.urandom(32)).cpr("0101901234")
     assert KeyedHasher(key).cpr("0101901234") != KeyedHasher(key).digest("other", b"0101901234")
+
+
+def test_a_truncated_blob_is_the_same_opaque_failure() -> None:
+    """Every malformed blob, however short, is DecryptionFailed."""
+    cipher = FieldCipher({"k1": os.urandom(32)}, "k1")
+    blob = cipher.encrypt("x", context="c")
+    for cut in range(len(blob)):
+        with pytest.raises(DecryptionFailed):
+            cipher.decrypt(blob[:cut], context="c")

@@ -38,6 +38,8 @@ def _period(since: dt.datetime | None, until: dt.datetime | None) -> TimeRange:
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
             raise InvalidInput([FieldError(name, "must carry a UTC offset")])
+        if value is not None and not 1900 <= value.year <= 2200:
+            raise InvalidInput([FieldError(name, "must be between the years 1900 and 2200")])
     return TimeRange(since=since, until=until)
 
 
@@ -120,7 +122,7 @@ class AuditController(Controller):
     async def journal(
         self,
         audit: NamedDependency[AuditService],
-        after_seq: Annotated[int, QueryParameter(ge=0, le=2**31)] = 0,
+        after_seq: Annotated[int, QueryParameter(ge=0, le=2**31 - 1)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> JournalPage:
         records = await audit.journal(after_seq, limit)

@@ -103,7 +103,9 @@ def _idempotency(
     if not key.isascii() or not key.isprintable() or not key.strip():
         raise InvalidInput([FieldError("Idempotency-Key", "must be 1 to 200 printable ASCII")])
     digest = request.app.state.hasher.digest("idempotency", msgspec.json.encode(data))
-    return IdempotencyRequest(key=key, digest=digest)
+    # The key is stored as an HMAC: clients sometimes build keys from what they send.
+    stored_key = request.app.state.hasher.digest("idempotency-key", key.encode()).hex()
+    return IdempotencyRequest(key=stored_key, digest=digest)
 
 
 class CaseController(Controller):

@@ -18,6 +18,20 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 log = structlog.get_logger("ksp.http")
 
 
+_KEPT_SEGMENT = re.compile(
+    r"^(?:[a-z][a-z0-9.-]*|\d{1,6}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
+)
+
+
+def _redacted(path: str) -> str:
+    """Keep route words, small numbers and UUIDs; anything else (a CPR number in a mistyped
+    URL, say) is not logged."""
+    return "/".join(
+        segment if not segment or _KEPT_SEGMENT.fullmatch(segment) else "<redacted>"
+        for segment in path.split("/")
+    )
+
+
 class RequestContextMiddleware:
     """Takes a sane ``X-Request-ID`` or makes one, echoes it, and logs the request.
 
@@ -52,7 +66,7 @@ class RequestContextMiddleware:
             log.info(
                 "request",
                 method=scope.get("method"),
-                path=scope["path"],
+                path=_redacted(scope["path"]),
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )

@@ -96,7 +96,7 @@ class AccessLogSearch(_In):
     since: dt.datetime | None = None
     until: dt.datetime | None = None
     limit: Annotated[int, msgspec.Meta(ge=1, le=500)] = 100
-    offset: Annotated[int, msgspec.Meta(ge=0)] = 0
+    offset: Annotated[int, msgspec.Meta(ge=0, le=10_000_000)] = 0
 
 
 class Submission(msgspec.Struct, kw_only=True):

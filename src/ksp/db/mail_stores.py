@@ -6,11 +6,12 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ksp.db.tables import circulations, meeting_participants, outbox, recipients
 from ksp.domain.circulation import Agency, Delivery, DeliveryStatus, Recipient
-from ksp.services.ports import Circulation
+from ksp.services.ports import Circulation, DuplicateKey
 
 __all__ = ["SqlCirculationStore", "SqlRecipientStore"]
 
@@ -64,11 +65,13 @@ class SqlRecipientStore:
     async def add_participant(
         self, meeting_id: str, recipient_id: str, at: dt.datetime, by_sub: str
     ) -> None:
-        await self._session.execute(
-            insert(meeting_participants).values(
-                meeting_id=meeting_id, recipient_id=recipient_id, added_at=at, added_by_sub=by_sub
-            )
+        statement = insert(meeting_participants).values(
+            meeting_id=meeting_id, recipient_id=recipient_id, added_at=at, added_by_sub=by_sub
         )
+        try:
+            await self._session.execute(statement)
+        except IntegrityError:  # added by a concurrent request
+            raise DuplicateKey from None
 
     async def participants(self, meeting_id: str) -> list[Recipient]:
         query = (

@@ -90,12 +90,13 @@ class SqlCaseStore:
         rows = await self._session.execute(query.offset(page.offset))
         return [self._case(row._mapping) for row in rows]
 
-    async def save_triage(self, case: Case) -> None:
+    async def save_triage(self, case: Case) -> bool:
+        """Record a triage, only over a case still ``submitted``; False if another won."""
         assert case.triage is not None
         reason = case.triage.reason
-        await self._session.execute(
+        result = await self._session.execute(
             update(cases)
-            .where(cases.c.id == case.id)
+            .where(cases.c.id == case.id, cases.c.status == CaseStatus.SUBMITTED.value)
             .values(
                 status=case.status.value,
                 triaged_at=case.triage.at,
@@ -103,6 +104,7 @@ class SqlCaseStore:
                 triage_reason_ct=None if reason is None else self._seal(case.id, "triage", reason),
             )
         )
+        return bool(getattr(result, "rowcount", 0) == 1)
 
     def _case(self, row: RowMapping) -> Case:
         case_id: str = row["id"]

@@ -16,6 +16,7 @@ from ksp.domain.errors import (
     InvalidStatusTransition,
     RemandRequiresRadicalisationConcern,
 )
+from ksp.domain.text import line_problem, text_problem
 
 __all__ = [
     "Case",
@@ -121,16 +122,25 @@ class Case:
         return self.submitted_by.unit == scope.submitted_by_unit
 
 
-def _field_errors(draft: CaseDraft, today: dt.date) -> list[FieldError]:
+def _text_errors(draft: CaseDraft) -> list[FieldError]:
     errors: list[FieldError] = []
     if not draft.name.strip() or len(draft.name) > MAX_NAME:
         errors.append(FieldError("subject.name", f"must be 1 to {MAX_NAME} characters"))
+    elif problem := line_problem(draft.name):
+        errors.append(FieldError("subject.name", problem))
+    if not draft.concern.strip() or len(draft.concern) > MAX_TEXT:
+        errors.append(FieldError("concern", f"must be 1 to {MAX_TEXT} characters"))
+    elif problem := text_problem(draft.concern):
+        errors.append(FieldError("concern", problem))
+    return errors
+
+
+def _field_errors(draft: CaseDraft, today: dt.date) -> list[FieldError]:
+    errors = _text_errors(draft)
     try:
         parse_cpr(draft.cpr, today=today)
     except InvalidCpr as exc:
         errors.append(FieldError("subject.cpr", str(exc)))
-    if not draft.concern.strip() or len(draft.concern) > MAX_TEXT:
-        errors.append(FieldError("concern", f"must be 1 to {MAX_TEXT} characters"))
     if reference.municipality(draft.municipality_code) is None:
         errors.append(FieldError("municipality_code", "is not one of the 98 municipalities"))
     if reference.police_district(draft.police_district) is None:
@@ -210,6 +220,8 @@ def triage(
         raise InvalidInput([FieldError("reason", "is required when a case is rejected")])
     if text is not None and len(text) > MAX_TEXT:
         raise InvalidInput([FieldError("reason", f"must be at most {MAX_TEXT} characters")])
+    if text is not None and (problem := text_problem(text)):
+        raise InvalidInput([FieldError("reason", problem)])
     return replace(
         case,
         status=CaseStatus(decision.value),

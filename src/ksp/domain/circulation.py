@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from ksp.domain.errors import FieldError, InvalidInput
+from ksp.domain.text import line_problem
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -27,6 +28,7 @@ __all__ = [
 ]
 
 MAX_ATTEMPTS = 8
+MAX_NAME = 200
 BACKOFF_BASE = dt.timedelta(seconds=30)
 BACKOFF_CAP = dt.timedelta(hours=1)
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -73,8 +75,10 @@ class Recipient:
 
 def check_recipient(draft: RecipientDraft) -> None:
     errors = []
-    if not draft.name.strip():
-        errors.append(FieldError("name", "must not be empty"))
+    if not draft.name.strip() or len(draft.name) > MAX_NAME:
+        errors.append(FieldError("name", f"must be 1 to {MAX_NAME} characters"))
+    elif problem := line_problem(draft.name):
+        errors.append(FieldError("name", problem))
     if not _EMAIL.fullmatch(draft.email):
         errors.append(FieldError("email", "is not an e-mail address"))
     if draft.fingerprint is not None and not re.fullmatch(

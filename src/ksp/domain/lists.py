@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ksp.domain.cases import Case, CaseStatus, check_case
 from ksp.domain.errors import FieldError, InvalidInput, NotLatestVersion
 from ksp.domain.meetings import Meeting
+from ksp.domain.text import text_problem
 
 __all__ = ["ListChange", "ListEntry", "apply_change", "check_base_version"]
 
@@ -74,6 +75,8 @@ def _check_shape(change: ListChange, current_ids: set[str]) -> list[FieldError]:
         errors.append(FieldError("add", "add or remove at least one case"))
     if not change.reason.strip() or len(change.reason) > MAX_REASON:
         errors.append(FieldError("reason", f"must be 1 to {MAX_REASON} characters"))
+    elif problem := text_problem(change.reason):
+        errors.append(FieldError("reason", problem))
     if len(set(change.add)) != len(change.add) or set(change.add) & set(change.remove):
         errors.append(FieldError("add", "names a case twice"))
     errors += [

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ksp.domain import reference
 from ksp.domain.errors import FieldError, InvalidInput
+from ksp.domain.text import line_problem
 
 __all__ = ["Meeting", "MeetingDraft", "parse_meeting"]
 
@@ -35,11 +36,7 @@ class Meeting:
     created_by_sub: str
 
 
-def parse_meeting(
-    draft: MeetingDraft, *, meeting_id: str, kif_unit: str, by_sub: str, now: dt.datetime
-) -> Meeting:
-    """Guide 3.3.7: "løbende møder mellem kriminalforsorgen, de enkelte kommuner og
-    politikredse" — one municipality and the police district it lies in."""
+def _place_errors(draft: MeetingDraft) -> list[FieldError]:
     errors: list[FieldError] = []
     district = reference.police_district(draft.police_district)
     if reference.municipality(draft.municipality_code) is None:
@@ -48,10 +45,23 @@ def parse_meeting(
         errors.append(FieldError("police_district", "is not one of the 12 police districts"))
     elif draft.municipality_code not in district.municipality_codes:
         errors.append(FieldError("police_district", "does not cover the municipality"))
+    return errors
+
+
+def parse_meeting(
+    draft: MeetingDraft, *, meeting_id: str, kif_unit: str, by_sub: str, now: dt.datetime
+) -> Meeting:
+    """Guide 3.3.7: "løbende møder mellem kriminalforsorgen, de enkelte kommuner og
+    politikredse" — one municipality and the police district it lies in."""
+    errors = _place_errors(draft)
     if draft.scheduled_for.tzinfo is None:
         errors.append(FieldError("scheduled_for", "must carry a UTC offset"))
+    elif not 2000 <= draft.scheduled_for.year <= 2200:
+        errors.append(FieldError("scheduled_for", "must be between the years 2000 and 2200"))
     if not draft.title.strip() or len(draft.title) > MAX_TITLE:
         errors.append(FieldError("title", f"must be 1 to {MAX_TITLE} characters"))
+    elif problem := line_problem(draft.title):  # it becomes the (encrypted) mail subject
+        errors.append(FieldError("title", problem))
     if errors:
         raise InvalidInput(errors)
     return Meeting(

@@ -60,6 +60,8 @@ class SmtpTransport:
                 if self._config.username:
                     smtp.login(self._config.username, self._config.password or "")
                 smtp.sendmail(sender, [recipient], message)
+        except smtplib.SMTPAuthenticationError:  # our configuration: retry once it is fixed
+            raise DeliveryFailed("SMTP authentication failed", permanent=False) from None
         except smtplib.SMTPRecipientsRefused as exc:
             code = next(iter(exc.recipients.values()))[0]
             raise DeliveryFailed(f"SMTP {code}", permanent=code >= 500) from None

@@ -64,6 +64,10 @@ class OutboxWorker:
                 outcome = after_failure(
                     delivery, permanent=exc.permanent, reason=exc.reason, now=self._clock.now()
                 )
+            except Exception as exc:  # noqa: BLE001 - any fault counts as an attempt
+                outcome = after_failure(
+                    delivery, permanent=False, reason=type(exc).__name__, now=self._clock.now()
+                )
             else:
                 outcome = after_success(delivery, self._clock.now())
             await uow.circulations.save(outcome)

@@ -17,7 +17,14 @@ from ksp.domain.cases import (
     parse_case,
     triage,
 )
-from ksp.domain.errors import FieldError, IdempotencyKeyReused, InvalidInput, NotFound
+from ksp.domain.errors import (
+    FieldError,
+    IdempotencyKeyReused,
+    InvalidInput,
+    InvalidStatusTransition,
+    NotFound,
+)
+from ksp.domain.meetings import Meeting
 from ksp.services.ports import (
     Clock,
     DuplicateKey,
@@ -63,14 +70,36 @@ async def _check_meeting(uow: UnitOfWork, principal: Principal, draft: CaseDraft
             )
         return
     meeting = await uow.meetings.get(draft.meeting_id)
-    taking_part = principal.role is not Role.PARTICIPANT or (
-        principal.email is not None
-        and draft.meeting_id in await uow.recipients.meetings_of(principal.email, principal.unit)
-    )
-    if meeting is None or not taking_part:  # one answer: existence does not leak
+    if meeting is None or not await _may_propose(uow, principal, meeting):
         raise InvalidInput([FieldError("meeting_id", "names no meeting you may propose for")])
-    if draft.kif_unit != meeting.kif_unit:
-        raise InvalidInput([FieldError("kif_unit", "must be the KiF unit of the meeting")])
+    errors = [
+        FieldError(field, f"must be the meeting's {what}")
+        for field, what, ours, theirs in (
+            ("kif_unit", "KiF unit", draft.kif_unit, meeting.kif_unit),
+            (
+                "municipality_code",
+                "municipality",
+                draft.municipality_code,
+                meeting.municipality_code,
+            ),
+            ("police_district", "police district", draft.police_district, meeting.police_district),
+        )
+        if ours != theirs
+    ]
+    if errors:
+        raise InvalidInput(errors)
+
+
+async def _may_propose(uow: UnitOfWork, principal: Principal, meeting: Meeting) -> bool:
+    """KiF for its own meetings, participants for those they take part in, jails for any
+    meeting of the KiF unit they submit to (checked by the caller)."""
+    if principal.role is Role.KIF:
+        return principal.unit == meeting.kif_unit
+    if principal.role is Role.PARTICIPANT:
+        return principal.email is not None and meeting.id in await uow.recipients.meetings_of(
+            principal.email, principal.unit
+        )
+    return True
 
 
 class CaseService:
@@ -168,7 +197,8 @@ class CaseService:
         async with self._uow() as uow:
             case = await self._visible(uow, principal, case_id)
             decided = triage(case, decision, reason, by_sub=principal.sub, now=self._clock.now())
-            await uow.cases.save_triage(decided)
+            if not await uow.cases.save_triage(decided):  # a concurrent triage won
+                raise InvalidStatusTransition
             await uow.commit()
         return decided
 

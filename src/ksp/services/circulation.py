@@ -38,6 +38,7 @@ from ksp.domain.meetings import Meeting
 from ksp.services.ports import (
     Circulation,
     Clock,
+    DuplicateKey,
     SecureMail,
     UnitOfWork,
     UnitOfWorkFactory,
@@ -113,9 +114,12 @@ class CirculationService:
                 raise InvalidInput([FieldError("recipient_id", "names no recipient of yours")])
             if any(p.id == recipient_id for p in await uow.recipients.participants(meeting_id)):
                 raise Conflict("The recipient already takes part in the meeting.")
-            await uow.recipients.add_participant(
-                meeting_id, recipient_id, self._clock.now(), principal.sub
-            )
+            try:
+                await uow.recipients.add_participant(
+                    meeting_id, recipient_id, self._clock.now(), principal.sub
+                )
+            except DuplicateKey:
+                raise Conflict("The recipient already takes part in the meeting.") from None
             participants = await uow.recipients.participants(meeting_id)
             await uow.commit()
         return participants
@@ -128,6 +132,7 @@ class CirculationService:
     async def circulate(self, principal: Principal, document_id: str, n: int) -> Circulated:
         """Encrypt version ``n`` to every participant and queue it, in one transaction."""
         async with self._uow() as uow:
+            await uow.journal.lock()  # no new version can land while this one is queued
             meeting, document = await self._latest(uow, principal, document_id, n)
             participants = await uow.recipients.participants(meeting.id)
             if not participants:
