@@ -113,6 +113,7 @@ def _outbox_work(settings: Settings, args: argparse.Namespace) -> int:
             transport(settings),
             SystemClock(),
             sender=settings.mail_from,
+            lease=dt.timedelta(seconds=settings.outbox_lease_seconds),
         )
         try:
             if args.once:

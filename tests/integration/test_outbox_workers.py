@@ -80,6 +80,7 @@ def worker_env(backend: str, engine: AsyncEngine, smtp: SmtpServer, tmp: Path) -
             "KSP_SMTP_USERNAME": USER,
             "KSP_SMTP_PASSWORD": PASSWORD,
             "KSP_SMTP_CA_FILE": str(smtp.ca_file),
+            "KSP_OUTBOX_LEASE_SECONDS": "1",
             "KSP_MAIL_FROM": "ksp@kriminalforsorgen.dk",
         }
     )
@@ -112,6 +113,7 @@ def kill_mid_batch_and_restart(
         worker.wait(timeout=10)
         assert len(set(arrived())) < 12  # it died mid-batch
         smtp.handler.delay = 0.0
+        time.sleep(1.5)  # the lease of the message it was sending runs out
         restarted = subprocess.run(
             [KSP, "outbox", "work", "--once"],
             env=env,

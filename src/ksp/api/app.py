@@ -164,7 +164,13 @@ def create_app(
     signer = journal_signer(settings)
     uow = SqlUnitOfWorkFactory(Adapters(create_sessionmaker(engine), cipher, hasher, signer))
     mail = secure_mail(settings)
-    worker = OutboxWorker(uow, transport(settings), clock, sender=settings.mail_from)
+    worker = OutboxWorker(
+        uow,
+        transport(settings),
+        clock,
+        sender=settings.mail_from,
+        lease=dt.timedelta(seconds=settings.outbox_lease_seconds),
+    )
     wiring = _Wiring(
         cases=CaseService(uow, clock),
         audit=AuditService(uow, clock, signer),

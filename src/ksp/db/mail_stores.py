@@ -158,6 +158,11 @@ class SqlCirculationStore:
         rows = await self._session.execute(query)
         return [(_delivery(row), bytes(row.message)) for row in rows]
 
+    async def lease(self, delivery_id: str, *, until: dt.datetime) -> None:
+        await self._session.execute(
+            update(outbox).where(outbox.c.id == delivery_id).values(next_attempt_at=until)
+        )
+
     async def save(self, delivery: Delivery) -> None:
         await self._session.execute(
             update(outbox)

@@ -1,14 +1,17 @@
 """The outbox worker: delivers queued messages, retrying with backoff.
 
 Several workers may run against PostgreSQL: each claims a due row with ``FOR UPDATE SKIP
-LOCKED`` and holds it until it has recorded the outcome, so no message is sent twice by two
-workers. A worker killed after the server accepted a message but before its commit leaves
-that one message to be sent again when it is claimed anew: for that message delivery is
-at-least-once, and the repeat carries the same Message-ID so the receiving system can drop
-it.
+LOCKED`` and leases it (moves its next attempt past the lease) in one short transaction, so
+no two workers send the same message, and no transaction is open while a mail server is
+slow (on SQLite, an open transaction would hold up every request). A worker killed after
+the server accepted a message but before it recorded that leaves the one message to come
+due again when the lease ends: for that message delivery is at-least-once, and the repeat
+carries the same Message-ID so the receiving system can drop it.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import anyio
 import anyio.to_thread
@@ -22,6 +25,9 @@ __all__ = ["OutboxWorker"]
 
 log = structlog.get_logger("ksp.outbox")
 
+# How long a claimed message stays with its worker: longer than any SMTP exchange takes.
+DEFAULT_LEASE = dt.timedelta(minutes=5)
+
 
 class OutboxWorker:
     def __init__(
@@ -32,7 +38,9 @@ class OutboxWorker:
         *,
         sender: str,
         batch: int = 10,
+        lease: dt.timedelta = DEFAULT_LEASE,
     ) -> None:
+        self._lease = lease
         self._uow = uow
         self._transport = transport
         self._clock = clock
@@ -51,25 +59,32 @@ class OutboxWorker:
         return attempted
 
     async def _deliver_one(self) -> bool:
+        """Lease one due message (a short transaction), send it holding no transaction, and
+        record the outcome (another). A worker that dies while sending leaves the message
+        to come due again when its lease ends."""
+        now = self._clock.now()
         async with self._uow() as uow:
-            claimed = await uow.circulations.claim(self._clock.now(), 1)
+            claimed = await uow.circulations.claim(now, 1)
             if not claimed:
                 return False
             delivery, message = claimed[0]
-            try:
-                await anyio.to_thread.run_sync(
-                    self._transport.send, self._sender, delivery.email, message
-                )
-            except DeliveryFailed as exc:
-                outcome = after_failure(
-                    delivery, permanent=exc.permanent, reason=exc.reason, now=self._clock.now()
-                )
-            except Exception as exc:  # noqa: BLE001 - any fault counts as an attempt
-                outcome = after_failure(
-                    delivery, permanent=False, reason=type(exc).__name__, now=self._clock.now()
-                )
-            else:
-                outcome = after_success(delivery, self._clock.now())
+            await uow.circulations.lease(delivery.id, until=now + self._lease)
+            await uow.commit()
+        try:
+            await anyio.to_thread.run_sync(
+                self._transport.send, self._sender, delivery.email, message
+            )
+        except DeliveryFailed as exc:
+            outcome = after_failure(
+                delivery, permanent=exc.permanent, reason=exc.reason, now=self._clock.now()
+            )
+        except Exception as exc:  # noqa: BLE001 - any fault counts as an attempt
+            outcome = after_failure(
+                delivery, permanent=False, reason=type(exc).__name__, now=self._clock.now()
+            )
+        else:
+            outcome = after_success(delivery, self._clock.now())
+        async with self._uow() as uow:
             await uow.circulations.save(outcome)
             await uow.commit()
         log.info(
