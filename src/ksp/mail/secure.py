@@ -7,6 +7,7 @@ fixed reason; encryption failing raises, so a message is never built without it.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 from ksp.domain.errors import RecipientKeyUnusable
 from ksp.mail.gpg import KeyRejected, Keyring, inspect_key
@@ -21,6 +22,7 @@ class GpgSecureMail:
     def __init__(self, keyring: Keyring, *, sender: str) -> None:
         self._keyring = keyring
         self._sender = sender
+        self._pin_lock = threading.Lock()
         self._domain = sender.rpartition("@")[2] or "ksp.invalid"
 
     def check_key(
@@ -33,7 +35,13 @@ class GpgSecureMail:
         return info.fingerprint, info.expires_at
 
     def pin(self, armored: str) -> str:
-        return self._keyring.import_recipient(armored)
+        """Import into the service keyring, one import at a time (gpg's keyring files do not
+        take two writers; a concurrent import failed with exit status 2)."""
+        with self._pin_lock:
+            try:
+                return self._keyring.import_recipient(armored)
+            except KeyRejected as exc:
+                raise RecipientKeyUnusable(str(exc.reason)) from None
 
     def usable(self, fingerprint: str, now: dt.datetime) -> bool:
         return self._keyring.usable_now(fingerprint, now)

@@ -207,11 +207,22 @@ class CirculationService:
         return meeting, document
 
     async def _check_keys(self, participants: list[Recipient]) -> None:
+        """Every participant's key must be usable now; checked in parallel (gpg per key)."""
         now = self._clock.now()
-        for recipient in participants:
-            usable = await anyio.to_thread.run_sync(self._mail.usable, recipient.fingerprint, now)
+        unusable: list[str] = []
+
+        async def check(recipient: Recipient) -> None:
+            usable = await anyio.to_thread.run_sync(
+                self._mail.usable, recipient.fingerprint, now, limiter=self._limiter
+            )
             if not usable:
-                raise RecipientKeyUnusable("not usable now")
+                unusable.append(recipient.id)
+
+        async with anyio.create_task_group() as group:
+            for recipient in participants:
+                group.start_soon(check, recipient)
+        if unusable:
+            raise RecipientKeyUnusable("not usable now")
 
     async def _seal_all(
         self,
