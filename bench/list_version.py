@@ -178,7 +178,8 @@ async def change_loop(
             elapsed = time.perf_counter() - started
             if status != 201:
                 errors[str(status)] += 1
-                print(f"list change {number}: {status} {answer[:300]!r}", file=sys.stderr)
+                if errors.total() <= 3:
+                    print(f"list change {number}: {status} {answer[:300]!r}", file=sys.stderr)
                 continue
             made = msgspec.json.decode(answer).get("version")
             if made != version + 1:

@@ -1,4 +1,4 @@
-"""The service's benchmarks: ``make bench``. Three sections in one ``results.json``:
+"""The service's benchmarks: ``make bench``. Four sections in one ``results.json``:
 
 - ``case_submission`` (this module): case submissions per second through HTTP, next to a
   bare insert endpoint; described below.
@@ -6,6 +6,9 @@
   200-person KSP list through HTTP, one change at a time.
 - ``journal_verification`` (``bench/journal_verification.py``): verifying a journal of
   100,000 entries in process, next to a bare SHA-256 hash chain over the same bytes.
+- ``circulation`` (``bench/circulation.py``): circulating one version to 30 recipients
+  through HTTP, the outbox and a local SMTP server, next to 30 bare python-gnupg
+  encrypt+sign calls.
 
 ``--only`` runs some of them; the file then holds only those. Each server section runs on
 SQLite and, when a PostgreSQL server is named (below), PostgreSQL, in fresh databases.
@@ -66,6 +69,7 @@ from typing import Any
 
 import msgspec
 
+from circulation import CirculationConfig, bench_circulation, prepared
 from harness import (
     BENCH_DIR,
     HOST,
@@ -100,6 +104,7 @@ from list_version import ListConfig, bench_list_version
 
 BARE_APP = BENCH_DIR / "bare_app.py"
 TARGET_RATIO = 0.5
+TARGET_CIRCULATION = 1.5
 VERSIONED = (
     "litestar",
     "sqlalchemy",
@@ -110,9 +115,11 @@ VERSIONED = (
     "msgspec",
     "cryptography",
     "rfc8785",
+    "python-gnupg",
+    "aiosmtpd",
     "ksp",
 )
-SECTIONS = ("case_submission", "list_version", "journal_verification")
+SECTIONS = ("case_submission", "list_version", "journal_verification", "circulation")
 
 
 @dataclass(frozen=True)
@@ -345,6 +352,7 @@ class Plan:
     load: LoadConfig
     lists: ListConfig
     journal: JournalConfig
+    circulation: CirculationConfig
     pinning: Pinning
 
 
@@ -366,6 +374,12 @@ def run_sections(plan: Plan, work: Path) -> dict[str, Any]:
         results["journal_verification"] = bench_journal_verification(
             plan.journal.entries, plan.journal.runs
         )
+    if "circulation" in plan.sections:
+        with prepared(plan.circulation, work / "circulation-kit") as kit:
+            results["circulation"] = on_backends(
+                lambda backend, where: bench_circulation(backend, kit, plan.circulation, where),
+                work / "circulation",
+            )
     return results
 
 
@@ -397,6 +411,11 @@ def report(plan: Plan, results: dict[str, Any], load_before: list[float] | None)
     sections = dict(results)
     if "list_version" in sections:
         sections["list_version"] = {"config": plan.lists.as_json(), **sections["list_version"]}
+    if "circulation" in sections:
+        sections["circulation"] = {
+            "config": plan.circulation.as_json(),
+            **sections["circulation"],
+        }
     return {
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {
@@ -468,6 +487,27 @@ def print_journal(result: dict[str, Any]) -> None:
     )
 
 
+def print_circulation(results: dict[str, Any]) -> None:
+    print("circulation:")
+    for backend, result in results.items():
+        if "skipped" in result:
+            print(f"  {backend}: skipped ({result['skipped']})")
+            continue
+        verdict = "meets" if result["meets_target"] else "misses"
+        circulate, bare = result["circulate_ms"], result["bare_30_encrypt_sign_ms"]
+        print(
+            f"  {backend:<10}  circulate p50 {circulate['p50']} ms (max {circulate['max']})  "
+            f"bare p50 {bare['p50']} ms  ratio {result['ratio_circulate_to_bare']} "
+            f"({verdict} {TARGET_CIRCULATION}x)"
+        )
+        print(
+            f"              delivery p50 {result['delivery_ms']['p50']} ms  "
+            f"end-to-end p50 {result['end_to_end_ms']['p50']} ms  "
+            f"minus idle p50 {result['end_to_end_minus_idle_ms']['p50']} ms  "
+            f"sent {result['deliveries_sent']}/{result['deliveries']}"
+        )
+
+
 def print_summary(results: dict[str, Any], out: Path) -> None:
     if "case_submission" in results:
         print_case_submission(results["case_submission"])
@@ -475,6 +515,8 @@ def print_summary(results: dict[str, Any], out: Path) -> None:
         print_list_version(results["list_version"])
     if "journal_verification" in results:
         print_journal(results["journal_verification"])
+    if "circulation" in results:
+        print_circulation(results["circulation"])
     print(f"written to {out}")
 
 
@@ -505,11 +547,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     journal = parser.add_argument_group("journal_verification")
     journal.add_argument("--journal-entries", type=int, default=100_000, help="(100000)")
     journal.add_argument("--journal-runs", type=int, default=3, help="best of (3)")
+    mail = parser.add_argument_group("circulation")
+    mail.add_argument("--circulation-rounds", type=int, default=5, help="measured (default 5)")
+    mail.add_argument("--circulation-warmup", type=int, default=1, help="not counted (1)")
+    mail.add_argument("--circulation-recipients", type=int, default=30, help="(30)")
+    mail.add_argument("--circulation-persons", type=int, default=20, help="per version (20)")
     args = parser.parse_args(argv)
     if args.quick:
         args.warmup, args.duration, args.rounds = 0.5, 1.0, 1
         args.list_changes, args.list_warmup = 10, 1
         args.journal_entries = 10_000
+        args.circulation_rounds = 1
     if args.list_spare is None:
         args.list_spare = max(1, min(args.list_changes + args.list_warmup, 100))
     if args.concurrency < 1 or args.rounds < 1 or args.duration <= 0 or args.warmup < 0:
@@ -520,6 +568,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--list-persons must be 1 to 500 (one request adds at most 500)")
     if args.journal_entries < 1 or args.journal_runs < 1:
         parser.error("--journal-entries and --journal-runs must be >= 1")
+    circulation = (
+        args.circulation_rounds,
+        args.circulation_warmup + 1,
+        args.circulation_recipients,
+    )
+    if min(circulation) < 1 or not 1 <= args.circulation_persons <= 500:
+        parser.error(
+            "--circulation-rounds and --circulation-recipients must be >= 1, "
+            "--circulation-warmup >= 0, --circulation-persons 1 to 500"
+        )
     return args
 
 
@@ -545,6 +603,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             setup_concurrency=8,
         ),
         journal=JournalConfig(args.journal_entries, args.journal_runs),
+        circulation=CirculationConfig(
+            recipients=args.circulation_recipients,
+            persons=args.circulation_persons,
+            rounds=args.circulation_rounds,
+            warmup=args.circulation_warmup,
+            setup_concurrency=8,
+        ),
         pinning=pin_cpus(args.pin),
     )
     load_before = load_average()
