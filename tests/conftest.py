@@ -31,6 +31,8 @@ from ksp.settings import Settings
 from ksp.tokens import issue_token
 from support.clock import FixedClock
 from support.data import SUBMITTED_PERSONAL_DATA, Units, case_body, fresh_units
+from support.smtp import SmtpServer
+from unit.mail.keys import KeyMaker
 
 POSTGRES_URL = os.environ.get("KSP_TEST_DATABASE_URL")
 REQUIRE_POSTGRES = os.environ.get("KSP_REQUIRE_POSTGRES") == "1"
@@ -187,3 +189,20 @@ def body() -> Callable[..., dict[str, Any]]:
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
+
+
+@pytest.fixture(scope="module")
+def smtp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpServer]:
+    """A real SMTP server on loopback (STARTTLS and AUTH required) for a test module."""
+    server = SmtpServer(tmp_path_factory.mktemp("smtp"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyMaker]:
+    """A GnuPG home that makes recipients' keys (and keeps their secret parts)."""
+    maker = KeyMaker(tmp_path_factory.mktemp("keys"))
+    yield maker
+    maker.close()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,21 +25,6 @@ from unit.mail.keys import KeyMaker
 
 PROBLEMS = "https://ksp.kriminalforsorgen.dk/problems/"
 KEY_MADE_AT = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
-
-
-@pytest.fixture(scope="module")
-def smtp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpServer]:
-    server = SmtpServer(tmp_path_factory.mktemp("smtp"))
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyMaker]:
-    maker = KeyMaker(tmp_path_factory.mktemp("recipient-keys"))
-    yield maker
-    maker.close()
 
 
 def worker_for(app: Litestar, smtp: SmtpServer, clock: FixedClock) -> OutboxWorker:

@@ -11,11 +11,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import pytest
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncEngine
 from test_circulation import circulate_to, worker_for
@@ -29,21 +28,6 @@ from support.smtp import PASSWORD, USER, SmtpServer
 from unit.mail.keys import KeyMaker
 
 KSP = str(Path(sys.executable).with_name("ksp"))
-
-
-@pytest.fixture(scope="module")
-def smtp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpServer]:
-    server = SmtpServer(tmp_path_factory.mktemp("smtp"))
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyMaker]:
-    maker = KeyMaker(tmp_path_factory.mktemp("keys"))
-    yield maker
-    maker.close()
 
 
 async def test_two_workers_at_once_send_every_message_exactly_once(

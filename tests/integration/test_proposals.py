@@ -4,23 +4,13 @@ only their own proposals, masked."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
-import pytest
 
 from support.data import Units, case_body
 from support.flows import Auth, new_meeting
 from unit.mail.keys import KeyMaker
 
 PROBLEMS = "https://ksp.kriminalforsorgen.dk/problems/"
-
-
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyMaker]:
-    maker = KeyMaker(tmp_path_factory.mktemp("participant-keys"))
-    yield maker
-    maker.close()
 
 
 async def taking_part(client: httpx.AsyncClient, auth: Auth, units: Units, keys: KeyMaker) -> str:
