@@ -51,6 +51,9 @@ ROUTES = {
     "circulate": Route("POST", "/documents/{document_id:uuid}/versions/{n:int}/circulate"),
     "circulation": Route("GET", "/circulations/{circulation_id:uuid}"),
     "acting-municipality": Route("POST", "/acting-municipality"),
+    "record-inquiry": Route("POST", "/inquiries"),
+    "inquiries": Route("GET", "/inquiries"),
+    "decide-inquiry": Route("POST", "/inquiries/{inquiry_id:uuid}/decision"),
     "journal": Route("GET", "/audit/journal"),
     "verify": Route("GET", "/audit/verify"),
     "export": Route("GET", "/audit/export"),
@@ -119,6 +122,18 @@ EXPECTED: dict[tuple[str, str], tuple[int, int]] = {
     ("participants", "kif"): (200, 404),
     ("circulate", "kif"): (202, 404),
     ("circulation", "kif"): (200, 404),
+    ("record-inquiry", "kif"): (201, 422),  # a KiF records only for its own unit
+    ("record-inquiry", "participant"): (201, 201),
+    ("record-inquiry", "arrest"): (403, 403),
+    ("record-inquiry", "auditor"): (403, 403),
+    ("inquiries", "kif"): (200, 200),
+    ("inquiries", "participant"): (200, 200),
+    ("inquiries", "arrest"): (200, 200),
+    ("inquiries", "auditor"): (403, 403),
+    ("decide-inquiry", "kif"): (201, 404),
+    ("decide-inquiry", "participant"): (403, 403),
+    ("decide-inquiry", "arrest"): (403, 403),
+    ("decide-inquiry", "auditor"): (403, 403),
     ("acting-municipality", "arrest"): (200, 200),
     ("acting-municipality", "kif"): (200, 200),
     ("acting-municipality", "participant"): (403, 403),
@@ -179,6 +194,13 @@ def payload(name: str, units: Units, ids: dict[str, str]) -> dict[str, Any] | No
             "base_version": 1,
         },
         "triage": lambda: {"decision": "meeting", "reason": "til møde"},
+        "record-inquiry": lambda: {
+            "cpr": "010190-1234",
+            "from_agency": "municipality",
+            "received_on": "2026-11-01",
+            "kif_unit": units.kif,
+        },
+        "decide-inquiry": lambda: {"eligible": True, "justification": "Vurderet"},
         "acting-municipality": lambda: {
             "kept_home": False,
             "previous_municipality_code": 461,
@@ -228,6 +250,12 @@ async def world(
         "matrix_key": matrix_key,
         "circulation_id": "00000000-0000-4000-8000-000000000000",
     }
+    inquiry = await client.post(
+        "/api/v1/inquiries",
+        headers=kif,
+        json={"cpr": "010190-1234", "from_agency": "police", "received_on": "2026-11-01"},
+    )
+    ids["inquiry_id"] = inquiry.json()["id"]
     if not with_mail:  # recipients and gpg cost time: only for the routes that need them
         return ids
     recipient = {
@@ -310,6 +338,7 @@ async def test_every_api_route_needs_a_token(
             "meeting_id",
             "document_id",
             "circulation_id",
+            "inquiry_id",
             "spare_case",
             "spare_recipient",
             "matrix_key",

@@ -27,6 +27,7 @@ from ksp.api.auth import BearerAuthMiddleware
 from ksp.api.cases import CaseController
 from ksp.api.circulation import CirculationController
 from ksp.api.documents import DocumentController
+from ksp.api.inquiries import InquiryController
 from ksp.api.meetings import MeetingController
 from ksp.api.middleware import RequestContextMiddleware
 from ksp.api.ops import health, ready
@@ -43,6 +44,7 @@ from ksp.services.audit import AuditService
 from ksp.services.cases import CaseService
 from ksp.services.circulation import CirculationService
 from ksp.services.documents import DocumentService
+from ksp.services.inquiries import InquiryService
 from ksp.services.meetings import MeetingService
 from ksp.services.ports import Clock
 from ksp.settings import Settings
@@ -65,6 +67,7 @@ class _Wiring:
     meetings: MeetingService
     documents: DocumentService
     circulation: CirculationService
+    inquiries: InquiryService
     ping: Callable[[], Awaitable[bool]]
 
 
@@ -96,12 +99,15 @@ def _dependencies(wiring: _Wiring) -> dict[str, Provide]:
     def circulation() -> CirculationService:
         return wiring.circulation
 
+    def inquiries() -> InquiryService:
+        return wiring.inquiries
+
     def database_ping() -> Callable[[], Awaitable[bool]]:
         return wiring.ping
 
     return {
         fn.__name__: Provide(fn, use_cache=True, sync_to_thread=False)
-        for fn in (cases, audit, meetings, documents, circulation, database_ping)
+        for fn in (cases, audit, meetings, documents, circulation, inquiries, database_ping)
     }
 
 
@@ -177,6 +183,7 @@ def create_app(
         meetings=MeetingService(uow, clock),
         documents=DocumentService(uow, clock),
         circulation=CirculationService(uow, clock, mail, render_document),
+        inquiries=InquiryService(uow, clock),
         ping=_ping(engine),
     )
     verifier = TokenVerifier(
@@ -192,6 +199,7 @@ def create_app(
             MeetingController,
             DocumentController,
             CirculationController,
+            InquiryController,
             AuditController,
             decide_acting_municipality,
         ],

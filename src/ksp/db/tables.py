@@ -30,6 +30,8 @@ __all__ = [
     "document_versions",
     "documents",
     "idempotency_keys",
+    "inquiries",
+    "inquiry_decisions",
     "journal_checkpoints",
     "journal_entries",
     "meeting_participants",
@@ -241,6 +243,37 @@ outbox = Table(
     Column("sent_at", UtcDateTime),
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+)
+
+inquiries = Table(
+    "inquiries",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("kif_unit", UNIT, nullable=False, index=True),
+    Column("cpr_ct", LargeBinary, nullable=False),
+    Column("cpr_hash", LargeBinary(32), nullable=False, index=True),
+    Column("from_agency", String(20), nullable=False),
+    Column("received_on", Date, nullable=False),
+    Column("detained_since", Date),
+    Column("released_on", Date),
+    Column("suggestion", String(10)),
+    Column("window_days", Integer),
+    Column("policy", String(60), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by_sub", String(200), nullable=False),
+    Column("created_by_unit", UNIT, nullable=False, index=True),
+)
+
+inquiry_decisions = Table(
+    "inquiry_decisions",
+    metadata,
+    Column("inquiry_id", ID, ForeignKey("inquiries.id"), primary_key=True),
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("journal_seq", Integer, ForeignKey("journal_entries.seq"), nullable=False, unique=True),
+    Column("eligible", Boolean, nullable=False),
+    Column("justification_ct", LargeBinary),
+    Column("decided_at", UtcDateTime, nullable=False),
+    Column("decided_by_sub", String(200), nullable=False),
 )
 
 # Rows of these tables are never changed or removed; the database refuses it (migration 0002).

@@ -9,6 +9,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ksp.crypto import FieldCipher, KeyedHasher
+from ksp.db.inquiry_store import SqlInquiryStore
 from ksp.db.journal_store import SqlJournalStore
 from ksp.db.mail_stores import SqlCirculationStore, SqlRecipientStore
 from ksp.db.meeting_stores import SqlDocumentStore, SqlMeetingStore
@@ -20,6 +21,7 @@ from ksp.services.ports import (
     CirculationStore,
     DocumentStore,
     IdempotencyStore,
+    InquiryStore,
     JournalStore,
     MeetingStore,
     RecipientStore,
@@ -47,6 +49,7 @@ class SqlUnitOfWork:
     journal: JournalStore
     recipients: RecipientStore
     circulations: CirculationStore
+    inquiries: InquiryStore
 
     def __init__(self, adapters: Adapters) -> None:
         self._adapters = adapters
@@ -62,6 +65,7 @@ class SqlUnitOfWork:
         self.journal = SqlJournalStore(session, a.cipher, a.signer)
         self.recipients = SqlRecipientStore(session)
         self.circulations = SqlCirculationStore(session)
+        self.inquiries = SqlInquiryStore(session, a.cipher, a.hasher)
         return self
 
     async def __aexit__(

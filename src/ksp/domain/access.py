@@ -50,6 +50,9 @@ class Action(StrEnum):
     CIRCULATE = "circulate"
     READ_CIRCULATION = "read-circulation"
     ACTING_MUNICIPALITY = "acting-municipality"
+    RECORD_INQUIRY = "record-inquiry"
+    READ_INQUIRIES = "read-inquiries"
+    DECIDE_INQUIRY = "decide-inquiry"
 
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -67,6 +70,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.CIRCULATE: frozenset({Role.KIF}),
     Action.READ_CIRCULATION: frozenset({Role.KIF, Role.AUDITOR}),
     Action.ACTING_MUNICIPALITY: frozenset({Role.ARREST, Role.KIF}),
+    Action.RECORD_INQUIRY: frozenset({Role.KIF, Role.PARTICIPANT}),
+    Action.READ_INQUIRIES: frozenset({Role.KIF, Role.PARTICIPANT, Role.ARREST}),
+    Action.DECIDE_INQUIRY: frozenset({Role.KIF}),
 }
 
 

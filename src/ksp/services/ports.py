@@ -13,6 +13,7 @@ from ksp.domain.audit import AccessRecord
 from ksp.domain.cases import Case, CaseStatus
 from ksp.domain.circulation import Delivery, Recipient
 from ksp.domain.cpr import Cpr
+from ksp.domain.inquiries import Decision, Inquiry
 from ksp.domain.meetings import Meeting
 from ksp.journal.entry import StoredEntry
 
@@ -26,6 +27,7 @@ __all__ = [
     "DocumentStore",
     "DuplicateKey",
     "IdempotencyStore",
+    "InquiryStore",
     "JournalRecord",
     "JournalStore",
     "MeetingStore",
@@ -221,6 +223,16 @@ class SecureMail(Protocol):
     def message_id(self, local_part: str) -> str: ...
 
 
+class InquiryStore(Protocol):
+    async def add(self, inquiry: Inquiry) -> None: ...
+    async def get(self, inquiry_id: str) -> Inquiry | None: ...
+    async def visible_to(self, principal: Principal) -> list[Inquiry]: ...
+    async def detention_of(self, cpr: Cpr) -> tuple[dt.date, dt.date | None] | None: ...
+    async def decisions(self, inquiry_id: str) -> list[Decision]: ...
+    async def next_number(self, inquiry_id: str) -> int: ...
+    async def add_decision(self, decision: Decision) -> None: ...
+
+
 class UnitOfWork(Protocol):
     cases: CaseStore
     idempotency: IdempotencyStore
@@ -230,6 +242,7 @@ class UnitOfWork(Protocol):
     journal: JournalStore
     recipients: RecipientStore
     circulations: CirculationStore
+    inquiries: InquiryStore
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

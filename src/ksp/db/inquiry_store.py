@@ -1,0 +1,153 @@
+"""The store for inquiries and KiF's decisions on them. CPR numbers and justifications are
+encrypted; a keyed hash of the CPR finds the cases and inquiries about one person."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ksp.crypto import FieldCipher, KeyedHasher
+from ksp.db.tables import cases, inquiries, inquiry_decisions
+from ksp.domain.access import Principal, Role
+from ksp.domain.circulation import Agency
+from ksp.domain.cpr import Cpr
+from ksp.domain.inquiries import Decision, Inquiry
+from ksp.domain.time_window import Suggestion, WindowSuggestion
+
+__all__ = ["SqlInquiryStore"]
+
+
+class SqlInquiryStore:
+    def __init__(self, session: AsyncSession, cipher: FieldCipher, hasher: KeyedHasher) -> None:
+        self._session = session
+        self._cipher = cipher
+        self._hasher = hasher
+
+    async def add(self, inquiry: Inquiry) -> None:
+        window = inquiry.window
+        await self._session.execute(
+            insert(inquiries).values(
+                id=inquiry.id,
+                kif_unit=inquiry.kif_unit,
+                cpr_ct=self._cipher.encrypt(
+                    inquiry.cpr.digits, context=f"inquiries.cpr:{inquiry.id}"
+                ),
+                cpr_hash=self._hasher.cpr(inquiry.cpr.digits),
+                from_agency=inquiry.from_agency.value,
+                received_on=inquiry.received_on,
+                detained_since=inquiry.detained_since,
+                released_on=inquiry.released_on,
+                suggestion=None if window.suggestion is None else window.suggestion.value,
+                window_days=window.window_days,
+                policy=window.policy,
+                created_at=inquiry.created_at,
+                created_by_sub=inquiry.created_by_sub,
+                created_by_unit=inquiry.created_by_unit,
+            )
+        )
+
+    async def get(self, inquiry_id: str) -> Inquiry | None:
+        row = (
+            await self._session.execute(select(inquiries).where(inquiries.c.id == inquiry_id))
+        ).first()
+        return None if row is None else self._inquiry(row._mapping)
+
+    async def visible_to(self, principal: Principal) -> list[Inquiry]:
+        """KiF: inquiries it handles. Jails: inquiries about people in cases they submitted
+        (guide 3.3.7: internal sharing). Participants: their own unit's inquiries."""
+        query = select(inquiries).order_by(inquiries.c.created_at, inquiries.c.id)
+        if principal.role is Role.KIF:
+            held = select(cases.c.cpr_hash).where(cases.c.kif_unit == principal.unit)
+            query = query.where(
+                or_(inquiries.c.kif_unit == principal.unit, inquiries.c.cpr_hash.in_(held))
+            )
+        elif principal.role is Role.ARREST:
+            held = select(cases.c.cpr_hash).where(cases.c.submitted_by_unit == principal.unit)
+            query = query.where(inquiries.c.cpr_hash.in_(held))
+        else:
+            query = query.where(inquiries.c.created_by_unit == principal.unit)
+        return [self._inquiry(row._mapping) for row in await self._session.execute(query)]
+
+    async def detention_of(self, cpr: Cpr) -> tuple[Any, Any] | None:
+        """(detained_since, released_on) of the person's latest case, if any."""
+        query = (
+            select(cases.c.detained_since, cases.c.released_on)
+            .where(cases.c.cpr_hash == self._hasher.cpr(cpr.digits))
+            .order_by(cases.c.submitted_at.desc())
+            .limit(1)
+        )
+        row = (await self._session.execute(query)).first()
+        return None if row is None else (row.detained_since, row.released_on)
+
+    async def decisions(self, inquiry_id: str) -> list[Decision]:
+        query = (
+            select(inquiry_decisions)
+            .where(inquiry_decisions.c.inquiry_id == inquiry_id)
+            .order_by(inquiry_decisions.c.number)
+        )
+        found = []
+        for row in await self._session.execute(query):
+            blob = row.justification_ct
+            found.append(
+                Decision(
+                    inquiry_id=row.inquiry_id,
+                    number=row.number,
+                    eligible=row.eligible,
+                    justification=None
+                    if blob is None
+                    else self._cipher.decrypt(
+                        blob,
+                        context=f"inquiry_decisions.justification:{row.inquiry_id}/{row.number}",
+                    ),
+                    decided_at=row.decided_at,
+                    decided_by_sub=row.decided_by_sub,
+                    journal_seq=row.journal_seq,
+                )
+            )
+        return found
+
+    async def next_number(self, inquiry_id: str) -> int:
+        query = select(func.max(inquiry_decisions.c.number)).where(
+            inquiry_decisions.c.inquiry_id == inquiry_id
+        )
+        return int((await self._session.execute(query)).scalar() or 0) + 1
+
+    async def add_decision(self, decision: Decision) -> None:
+        text = decision.justification
+        context = f"inquiry_decisions.justification:{decision.inquiry_id}/{decision.number}"
+        await self._session.execute(
+            insert(inquiry_decisions).values(
+                inquiry_id=decision.inquiry_id,
+                number=decision.number,
+                journal_seq=decision.journal_seq,
+                eligible=decision.eligible,
+                justification_ct=None
+                if text is None
+                else self._cipher.encrypt(text, context=context),
+                decided_at=decision.decided_at,
+                decided_by_sub=decision.decided_by_sub,
+            )
+        )
+
+    def _inquiry(self, row: Any) -> Inquiry:
+        inquiry_id = row["id"]
+        suggestion = row["suggestion"]
+        return Inquiry(
+            id=inquiry_id,
+            kif_unit=row["kif_unit"],
+            cpr=Cpr(self._cipher.decrypt(row["cpr_ct"], context=f"inquiries.cpr:{inquiry_id}")),
+            from_agency=Agency(row["from_agency"]),
+            received_on=row["received_on"],
+            detained_since=row["detained_since"],
+            released_on=row["released_on"],
+            window=WindowSuggestion(
+                None if suggestion is None else Suggestion(suggestion),
+                row["window_days"],
+                row["policy"],
+            ),
+            created_at=row["created_at"],
+            created_by_sub=row["created_by_sub"],
+            created_by_unit=row["created_by_unit"],
+        )
