@@ -52,6 +52,10 @@ ROUTES = {
     "circulation": Route("GET", "/circulations/{circulation_id:uuid}"),
     "acting-municipality": Route("POST", "/acting-municipality"),
     "record-inquiry": Route("POST", "/inquiries"),
+    "record-exchange": Route("POST", "/cases/{case_id:uuid}/exchanges"),
+    "notification": Route("POST", "/exchanges/{exchange_id:uuid}/notification"),
+    "note": Route("POST", "/exchanges/{exchange_id:uuid}/note"),
+    "open-exchanges": Route("GET", "/exchanges"),
     "inquiries": Route("GET", "/inquiries"),
     "decide-inquiry": Route("POST", "/inquiries/{inquiry_id:uuid}/decision"),
     "journal": Route("GET", "/audit/journal"),
@@ -122,6 +126,19 @@ EXPECTED: dict[tuple[str, str], tuple[int, int]] = {
     ("participants", "kif"): (200, 404),
     ("circulate", "kif"): (202, 404),
     ("circulation", "kif"): (200, 404),
+    ("record-exchange", "arrest"): (201, 404),
+    ("record-exchange", "kif"): (201, 404),
+    ("notification", "arrest"): (201, 404),
+    ("notification", "kif"): (201, 404),
+    ("note", "arrest"): (201, 404),
+    ("note", "kif"): (201, 404),
+    ("open-exchanges", "arrest"): (200, 200),
+    ("open-exchanges", "kif"): (200, 200),
+    **{
+        (name, role): (403, 403)
+        for name in ("record-exchange", "notification", "note", "open-exchanges")
+        for role in ("participant", "auditor")
+    },
     ("record-inquiry", "kif"): (201, 422),  # a KiF records only for its own unit
     ("record-inquiry", "participant"): (201, 201),
     ("record-inquiry", "arrest"): (403, 403),
@@ -194,6 +211,13 @@ def payload(name: str, units: Units, ids: dict[str, str]) -> dict[str, Any] | No
             "base_version": 1,
         },
         "triage": lambda: {"decision": "meeting", "reason": "til møde"},
+        "record-exchange": lambda: {
+            "occurred_on": "2026-11-20",
+            "agencies": ["police"],
+            "summary": "Udveksling",
+        },
+        "notification": lambda: {"told": True, "told_on": "2026-11-21", "how": "Samtale"},
+        "note": lambda: {"where": "personjournal"},
         "record-inquiry": lambda: {
             "cpr": "010190-1234",
             "from_agency": "municipality",
@@ -256,6 +280,12 @@ async def world(
         json={"cpr": "010190-1234", "from_agency": "police", "received_on": "2026-11-01"},
     )
     ids["inquiry_id"] = inquiry.json()["id"]
+    exchange = await client.post(
+        f"/api/v1/cases/{ids['case_id']}/exchanges",
+        headers=auth("arrest", units.arrest),
+        json={"occurred_on": "2026-11-20", "agencies": ["police"], "summary": "Udveksling"},
+    )
+    ids["exchange_id"] = exchange.json()["id"]
     if not with_mail:  # recipients and gpg cost time: only for the routes that need them
         return ids
     recipient = {
@@ -339,6 +369,7 @@ async def test_every_api_route_needs_a_token(
             "document_id",
             "circulation_id",
             "inquiry_id",
+            "exchange_id",
             "spare_case",
             "spare_recipient",
             "matrix_key",

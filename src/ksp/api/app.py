@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import anyio
 import swagger_ui_bundle
@@ -27,6 +29,7 @@ from ksp.api.auth import BearerAuthMiddleware
 from ksp.api.cases import CaseController
 from ksp.api.circulation import CirculationController
 from ksp.api.documents import DocumentController
+from ksp.api.exchanges import ExchangeController
 from ksp.api.inquiries import InquiryController
 from ksp.api.meetings import MeetingController
 from ksp.api.middleware import RequestContextMiddleware
@@ -44,6 +47,7 @@ from ksp.services.audit import AuditService
 from ksp.services.cases import CaseService
 from ksp.services.circulation import CirculationService
 from ksp.services.documents import DocumentService
+from ksp.services.exchanges import ExchangeService
 from ksp.services.inquiries import InquiryService
 from ksp.services.meetings import MeetingService
 from ksp.services.ports import Clock
@@ -68,7 +72,8 @@ class _Wiring:
     documents: DocumentService
     circulation: CirculationService
     inquiries: InquiryService
-    ping: Callable[[], Awaitable[bool]]
+    exchanges: ExchangeService
+    database_ping: Callable[[], Awaitable[bool]]
 
 
 def _ping(engine: AsyncEngine) -> Callable[[], Awaitable[bool]]:
@@ -84,30 +89,19 @@ def _ping(engine: AsyncEngine) -> Callable[[], Awaitable[bool]]:
 
 
 def _dependencies(wiring: _Wiring) -> dict[str, Provide]:
-    def cases() -> CaseService:
-        return wiring.cases
+    """Each service by the name handlers ask for it (``NamedDependency``)."""
 
-    def audit() -> AuditService:
-        return wiring.audit
+    def provider(value: object) -> Callable[[], Any]:
+        def provide() -> Any:
+            return value
 
-    def meetings() -> MeetingService:
-        return wiring.meetings
-
-    def documents() -> DocumentService:
-        return wiring.documents
-
-    def circulation() -> CirculationService:
-        return wiring.circulation
-
-    def inquiries() -> InquiryService:
-        return wiring.inquiries
-
-    def database_ping() -> Callable[[], Awaitable[bool]]:
-        return wiring.ping
+        return provide
 
     return {
-        fn.__name__: Provide(fn, use_cache=True, sync_to_thread=False)
-        for fn in (cases, audit, meetings, documents, circulation, inquiries, database_ping)
+        field.name: Provide(
+            provider(getattr(wiring, field.name)), use_cache=True, sync_to_thread=False
+        )
+        for field in dataclasses.fields(wiring)
     }
 
 
@@ -184,7 +178,8 @@ def create_app(
         documents=DocumentService(uow, clock),
         circulation=CirculationService(uow, clock, mail, render_document),
         inquiries=InquiryService(uow, clock),
-        ping=_ping(engine),
+        exchanges=ExchangeService(uow, clock),
+        database_ping=_ping(engine),
     )
     verifier = TokenVerifier(
         settings.token_secret,
@@ -200,6 +195,7 @@ def create_app(
             DocumentController,
             CirculationController,
             InquiryController,
+            ExchangeController,
             AuditController,
             decide_acting_municipality,
         ],

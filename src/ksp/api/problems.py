@@ -55,6 +55,9 @@ PROBLEMS: dict[type[errors.KspError], ProblemType] = {
     errors.RecipientKeyUnusable: ProblemType(
         422, "recipient-key-unusable", "A recipient's OpenPGP key cannot be used"
     ),
+    errors.NotificationOmissionNeedsManager: ProblemType(
+        422, "notification-omission-needs-manager", "Not telling needs a manager's discussion"
+    ),
     errors.RuleViolation: ProblemType(422, "rule-violation", "A rule forbids this"),
     errors.NotAuthenticated: ProblemType(401, "not-authenticated", "Not authenticated"),
     errors.Forbidden: ProblemType(403, "forbidden", "Forbidden"),

@@ -409,3 +409,50 @@ class InquiryOut(msgspec.Struct, kw_only=True):
 
 class InquiryList(msgspec.Struct, kw_only=True):
     items: list[InquiryOut]
+
+
+class ExchangeIn(_In):
+    occurred_on: dt.date
+    agencies: Annotated[list[Agency], msgspec.Meta(min_length=1, max_length=3)]
+    summary: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
+    meeting_id: UUID | None = None
+
+
+class ExchangeOut(msgspec.Struct, kw_only=True):
+    id: str
+    case_id: str
+    occurred_on: dt.date
+    agencies: list[Agency]
+    meeting_id: str | None
+    created_at: dt.datetime
+
+
+class NotificationIn(_In):
+    told: bool
+    told_on: dt.date | None = None
+    how: Annotated[str, msgspec.Meta(max_length=4000)] | None = None
+    reason: Annotated[str, msgspec.Meta(max_length=4000)] | None = None
+    manager: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    discussed_on: dt.date | None = None
+
+
+class NoteIn(_In):
+    where: Literal["handleplan", "personjournal", "none"]
+    reason: Annotated[str, msgspec.Meta(max_length=4000)] | None = None
+
+
+class RecordOut(msgspec.Struct, kw_only=True):
+    exchange_id: str
+    kind: str
+    number: int
+    corrects: int | None
+    created_at: dt.datetime
+
+
+class OpenExchangeOut(ExchangeOut, kw_only=True):
+    notification_recorded: bool
+    note_recorded: bool
+
+
+class OpenExchangeList(msgspec.Struct, kw_only=True):
+    items: list[OpenExchangeOut]

@@ -29,6 +29,8 @@ __all__ = [
     "circulations",
     "document_versions",
     "documents",
+    "exchange_records",
+    "exchanges",
     "idempotency_keys",
     "inquiries",
     "inquiry_decisions",
@@ -274,6 +276,32 @@ inquiry_decisions = Table(
     Column("justification_ct", LargeBinary),
     Column("decided_at", UtcDateTime, nullable=False),
     Column("decided_by_sub", String(200), nullable=False),
+)
+
+exchanges = Table(
+    "exchanges",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("case_id", ID, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("occurred_on", Date, nullable=False),
+    Column("agencies", String(60), nullable=False),
+    Column("meeting_id", ID),
+    Column("summary_ct", LargeBinary, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by_sub", String(200), nullable=False),
+    Column("journal_seq", Integer, ForeignKey("journal_entries.seq"), nullable=False, unique=True),
+)
+
+exchange_records = Table(
+    "exchange_records",
+    metadata,
+    Column("exchange_id", ID, ForeignKey("exchanges.id"), primary_key=True),
+    Column("kind", String(20), primary_key=True),
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("journal_seq", Integer, ForeignKey("journal_entries.seq"), nullable=False, unique=True),
+    Column("content_ct", LargeBinary, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by_sub", String(200), nullable=False),
 )
 
 # Rows of these tables are never changed or removed; the database refuses it (migration 0002).

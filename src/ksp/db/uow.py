@@ -9,6 +9,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ksp.crypto import FieldCipher, KeyedHasher
+from ksp.db.exchange_store import SqlExchangeStore
 from ksp.db.inquiry_store import SqlInquiryStore
 from ksp.db.journal_store import SqlJournalStore
 from ksp.db.mail_stores import SqlCirculationStore, SqlRecipientStore
@@ -20,6 +21,7 @@ from ksp.services.ports import (
     CaseStore,
     CirculationStore,
     DocumentStore,
+    ExchangeStore,
     IdempotencyStore,
     InquiryStore,
     JournalStore,
@@ -50,6 +52,7 @@ class SqlUnitOfWork:
     recipients: RecipientStore
     circulations: CirculationStore
     inquiries: InquiryStore
+    exchanges: ExchangeStore
 
     def __init__(self, adapters: Adapters) -> None:
         self._adapters = adapters
@@ -66,6 +69,7 @@ class SqlUnitOfWork:
         self.recipients = SqlRecipientStore(session)
         self.circulations = SqlCirculationStore(session)
         self.inquiries = SqlInquiryStore(session, a.cipher, a.hasher)
+        self.exchanges = SqlExchangeStore(session, a.cipher)
         return self
 
     async def __aexit__(

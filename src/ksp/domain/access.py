@@ -53,6 +53,7 @@ class Action(StrEnum):
     RECORD_INQUIRY = "record-inquiry"
     READ_INQUIRIES = "read-inquiries"
     DECIDE_INQUIRY = "decide-inquiry"
+    RECORD_EXCHANGE = "record-exchange"
 
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -73,6 +74,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.RECORD_INQUIRY: frozenset({Role.KIF, Role.PARTICIPANT}),
     Action.READ_INQUIRIES: frozenset({Role.KIF, Role.PARTICIPANT, Role.ARREST}),
     Action.DECIDE_INQUIRY: frozenset({Role.KIF}),
+    Action.RECORD_EXCHANGE: frozenset({Role.KIF, Role.ARREST}),
 }
 
 

@@ -11,7 +11,8 @@ rules, never values.
     │   └── IdempotencyKeyReused         same Idempotency-Key, different request
     ├── RuleViolation                    a rule of the guide forbids the request
     │   ├── RemandRequiresRadicalisationConcern   (guide 3.3.7, 3.1.1 c)
-    │   └── RecipientKeyUnusable         an OpenPGP key that cannot be used (guide 3.3.7)
+    │   ├── RecipientKeyUnusable         an OpenPGP key that cannot be used (guide 3.3.7)
+    │   └── NotificationOmissionNeedsManager   not telling needs reason, manager, date
     ├── NotAuthenticated                 no token, or a token that is not valid (opaque)
     ├── Forbidden                        the role may not do this at all
     ├── NotFound                         absent, or not visible to the caller's unit
@@ -38,6 +39,7 @@ __all__ = [
     "NotAuthenticated",
     "NotFound",
     "NotLatestVersion",
+    "NotificationOmissionNeedsManager",
     "RecipientKeyUnusable",
     "RemandRequiresRadicalisationConcern",
     "RuleViolation",
@@ -143,3 +145,13 @@ class JournalIntegrityError(KspError):
     beyond it): the service refuses to append, so it never signs what it did not write."""
 
     detail = "The journal fails verification; changes are refused until it has been audited."
+
+
+class NotificationOmissionNeedsManager(RuleViolation):
+    """Guide 3.3.7: leaving out telling the detainee should be discussed with the nearest
+    manager first; the decision records why, with whom and when."""
+
+    detail = (
+        "Not telling the detainee needs the reason, the manager it was discussed with and "
+        "the date (guide 3.3.7)."
+    )

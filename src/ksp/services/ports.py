@@ -13,6 +13,7 @@ from ksp.domain.audit import AccessRecord
 from ksp.domain.cases import Case, CaseStatus
 from ksp.domain.circulation import Delivery, Recipient
 from ksp.domain.cpr import Cpr
+from ksp.domain.exchanges import Exchange, ExchangeRecord
 from ksp.domain.inquiries import Decision, Inquiry
 from ksp.domain.meetings import Meeting
 from ksp.journal.entry import StoredEntry
@@ -26,6 +27,7 @@ __all__ = [
     "Clock",
     "DocumentStore",
     "DuplicateKey",
+    "ExchangeStore",
     "IdempotencyStore",
     "InquiryStore",
     "JournalRecord",
@@ -233,6 +235,14 @@ class InquiryStore(Protocol):
     async def add_decision(self, decision: Decision) -> None: ...
 
 
+class ExchangeStore(Protocol):
+    async def add(self, exchange: Exchange) -> None: ...
+    async def get(self, exchange_id: str) -> Exchange | None: ...
+    async def next_number(self, exchange_id: str, kind: str) -> int: ...
+    async def add_record(self, record: ExchangeRecord, journal_seq: int) -> None: ...
+    async def open_duties(self, scope: CaseScope) -> list[tuple[Exchange, bool, bool]]: ...
+
+
 class UnitOfWork(Protocol):
     cases: CaseStore
     idempotency: IdempotencyStore
@@ -243,6 +253,7 @@ class UnitOfWork(Protocol):
     recipients: RecipientStore
     circulations: CirculationStore
     inquiries: InquiryStore
+    exchanges: ExchangeStore
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -1,0 +1,142 @@
+"""Use cases for exchanges of information and the records around them (guide 3.3.7).
+
+Each exchange, notification decision and note record is a journal entry; a later record of
+the same kind corrects the earlier, never edits it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Callable
+
+from ksp.domain.access import Principal, case_scope
+from ksp.domain.errors import FieldError, InvalidInput, NotFound
+from ksp.domain.exchanges import (
+    Exchange,
+    ExchangeRecord,
+    NoteDraft,
+    NotificationDraft,
+    check_exchange,
+    check_note,
+    check_notification,
+)
+from ksp.journal.canonical import canonical
+from ksp.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
+
+__all__ = ["ExchangeService"]
+
+
+class ExchangeService:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._new_id = new_id
+
+    async def record(self, principal: Principal, case_id: str, exchange: Exchange) -> Exchange:
+        """Guide 3.3.7: authorities may exchange information at or outside a meeting."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            await uow.journal.lock()
+            case = await uow.cases.get(case_id)
+            if case is None or not case.visible_in(case_scope(principal)):
+                raise NotFound
+            if exchange.meeting_id is not None:
+                meeting = await uow.meetings.get(exchange.meeting_id)
+                if meeting is None or meeting.kif_unit != case.kif_unit:
+                    raise InvalidInput([FieldError("meeting_id", "names no meeting of the case")])
+            made = dataclasses.replace(
+                exchange,
+                id=self._new_id(),
+                case_id=case_id,
+                created_at=now,
+                created_by_sub=principal.sub,
+            )
+            check_exchange(made, now.date())
+            appended = await uow.journal.append(
+                kind="exchange",
+                ref=f"exchange/{made.id}",
+                author=principal.sub,
+                created_at=now,
+                plaintext=canonical(
+                    {
+                        "format": "ksp-exchange/1",
+                        "id": made.id,
+                        "case_id": case_id,
+                        "occurred_on": made.occurred_on.isoformat(),
+                        "agencies": [a.value for a in made.agencies],
+                        "meeting_id": made.meeting_id,
+                        "summary": made.summary,
+                        "recorded_by": principal.sub,
+                        "recorded_at": now.isoformat(),
+                    }
+                ),
+            )
+            made = dataclasses.replace(made, journal_seq=appended.seq)
+            await uow.exchanges.add(made)
+            await uow.commit()
+        return made
+
+    async def notify(
+        self, principal: Principal, exchange_id: str, draft: NotificationDraft
+    ) -> ExchangeRecord:
+        check_notification(draft, self._clock.now().date())
+        content = {
+            k: (v.isoformat() if hasattr(v, "isoformat") else v)
+            for k, v in dataclasses.asdict(draft).items()
+        }
+        return await self._add(principal, exchange_id, "notification", content)
+
+    async def note(
+        self, principal: Principal, exchange_id: str, draft: NoteDraft
+    ) -> ExchangeRecord:
+        check_note(draft)
+        return await self._add(
+            principal, exchange_id, "note", {"where": draft.where.value, "reason": draft.reason}
+        )
+
+    async def open_duties(self, principal: Principal) -> list[tuple[Exchange, bool, bool]]:
+        async with self._uow() as uow:
+            return await uow.exchanges.open_duties(case_scope(principal))
+
+    async def _add(
+        self, principal: Principal, exchange_id: str, kind: str, content: dict[str, object]
+    ) -> ExchangeRecord:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            await uow.journal.lock()
+            await self._visible(uow, principal, exchange_id)
+            number = await uow.exchanges.next_number(exchange_id, kind)
+            body = {
+                "format": f"ksp-{kind}/1",
+                "exchange_id": exchange_id,
+                "number": number,
+                "corrects": number - 1 if number > 1 else None,
+                **content,
+                "recorded_by": principal.sub,
+                "recorded_at": now.isoformat(),
+            }
+            record = ExchangeRecord(exchange_id, kind, number, body, now, principal.sub)
+            appended = await uow.journal.append(
+                kind=kind,
+                ref=f"exchange/{exchange_id}/{kind}/{number}",
+                author=principal.sub,
+                created_at=now,
+                plaintext=canonical(body),
+            )
+            await uow.exchanges.add_record(record, appended.seq)
+            await uow.commit()
+        return record
+
+    @staticmethod
+    async def _visible(uow: UnitOfWork, principal: Principal, exchange_id: str) -> Exchange:
+        exchange = await uow.exchanges.get(exchange_id)
+        case = None if exchange is None else await uow.cases.get(exchange.case_id)
+        if exchange is None or case is None or not case.visible_in(case_scope(principal)):
+            raise NotFound
+        return exchange
