@@ -107,6 +107,7 @@ async def test_each_participant_gets_one_signed_message_only_they_can_decrypt_gu
     smtp: SmtpServer,
     clock: FixedClock,
     tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
     """Guide 3.3.7: "Til eksterne samarbejdsparter skal dette ske via sikker mail"."""
     sent = await circulate_to(client, auth, units, keys, 2)
@@ -119,6 +120,7 @@ async def test_each_participant_gets_one_signed_message_only_they_can_decrypt_gu
         f"/api/v1/documents/{sent.document_id}/versions/1", headers=auth("kif", units.kif)
     )
     only_second = KeyMaker(tmp_path / "only-second")  # holds the second recipient's key alone
+    request.addfinalizer(only_second.close)  # stop its gpg-agent
     only_second.gpg("--import", stdin=keys.secret(sent.fingerprints[sent.emails[1]]).encode())
     service_key = app.state.mail.public_key()  # as `ksp mail key` prints it
     keys.gpg("--import", stdin=service_key.encode())
