@@ -71,9 +71,9 @@ class SqlJournalStore:
             .limit(1)
         )
         row = (await self._session.execute(query)).first()
-        highest = (await self._session.execute(select(func.max(journal_entries.c.seq)))).scalar()
+        highest = await self.highest_seq()
         if row is None:
-            if highest is not None:
+            if highest:
                 raise JournalIntegrityError
             return 0, GENESIS, Frontier()
         frontier = Frontier.from_bytes(row.tree_size, bytes(row.frontier))

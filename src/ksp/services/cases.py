@@ -34,7 +34,7 @@ from ksp.services.ports import (
     UnitOfWorkFactory,
 )
 
-__all__ = ["CaseService", "IdempotencyRequest", "Submitted"]
+__all__ = ["CaseService", "IdempotencyRequest", "Submitted", "visible_case"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +100,15 @@ async def _may_propose(uow: UnitOfWork, principal: Principal, meeting: Meeting) 
             principal.email, principal.unit
         )
     return True
+
+
+async def visible_case(uow: UnitOfWork, principal: Principal, case_id: str) -> Case:
+    """The case, if the caller's unit may see it; otherwise NotFound (existence does not
+    leak)."""
+    case = await uow.cases.get(case_id)
+    if case is None or not case.visible_in(case_scope(principal)):
+        raise NotFound
+    return case
 
 
 class CaseService:
@@ -179,7 +188,7 @@ class CaseService:
     async def get(self, principal: Principal, case_id: str) -> Case:
         """One case, if visible to the caller's unit (else NotFound); the read is logged."""
         async with self._uow() as uow:
-            case = await self._visible(uow, principal, case_id)
+            case = await visible_case(uow, principal, case_id)
             await uow.access_log.record(
                 principal,
                 resource="case",
@@ -195,16 +204,9 @@ class CaseService:
     ) -> Case:
         """Guide 3.3.7: KiF routes a case to a meeting, to direct contact, or rejects it."""
         async with self._uow() as uow:
-            case = await self._visible(uow, principal, case_id)
+            case = await visible_case(uow, principal, case_id)
             decided = triage(case, decision, reason, by_sub=principal.sub, now=self._clock.now())
             if not await uow.cases.save_triage(decided):  # a concurrent triage won
                 raise InvalidStatusTransition
             await uow.commit()
         return decided
-
-    @staticmethod
-    async def _visible(uow: UnitOfWork, principal: Principal, case_id: str) -> Case:
-        case = await uow.cases.get(case_id)
-        if case is None or not case.visible_in(case_scope(principal)):
-            raise NotFound
-        return case

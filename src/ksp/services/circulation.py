@@ -24,7 +24,6 @@ from ksp.domain.circulation import (
     RecipientDraft,
     check_recipient,
 )
-from ksp.domain.cpr import Cpr
 from ksp.domain.documents import DocumentVersion, entries_of
 from ksp.domain.errors import (
     Conflict,
@@ -35,6 +34,7 @@ from ksp.domain.errors import (
     RecipientKeyUnusable,
 )
 from ksp.domain.meetings import Meeting
+from ksp.services.documents import subjects_of
 from ksp.services.ports import (
     Circulation,
     Clock,
@@ -152,7 +152,7 @@ class CirculationService:
                 principal,
                 resource="circulation",
                 resource_id=circulation.id,
-                subjects=[Cpr(e.cpr.replace("-", "")) for e in document.entries],
+                subjects=subjects_of(document.entries),
                 at=circulation.created_at,
             )
             await uow.commit()

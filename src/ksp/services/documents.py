@@ -15,10 +15,11 @@ from ksp.domain.errors import FieldError, InvalidInput, NotFound
 from ksp.domain.lists import ListEntry
 from ksp.services.ports import Clock, UnitOfWork, UnitOfWorkFactory, VersionRecord
 
-__all__ = ["DocumentService"]
+__all__ = ["DocumentService", "subjects_of"]
 
 
-def _subjects(*entry_lists: Iterable[ListEntry]) -> list[Cpr]:
+def subjects_of(*entry_lists: Iterable[ListEntry]) -> list[Cpr]:
+    """The distinct people the entries show, for the access log."""
     digits = {entry.cpr.replace("-", "") for entries in entry_lists for entry in entries}
     return [Cpr(d) for d in sorted(digits)]
 
@@ -57,7 +58,7 @@ class DocumentService:
                 principal,
                 resource="document-version",
                 resource_id=f"{document_id}/{n}",
-                subjects=_subjects(found.entries),
+                subjects=subjects_of(found.entries),
                 at=self._clock.now(),
             )
             await uow.commit()
@@ -77,7 +78,7 @@ class DocumentService:
                 principal,
                 resource="document-diff",
                 resource_id=f"{document_id}/{before}..{after}",
-                subjects=_subjects(*shown),
+                subjects=subjects_of(*shown),
                 at=self._clock.now(),
             )
             await uow.commit()

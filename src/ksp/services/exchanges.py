@@ -22,6 +22,7 @@ from ksp.domain.exchanges import (
     check_notification,
 )
 from ksp.journal.canonical import canonical
+from ksp.services.cases import visible_case
 from ksp.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
 __all__ = ["ExchangeService"]
@@ -43,9 +44,7 @@ class ExchangeService:
         now = self._clock.now()
         async with self._uow() as uow:
             await uow.journal.lock()
-            case = await uow.cases.get(case_id)
-            if case is None or not case.visible_in(case_scope(principal)):
-                raise NotFound
+            case = await visible_case(uow, principal, case_id)
             if exchange.meeting_id is not None:
                 meeting = await uow.meetings.get(exchange.meeting_id)
                 if meeting is None or meeting.kif_unit != case.kif_unit:
@@ -136,7 +135,7 @@ class ExchangeService:
     @staticmethod
     async def _visible(uow: UnitOfWork, principal: Principal, exchange_id: str) -> Exchange:
         exchange = await uow.exchanges.get(exchange_id)
-        case = None if exchange is None else await uow.cases.get(exchange.case_id)
-        if exchange is None or case is None or not case.visible_in(case_scope(principal)):
+        if exchange is None:
             raise NotFound
+        await visible_case(uow, principal, exchange.case_id)
         return exchange
