@@ -325,7 +325,14 @@ async def test_postgresql_refuses_truncate(fresh: Fresh) -> None:
     """TRUNCATE bypasses row triggers; a statement trigger enabled ALWAYS refuses it."""
     if fresh.backend != "postgres":
         pytest.skip("TRUNCATE guard is PostgreSQL's")
-    for table in ("journal_entries", "journal_checkpoints", "document_versions"):
+    for table in (
+        "journal_entries",
+        "journal_checkpoints",
+        "document_versions",
+        "inquiry_decisions",
+        "exchanges",
+        "exchange_records",
+    ):
         with pytest.raises(Exception, match="immutable"):
             async with fresh.engine.begin() as connection:
                 await connection.execute(text(f"TRUNCATE {table} CASCADE"))

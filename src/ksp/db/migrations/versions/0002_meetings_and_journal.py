@@ -14,8 +14,9 @@ Create Date: 2026-11-27
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import context, op
+from alembic import op
 
+from ksp.db.guards import refuse_changes
 from ksp.db.tables import UtcDateTime
 
 revision = "0002"
@@ -85,40 +86,12 @@ def _tables() -> None:
     )
 
 
-def _sqlite_guards() -> None:
-    for table, same_row in IMMUTABLE.items():
-        refuse = f"SELECT RAISE(ABORT, '{table} rows are immutable')"
-        op.execute(f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} BEGIN {refuse}; END")
-        op.execute(f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} BEGIN {refuse}; END")
-        # INSERT OR REPLACE deletes the old row without firing delete triggers.
-        op.execute(
-            f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} "
-            f"WHEN EXISTS (SELECT 1 FROM {table} WHERE {same_row}) BEGIN {refuse}; END"
-        )
-
-
-def _postgres_guards() -> None:
+def _refuse_function() -> None:
     op.execute(
         "CREATE FUNCTION ksp_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
         "RAISE EXCEPTION 'ksp: % on % is refused: written rows are immutable', "
         "TG_OP, TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege'; END $$"
     )
-    for table in IMMUTABLE:
-        op.execute(
-            f"CREATE TRIGGER {table}_immutable BEFORE UPDATE OR DELETE ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION ksp_refuse_change()"
-        )
-        op.execute(
-            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-            "FOR EACH STATEMENT EXECUTE FUNCTION ksp_refuse_change()"
-        )
-        op.execute(f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {table}_immutable")
-        op.execute(f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {table}_no_truncate")
-    role = context.config.attributes.get("service_role")
-    if role:
-        for table in IMMUTABLE:
-            op.execute(f'REVOKE ALL ON {table} FROM "{role}"')
-            op.execute(f'GRANT SELECT, INSERT ON {table} TO "{role}"')
 
 
 def upgrade() -> None:
@@ -126,10 +99,10 @@ def upgrade() -> None:
     with op.batch_alter_table("access_log") as batch:
         batch.alter_column("resource_id", type_=sa.String(100), existing_type=sa.String(36))
     _tables()
-    if op.get_bind().dialect.name == "sqlite":
-        _sqlite_guards()
-    else:
-        _postgres_guards()
+    if op.get_bind().dialect.name != "sqlite":
+        _refuse_function()
+    for table, same_row in IMMUTABLE.items():
+        refuse_changes(table, same_row)
 
 
 def downgrade() -> None:

@@ -8,8 +8,9 @@ Create Date: 2026-11-27
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import context, op
+from alembic import op
 
+from ksp.db.guards import refuse_changes
 from ksp.db.tables import UtcDateTime
 
 revision = "0004"
@@ -52,37 +53,7 @@ def upgrade() -> None:
         sa.Column("decided_at", UtcDateTime(), nullable=False),
         sa.Column("decided_by_sub", sa.String(200), nullable=False),
     )
-    if op.get_bind().dialect.name == "sqlite":
-        refuse = "SELECT RAISE(ABORT, 'inquiry_decisions rows are immutable')"
-        op.execute(
-            "CREATE TRIGGER inquiry_decisions_no_update BEFORE UPDATE ON "
-            f"inquiry_decisions BEGIN {refuse}; END"
-        )
-        op.execute(
-            "CREATE TRIGGER inquiry_decisions_no_delete BEFORE DELETE ON "
-            f"inquiry_decisions BEGIN {refuse}; END"
-        )
-        op.execute(
-            "CREATE TRIGGER inquiry_decisions_no_replace BEFORE INSERT ON "
-            "inquiry_decisions WHEN EXISTS (SELECT 1 FROM inquiry_decisions WHERE "
-            "inquiry_id = NEW.inquiry_id AND number = NEW.number) "
-            f"BEGIN {refuse}; END"
-        )
-        return
-    op.execute(
-        "CREATE TRIGGER inquiry_decisions_immutable BEFORE UPDATE OR DELETE ON "
-        "inquiry_decisions FOR EACH ROW EXECUTE FUNCTION ksp_refuse_change()"
-    )
-    op.execute(
-        "CREATE TRIGGER inquiry_decisions_no_truncate BEFORE TRUNCATE ON "
-        "inquiry_decisions FOR EACH STATEMENT EXECUTE FUNCTION ksp_refuse_change()"
-    )
-    op.execute("ALTER TABLE inquiry_decisions ENABLE ALWAYS TRIGGER inquiry_decisions_immutable")
-    op.execute("ALTER TABLE inquiry_decisions ENABLE ALWAYS TRIGGER inquiry_decisions_no_truncate")
-    role = context.config.attributes.get("service_role")
-    if role:
-        op.execute(f'REVOKE ALL ON inquiry_decisions FROM "{role}"')
-        op.execute(f'GRANT SELECT, INSERT ON inquiry_decisions TO "{role}"')
+    refuse_changes("inquiry_decisions", "inquiry_id = NEW.inquiry_id AND number = NEW.number")
 
 
 def downgrade() -> None:

@@ -9,8 +9,9 @@ Create Date: 2026-11-27
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import context, op
+from alembic import op
 
+from ksp.db.guards import refuse_changes
 from ksp.db.tables import UtcDateTime
 
 revision = "0005"
@@ -63,35 +64,8 @@ def _tables() -> None:
 
 def upgrade() -> None:
     _tables()
-    sqlite = op.get_bind().dialect.name == "sqlite"
-    role = context.config.attributes.get("service_role")
     for table, same_row in SAME_ROW.items():
-        if sqlite:
-            refuse = f"SELECT RAISE(ABORT, '{table} rows are immutable')"
-            op.execute(
-                f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} BEGIN {refuse}; END"
-            )
-            op.execute(
-                f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} BEGIN {refuse}; END"
-            )
-            op.execute(
-                f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} WHEN "
-                f"EXISTS (SELECT 1 FROM {table} WHERE {same_row}) BEGIN {refuse}; END"
-            )
-            continue
-        op.execute(
-            f"CREATE TRIGGER {table}_immutable BEFORE UPDATE OR DELETE ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION ksp_refuse_change()"
-        )
-        op.execute(
-            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-            "FOR EACH STATEMENT EXECUTE FUNCTION ksp_refuse_change()"
-        )
-        op.execute(f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {table}_immutable")
-        op.execute(f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {table}_no_truncate")
-        if role:
-            op.execute(f'REVOKE ALL ON {table} FROM "{role}"')
-            op.execute(f'GRANT SELECT, INSERT ON {table} TO "{role}"')
+        refuse_changes(table, same_row)
 
 
 def downgrade() -> None:
