@@ -139,6 +139,14 @@ def _mail_key(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _mail_new_key(settings: Settings, _args: argparse.Namespace) -> int:
+    """Print a new secret signing key for KSP_MAIL_SIGNING_KEY_FILE (keep it secret)."""
+    from ksp.mail.gpg import new_service_key
+
+    print(new_service_key(settings.mail_from), end="")
+    return 0
+
+
 def _keys_check(settings: Settings, args: argparse.Namespace) -> int:
     """Recipient keys expiring within --days (default 30); exit 1 if there are any."""
     from ksp.db.engine import create_engine
@@ -191,9 +199,13 @@ def _parser() -> argparse.ArgumentParser:
     work.add_argument("--poll", type=float, default=2.0, help="seconds between looks")
     work.set_defaults(run=_outbox_work)
     mail = commands.add_parser("mail", help="the service's OpenPGP identity")
-    mail.add_subparsers(dest="mail_command", required=True).add_parser(
+    mail_commands = mail.add_subparsers(dest="mail_command", required=True)
+    mail_commands.add_parser(
         "key", help="the service's OpenPGP public key (ASCII armour)"
     ).set_defaults(run=_mail_key)
+    mail_commands.add_parser(
+        "new-key", help="print a new secret signing key for KSP_MAIL_SIGNING_KEY_FILE"
+    ).set_defaults(run=_mail_new_key)
     keys = commands.add_parser("keys", help="recipient keys")
     check = keys.add_subparsers(dest="keys_command", required=True).add_parser(
         "check", help="list recipient keys expiring soon (exit 1 if any)"

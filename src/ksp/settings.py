@@ -42,6 +42,7 @@ class Settings:
     db_service_role: str | None = None
     database_schema: str | None = None
     mail_from: str = "ksp@localhost"
+    mail_signing_key: str | None = None
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_tls: str = "starttls"
@@ -179,6 +180,7 @@ def _mail(env: Mapping[str, str]) -> dict[str, Any]:
         raise ConfigError("KSP_OUTBOX_IN_PROCESS must be true or false")
     return {
         "mail_from": sender,
+        "mail_signing_key": _mail_signing_key(env),
         "smtp_host": env.get("KSP_SMTP_HOST") or None,
         "smtp_port": _int(env, "KSP_SMTP_PORT", 465 if tls == "implicit" else 587, 1, 65535),
         "smtp_tls": tls,
@@ -188,6 +190,21 @@ def _mail(env: Mapping[str, str]) -> dict[str, Any]:
         "outbox_in_process": in_process in {"true", "1"},
         "outbox_lease_seconds": _int(env, "KSP_OUTBOX_LEASE_SECONDS", 300, 1, 86_400),
     }
+
+
+def _mail_signing_key(env: Mapping[str, str]) -> str | None:
+    """KSP_MAIL_SIGNING_KEY_FILE: the service's armoured OpenPGP secret key, shared by all
+    instances (see ``ksp mail new-key``); without it each data dir makes its own key."""
+    name = env.get("KSP_MAIL_SIGNING_KEY_FILE")
+    if not name:
+        return None
+    try:
+        armour = Path(name).read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError):
+        raise ConfigError("KSP_MAIL_SIGNING_KEY_FILE must name a readable ASCII file") from None
+    if "-----BEGIN PGP PRIVATE KEY BLOCK-----" not in armour:
+        raise ConfigError("KSP_MAIL_SIGNING_KEY_FILE must hold an armoured OpenPGP secret key")
+    return armour
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:

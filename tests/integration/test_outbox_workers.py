@@ -22,9 +22,10 @@ from test_circulation import circulate_to, worker_for
 from conftest import POSTGRES_URL, SCHEMAS
 from support.clock import FixedClock
 from support.data import Units
+from support.deployment import smtp_env
 from support.flows import Auth
 from support.server import server_env
-from support.smtp import PASSWORD, USER, SmtpServer
+from support.smtp import SmtpServer
 from unit.mail.keys import KeyMaker
 
 KSP = str(Path(sys.executable).with_name("ksp"))
@@ -56,18 +57,7 @@ def worker_env(backend: str, engine: AsyncEngine, smtp: SmtpServer, tmp: Path) -
         assert POSTGRES_URL is not None
         env["KSP_DATABASE_URL"] = POSTGRES_URL
         env["KSP_DATABASE_SCHEMA"] = SCHEMAS[backend]
-    env.update(
-        {
-            "KSP_SMTP_HOST": "127.0.0.1",
-            "KSP_SMTP_PORT": str(smtp.port),
-            "KSP_SMTP_TLS": "starttls",
-            "KSP_SMTP_USERNAME": USER,
-            "KSP_SMTP_PASSWORD": PASSWORD,
-            "KSP_SMTP_CA_FILE": str(smtp.ca_file),
-            "KSP_OUTBOX_LEASE_SECONDS": "1",
-            "KSP_MAIL_FROM": "ksp@kriminalforsorgen.dk",
-        }
-    )
+    env.update(smtp_env(smtp), KSP_OUTBOX_LEASE_SECONDS="1")
     return env
 
 

@@ -68,14 +68,14 @@ def running_server(data_dir: Path, env: dict[str, str] | None = None) -> Iterato
     with log.open("wb") as sink:
         process = subprocess.Popen([KSP, "serve"], env=env, stdout=sink, stderr=subprocess.STDOUT)
         try:
-            _wait_for_health(base_url, process)
+            wait_for_health(base_url, process)
             yield Server(base_url, env, log, data_dir)
         finally:
             process.terminate()
             process.wait(timeout=10)
 
 
-def _wait_for_health(base_url: str, process: subprocess.Popen[bytes]) -> None:
+def wait_for_health(base_url: str, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -129,13 +129,16 @@ def _openapi() -> OpenAPIConfig:
 
 
 def _outbox_lifespan(
-    worker: OutboxWorker, mail: GpgSecureMail, *, run_worker: bool
+    worker: OutboxWorker, mail: GpgSecureMail, *, run_worker: bool, check_key: bool
 ) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
     """Deliver the outbox inside this process (the default of `make run`), and stop the
-    keyring's gpg-agent on shutdown."""
+    keyring's gpg-agent on shutdown. A configured signing key is checked at start-up, so a
+    wrong key file stops the instance before it serves anything."""
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        if check_key:
+            await anyio.to_thread.run_sync(mail.signing_fingerprint)
         async with anyio.create_task_group() as group:
             if run_worker:
                 group.start_soon(worker.run)
@@ -223,7 +226,14 @@ def create_app(
                 "mail": mail,
             }
         ),
-        lifespan=[_outbox_lifespan(worker, mail, run_worker=settings.outbox_in_process)],
+        lifespan=[
+            _outbox_lifespan(
+                worker,
+                mail,
+                run_worker=settings.outbox_in_process,
+                check_key=settings.mail_signing_key is not None,
+            )
+        ],
         middleware=[RequestContextMiddleware],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         openapi_config=_openapi(),

@@ -31,7 +31,9 @@ from ksp.services.ports import Appended, JournalRecord
 
 __all__ = ["JOURNAL_LOCK_KEY", "SqlJournalStore"]
 
-# pg_advisory_xact_lock key for "the journal": every append holds it until commit.
+# pg_advisory_xact_lock(key, hashtext(schema)) is "the journal of this schema": every
+# append holds it until commit. Keyed by schema too, so deployments (or test runs) in other
+# schemas of one database never queue behind each other.
 JOURNAL_LOCK_KEY = 0x4B5350  # "KSP"
 
 
@@ -52,7 +54,8 @@ class SqlJournalStore:
         bind = self._session.get_bind()
         if bind.dialect.name == "postgresql":
             await self._session.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": JOURNAL_LOCK_KEY}
+                text("SELECT pg_advisory_xact_lock(:key, hashtext(current_schema()))"),
+                {"key": JOURNAL_LOCK_KEY},
             )
 
     async def _tip(self) -> tuple[int, bytes, Frontier]:

@@ -56,6 +56,13 @@ class SqlRecipientStore:
         ).first()
         return None if row is None else _recipient(row)
 
+    async def public_key(self, recipient_id: str) -> str | None:
+        """The armoured key as registered, for an instance whose keyring lacks it."""
+        stored = await self._session.scalar(
+            select(recipients.c.public_key).where(recipients.c.id == recipient_id)
+        )
+        return None if stored is None else bytes(stored).decode()
+
     async def find(self, kif_unit: str | None) -> list[Recipient]:
         query = select(recipients).order_by(recipients.c.created_at, recipients.c.id)
         if kif_unit is not None:

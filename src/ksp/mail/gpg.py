@@ -49,7 +49,9 @@ __all__ = [
     "KeyRejected",
     "Keyring",
     "inspect_key",
+    "new_service_key",
     "normalise_fingerprint",
+    "service_key_fingerprint",
 ]
 
 _MAX_KEY_CHARS = 1024 * 1024
@@ -183,14 +185,22 @@ class Keyring:
     """The service's GnuPG home: its own signing key and the pinned recipients' keys.
 
     Safe to share between threads; each operation is one gpg process. Several processes
-    may open the same home: the first to need the service key makes it, under a lock.
+    may open the same home: the first to need the service key imports ``service_key`` (an
+    armoured secret key from configuration, the same for every instance) or, without one,
+    makes a key of its own, under a lock. A home whose key is not the configured one is
+    refused rather than silently signing as another identity.
     """
 
-    def __init__(self, home: Path, *, sender_email: str, sender_name: str = "KSP service") -> None:
-        if not _ADDRESS.fullmatch(sender_email):
-            raise ValueError("the sender must be a plain e-mail address")
-        if not sender_name.isprintable() or set(sender_name) & set("<>()"):
-            raise ValueError("the sender name must be printable, without <, >, ( or )")
+    def __init__(
+        self,
+        home: Path,
+        *,
+        sender_email: str,
+        sender_name: str = "KSP service",
+        service_key: str | None = None,
+    ) -> None:
+        _check_sender(sender_email, sender_name)
+        self._service_key = service_key
         home.mkdir(mode=0o700, parents=True, exist_ok=True)
         home.chmod(0o700)
         self._home = home
@@ -276,30 +286,89 @@ class Keyring:
         _stop_agent(self._home)
 
     def _load_or_make_service_key(self) -> str:
+        configured = None
+        if self._service_key is not None:
+            configured = service_key_fingerprint(self._service_key)
         fd = os.open(self._home / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
         with os.fdopen(fd, "r+") as lock_file:
             fcntl.flock(lock_file, fcntl.LOCK_EX)
             fingerprints = self._secret_fingerprints()
             if not fingerprints:
-                self._make_service_key()
+                self._import_or_make_service_key()
                 fingerprints = self._secret_fingerprints()
         if len(fingerprints) != 1:
             raise RuntimeError("the keyring home must hold exactly one secret key")
+        if configured is not None and fingerprints != [configured]:
+            raise RuntimeError("the keyring home holds another key than the configured one")
         return fingerprints[0]
+
+    def _import_or_make_service_key(self) -> None:
+        if self._service_key is None:
+            self._make_service_key()
+            return
+        result = self._gpg.import_keys(self._service_key)
+        if not result.fingerprints:
+            raise RuntimeError("gpg could not import the configured service key")
 
     def _secret_fingerprints(self) -> list[str]:
         return [str(key["fingerprint"]) for key in self._gpg.list_keys(secret=True)]
 
     def _make_service_key(self) -> None:
-        parameters = (
-            "Key-Type: eddsa\nKey-Curve: ed25519\nKey-Usage: sign\n"
-            "Subkey-Type: ecdh\nSubkey-Curve: cv25519\nSubkey-Usage: encrypt\n"
-            f"Name-Real: {self._sender_name}\nName-Email: {self._sender_email}\n"
-            "Expire-Date: 0\n%no-protection\n%commit\n"
-        )
-        result = self._gpg.gen_key(parameters)
-        if result.returncode != 0 or not result.fingerprint:
-            raise RuntimeError("gpg could not make the service key")
+        _generate_service_key(self._gpg, self._sender_email, self._sender_name)
+
+
+def new_service_key(sender_email: str, sender_name: str = "KSP service") -> str:
+    """A new service signing key, as an armoured secret key without a passphrase.
+
+    For ``KSP_MAIL_SIGNING_KEY_FILE``: made once, kept in the deployment's secret store and
+    given to every instance, so that all of them sign as one service.
+    """
+    _check_sender(sender_email, sender_name)
+    with _scratch_gpg() as gpg:
+        fingerprint = _generate_service_key(gpg, sender_email, sender_name)
+        armour = str(gpg.export_keys(fingerprint, secret=True, armor=True, expect_passphrase=False))
+    if "-----BEGIN PGP PRIVATE KEY BLOCK-----" not in armour:
+        raise RuntimeError("gpg did not export the new service key")
+    return armour
+
+
+def service_key_fingerprint(armored: str) -> str:
+    """The fingerprint of a configured service key: exactly one secret key that can sign.
+
+    Checked in a scratch home, so that a bad file never touches the service's keyring.
+    Raises ValueError (naming no key material) if the text is anything else.
+    """
+    if len(armored) > _MAX_KEY_CHARS:
+        raise ValueError("the service key file is too large")
+    with _scratch_gpg() as gpg:
+        gpg.import_keys(armored, extra_args=["--batch"])
+        secret = gpg.list_keys(secret=True)
+        if len(secret) != 1:
+            raise ValueError("the service key file must hold exactly one secret key")
+        key = secret[0]
+        if "s" not in str(key.get("cap", "")).lower():
+            raise ValueError("the service key cannot sign")
+        return str(key["fingerprint"])
+
+
+def _check_sender(sender_email: str, sender_name: str) -> None:
+    if not _ADDRESS.fullmatch(sender_email):
+        raise ValueError("the sender must be a plain e-mail address")
+    if not sender_name.isprintable() or set(sender_name) & set("<>()"):
+        raise ValueError("the sender name must be printable, without <, >, ( or )")
+
+
+def _generate_service_key(gpg: Any, sender_email: str, sender_name: str) -> str:
+    parameters = (
+        "Key-Type: eddsa\nKey-Curve: ed25519\nKey-Usage: sign\n"
+        "Subkey-Type: ecdh\nSubkey-Curve: cv25519\nSubkey-Usage: encrypt\n"
+        f"Name-Real: {sender_name}\nName-Email: {sender_email}\n"
+        "Expire-Date: 0\n%no-protection\n%commit\n"
+    )
+    result = gpg.gen_key(parameters)
+    if result.returncode != 0 or not result.fingerprint:
+        raise RuntimeError("gpg could not make the service key")
+    return str(result.fingerprint)
 
 
 def _make_gpg(home: Path) -> Any:

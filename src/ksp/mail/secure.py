@@ -74,6 +74,10 @@ class GpgSecureMail:
             encrypt=lambda data: self._keyring.encrypt_and_sign(data, fingerprint),
         )
 
+    def signing_fingerprint(self) -> str:
+        """The service key's fingerprint; importing the configured key if not yet done."""
+        return self._keyring.service_fingerprint()
+
     def public_key(self) -> str:
         """The service's OpenPGP public key, so recipients can verify its signatures."""
         return self._keyring.service_public_key()

@@ -13,8 +13,13 @@ __all__ = ["secure_mail", "transport"]
 
 
 def secure_mail(settings: Settings) -> GpgSecureMail:
-    """The service's keyring lives in ``$KSP_DATA_DIR/gnupg`` (0700)."""
-    keyring = Keyring(settings.data_dir / "gnupg", sender_email=settings.mail_from)
+    """The service's keyring lives in ``$KSP_DATA_DIR/gnupg`` (0700); its signing key comes
+    from ``KSP_MAIL_SIGNING_KEY_FILE`` when that is set."""
+    keyring = Keyring(
+        settings.data_dir / "gnupg",
+        sender_email=settings.mail_from,
+        service_key=settings.mail_signing_key,
+    )
     return GpgSecureMail(keyring, sender=settings.mail_from)
 
 

@@ -137,7 +137,7 @@ class CirculationService:
             participants = await uow.recipients.participants(meeting.id)
             if not participants:
                 raise InvalidInput([FieldError("participants", "the meeting has none")])
-            await self._check_keys(participants)
+            await self._check_keys(uow, participants)
             circulation = Circulation(
                 self._new_id(), document_id, n, meeting.id, self._clock.now(), principal.sub
             )
@@ -206,23 +206,41 @@ class CirculationService:
         )
         return meeting, document
 
-    async def _check_keys(self, participants: list[Recipient]) -> None:
-        """Every participant's key must be usable now; checked in parallel (gpg per key)."""
+    async def _check_keys(self, uow: UnitOfWork, participants: list[Recipient]) -> None:
+        """Every participant's key must be usable now; checked in parallel (gpg per key).
+
+        Each instance has a keyring of its own: a key registered through another instance
+        is pinned here from the database first, and only under the fingerprint on record.
+        """
+        missing = await self._unusable(participants)
+        if not missing:
+            return
+        stored = {r.id: await uow.recipients.public_key(r.id) for r in missing}
+        for recipient in missing:
+            armored = stored[recipient.id]
+            if armored is None:
+                raise RecipientKeyUnusable("not usable now")
+            pinned = await anyio.to_thread.run_sync(self._mail.pin, armored)
+            if pinned != recipient.fingerprint:
+                raise RecipientKeyUnusable("not the key on record")
+        if await self._unusable(missing):
+            raise RecipientKeyUnusable("not usable now")
+
+    async def _unusable(self, participants: list[Recipient]) -> list[Recipient]:
         now = self._clock.now()
-        unusable: list[str] = []
+        unusable: list[Recipient] = []
 
         async def check(recipient: Recipient) -> None:
             usable = await anyio.to_thread.run_sync(
                 self._mail.usable, recipient.fingerprint, now, limiter=self._limiter
             )
             if not usable:
-                unusable.append(recipient.id)
+                unusable.append(recipient)
 
         async with anyio.create_task_group() as group:
             for recipient in participants:
                 group.start_soon(check, recipient)
-        if unusable:
-            raise RecipientKeyUnusable("not usable now")
+        return unusable
 
     async def _seal_all(
         self,

@@ -12,7 +12,14 @@ import gnupg
 import pytest
 from keys import DAY, NOW, YEAR, YESTERDAY, Catalogue, agent_command_lines, made_catalogue
 
-from ksp.mail.gpg import EncryptionFailed, KeyProblem, KeyRejected, Keyring
+from ksp.mail.gpg import (
+    EncryptionFailed,
+    KeyProblem,
+    KeyRejected,
+    Keyring,
+    new_service_key,
+    service_key_fingerprint,
+)
 
 SENDER = "ksp@x.dk"
 PAYLOAD = b"<p>KSP-liste</p>" * 1280  # 20 KB
@@ -69,6 +76,47 @@ def test_keyrings_started_together_on_one_home_make_one_service_key(tmp_path: Pa
         assert secret_keys(home) == [later]
     finally:
         keyrings[0].close()
+
+
+def test_instances_given_one_configured_key_sign_as_one_service(tmp_path: Path) -> None:
+    """KSP_MAIL_SIGNING_KEY_FILE: two homes (two instances) import the same key, no other."""
+    armour = new_service_key(SENDER)
+    expected = service_key_fingerprint(armour)
+    keyrings = [
+        Keyring(tmp_path / name, sender_email=SENDER, service_key=armour) for name in ("a", "b")
+    ]
+    try:
+        assert [k.service_fingerprint() for k in keyrings] == [expected, expected]
+        assert [secret_keys(k.home) for k in keyrings] == [[expected], [expected]]
+    finally:
+        for keyring in keyrings:
+            keyring.close()
+
+
+def test_a_home_with_another_key_than_the_configured_one_is_refused(tmp_path: Path) -> None:
+    """An instance never signs as an identity other than the configured one."""
+    home = tmp_path / "gnupg"
+    own = Keyring(home, sender_email=SENDER)
+    own.service_fingerprint()
+    own.close()
+    configured = Keyring(home, sender_email=SENDER, service_key=new_service_key(SENDER))
+    with pytest.raises(RuntimeError, match="another key than the configured one"):
+        configured.service_fingerprint()
+    configured.close()
+
+
+def test_a_configured_key_file_must_hold_exactly_one_secret_signing_key(
+    catalogue: Catalogue,
+) -> None:
+    """A public key alone, or two secret keys, is refused before it reaches the keyring."""
+    maker = catalogue.maker
+    with pytest.raises(ValueError, match="exactly one secret key"):
+        service_key_fingerprint(maker.public(catalogue.good))
+    two = maker.secret(catalogue.good) + maker.secret(catalogue.expired)
+    with pytest.raises(ValueError, match="exactly one secret key"):
+        service_key_fingerprint(two)
+    with pytest.raises(ValueError, match="exactly one secret key"):
+        service_key_fingerprint("not a key")
 
 
 def test_the_service_key_signs_with_ed25519_encrypts_with_cv25519_and_never_expires(
