@@ -72,7 +72,11 @@ PROBLEMS: dict[type[errors.KspError], ProblemType] = {
     errors.JournalIntegrityError: ProblemType(
         503, "journal-integrity", "The journal fails verification"
     ),
+    errors.StorageUnavailable: ProblemType(
+        503, "storage-unavailable", "The database is unavailable"
+    ),
 }
+RETRY_AFTER_SECONDS = "1"
 
 _HTTP_SLUGS = {
     400: "validation",
@@ -114,6 +118,10 @@ def _domain(_: Request[Any, Any, Any], exc: errors.KspError) -> Response[Problem
     if isinstance(exc, errors.InvalidInput):
         field_errors = [FieldProblem(field=e.field, message=e.message) for e in exc.errors]
     headers = {"WWW-Authenticate": "Bearer"} if kind.status == 401 else None
+    if isinstance(exc, errors.StorageUnavailable):
+        headers = {"Retry-After": RETRY_AFTER_SECONDS}
+        cause = exc.__cause__ or exc
+        log.warning("storage_unavailable", error=type(cause).__name__, at=exception_location(cause))
     response = problem_response(kind, exc.detail, field_errors)
     if headers:
         response.headers.update(headers)

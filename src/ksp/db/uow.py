@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ksp.crypto import FieldCipher, KeyedHasher
@@ -15,6 +16,7 @@ from ksp.db.journal_store import SqlJournalStore
 from ksp.db.mail_stores import SqlCirculationStore, SqlRecipientStore
 from ksp.db.meeting_stores import SqlDocumentStore, SqlMeetingStore
 from ksp.db.stores import SqlAccessLogStore, SqlCaseStore, SqlIdempotencyStore
+from ksp.domain.errors import StorageUnavailable
 from ksp.journal.checkpoint import CheckpointSigner
 from ksp.services.ports import (
     AccessLogStore,
@@ -78,10 +80,28 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self._session.close()  # rolls back whatever was not committed
+        try:
+            await self._session.close()  # rolls back whatever was not committed
+        except sa_exc.DBAPIError as closing:
+            if not _is_unavailable(closing):
+                raise
+            exc = exc or closing
+        if exc is not None and _is_unavailable(exc):
+            raise StorageUnavailable from exc
 
     async def commit(self) -> None:
         await self._session.commit()
+
+
+def _is_unavailable(exc: BaseException) -> bool:
+    """A lost or refused connection, a pool that had none to give, or SQLite still locked
+    after its busy timeout: conditions of the moment, not faults of the request."""
+    if isinstance(exc, sa_exc.TimeoutError):
+        return True
+    return isinstance(exc, sa_exc.DBAPIError) and (
+        exc.connection_invalidated
+        or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
+    )
 
 
 class SqlUnitOfWorkFactory:

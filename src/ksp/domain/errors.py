@@ -18,6 +18,8 @@ rules, never values.
     ├── NotFound                         absent, or not visible to the caller's unit
     ├── JournalIntegrityError            the stored journal fails its own checks; nothing is
     │                                    appended until an auditor has looked
+    ├── StorageUnavailable               the database went away mid-request; nothing was
+    │                                    written, and the request may be retried
     └── Conflict                         the request clashes with the current state
         ├── InvalidStatusTransition      e.g. triaging a case twice
         └── NotLatestVersion             a list change or circulation not based on the latest
@@ -43,6 +45,7 @@ __all__ = [
     "RecipientKeyUnusable",
     "RemandRequiresRadicalisationConcern",
     "RuleViolation",
+    "StorageUnavailable",
 ]
 
 
@@ -145,6 +148,13 @@ class JournalIntegrityError(KspError):
     beyond it): the service refuses to append, so it never signs what it did not write."""
 
     detail = "The journal fails verification; changes are refused until it has been audited."
+
+
+class StorageUnavailable(KspError):
+    """The database connection was lost or none could be had in time. The transaction was
+    rolled back, so nothing of the request was kept: the client may safely retry."""
+
+    detail = "The database is unavailable just now; nothing was saved. Try again shortly."
 
 
 class NotificationOmissionNeedsManager(RuleViolation):
