@@ -32,6 +32,12 @@ def _add_request_id(
     return event
 
 
+# Libraries whose DEBUG output could carry data: statements with their parameters
+# (aiosqlite, asyncpg, SQLAlchemy) and OpenPGP user IDs (python-gnupg). KSP_LOG_LEVEL=DEBUG
+# is for our own events; these stay at INFO or above whatever it says.
+_QUIET_LIBRARIES = ("aiosqlite", "asyncpg", "sqlalchemy", "gnupg", "httpx", "httpcore")
+
+
 def configure_logging(level: str = "INFO") -> None:
     """JSON lines on stdout, one per event, ours and those of libraries (uvicorn) alike."""
     shared: list[structlog.types.Processor] = [
@@ -51,6 +57,8 @@ def configure_logging(level: str = "INFO") -> None:
         )
     )
     logging.basicConfig(handlers=[handler], level=level, force=True)
+    for name in _QUIET_LIBRARIES:  # their DEBUG lines carry SQL parameters and key user IDs
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(level)))
     structlog.configure(
         processors=[*shared, structlog.processors.JSONRenderer()],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
