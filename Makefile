@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint typecheck unit bench install clean
+.PHONY: run test lint typecheck unit bench load fuzz install clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,13 @@ test: lint typecheck
 
 bench: install
 	$(BIN)/python bench/run.py --out bench/results.json
+
+load: install
+	$(BIN)/python bench/load.py --out bench/load.json
+
+# The schemathesis run of `make test`, with ten times the generated requests.
+fuzz: install
+	KSP_FUZZ_EXAMPLES=1000 $(BIN)/pytest tests/e2e/test_schemathesis.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -1,12 +1,14 @@
-"""The baseline for ``bench/run.py``: the least a Litestar + SQLAlchemy insert endpoint does.
+"""The baseline for ``bench/run.py`` and ``bench/load.py``: the least a Litestar +
+SQLAlchemy endpoint does.
 
 One ``POST /items`` that decodes a small msgspec struct and inserts one row with SQLAlchemy
-async (an ``AsyncSession``, one transaction), and ``GET /health``. It uses the service's
-driver and pool (aiosqlite with WAL, ``synchronous=NORMAL``, a busy timeout and one
-connection, or asyncpg with pool 20 + overflow 10) and is served by uvicorn the way
-``ksp serve`` is (one process, no access log), so the ratio of the two rates is the cost
-of the service's own work: authentication, validation, encryption, hashing, its middleware
-and its database choices.
+async (an ``AsyncSession``, one transaction), ``GET /items/{id}`` that reads one row back
+(404 if there is none), so that ``load.py``'s baseline has a read beside the write, and
+``GET /health``. It uses the service's driver and pool (aiosqlite with WAL,
+``synchronous=NORMAL``, a busy timeout and one connection, or asyncpg with pool 20 +
+overflow 10) and is served by uvicorn the way ``ksp serve`` is (one process, no access
+log), so the ratio of the two rates is the cost of the service's own work: authentication,
+validation, encryption, hashing, its middleware and its database choices.
 
 Its table is created at start-up. Run: ``python bench/bare_app.py --port 8001
 --database-url sqlite+aiosqlite:///path.db`` (or ``postgresql+asyncpg://...``).
@@ -22,7 +24,8 @@ import msgspec
 import uvicorn
 from litestar import Litestar, get, post
 from litestar.datastructures import State
-from sqlalchemy import Column, Integer, MetaData, String, Table, event, insert
+from litestar.exceptions import NotFoundException
+from sqlalchemy import Column, Integer, MetaData, String, Table, event, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -48,6 +51,13 @@ class ItemIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class ItemOut(msgspec.Struct):
     id: str
+
+
+class ItemRow(msgspec.Struct):
+    id: str
+    name: str
+    cpr: str
+    municipality_code: int
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -89,6 +99,15 @@ async def create_item(data: ItemIn, state: State) -> ItemOut:
     return ItemOut(id=item_id)
 
 
+@get("/items/{item_id:str}")
+async def read_item(item_id: str, state: State) -> ItemRow:
+    async with state.sessions() as session:
+        row = (await session.execute(select(items).where(items.c.id == item_id))).one_or_none()
+    if row is None:
+        raise NotFoundException
+    return ItemRow(row.id, row.name, row.cpr, row.municipality_code)
+
+
 def create_app(database_url: str) -> Litestar:
     engine = create_engine(database_url)
 
@@ -97,7 +116,7 @@ def create_app(database_url: str) -> Litestar:
             await connection.run_sync(metadata.create_all)
 
     return Litestar(
-        route_handlers=[health, create_item],
+        route_handlers=[health, create_item, read_item],
         state=State({"sessions": async_sessionmaker(engine, expire_on_commit=False)}),
         on_startup=[create_table],
         on_shutdown=[engine.dispose],
@@ -107,7 +126,7 @@ def create_app(database_url: str) -> Litestar:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="The bare insert endpoint for bench/run.py.")
+    parser = argparse.ArgumentParser(description="The bare endpoints of bench/run.py and load.py.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--database-url", required=True, help="sqlite+aiosqlite or asyncpg URL")

@@ -205,17 +205,12 @@ def prepared(config: CirculationConfig, work: Path) -> Iterator[Kit]:
 # Setup over HTTP --------------------------------------------------------------------------
 
 
-async def register_all(
-    client: httpx.AsyncClient,
-    kif: dict[str, str],
-    recipients: Sequence[Recipient],
-    meeting_id: str,
-) -> None:
-    """Every recipient registered (key checked and pinned), then made a participant.
-
-    One at a time: registrations in parallel race on the import into the service's keyring,
-    and the loser gets a 500 (gpg exits 2, ``import_recipient`` raises ``KeyRejected``).
-    """
+async def register(
+    client: httpx.AsyncClient, kif: dict[str, str], recipients: Sequence[Recipient]
+) -> list[str]:
+    """Each recipient registered (key checked and pinned); their ids. One at a time, as
+    KiF would register them."""
+    ids = []
     for number, recipient in enumerate(recipients):
         body = {
             "name": recipient.name,
@@ -225,7 +220,18 @@ async def register_all(
             "openpgp_key": recipient.armour,
         }
         made = await client.post("/api/v1/recipients", json=body, headers=kif)
-        recipient_id = str(expect(made, 201, "recipient")["id"])
+        ids.append(str(expect(made, 201, "recipient")["id"]))
+    return ids
+
+
+async def register_all(
+    client: httpx.AsyncClient,
+    kif: dict[str, str],
+    recipients: Sequence[Recipient],
+    meeting_id: str,
+) -> None:
+    """Every recipient registered, then made a participant of the meeting."""
+    for recipient_id in await register(client, kif, recipients):
         added = await client.post(
             f"/api/v1/meetings/{meeting_id}/participants",
             json={"recipient_id": recipient_id},

@@ -14,18 +14,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import os
 import random
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import TypeVar
 
 import asyncpg
 import httpx
@@ -350,3 +353,25 @@ def throwaway_postgres(admin_url: str) -> Iterator[Backend]:
         )
     finally:
         asyncio.run(admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+T = TypeVar("T")
+
+
+def run_in_scratch(prog: str, work: Callable[[Path], T]) -> T | int:
+    """``work`` in a temporary directory, removed afterwards. A :class:`BenchError` or an
+    interrupt is reported on stderr as ``prog: …`` and becomes the exit status."""
+    try:
+        with tempfile.TemporaryDirectory(prefix=f"ksp-{prog}-") as tmp:
+            return work(Path(tmp))
+    except BenchError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted; servers stopped, nothing written", file=sys.stderr)
+        return 130
+
+
+def write_report(out: Path, report: object) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")

@@ -53,13 +53,11 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
-import json
 import os
 import platform
 import random
 import signal
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -92,12 +90,14 @@ from harness import (
     random_cpr,
     random_name,
     request_head,
+    run_in_scratch,
     running,
     service_env,
     sqlite_backend,
     throwaway_postgres,
     version,
     wait_healthy,
+    write_report,
 )
 from journal_verification import bench_journal_verification
 from list_version import ListConfig, bench_list_version
@@ -613,17 +613,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         pinning=pin_cpus(args.pin),
     )
     load_before = load_average()
-    try:
-        with tempfile.TemporaryDirectory(prefix="ksp-bench-") as tmp:
-            results = run_sections(plan, Path(tmp))
-    except BenchError as exc:
-        print(f"bench: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("bench: interrupted; servers stopped, nothing written", file=sys.stderr)
-        return 130
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report(plan, results, load_before), indent=2) + "\n")
+    results = run_in_scratch("bench", lambda tmp: run_sections(plan, tmp))
+    if isinstance(results, int):
+        return results
+    write_report(args.out, report(plan, results, load_before))
     print_summary(results, args.out)
     return 0
 
