@@ -4,6 +4,7 @@ own key made in the test."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import uuid
@@ -13,13 +14,17 @@ from pathlib import Path
 import httpx
 import pytest
 from litestar import Litestar
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ksp.db.tables import outbox
 from ksp.mail.pgpmime import read_encrypted_message
 from ksp.mail.transport import SmtpConfig, SmtpTransport
 from ksp.mail.worker import OutboxWorker
 from support.clock import FixedClock
 from support.data import Units, case_body
 from support.flows import Auth, case_for_meeting, change_list, new_meeting
+from support.journal_lock import held_journal_lock, journal_lock_waiters
 from support.smtp import PASSWORD, USER, SmtpServer
 from unit.mail.keys import KeyMaker
 
@@ -184,6 +189,42 @@ async def test_only_the_latest_version_is_circulated(
     )
     assert stale.status_code == 409
     assert stale.json()["type"] == PROBLEMS + "not-latest-version"
+
+
+async def test_a_version_overtaken_while_it_was_being_sealed_is_not_queued(
+    client: httpx.AsyncClient,
+    engine: AsyncEngine,
+    backend: str,
+    auth: Auth,
+    units: Units,
+    keys: KeyMaker,
+) -> None:
+    """Sealing holds no lock, so a list change can land meanwhile: the circulation then
+    gets 409 when it comes to queue, and nothing of it is stored (PostgreSQL, where the
+    test can order the two on the journal's lock)."""
+    if backend != "postgres":
+        pytest.skip("orders two requests on PostgreSQL's advisory lock")
+    sent = await circulate_to(client, auth, units, keys, 3)
+    kif = auth("kif", units.kif)
+    version = f"/api/v1/documents/{sent.document_id}/versions/1"
+    meeting = (await client.get(version, headers=kif)).json()["meeting_id"]
+    other = await case_for_meeting(client, auth, units)
+    async with held_journal_lock(engine):
+        change = asyncio.create_task(
+            change_list(client, auth, units, meeting, add=[other], base_version=1)
+        )
+        await journal_lock_waiters(engine, 1)  # the change queues first...
+        circulation = asyncio.create_task(client.post(f"{version}/circulate", headers=kif))
+        await journal_lock_waiters(engine, 2)  # ...then the sealed circulation behind it
+    assert (await change).status_code == 201
+    overtaken = await circulation
+    assert overtaken.status_code == 409, overtaken.text
+    assert overtaken.json()["type"] == PROBLEMS + "not-latest-version"
+    async with engine.connect() as connection:
+        queued = await connection.scalar(
+            select(func.count()).select_from(outbox).where(outbox.c.email.in_(sent.emails))
+        )
+    assert queued == len(sent.emails)  # only the first circulation's messages
 
 
 async def test_a_key_that_expired_since_registration_stops_the_circulation_and_queues_nothing(

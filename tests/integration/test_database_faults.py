@@ -14,11 +14,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from ksp.db.journal_store import JOURNAL_LOCK_KEY
 from support.data import Units, case_body
 from support.flows import Auth, case_for_meeting, change_list, new_meeting
+from support.journal_lock import held_journal_lock, journal_lock_waiters
 
-LOCK_ARGS = ":k, hashtext(current_schema())"  # as the journal store takes it
 STORAGE_UNAVAILABLE = "https://ksp.kriminalforsorgen.dk/problems/storage-unavailable"
 
 
@@ -26,28 +25,6 @@ STORAGE_UNAVAILABLE = "https://ksp.kriminalforsorgen.dk/problems/storage-unavail
 def postgres_only(backend: str) -> None:
     if backend != "postgres":
         pytest.skip("pg_terminate_backend stops PostgreSQL connections; SQLite has none")
-
-
-async def _waiting_on_journal_lock(engine: AsyncEngine, seconds: float = 30) -> int:
-    """The pid of the backend that waits for this schema's journal lock (pg_locks: a
-    two-key lock is classid = key 1, objid = key 2 as unsigned, objsubid = 2)."""
-    deadline = time.monotonic() + seconds
-    async with engine.connect() as connection:
-        schema_key = int(await connection.scalar(text("SELECT hashtext(current_schema())")))
-        while time.monotonic() < deadline:
-            pid = await connection.scalar(
-                text(
-                    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
-                    "AND classid = :key AND objid = :schema_key AND objsubid = 2 "
-                    "AND database = (SELECT oid FROM pg_database "
-                    "WHERE datname = current_database())"
-                ),
-                {"key": JOURNAL_LOCK_KEY, "schema_key": schema_key & 0xFFFFFFFF},
-            )
-            if pid is not None:
-                return int(pid)
-            await asyncio.sleep(0.02)
-    raise AssertionError("no request came to wait on the journal lock")
 
 
 def assert_storage_unavailable(response: httpx.Response) -> None:
@@ -64,17 +41,11 @@ async def test_a_connection_stopped_mid_request_fails_it_cleanly_and_the_next_su
     written; the same change sent again becomes version 1, and the journal verifies."""
     meeting = await new_meeting(client, auth, units)
     case_id = await case_for_meeting(client, auth, units)
-    async with engine.connect() as holder:
-        await holder.scalar(text(f"SELECT pg_advisory_lock({LOCK_ARGS})"), {"k": JOURNAL_LOCK_KEY})
-        try:
-            pending = asyncio.create_task(change_list(client, auth, units, meeting, add=[case_id]))
-            pid = await _waiting_on_journal_lock(engine)
-            await holder.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-            assert_storage_unavailable(await pending)
-        finally:
-            await holder.scalar(
-                text(f"SELECT pg_advisory_unlock({LOCK_ARGS})"), {"k": JOURNAL_LOCK_KEY}
-            )
+    async with held_journal_lock(engine) as holder:
+        pending = asyncio.create_task(change_list(client, auth, units, meeting, add=[case_id]))
+        [pid] = await journal_lock_waiters(engine, 1)
+        await holder.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        assert_storage_unavailable(await pending)
     kif = auth("kif", units.kif)
     listed = await client.get(f"/api/v1/meetings/{meeting}/documents", headers=kif)
     assert listed.json()["versions"] == []  # the lost request left nothing behind

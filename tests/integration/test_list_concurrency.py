@@ -7,9 +7,12 @@ import asyncio
 from collections import Counter
 
 import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from support.data import Units
-from support.flows import Auth, case_for_meeting, new_meeting
+from support.flows import Auth, case_for_meeting, change_list, new_meeting
+from support.journal_lock import held_journal_lock
 
 WRITERS = 8
 UPDATES = 10
@@ -53,4 +56,24 @@ async def test_eight_writers_times_ten_updates_give_contiguous_versions_and_409s
     counts = [v["entry_count"] for v in listed.json()["versions"]]
     assert counts == versions  # each accepted change added exactly one case
     verified = await client.get("/api/v1/audit/verify", headers=auth("auditor", units.auditor))
+    assert verified.json()["ok"] is True
+
+
+async def test_verifying_the_journal_does_not_wait_for_the_journal_lock(
+    client: httpx.AsyncClient, engine: AsyncEngine, backend: str, auth: Auth, units: Units
+) -> None:
+    """An auditor's verification reads one snapshot instead of taking the lock, so it
+    neither waits for list changes nor holds them up while it reads a long journal."""
+    if backend != "postgres":
+        pytest.skip("SQLite's transactions are serial: there every read queues")
+    meeting = await new_meeting(client, auth, units)
+    case_id = await case_for_meeting(client, auth, units)
+    made = await change_list(client, auth, units, meeting, add=[case_id])
+    assert made.status_code == 201
+    auditor = auth("auditor", units.auditor)
+    async with held_journal_lock(engine):
+        verified = await asyncio.wait_for(
+            client.get("/api/v1/audit/verify", headers=auditor), timeout=60
+        )
+    assert verified.status_code == 200
     assert verified.json()["ok"] is True

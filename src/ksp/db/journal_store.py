@@ -58,6 +58,16 @@ class SqlJournalStore:
                 {"key": JOURNAL_LOCK_KEY},
             )
 
+    async def snapshot(self) -> None:
+        """One consistent state of entries and checkpoints for a long read, without the
+        lock: REPEATABLE READ, read only, on PostgreSQL (call it first in the transaction;
+        an append writes its entry and checkpoint in one transaction, so the snapshot holds
+        both or neither). SQLite's transactions are serial already."""
+        if self._session.get_bind().dialect.name == "postgresql":
+            await self._session.execute(
+                text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            )
+
     async def _tip(self) -> tuple[int, bytes, Frontier]:
         """The tree to append to, trusted only after checking it: the latest checkpoint's
         signature, that its stored frontier gives its signed root, that no entry lies

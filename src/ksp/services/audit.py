@@ -37,11 +37,12 @@ class AuditService:
         """Stream every stored entry through the verifier (in a worker thread, one page of
         entries in memory at a time), decrypting content to check the plaintext too.
 
-        It holds the journal's lock, so entries and checkpoint are one state: an entry
-        beyond the latest checkpoint is then a fault ("not covered"), not a race.
+        It reads one snapshot, so entries and checkpoint are one state: an entry beyond the
+        latest checkpoint is then a fault ("not covered"), not a race. It takes no lock, so
+        list changes go on while a long journal is verified.
         """
         async with self._uow() as uow:
-            await uow.journal.lock()
+            await uow.journal.snapshot()
             tip = await uow.journal.latest_checkpoint()
             latest = [] if tip is None else [tip[1]]
 

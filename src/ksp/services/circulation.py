@@ -130,21 +130,34 @@ class CirculationService:
             return await uow.recipients.participants(meeting_id)
 
     async def circulate(self, principal: Principal, document_id: str, n: int) -> Circulated:
-        """Encrypt version ``n`` to every participant and queue it, in one transaction."""
+        """Encrypt version ``n`` to every participant, then queue it all in one transaction.
+
+        The slow part (gpg for every participant) holds neither a transaction nor the
+        journal's lock, so list changes and reads elsewhere go on meanwhile. The queueing
+        transaction takes the lock and checks again that ``n`` is still the latest version
+        and the participants are the ones it was sealed for: a version is never queued
+        after a newer one landed.
+        """
         async with self._uow() as uow:
-            await uow.journal.lock()  # no new version can land while this one is queued
             meeting, document = await self._latest(uow, principal, document_id, n)
             participants = await uow.recipients.participants(meeting.id)
             if not participants:
                 raise InvalidInput([FieldError("participants", "the meeting has none")])
-            await self._check_keys(uow, participants)
-            circulation = Circulation(
-                self._new_id(), document_id, n, meeting.id, self._clock.now(), principal.sub
-            )
             record = await uow.documents.version(document_id, n)
             assert record is not None
             plaintext = await uow.journal.plaintext(record.journal_seq)
-            messages = await self._seal_all(circulation, meeting, document, plaintext, participants)
+        await self._check_keys(participants)
+        circulation = Circulation(
+            self._new_id(), document_id, n, meeting.id, self._clock.now(), principal.sub
+        )
+        messages = await self._seal_all(circulation, meeting, document, plaintext, participants)
+        async with self._uow() as uow:
+            await uow.journal.lock()  # no new version can land while this one is queued
+            if n != await uow.documents.latest_version(document_id):
+                raise NotLatestVersion
+            now_taking_part = await uow.recipients.participants(meeting.id)
+            if {r.id for r in now_taking_part} != {r.id for r in participants}:
+                raise Conflict("The meeting's participants changed meanwhile; circulate again.")
             await uow.circulations.add(circulation)
             for delivery, message in messages:
                 await uow.circulations.queue(delivery, message, circulation.created_at)
@@ -206,7 +219,7 @@ class CirculationService:
         )
         return meeting, document
 
-    async def _check_keys(self, uow: UnitOfWork, participants: list[Recipient]) -> None:
+    async def _check_keys(self, participants: list[Recipient]) -> None:
         """Every participant's key must be usable now; checked in parallel (gpg per key).
 
         Each instance has a keyring of its own: a key registered through another instance
@@ -215,7 +228,8 @@ class CirculationService:
         missing = await self._unusable(participants)
         if not missing:
             return
-        stored = {r.id: await uow.recipients.public_key(r.id) for r in missing}
+        async with self._uow() as uow:
+            stored = {r.id: await uow.recipients.public_key(r.id) for r in missing}
         for recipient in missing:
             armored = stored[recipient.id]
             if armored is None:
