@@ -120,7 +120,8 @@ def _outbox_work(settings: Settings, args: argparse.Namespace) -> int:
                 while await worker.run_once():
                     pass
             else:
-                await worker.run(poll_seconds=args.poll)
+                poll = settings.outbox_poll_ms / 1000 if args.poll is None else args.poll
+                await worker.run(poll_seconds=poll)
         finally:
             await engine.dispose()
 
@@ -196,7 +197,9 @@ def _parser() -> argparse.ArgumentParser:
     outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True)
     work = outbox_commands.add_parser("work", help="deliver queued messages (a worker)")
     work.add_argument("--once", action="store_true", help="deliver what is due, then stop")
-    work.add_argument("--poll", type=float, default=2.0, help="seconds between looks")
+    work.add_argument(
+        "--poll", type=float, default=None, help="seconds between looks (KSP_OUTBOX_POLL_MS)"
+    )
     work.set_defaults(run=_outbox_work)
     mail = commands.add_parser("mail", help="the service's OpenPGP identity")
     mail_commands = mail.add_subparsers(dest="mail_command", required=True)

@@ -51,6 +51,7 @@ class Settings:
     smtp_ca_file: str | None = None
     outbox_in_process: bool = True
     outbox_lease_seconds: int = 300
+    outbox_poll_ms: int = 2_000
     host: str = "127.0.0.1"
     port: int = 8000
     jwks: str | None = None
@@ -189,6 +190,7 @@ def _mail(env: Mapping[str, str]) -> dict[str, Any]:
         "smtp_ca_file": env.get("KSP_SMTP_CA_FILE") or None,
         "outbox_in_process": in_process in {"true", "1"},
         "outbox_lease_seconds": _int(env, "KSP_OUTBOX_LEASE_SECONDS", 300, 1, 86_400),
+        "outbox_poll_ms": _int(env, "KSP_OUTBOX_POLL_MS", 2_000, 50, 600_000),
     }
 
 

@@ -84,7 +84,7 @@ class Deployment:
 
     def work(self, name: str) -> Process:
         """Start `ksp outbox work`, a dedicated outbox worker."""
-        return self._start(name, self.env_for(name), "outbox", "work", "--poll", "0.2")
+        return self._start(name, self.env_for(name), "outbox", "work")
 
     def outbox(self) -> list[tuple[str, str]]:
         """(Message-ID, status) of every queued message, read from the database itself."""
@@ -168,4 +168,5 @@ def smtp_env(smtp: SmtpServer) -> dict[str, str]:
         "KSP_SMTP_CA_FILE": str(smtp.ca_file),
         "KSP_MAIL_FROM": "ksp@kriminalforsorgen.dk",
         "KSP_OUTBOX_LEASE_SECONDS": "2",
+        "KSP_OUTBOX_POLL_MS": "200",
     }

@@ -53,6 +53,7 @@ def test_a_plain_postgresql_url_gets_the_async_driver(tmp_path: Path) -> None:
         ("KSP_DATA_KEY_ID", "k9", "KSP_DATA_KEY_ID must name one of the keys"),
         ("KSP_LOG_LEVEL", "LOUD", "KSP_LOG_LEVEL must be"),
         ("KSP_MAX_BODY_BYTES", "10", "KSP_MAX_BODY_BYTES must be between"),
+        ("KSP_OUTBOX_POLL_MS", "0", "KSP_OUTBOX_POLL_MS must be between 50 and 600000"),
         ("KSP_MAIL_SIGNING_KEY_FILE", "/nonexistent/key.asc", "must name a readable ASCII"),
         ("KSP_MAIL_SIGNING_KEY_FILE", __file__, "must hold an armoured OpenPGP secret key"),
     ],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -129,7 +130,12 @@ def _openapi() -> OpenAPIConfig:
 
 
 def _outbox_lifespan(
-    worker: OutboxWorker, mail: GpgSecureMail, *, run_worker: bool, check_key: bool
+    worker: OutboxWorker,
+    mail: GpgSecureMail,
+    *,
+    run_worker: bool,
+    poll_seconds: float,
+    check_key: bool,
 ) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
     """Deliver the outbox inside this process (the default of `make run`), and stop the
     keyring's gpg-agent on shutdown. A configured signing key is checked at start-up, so a
@@ -141,7 +147,7 @@ def _outbox_lifespan(
             await anyio.to_thread.run_sync(mail.signing_fingerprint)
         async with anyio.create_task_group() as group:
             if run_worker:
-                group.start_soon(worker.run)
+                group.start_soon(functools.partial(worker.run, poll_seconds=poll_seconds))
             try:
                 yield
             finally:
@@ -231,6 +237,7 @@ def create_app(
                 worker,
                 mail,
                 run_worker=settings.outbox_in_process,
+                poll_seconds=settings.outbox_poll_ms / 1000,
                 check_key=settings.mail_signing_key is not None,
             )
         ],
