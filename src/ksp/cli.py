@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -140,11 +141,19 @@ def _mail_key(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
-def _mail_new_key(settings: Settings, _args: argparse.Namespace) -> int:
-    """Print a new secret signing key for KSP_MAIL_SIGNING_KEY_FILE (keep it secret)."""
+def _mail_new_key(settings: Settings, args: argparse.Namespace) -> int:
+    """Write a new secret signing key for KSP_MAIL_SIGNING_KEY_FILE: a new file, mode 0600,
+    its user ID KSP_MAIL_FROM (set that first)."""
     from ksp.mail.gpg import new_service_key
 
-    print(new_service_key(settings.mail_from), end="")
+    try:
+        fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        print(f"ksp: {args.out} exists; the key was not made", file=sys.stderr)
+        return 1
+    with os.fdopen(fd, "w", encoding="ascii") as sink:
+        sink.write(new_service_key(settings.mail_from))
+    print(f"wrote the service's secret signing key for {settings.mail_from} to {args.out}")
     return 0
 
 
@@ -206,9 +215,11 @@ def _parser() -> argparse.ArgumentParser:
     mail_commands.add_parser(
         "key", help="the service's OpenPGP public key (ASCII armour)"
     ).set_defaults(run=_mail_key)
-    mail_commands.add_parser(
-        "new-key", help="print a new secret signing key for KSP_MAIL_SIGNING_KEY_FILE"
-    ).set_defaults(run=_mail_new_key)
+    new_key = mail_commands.add_parser(
+        "new-key", help="write a new secret signing key for KSP_MAIL_SIGNING_KEY_FILE"
+    )
+    new_key.add_argument("--out", required=True, help="a new file (made with mode 0600)")
+    new_key.set_defaults(run=_mail_new_key)
     keys = commands.add_parser("keys", help="recipient keys")
     check = keys.add_subparsers(dest="keys_command", required=True).add_parser(
         "check", help="list recipient keys expiring soon (exit 1 if any)"

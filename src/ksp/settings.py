@@ -13,7 +13,7 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,21 +33,21 @@ class ConfigError(Exception):
 class Settings:
     database_url: str
     data_dir: Path
-    token_secret: bytes
-    data_keys: Mapping[str, bytes]
+    token_secret: bytes = field(repr=False)
+    data_keys: Mapping[str, bytes] = field(repr=False)
     data_key_id: str
-    cpr_hash_key: bytes
-    journal_signing_key: bytes
+    cpr_hash_key: bytes = field(repr=False)
+    journal_signing_key: bytes = field(repr=False)
     journal_origin: str = DEFAULT_ORIGIN
     db_service_role: str | None = None
     database_schema: str | None = None
     mail_from: str = "ksp@localhost"
-    mail_signing_key: str | None = None
+    mail_signing_key: str | None = field(default=None, repr=False)
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_tls: str = "starttls"
     smtp_username: str | None = None
-    smtp_password: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
     smtp_ca_file: str | None = None
     outbox_in_process: bool = True
     outbox_lease_seconds: int = 300
@@ -201,6 +201,10 @@ def _mail_signing_key(env: Mapping[str, str]) -> str | None:
     if not name:
         return None
     try:
+        if Path(name).stat().st_mode & 0o077:
+            raise ConfigError(
+                "KSP_MAIL_SIGNING_KEY_FILE must not be open to group or others (chmod 600)"
+            )
         armour = Path(name).read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError):
         raise ConfigError("KSP_MAIL_SIGNING_KEY_FILE must name a readable ASCII file") from None

@@ -71,17 +71,6 @@ def restart(made: Deployment, staff: Staff, name: str) -> Process:
     return server
 
 
-def wait_until_delivered(made: Deployment, seconds: float = 120) -> list[tuple[str, str]]:
-    deadline = time.monotonic() + seconds
-    rows = made.outbox()
-    while time.monotonic() < deadline and any(status != "sent" for _, status in rows):
-        time.sleep(0.2)
-        rows = made.outbox()
-    assert rows
-    assert {status for _, status in rows} == {"sent"}, Counter(s for _, s in rows)
-    return rows
-
-
 @pytest.fixture(params=BACKENDS)
 def made(request: pytest.FixtureRequest, tmp_path: Path, smtp: SmtpServer) -> Iterator[Deployment]:
     with deployment(tmp_path, database_url(request.param), smtp) as running:
@@ -113,13 +102,14 @@ def test_a_server_killed_during_list_changes_and_circulations_loses_nothing(
             time.sleep(0.05 * kill)  # land the kills at different points of the stream
             made.processes[-1].kill()
             traffic.join(timeout=60)
+            assert not traffic.is_alive()
             assert set(traffic.tally) <= {"change 201", "circulate 202", "cut off"}
             circulated += traffic.tally["circulate 202"]
             restart(made, staff, "web")
         versions = staff.versions(meeting)
         assert versions == list(range(1, len(versions) + 1))
         assert staff.journal_verifies()
-        queued = wait_until_delivered(made)
+        queued = made.wait_until_delivered()
         assert len(queued) >= circulated * len(RECIPIENTS)
         time.sleep(1)  # a late duplicate would arrive about now
         delivered = [

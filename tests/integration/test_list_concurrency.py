@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from conftest import make_settings
+from ksp.crypto import FieldCipher
+from ksp.db.engine import create_sessionmaker
+from ksp.db.journal_store import SqlJournalStore
+from ksp.journal.signing import journal_signer
 from support.data import Units
 from support.flows import Auth, case_for_meeting, change_list, new_meeting
 from support.journal_lock import held_journal_lock
@@ -77,3 +84,22 @@ async def test_verifying_the_journal_does_not_wait_for_the_journal_lock(
         )
     assert verified.status_code == 200
     assert verified.json()["ok"] is True
+
+
+async def test_a_journal_snapshot_is_repeatable_read_and_read_only(
+    engine: AsyncEngine, backend: str
+) -> None:
+    """What verification relies on instead of the lock: one snapshot for all its reads."""
+    if backend != "postgres":
+        pytest.skip("SQLite's transactions are serial already")
+    settings = make_settings(Path("unused"))
+    async with create_sessionmaker(engine)() as session:
+        store = SqlJournalStore(
+            session,
+            FieldCipher(settings.data_keys, settings.data_key_id),
+            journal_signer(settings),
+        )
+        await store.snapshot()
+        isolation = await session.scalar(text("SHOW transaction_isolation"))
+        read_only = await session.scalar(text("SHOW transaction_read_only"))
+    assert (isolation, read_only) == ("repeatable read", "on")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import httpx
+import structlog.testing
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from ksp.api.app import create_app
@@ -62,3 +63,15 @@ async def test_responses_carry_a_request_id(client: httpx.AsyncClient) -> None:
     assert echoed.headers["x-request-id"] == "abc-123"
     made = await client.get("/health", headers={"X-Request-ID": "bad id;" + "x" * 70})
     assert re.fullmatch(r"[0-9a-f]{32}", made.headers["x-request-id"])
+
+
+async def test_the_access_line_of_a_refused_token_says_401_not_500(
+    client: httpx.AsyncClient,
+) -> None:
+    """Authentication fails outside the request middleware; its access line must still
+    carry the status the client got, or operators would see 500s that never happened."""
+    with structlog.testing.capture_logs() as events:
+        refused = await client.get("/api/v1/cases", headers={"Authorization": "Bearer nope"})
+    assert refused.status_code == 401
+    lines = [e for e in events if e["event"] == "request"]
+    assert [(line["path"], line["status"]) for line in lines] == [("/api/v1/cases", 401)]

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
+import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -105,6 +107,17 @@ class Deployment:
 
         return asyncio.run(read())
 
+    def wait_until_delivered(self, seconds: float = 120) -> list[tuple[str, str]]:
+        """The outbox once every message in it is sent (asserted, within ``seconds``)."""
+        deadline = time.monotonic() + seconds
+        rows = self.outbox()
+        while time.monotonic() < deadline and any(status != "sent" for _, status in rows):
+            time.sleep(0.2)
+            rows = self.outbox()
+        assert rows
+        assert {status for _, status in rows} == {"sent"}, Counter(s for _, s in rows)
+        return rows
+
     def logs(self) -> list[Path]:
         return [p.log for p in self.processes]
 
@@ -135,8 +148,7 @@ def deployment(
             env.update(smtp_env(smtp))
         made = Deployment(root, env)
         key_file = root / "service-key.asc"
-        key_file.write_text(made.ksp("mail", "new-key"), encoding="ascii")
-        key_file.chmod(0o600)
+        made.ksp("mail", "new-key", "--out", str(key_file))
         env["KSP_MAIL_SIGNING_KEY_FILE"] = str(key_file)
         made.ksp("db", "upgrade")
         try:

@@ -55,7 +55,6 @@ def test_a_plain_postgresql_url_gets_the_async_driver(tmp_path: Path) -> None:
         ("KSP_MAX_BODY_BYTES", "10", "KSP_MAX_BODY_BYTES must be between"),
         ("KSP_OUTBOX_POLL_MS", "0", "KSP_OUTBOX_POLL_MS must be between 50 and 600000"),
         ("KSP_MAIL_SIGNING_KEY_FILE", "/nonexistent/key.asc", "must name a readable ASCII"),
-        ("KSP_MAIL_SIGNING_KEY_FILE", __file__, "must hold an armoured OpenPGP secret key"),
     ],
 )
 def test_a_bad_value_is_a_clear_error_naming_the_variable(
@@ -81,3 +80,21 @@ def test_secrets_from_the_environment_need_no_file(tmp_path: Path) -> None:
     assert settings.data_key_id == "new"
     assert set(settings.data_keys) == {"old", "new"}
     assert not (tmp_path / "var").exists()
+
+
+def test_the_mail_signing_key_file_must_be_private_and_hold_a_secret_key(tmp_path: Path) -> None:
+    """KSP_MAIL_SIGNING_KEY_FILE: refused when group or others may read it (like ssh), or
+    when it holds no armoured secret key."""
+    env = {"KSP_DATA_DIR": str(tmp_path), "KSP_DATA_KEYS": f"k1:{KEY}"}
+    key_file = tmp_path / "service-key.asc"
+    key_file.write_text("-----BEGIN PGP PRIVATE KEY BLOCK-----\n", encoding="ascii")
+    key_file.chmod(0o640)
+    with pytest.raises(ConfigError, match="must not be open to group or others"):
+        load_settings({**env, "KSP_MAIL_SIGNING_KEY_FILE": str(key_file)})
+    key_file.chmod(0o600)
+    loaded = load_settings({**env, "KSP_MAIL_SIGNING_KEY_FILE": str(key_file)})
+    assert loaded.mail_signing_key is not None
+    assert "PRIVATE KEY" not in repr(loaded)  # secrets stay out of any repr
+    key_file.write_text("just text", encoding="ascii")
+    with pytest.raises(ConfigError, match="must hold an armoured OpenPGP secret key"):
+        load_settings({**env, "KSP_MAIL_SIGNING_KEY_FILE": str(key_file)})

@@ -10,6 +10,7 @@ import structlog
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from ksp.api.problems import status_of
 from ksp.observability import request_id_var
 
 __all__ = ["RequestContextMiddleware"]
@@ -50,10 +51,12 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
+        responded = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, responded
             if message["type"] == "http.response.start":
+                responded = True
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
@@ -62,6 +65,10 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            if not responded:  # answered by the app's outer handler, with this status
+                status = status_of(exc)
+            raise
         finally:
             log.info(
                 "request",

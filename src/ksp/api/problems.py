@@ -19,7 +19,14 @@ from ksp.api.schemas import FieldProblem, Problem
 from ksp.domain import errors
 from ksp.observability import exception_location
 
-__all__ = ["PROBLEMS", "PROBLEM_BASE", "ProblemType", "exception_handlers", "problem_response"]
+__all__ = [
+    "PROBLEMS",
+    "PROBLEM_BASE",
+    "ProblemType",
+    "exception_handlers",
+    "problem_response",
+    "status_of",
+]
 
 PROBLEM_BASE = "https://ksp.kriminalforsorgen.dk/problems/"
 MEDIA_TYPE = "application/problem+json"
@@ -72,6 +79,9 @@ PROBLEMS: dict[type[errors.KspError], ProblemType] = {
     errors.JournalIntegrityError: ProblemType(
         503, "journal-integrity", "The journal fails verification"
     ),
+    errors.CommitOutcomeUnknown: ProblemType(
+        503, "commit-outcome-unknown", "The outcome of saving is unknown"
+    ),
     errors.StorageUnavailable: ProblemType(
         503, "storage-unavailable", "The database is unavailable"
     ),
@@ -110,6 +120,16 @@ def _kind_of(exc: errors.KspError) -> ProblemType:
         if klass in PROBLEMS:
             return PROBLEMS[klass]
     return INTERNAL
+
+
+def status_of(exc: BaseException) -> int:
+    """The status the handlers below answer ``exc`` with (for the access line of a request
+    whose exception is handled outside the request middleware, e.g. authentication's)."""
+    if isinstance(exc, errors.KspError):
+        return _kind_of(exc).status
+    if isinstance(exc, HTTPException) and exc.status_code < 500:
+        return 400 if isinstance(exc, ValidationException) else exc.status_code
+    return 500
 
 
 def _domain(_: Request[Any, Any, Any], exc: errors.KspError) -> Response[Problem]:

@@ -16,7 +16,7 @@ from ksp.db.journal_store import SqlJournalStore
 from ksp.db.mail_stores import SqlCirculationStore, SqlRecipientStore
 from ksp.db.meeting_stores import SqlDocumentStore, SqlMeetingStore
 from ksp.db.stores import SqlAccessLogStore, SqlCaseStore, SqlIdempotencyStore
-from ksp.domain.errors import StorageUnavailable
+from ksp.domain.errors import CommitOutcomeUnknown, StorageUnavailable
 from ksp.journal.checkpoint import CheckpointSigner
 from ksp.services.ports import (
     AccessLogStore,
@@ -82,26 +82,48 @@ class SqlUnitOfWork:
     ) -> None:
         try:
             await self._session.close()  # rolls back whatever was not committed
-        except sa_exc.DBAPIError as closing:
+        except (sa_exc.DBAPIError, OSError) as closing:
             if not _is_unavailable(closing):
                 raise
             exc = exc or closing
+        if isinstance(exc, StorageUnavailable):
+            return
         if exc is not None and _is_unavailable(exc):
             raise StorageUnavailable from exc
 
     async def commit(self) -> None:
-        await self._session.commit()
+        """Commit; a connection lost during the COMMIT leaves its outcome unknown, which is
+        said as such (the request may have been kept), never as "nothing was saved"."""
+        try:
+            await self._session.commit()
+        except (sa_exc.DBAPIError, OSError) as exc:
+            if _is_unavailable(exc):
+                raise CommitOutcomeUnknown from exc
+            raise
+
+
+# SQLSTATEs of a server that is gone or not taking connections: class 08 (connection
+# exceptions), admin/crash shutdown, "cannot connect now" (starting up, failing over), and
+# too many connections. Anything else (a constraint, a bad parameter, a missing table) is a
+# fault of the code or the data and stays a 500.
+_PG_UNAVAILABLE = frozenset({"57P01", "57P02", "57P03", "53300"})
+_SQLITE_BUSY_OR_LOCKED = frozenset({5, 6})  # primary result codes: SQLITE_BUSY, SQLITE_LOCKED
 
 
 def _is_unavailable(exc: BaseException) -> bool:
     """A lost or refused connection, a pool that had none to give, or SQLite still locked
     after its busy timeout: conditions of the moment, not faults of the request."""
-    if isinstance(exc, sa_exc.TimeoutError):
+    if isinstance(exc, sa_exc.TimeoutError | TimeoutError | OSError):
+        return True  # the pool's wait, or the driver's connect (refused, unreachable)
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
         return True
-    return isinstance(exc, sa_exc.DBAPIError) and (
-        exc.connection_invalidated
-        or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
-    )
+    sqlite_code = getattr(exc.orig, "sqlite_errorcode", None)
+    if isinstance(sqlite_code, int):
+        return sqlite_code & 0xFF in _SQLITE_BUSY_OR_LOCKED
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return isinstance(sqlstate, str) and (sqlstate.startswith("08") or sqlstate in _PG_UNAVAILABLE)
 
 
 class SqlUnitOfWorkFactory:

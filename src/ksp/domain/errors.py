@@ -19,7 +19,9 @@ rules, never values.
     ├── JournalIntegrityError            the stored journal fails its own checks; nothing is
     │                                    appended until an auditor has looked
     ├── StorageUnavailable               the database went away mid-request; nothing was
-    │                                    written, and the request may be retried
+    │   │                                written, and the request may be retried
+    │   └── CommitOutcomeUnknown         it went away during the commit itself: the
+    │                                    request may or may not have been kept
     └── Conflict                         the request clashes with the current state
         ├── InvalidStatusTransition      e.g. triaging a case twice
         └── NotLatestVersion             a list change or circulation not based on the latest
@@ -30,6 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "CommitOutcomeUnknown",
     "Conflict",
     "FieldError",
     "Forbidden",
@@ -155,6 +158,16 @@ class StorageUnavailable(KspError):
     rolled back, so nothing of the request was kept: the client may safely retry."""
 
     detail = "The database is unavailable just now; nothing was saved. Try again shortly."
+
+
+class CommitOutcomeUnknown(StorageUnavailable):
+    """The connection was lost while the transaction was being committed: the database
+    may have kept it or not. Only a retry with the same Idempotency-Key is safe blind."""
+
+    detail = (
+        "The database connection was lost while saving; the request may or may not have "
+        "been saved. Check before repeating it, or repeat it with the same Idempotency-Key."
+    )
 
 
 class NotificationOmissionNeedsManager(RuleViolation):

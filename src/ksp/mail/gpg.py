@@ -33,7 +33,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -48,10 +48,11 @@ __all__ = [
     "KeyProblem",
     "KeyRejected",
     "Keyring",
+    "ServiceKey",
+    "check_service_key",
     "inspect_key",
     "new_service_key",
     "normalise_fingerprint",
-    "service_key_fingerprint",
 ]
 
 _MAX_KEY_CHARS = 1024 * 1024
@@ -288,25 +289,25 @@ class Keyring:
     def _load_or_make_service_key(self) -> str:
         configured = None
         if self._service_key is not None:
-            configured = service_key_fingerprint(self._service_key)
+            configured = check_service_key(self._service_key, self._sender_email)
         fd = os.open(self._home / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
         with os.fdopen(fd, "r+") as lock_file:
             fcntl.flock(lock_file, fcntl.LOCK_EX)
             fingerprints = self._secret_fingerprints()
             if not fingerprints:
-                self._import_or_make_service_key()
+                self._import_or_make_service_key(configured)
                 fingerprints = self._secret_fingerprints()
         if len(fingerprints) != 1:
             raise RuntimeError("the keyring home must hold exactly one secret key")
-        if configured is not None and fingerprints != [configured]:
+        if configured is not None and fingerprints != [configured.fingerprint]:
             raise RuntimeError("the keyring home holds another key than the configured one")
         return fingerprints[0]
 
-    def _import_or_make_service_key(self) -> None:
-        if self._service_key is None:
+    def _import_or_make_service_key(self, configured: ServiceKey | None) -> None:
+        if configured is None:
             self._make_service_key()
             return
-        result = self._gpg.import_keys(self._service_key)
+        result = self._gpg.import_keys(configured.armour)
         if not result.fingerprints:
             raise RuntimeError("gpg could not import the configured service key")
 
@@ -332,12 +333,20 @@ def new_service_key(sender_email: str, sender_name: str = "KSP service") -> str:
     return armour
 
 
-def service_key_fingerprint(armored: str) -> str:
-    """The fingerprint of a configured service key: exactly one secret key that can sign.
+@dataclass(frozen=True)
+class ServiceKey:
+    """A configured service key that passed :func:`check_service_key`: its fingerprint and
+    the key alone, re-exported (nothing else the file held comes along)."""
 
-    Checked in a scratch home, so that a bad file never touches the service's keyring.
-    Raises ValueError (naming no key material) if the text is anything else.
-    """
+    fingerprint: str
+    armour: str = field(repr=False)
+
+
+def check_service_key(armored: str, sender_email: str) -> ServiceKey:
+    """Check a configured service key in a scratch home, so that a bad file never touches
+    the service's keyring: exactly one secret key, which signs without a passphrase (a test
+    signature is made) and carries ``sender_email`` in a user ID. Raises ValueError, naming
+    no key material, if it is anything else."""
     if len(armored) > _MAX_KEY_CHARS:
         raise ValueError("the service key file is too large")
     with _scratch_gpg() as gpg:
@@ -346,9 +355,17 @@ def service_key_fingerprint(armored: str) -> str:
         if len(secret) != 1:
             raise ValueError("the service key file must hold exactly one secret key")
         key = secret[0]
-        if "s" not in str(key.get("cap", "")).lower():
-            raise ValueError("the service key cannot sign")
-        return str(key["fingerprint"])
+        fingerprint = str(key["fingerprint"])
+        addresses = {_address_of(_utf8(str(uid))) for uid in key.get("uids", [])}
+        if sender_email.lower() not in addresses:
+            raise ValueError("the service key has no user ID with the sender address")
+        signed = gpg.sign(b"ksp", keyid=fingerprint, extra_args=["--pinentry-mode", "error"])
+        if signed.returncode != 0 or not signed.data:
+            raise ValueError("the service key cannot sign without a passphrase")
+        armour = str(gpg.export_keys(fingerprint, secret=True, expect_passphrase=False))
+    if "-----BEGIN PGP PRIVATE KEY BLOCK-----" not in armour:
+        raise ValueError("the service key could not be exported again")
+    return ServiceKey(fingerprint, armour)
 
 
 def _check_sender(sender_email: str, sender_name: str) -> None:

@@ -108,6 +108,7 @@ class CirculationService:
         self, principal: Principal, meeting_id: str, recipient_id: str
     ) -> list[Recipient]:
         async with self._uow() as uow:
+            await uow.journal.lock()  # a circulation being queued sees all or none of it
             await self._owned_meeting(uow, principal, meeting_id)
             recipient = await uow.recipients.get(recipient_id)
             if recipient is None or recipient.kif_unit != principal.unit:

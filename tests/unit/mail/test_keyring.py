@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+import subprocess
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -17,8 +18,8 @@ from ksp.mail.gpg import (
     KeyProblem,
     KeyRejected,
     Keyring,
+    check_service_key,
     new_service_key,
-    service_key_fingerprint,
 )
 
 SENDER = "ksp@x.dk"
@@ -81,7 +82,7 @@ def test_keyrings_started_together_on_one_home_make_one_service_key(tmp_path: Pa
 def test_instances_given_one_configured_key_sign_as_one_service(tmp_path: Path) -> None:
     """KSP_MAIL_SIGNING_KEY_FILE: two homes (two instances) import the same key, no other."""
     armour = new_service_key(SENDER)
-    expected = service_key_fingerprint(armour)
+    expected = check_service_key(armour, SENDER).fingerprint
     keyrings = [
         Keyring(tmp_path / name, sender_email=SENDER, service_key=armour) for name in ("a", "b")
     ]
@@ -108,15 +109,53 @@ def test_a_home_with_another_key_than_the_configured_one_is_refused(tmp_path: Pa
 def test_a_configured_key_file_must_hold_exactly_one_secret_signing_key(
     catalogue: Catalogue,
 ) -> None:
-    """A public key alone, or two secret keys, is refused before it reaches the keyring."""
+    """A public key alone, two secret keys, or no key at all is refused before it reaches
+    the keyring."""
     maker = catalogue.maker
-    with pytest.raises(ValueError, match="exactly one secret key"):
-        service_key_fingerprint(maker.public(catalogue.good))
     two = maker.secret(catalogue.good) + maker.secret(catalogue.expired)
-    with pytest.raises(ValueError, match="exactly one secret key"):
-        service_key_fingerprint(two)
-    with pytest.raises(ValueError, match="exactly one secret key"):
-        service_key_fingerprint("not a key")
+    for armour in (maker.public(catalogue.good), two, "not a key"):
+        with pytest.raises(ValueError, match="exactly one secret key"):
+            check_service_key(armour, "alice@example.com")
+
+
+def test_a_configured_key_for_another_sender_is_refused() -> None:
+    """Mail from KSP_MAIL_FROM is never signed by a key that names another address."""
+    with pytest.raises(ValueError, match="no user ID with the sender address"):
+        check_service_key(new_service_key("ksp@localhost"), SENDER)
+
+
+def test_a_configured_key_behind_a_passphrase_is_refused(tmp_path: Path) -> None:
+    """The service cannot type a passphrase: such a key would fail every circulation, so
+    it is refused at start-up instead (a test signature is made)."""
+    home = tmp_path / "protected"
+    home.mkdir(mode=0o700)
+    gpg = ["gpg", "--homedir", str(home), "--batch", "--pinentry-mode", "loopback"]
+    made = ["--passphrase", "hemmeligt", "--quick-gen-key", f"KSP <{SENDER}>", "ed25519"]
+    subprocess.run([*gpg, *made, "sign", "never"], check=True, capture_output=True)
+    exported = subprocess.run(
+        [*gpg, "--passphrase", "hemmeligt", "--armor", "--export-secret-keys"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], check=False)
+    with pytest.raises(ValueError, match="cannot sign without a passphrase"):
+        check_service_key(exported, SENDER)
+
+
+def test_only_the_service_key_itself_enters_the_keyring(
+    tmp_path: Path, catalogue: Catalogue
+) -> None:
+    """Other keys in the file (here a recipient's public key) are left out: recipients'
+    keys come in only through registration's checks."""
+    armour = new_service_key(SENDER) + catalogue.maker.public(catalogue.good)
+    keyring = Keyring(tmp_path / "gnupg", sender_email=SENDER, service_key=armour)
+    try:
+        keyring.service_fingerprint()
+        listed = gnupg.GPG(gnupghome=str(keyring.home)).list_keys()
+        assert [key["fingerprint"] for key in listed] == secret_keys(keyring.home)
+    finally:
+        keyring.close()
 
 
 def test_the_service_key_signs_with_ed25519_encrypts_with_cv25519_and_never_expires(
