@@ -65,7 +65,7 @@ async def test_responses_carry_a_request_id(client: httpx.AsyncClient) -> None:
     assert re.fullmatch(r"[0-9a-f]{32}", made.headers["x-request-id"])
 
 
-async def test_the_access_line_of_a_refused_token_says_401_not_500(
+async def test_a_refused_token_gets_a_request_id_and_an_access_line_that_says_401(
     client: httpx.AsyncClient,
 ) -> None:
     """Authentication fails outside the request middleware; its access line must still
@@ -73,5 +73,6 @@ async def test_the_access_line_of_a_refused_token_says_401_not_500(
     with structlog.testing.capture_logs() as events:
         refused = await client.get("/api/v1/cases", headers={"Authorization": "Bearer nope"})
     assert refused.status_code == 401
+    assert re.fullmatch(r"[0-9a-f]{32}", refused.headers["x-request-id"])
     lines = [e for e in events if e["event"] == "request"]
     assert [(line["path"], line["status"]) for line in lines] == [("/api/v1/cases", 401)]

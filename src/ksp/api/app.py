@@ -33,7 +33,7 @@ from ksp.api.documents import DocumentController
 from ksp.api.exchanges import ExchangeController
 from ksp.api.inquiries import InquiryController
 from ksp.api.meetings import MeetingController
-from ksp.api.middleware import RequestContextMiddleware
+from ksp.api.middleware import RequestContextMiddleware, echo_request_id
 from ksp.api.ops import health, ready
 from ksp.api.problems import exception_handlers
 from ksp.crypto import FieldCipher, KeyedHasher
@@ -242,6 +242,7 @@ def create_app(
             )
         ],
         middleware=[RequestContextMiddleware],
+        before_send=[echo_request_id],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         openapi_config=_openapi(),
         request_max_body_size=settings.max_body_bytes,

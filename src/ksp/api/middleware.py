@@ -13,7 +13,9 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from ksp.api.problems import status_of
 from ksp.observability import request_id_var
 
-__all__ = ["RequestContextMiddleware"]
+__all__ = ["RequestContextMiddleware", "echo_request_id"]
+
+_STATE_KEY = "ksp_request_id"
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 log = structlog.get_logger("ksp.http")
@@ -33,6 +35,17 @@ def _redacted(path: str) -> str:
     )
 
 
+async def echo_request_id(message: Message, scope: Scope) -> None:
+    """A ``before_send`` hook: every response carries the request's id, also those that the
+    app's outermost exception handler sends (authentication's 401s), which pass no
+    middleware on their way out."""
+    request_id = scope.get("state", {}).get(_STATE_KEY)
+    if message["type"] == "http.response.start" and isinstance(request_id, str):
+        headers = list(message.get("headers", []))
+        headers.append((b"x-request-id", request_id.encode()))
+        message["headers"] = headers
+
+
 class RequestContextMiddleware:
     """Takes a sane ``X-Request-ID`` or makes one, echoes it, and logs the request.
 
@@ -48,23 +61,21 @@ class RequestContextMiddleware:
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _SAFE_ID.fullmatch(incoming) else uuid.uuid4().hex
+        scope.setdefault("state", {})[_STATE_KEY] = request_id  # for echo_request_id
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
         responded = False
 
-        async def send_with_id(message: Message) -> None:
+        async def send_noting_status(message: Message) -> None:
             nonlocal status, responded
             if message["type"] == "http.response.start":
                 responded = True
                 status = message["status"]
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
-                message["headers"] = headers
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_noting_status)
         except Exception as exc:
             if not responded:  # answered by the app's outer handler, with this status
                 status = status_of(exc)
