@@ -5,15 +5,19 @@ from __future__ import annotations
 from importlib import resources
 from typing import Any
 
+import httpx
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from litestar import Litestar
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ksp.db.migrate import upgrade
 from ksp.db.tables import metadata
+from support.data import Units, case_body
+from support.flows import Auth
 
 
 def head_revision() -> str | None:
@@ -54,3 +58,23 @@ async def test_sqlite_runs_with_foreign_keys_wal_and_a_busy_timeout(engine: Asyn
             for name in ("foreign_keys", "journal_mode", "busy_timeout")
         ]
     assert pragmas == [1, "wal", 10_000]
+
+
+async def test_cases_are_fetched_by_id_in_chunks_and_missing_ids_left_out(
+    client: httpx.AsyncClient, app: Litestar, auth: Auth, units: Units
+) -> None:
+    """The batch read behind a list change (one query per chunk of ids, not one per case):
+    every existing case once, whatever the chunk size, duplicates and unknown ids ignored."""
+    arrest = auth("arrest", units.arrest)
+    names = {}
+    for _ in range(5):
+        body = case_body(units.kif)
+        made = await client.post("/api/v1/cases", json=body, headers=arrest)
+        names[made.json()["id"]] = body["subject"]["name"]
+    wanted = list(names)
+    unknown = "00000000-0000-4000-8000-000000000000"
+    for per_query in (1, 2, 500):
+        async with app.state.uow() as uow:
+            found = await uow.cases.get_many([*wanted, wanted[0], unknown], per_query=per_query)
+        assert sorted(found) == sorted(wanted)
+        assert {c.id: c.name for c in found.values()} == names

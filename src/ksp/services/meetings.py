@@ -145,9 +145,4 @@ class MeetingService:
 
     @staticmethod
     async def _cases(uow: UnitOfWork, case_ids: tuple[str, ...]) -> dict[str, Case]:
-        found = {}
-        for case_id in case_ids:
-            case = await uow.cases.get(case_id)
-            if case is not None:
-                found[case_id] = case
-        return found
+        return await uow.cases.get_many(case_ids)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol, Self
@@ -73,6 +73,7 @@ class DuplicateKey(Exception):
 class CaseStore(Protocol):
     async def add(self, case: Case) -> None: ...
     async def get(self, case_id: str) -> Case | None: ...
+    async def get_many(self, case_ids: Collection[str]) -> dict[str, Case]: ...
     async def find(
         self,
         scope: CaseScope,
