@@ -140,13 +140,10 @@ class CirculationService:
         after a newer one landed.
         """
         async with self._uow() as uow:
-            meeting, document = await self._latest(uow, principal, document_id, n)
+            meeting, document, plaintext = await self._latest(uow, principal, document_id, n)
             participants = await uow.recipients.participants(meeting.id)
             if not participants:
                 raise InvalidInput([FieldError("participants", "the meeting has none")])
-            record = await uow.documents.version(document_id, n)
-            assert record is not None
-            plaintext = await uow.journal.plaintext(record.journal_seq)
         await self._check_keys(participants)
         circulation = Circulation(
             self._new_id(), document_id, n, meeting.id, self._clock.now(), principal.sub
@@ -196,7 +193,8 @@ class CirculationService:
 
     async def _latest(
         self, uow: UnitOfWork, principal: Principal, document_id: str, n: int
-    ) -> tuple[Meeting, DocumentVersion]:
+    ) -> tuple[Meeting, DocumentVersion, bytes]:
+        """The meeting, version ``n`` (which must be the latest) and its canonical JSON."""
         meeting_id = await uow.documents.meeting_of(document_id)
         meeting = (
             None if meeting_id is None else await self._owned_meeting(uow, principal, meeting_id)
@@ -206,7 +204,8 @@ class CirculationService:
             raise NotFound
         if n != await uow.documents.latest_version(document_id):
             raise NotLatestVersion
-        body = json.loads(await uow.journal.plaintext(record.journal_seq))
+        plaintext = await uow.journal.plaintext(record.journal_seq)
+        body = json.loads(plaintext)
         document = DocumentVersion(
             document_id,
             meeting.id,
@@ -218,7 +217,7 @@ class CirculationService:
             entries_of(body),
             body,
         )
-        return meeting, document
+        return meeting, document, plaintext
 
     async def _check_keys(self, participants: list[Recipient]) -> None:
         """Every participant's key must be usable now; checked in parallel (gpg per key).
