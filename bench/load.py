@@ -26,8 +26,6 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
-import os
-import platform
 import signal
 import subprocess
 import sys
@@ -68,7 +66,7 @@ from load_client import Mix, drive
 from load_service import MIX, WRITES, Identities, ServiceMix, Shape, outbox, set_up
 from load_stats import Tally, report, unexpected_lines
 from mail_support import KeyMaker, stop_agent
-from run import VERSIONED, exit_on_sigterm, load_average
+from run import VERSIONED, exit_on_sigterm, load_average, machine
 
 BARE_APP = BENCH_DIR / "bare_app.py"
 AUDITOR_UNIT = "intern-revision"
@@ -214,13 +212,7 @@ def document(
 ) -> dict[str, Any]:
     return {
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpu_count": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "load_average_before": load_before,
-            "load_average_after": load_average(),
-        },
+        "machine": {**machine(load_before), "load_average_after": load_average()},
         "versions": {**{package: version(package) for package in VERSIONED}, "gpg": gpg_version()},
         "config": {
             "clients": plan.clients,

@@ -406,6 +406,16 @@ def load_average() -> list[float] | None:
         return None
 
 
+def machine(load_before: list[float] | None) -> dict[str, Any]:
+    """What a report says of the machine it ran on."""
+    return {
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_average_before": load_before,
+    }
+
+
 def report(plan: Plan, results: dict[str, Any], load_before: list[float] | None) -> dict[str, Any]:
     config, pinning = plan.load, plan.pinning
     sections = dict(results)
@@ -418,12 +428,7 @@ def report(plan: Plan, results: dict[str, Any], load_before: list[float] | None)
         }
     return {
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpu_count": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "load_average_before": load_before,
-        },
+        "machine": machine(load_before),
         "versions": {package: version(package) for package in VERSIONED},
         "config": {
             "concurrency": config.concurrency,
