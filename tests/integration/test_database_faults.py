@@ -10,13 +10,16 @@ import time
 
 import httpx
 import pytest
+from litestar import Litestar
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from ksp.api.problems import PROBLEMS
+from ksp.domain.errors import CommitOutcomeUnknown
 from support.data import Units, case_body
 from support.flows import Auth, case_for_meeting, change_list, new_meeting
-from support.journal_lock import held_journal_lock, journal_lock_waiters
+from support.journal_lock import held_journal_lock, journal_lock_holders, journal_lock_waiters
 
 STORAGE_UNAVAILABLE = "https://ksp.kriminalforsorgen.dk/problems/storage-unavailable"
 
@@ -100,3 +103,27 @@ async def _gone(connection: AsyncConnection, pids: list[int], seconds: float = 3
             return
         await asyncio.sleep(0.02)
     raise AssertionError("the stopped connections did not go away")
+
+
+async def test_a_connection_lost_at_commit_is_an_unknown_outcome_not_nothing_saved(
+    app: Litestar, engine: AsyncEngine
+) -> None:
+    """The transaction has written and holds the journal lock when its connection is
+    stopped: the commit cannot tell whether the database kept it, so the error says so
+    (503 commit-outcome-unknown), never "nothing was saved"."""
+    uow = app.state.uow()
+    async with uow:
+        await uow.journal.lock()
+        [pid] = await journal_lock_holders(engine)
+        outside = create_async_engine(engine.url, poolclass=NullPool)
+        try:
+            async with outside.connect() as killer:
+                await killer.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+                await _gone(killer, [pid])
+        finally:
+            await outside.dispose()
+        with pytest.raises(CommitOutcomeUnknown) as raised:
+            await uow.commit()
+    kind = PROBLEMS[type(raised.value)]
+    assert (kind.status, kind.slug) == (503, "commit-outcome-unknown")
+    assert "may or may not have been saved" in raised.value.detail

@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ksp.db.journal_store import JOURNAL_LOCK_KEY
 
-__all__ = ["held_journal_lock", "journal_lock_waiters"]
+__all__ = ["held_journal_lock", "journal_lock_holders", "journal_lock_waiters"]
 
 _ARGS = ":k, hashtext(current_schema())"  # as the journal store takes it
-_WAITERS = (
-    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+_LOCKS = (
+    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted = :granted "
     "AND classid = :key AND objid = :schema_key AND objsubid = 2 "
     "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
     "ORDER BY pid"
@@ -41,13 +41,30 @@ async def held_journal_lock(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
 async def journal_lock_waiters(engine: AsyncEngine, count: int, seconds: float = 30) -> list[int]:
     """The pids of the backends queued on this schema's journal lock, once there are
     ``count`` of them."""
+    return await _lock_pids(engine, count, seconds, granted=False)
+
+
+async def journal_lock_holders(engine: AsyncEngine) -> list[int]:
+    """The pid of the backend that holds this schema's journal lock, if one does."""
+    return await _lock_pids(engine, 1, 0, granted=True)
+
+
+async def _lock_pids(
+    engine: AsyncEngine, count: int, seconds: float, *, granted: bool
+) -> list[int]:
     deadline = time.monotonic() + seconds
     async with engine.connect() as connection:
         schema_key = int(await connection.scalar(text("SELECT hashtext(current_schema())")))
-        params = {"key": JOURNAL_LOCK_KEY, "schema_key": schema_key & 0xFFFFFFFF}
-        while time.monotonic() < deadline:
-            pids = [int(pid) for pid in await connection.scalars(text(_WAITERS), params)]
-            if len(pids) >= count:
-                return pids
+        params = {
+            "key": JOURNAL_LOCK_KEY,
+            "schema_key": schema_key & 0xFFFFFFFF,
+            "granted": granted,
+        }
+        while True:
+            pids = [int(pid) for pid in await connection.scalars(text(_LOCKS), params)]
+            if len(pids) >= count or time.monotonic() >= deadline:
+                break
             await asyncio.sleep(0.02)
-    raise AssertionError(f"fewer than {count} requests came to wait on the journal lock")
+    if len(pids) < count:
+        raise AssertionError(f"fewer than {count} backends on the journal lock ({granted=})")
+    return pids
