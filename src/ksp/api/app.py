@@ -36,6 +36,7 @@ from ksp.api.meetings import MeetingController
 from ksp.api.middleware import RequestContextMiddleware, echo_request_id
 from ksp.api.ops import health, ready
 from ksp.api.problems import exception_handlers
+from ksp.api.query_params import known_query_parameters_only
 from ksp.crypto import FieldCipher, KeyedHasher
 from ksp.db.engine import create_engine, create_sessionmaker
 from ksp.db.uow import Adapters, SqlUnitOfWorkFactory
@@ -209,6 +210,7 @@ def create_app(
             decide_acting_municipality,
         ],
         middleware=[DefineMiddleware(BearerAuthMiddleware)],
+        guards=[known_query_parameters_only],
         security=[{"bearer": []}],
     )
     swagger_dir = Path(swagger_ui_bundle.swagger_ui_path)

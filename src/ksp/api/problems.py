@@ -6,7 +6,6 @@ message reaches the client, except field paths and the rule a field broke.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -15,7 +14,8 @@ import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from ksp.api.schemas import FieldProblem, Problem
+from ksp.api.field_errors import field_problems, from_decoder_message
+from ksp.api.schemas import DECODER_PREFIX, FieldProblem, Problem
 from ksp.domain import errors
 from ksp.observability import exception_location
 
@@ -99,7 +99,6 @@ _HTTP_SLUGS = {
     415: "unsupported-media-type",
     429: "too-many-requests",
 }
-_PATH = re.compile(r"at `\$((?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*)`")
 
 
 def problem_response(
@@ -149,11 +148,15 @@ def _domain(_: Request[Any, Any, Any], exc: errors.KspError) -> Response[Problem
 
 
 def _fields_of(exc: ValidationException) -> list[FieldProblem]:
-    """Field paths from msgspec's message; the message itself may quote a value, so not it."""
-    match = _PATH.search(str(exc.detail))
-    if match is None:
-        return []
-    return [FieldProblem(field=match.group(1).lstrip(".") or "body", message="is not valid")]
+    """The fields that failed, by path and kind, never by the decoder's message (it may quote
+    a value): from Litestar's ``extra`` list, or from our strict decoder's message."""
+    problems = field_problems(exc.extra)
+    if problems:
+        return problems
+    detail = str(exc.detail)
+    if detail.startswith(DECODER_PREFIX):
+        return [from_decoder_message(detail.removeprefix(DECODER_PREFIX))]
+    return []
 
 
 def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:

@@ -15,6 +15,7 @@ from ksp.domain.cases import CaseStatus, Custody, TriageDecision
 from ksp.domain.circulation import Agency, DeliveryStatus
 
 __all__ = [
+    "DECODER_PREFIX",
     "AccessLogPage",
     "AccessLogSearch",
     "AccessRecordOut",
@@ -34,6 +35,9 @@ __all__ = [
 
 T = TypeVar("T")
 
+# ``strictly`` prefixes the decoder's message with this, so the error map knows its shape.
+DECODER_PREFIX = "body: "
+
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
 CprText = Annotated[str, msgspec.Meta(min_length=10, max_length=11, pattern=r"^\d{6}-?\d{4}$")]
@@ -52,7 +56,7 @@ async def strictly(request: Request[Any, Any, Any], model: type[T]) -> T:
     try:
         return msgspec.json.decode(await request.body(), type=model)
     except msgspec.ValidationError as exc:
-        raise ValidationException(detail=str(exc)) from None
+        raise ValidationException(detail=f"{DECODER_PREFIX}{exc}") from None
     except msgspec.DecodeError:
         raise ValidationException(detail="malformed JSON") from None
 
