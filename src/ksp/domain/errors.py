@@ -24,6 +24,9 @@ rules, never values.
     │                                    request may or may not have been kept
     └── Conflict                         the request clashes with the current state
         ├── InvalidStatusTransition      e.g. triaging a case twice
+        ├── MeetingStatusConflict        the meeting's status forbids it (e.g. moving a held one)
+        │   └── MeetingCancelled         a cancelled meeting takes no change
+        ├── DuplicateOutcome             a second outcome for a case without ``corrects``
         └── NotLatestVersion             a list change or circulation not based on the latest
 """
 
@@ -34,6 +37,7 @@ from dataclasses import dataclass
 __all__ = [
     "CommitOutcomeUnknown",
     "Conflict",
+    "DuplicateOutcome",
     "FieldError",
     "Forbidden",
     "IdempotencyKeyReused",
@@ -41,6 +45,8 @@ __all__ = [
     "InvalidStatusTransition",
     "JournalIntegrityError",
     "KspError",
+    "MeetingCancelled",
+    "MeetingStatusConflict",
     "NotAuthenticated",
     "NotFound",
     "NotLatestVersion",
@@ -178,3 +184,21 @@ class NotificationOmissionNeedsManager(RuleViolation):
         "Not telling the detainee needs the reason, the manager it was discussed with and "
         "the date (guide 3.3.7)."
     )
+
+
+class MeetingStatusConflict(Conflict):
+    """The meeting's status (planned, held, closed, cancelled) does not allow this."""
+
+    detail = "The meeting's status does not allow this change."
+
+
+class MeetingCancelled(MeetingStatusConflict):
+    """A cancelled meeting takes no list change, outcome, attendance or circulation."""
+
+    detail = "The meeting is cancelled."
+
+
+class DuplicateOutcome(Conflict):
+    """A case has one outcome per meeting; another needs ``corrects`` naming the current one."""
+
+    detail = "The case already has an outcome at this meeting; a correction names it in corrects."
