@@ -70,4 +70,5 @@ def invitation_ics(facts: InvitationFacts) -> bytes:
     calendar.add_missing_timezones(
         first_date=day - dt.timedelta(days=366), last_date=day + dt.timedelta(days=366)
     )
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical
