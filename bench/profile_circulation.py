@@ -30,7 +30,7 @@ from typing import Any
 
 import httpx
 
-import ksp.api.app as app_module
+import ksp.bootstrap as app_module  # the composition root hands render_document to the service
 from circulation import MAIL_FROM, Listing, make_recipients, next_version, register_all
 from harness import free_port, ksp, service_env, token
 from ksp.api.app import create_app

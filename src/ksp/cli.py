@@ -70,7 +70,8 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _journal_key(settings: Settings, _args: argparse.Namespace) -> int:
-    from ksp.journal.signing import fingerprint, journal_signer
+    from ksp.bootstrap import journal_signer
+    from ksp.journal.signing import fingerprint
 
     signer = journal_signer(settings)
     print(f"verifier key: {signer.vkey}")
@@ -88,34 +89,14 @@ def _journal_verify(_settings: Settings | None, args: argparse.Namespace) -> int
 
 def _outbox_work(settings: Settings, args: argparse.Namespace) -> int:
     """A delivery worker in its own process; several may run against PostgreSQL."""
-    from ksp.api.app import SystemClock
-    from ksp.crypto import FieldCipher, KeyedHasher
-    from ksp.db.engine import create_engine, create_sessionmaker
-    from ksp.db.uow import Adapters, SqlUnitOfWorkFactory
-    from ksp.journal.signing import journal_signer
-    from ksp.mail.setup import transport
-    from ksp.mail.worker import OutboxWorker
+    from ksp.bootstrap import SystemClock, database_engine, outbox_worker, unit_of_work
     from ksp.observability import configure_logging
 
     configure_logging(settings.log_level)
 
     async def run() -> None:
-        engine = create_engine(
-            settings.database_url, pool_size=2, max_overflow=0, schema=settings.database_schema
-        )
-        adapters = Adapters(
-            create_sessionmaker(engine),
-            FieldCipher(settings.data_keys, settings.data_key_id),
-            KeyedHasher(settings.cpr_hash_key),
-            journal_signer(settings),
-        )
-        worker = OutboxWorker(
-            SqlUnitOfWorkFactory(adapters),
-            transport(settings),
-            SystemClock(),
-            sender=settings.mail_from,
-            lease=dt.timedelta(seconds=settings.outbox_lease_seconds),
-        )
+        engine = database_engine(settings, pool_size=2, max_overflow=0)
+        worker = outbox_worker(settings, unit_of_work(settings, engine), SystemClock())
         try:
             if args.once:
                 while await worker.run_once():
@@ -131,7 +112,7 @@ def _outbox_work(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _mail_key(settings: Settings, _args: argparse.Namespace) -> int:
-    from ksp.mail.setup import secure_mail
+    from ksp.bootstrap import secure_mail
 
     mail = secure_mail(settings)
     try:

@@ -13,10 +13,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from conftest import make_settings
+from ksp.bootstrap import journal_signer
 from ksp.crypto import FieldCipher
 from ksp.db.engine import create_sessionmaker
 from ksp.db.journal_store import SqlJournalStore
-from ksp.journal.signing import journal_signer
 from support.data import Units
 from support.flows import Auth, case_for_meeting, change_list, new_meeting
 from support.journal_lock import held_journal_lock

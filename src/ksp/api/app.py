@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,45 +34,27 @@ from ksp.api.middleware import RequestContextMiddleware, echo_request_id
 from ksp.api.ops import health, ready
 from ksp.api.problems import exception_handlers
 from ksp.api.query_params import known_query_parameters_only
-from ksp.crypto import FieldCipher, KeyedHasher
-from ksp.db.engine import create_engine, create_sessionmaker
-from ksp.db.uow import Adapters, SqlUnitOfWorkFactory
-from ksp.journal.signing import journal_signer
+from ksp.bootstrap import SystemClock, build_services, database_engine
 from ksp.mail.secure import GpgSecureMail
-from ksp.mail.setup import secure_mail, transport
 from ksp.mail.worker import OutboxWorker
-from ksp.rendering import render_document
-from ksp.services.audit import AuditService
-from ksp.services.cases import CaseService
-from ksp.services.circulation import CirculationService
-from ksp.services.documents import DocumentService
-from ksp.services.exchanges import ExchangeService
-from ksp.services.inquiries import InquiryService
-from ksp.services.meetings import MeetingService
 from ksp.services.ports import Clock
 from ksp.settings import Settings
-from ksp.tokens import TokenVerifier
 
-__all__ = ["SystemClock", "create_app"]
+__all__ = ["SystemClock", "create_app"]  # SystemClock: re-exported for older imports
 
 SWAGGER_STATIC = "/static/swagger-ui"
 
 
-class SystemClock:
-    def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.UTC)
-
-
-@dataclass(frozen=True)
-class _Wiring:
-    cases: CaseService
-    audit: AuditService
-    meetings: MeetingService
-    documents: DocumentService
-    circulation: CirculationService
-    inquiries: InquiryService
-    exchanges: ExchangeService
-    database_ping: Callable[[], Awaitable[bool]]
+# The services handlers ask for by name (``NamedDependency``), as the composition root built them.
+_HANDLER_SERVICES = (
+    "cases",
+    "audit",
+    "meetings",
+    "documents",
+    "circulation",
+    "inquiries",
+    "exchanges",
+)
 
 
 def _ping(engine: AsyncEngine) -> Callable[[], Awaitable[bool]]:
@@ -90,7 +69,7 @@ def _ping(engine: AsyncEngine) -> Callable[[], Awaitable[bool]]:
     return ping
 
 
-def _dependencies(wiring: _Wiring) -> dict[str, Provide]:
+def _dependencies(values: dict[str, object]) -> dict[str, Provide]:
     """Each service by the name handlers ask for it (``NamedDependency``)."""
 
     def provider(value: object) -> Callable[[], Any]:
@@ -100,10 +79,8 @@ def _dependencies(wiring: _Wiring) -> dict[str, Provide]:
         return provide
 
     return {
-        field.name: Provide(
-            provider(getattr(wiring, field.name)), use_cache=True, sync_to_thread=False
-        )
-        for field in dataclasses.fields(wiring)
+        name: Provide(provider(value), use_cache=True, sync_to_thread=False)
+        for name, value in values.items()
     }
 
 
@@ -163,40 +140,10 @@ def create_app(
 ) -> Litestar:
     """The service, wired to ``settings``; ``engine`` and ``clock`` may be supplied by tests."""
     clock = clock or SystemClock()
-    engine = engine or create_engine(
-        settings.database_url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        schema=settings.database_schema,
-    )
-    cipher = FieldCipher(settings.data_keys, settings.data_key_id)
-    hasher = KeyedHasher(settings.cpr_hash_key)
-    signer = journal_signer(settings)
-    uow = SqlUnitOfWorkFactory(Adapters(create_sessionmaker(engine), cipher, hasher, signer))
-    mail = secure_mail(settings)
-    worker = OutboxWorker(
-        uow,
-        transport(settings),
-        clock,
-        sender=settings.mail_from,
-        lease=dt.timedelta(seconds=settings.outbox_lease_seconds),
-    )
-    wiring = _Wiring(
-        cases=CaseService(uow, clock),
-        audit=AuditService(uow, clock, signer),
-        meetings=MeetingService(uow, clock),
-        documents=DocumentService(uow, clock),
-        circulation=CirculationService(uow, clock, mail, render_document),
-        inquiries=InquiryService(uow, clock),
-        exchanges=ExchangeService(uow, clock),
-        database_ping=_ping(engine),
-    )
-    verifier = TokenVerifier(
-        settings.token_secret,
-        jwks=settings.jwks,
-        issuer=settings.jwt_issuer,
-        audience=settings.jwt_audience,
-    )
+    engine = engine or database_engine(settings)
+    built = build_services(settings, engine, clock)
+    handler_values: dict[str, object] = {name: getattr(built, name) for name in _HANDLER_SERVICES}
+    handler_values["database_ping"] = _ping(engine)
     api = Router(
         path="/api/v1",
         route_handlers=[
@@ -223,21 +170,21 @@ def create_app(
                 path=SWAGGER_STATIC, directories=[swagger_dir], include_in_schema=False
             ),
         ],
-        dependencies=_dependencies(wiring),
+        dependencies=_dependencies(handler_values),
         state=State(
             {
-                "verifier": verifier,
-                "hasher": hasher,
+                "verifier": built.verifier,
+                "hasher": built.hasher,
                 "engine": engine,
-                "outbox_worker": worker,
-                "uow": uow,
-                "mail": mail,
+                "outbox_worker": built.worker,
+                "uow": built.uow,
+                "mail": built.mail,
             }
         ),
         lifespan=[
             _outbox_lifespan(
-                worker,
-                mail,
+                built.worker,
+                built.mail,
                 run_worker=settings.outbox_in_process,
                 poll_seconds=settings.outbox_poll_ms / 1000,
                 check_key=settings.mail_signing_key is not None,

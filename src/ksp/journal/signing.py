@@ -1,20 +1,10 @@
-"""The service's journal signing key, from settings (KSP_JOURNAL_SIGNING_KEY or secrets.json)."""
+"""How a journal verifier key is read aloud (the key itself is built in ``ksp.bootstrap``)."""
 
 from __future__ import annotations
 
 import hashlib
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-from ksp.journal.checkpoint import CheckpointSigner
-from ksp.settings import Settings
-
-__all__ = ["fingerprint", "journal_signer"]
-
-
-def journal_signer(settings: Settings) -> CheckpointSigner:
-    key = Ed25519PrivateKey.from_private_bytes(settings.journal_signing_key)
-    return CheckpointSigner(key, settings.journal_origin)
+__all__ = ["fingerprint"]
 
 
 def fingerprint(public_key: bytes) -> str:

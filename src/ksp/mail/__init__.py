@@ -9,7 +9,7 @@ setting that sends without it.
 - :mod:`ksp.mail.pgpmime`: the PGP/MIME message (RFC 3156), the real subject in
   protected headers inside and a neutral one outside.
 - :mod:`ksp.mail.secure`: the two behind the application's ``SecureMail`` port;
-  :mod:`ksp.mail.setup` builds it and the transport from the settings.
+  :mod:`ksp.bootstrap` (the composition root) builds it and the transport from the settings.
 - :mod:`ksp.mail.transport` and :mod:`ksp.mail.worker`: the outbox, delivered by SMTP
   (TLS required) or to a maildir, with retries.
 

@@ -1,0 +1,172 @@
+"""The one composition root: settings in, the service's parts out.
+
+The app (``ksp.api.app``), the command line (``ksp.cli``) and the benchmarks build what
+they need here, so that no adapter below reads the settings itself: ``journal/`` and
+``mail/`` take plain values, and this module is the only place that knows which setting
+feeds which part.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal, cast
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ksp.crypto import FieldCipher, KeyedHasher
+from ksp.db.engine import create_engine, create_sessionmaker
+from ksp.db.uow import Adapters, SqlUnitOfWorkFactory
+from ksp.journal.checkpoint import CheckpointSigner
+from ksp.mail.gpg import Keyring
+from ksp.mail.secure import GpgSecureMail
+from ksp.mail.transport import MaildirTransport, SmtpConfig, SmtpTransport, Transport
+from ksp.mail.worker import OutboxWorker
+from ksp.rendering import render_document
+from ksp.services.audit import AuditService
+from ksp.services.cases import CaseService
+from ksp.services.circulation import CirculationService
+from ksp.services.documents import DocumentService
+from ksp.services.exchanges import ExchangeService
+from ksp.services.inquiries import InquiryService
+from ksp.services.meetings import MeetingService
+from ksp.services.ports import Clock
+from ksp.settings import Settings
+from ksp.tokens import TokenVerifier
+
+__all__ = [
+    "Services",
+    "SystemClock",
+    "build_services",
+    "database_engine",
+    "journal_signer",
+    "outbox_worker",
+    "secure_mail",
+    "store_adapters",
+    "token_verifier",
+    "transport",
+    "unit_of_work",
+]
+
+
+class SystemClock:
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+
+def journal_signer(settings: Settings) -> CheckpointSigner:
+    """The journal's checkpoint key (KSP_JOURNAL_SIGNING_KEY or secrets.json)."""
+    key = Ed25519PrivateKey.from_private_bytes(settings.journal_signing_key)
+    return CheckpointSigner(key, settings.journal_origin)
+
+
+def secure_mail(settings: Settings) -> GpgSecureMail:
+    """The service's keyring lives in ``$KSP_DATA_DIR/gnupg`` (0700); its signing key comes
+    from ``KSP_MAIL_SIGNING_KEY_FILE`` when that is set."""
+    keyring = Keyring(
+        settings.data_dir / "gnupg",
+        sender_email=settings.mail_from,
+        service_key=settings.mail_signing_key,
+    )
+    return GpgSecureMail(keyring, sender=settings.mail_from)
+
+
+def transport(settings: Settings) -> Transport:
+    """SMTP when KSP_SMTP_HOST is set, else the maildir ``$KSP_DATA_DIR/mail``."""
+    if settings.smtp_host is None:
+        return MaildirTransport(settings.data_dir / "mail")
+    tls = cast("Literal['starttls', 'implicit']", settings.smtp_tls)
+    return SmtpTransport(
+        SmtpConfig(
+            settings.smtp_host,
+            settings.smtp_port,
+            tls,
+            settings.smtp_username,
+            settings.smtp_password,
+            settings.smtp_ca_file,
+        )
+    )
+
+
+def database_engine(
+    settings: Settings, *, pool_size: int | None = None, max_overflow: int | None = None
+) -> AsyncEngine:
+    return create_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size if pool_size is None else pool_size,
+        max_overflow=settings.db_max_overflow if max_overflow is None else max_overflow,
+        schema=settings.database_schema,
+    )
+
+
+def store_adapters(settings: Settings, engine: AsyncEngine) -> Adapters:
+    """What the stores need besides a session: field sealing, CPR hashing, the signer."""
+    return Adapters(
+        create_sessionmaker(engine),
+        FieldCipher(settings.data_keys, settings.data_key_id),
+        KeyedHasher(settings.cpr_hash_key),
+        journal_signer(settings),
+    )
+
+
+def unit_of_work(settings: Settings, engine: AsyncEngine) -> SqlUnitOfWorkFactory:
+    """Units of work over ``engine``, sealing fields and signing checkpoints as configured."""
+    return SqlUnitOfWorkFactory(store_adapters(settings, engine))
+
+
+def outbox_worker(settings: Settings, uow: SqlUnitOfWorkFactory, clock: Clock) -> OutboxWorker:
+    return OutboxWorker(
+        uow,
+        transport(settings),
+        clock,
+        sender=settings.mail_from,
+        lease=dt.timedelta(seconds=settings.outbox_lease_seconds),
+    )
+
+
+def token_verifier(settings: Settings) -> TokenVerifier:
+    return TokenVerifier(
+        settings.token_secret,
+        jwks=settings.jwks,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything a request handler may call, and the adapters the app's lifespan owns."""
+
+    cases: CaseService
+    audit: AuditService
+    meetings: MeetingService
+    documents: DocumentService
+    circulation: CirculationService
+    inquiries: InquiryService
+    exchanges: ExchangeService
+    uow: SqlUnitOfWorkFactory
+    mail: GpgSecureMail
+    worker: OutboxWorker
+    hasher: KeyedHasher
+    verifier: TokenVerifier
+
+
+def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Services:
+    adapters = store_adapters(settings, engine)
+    uow = SqlUnitOfWorkFactory(adapters)
+    mail = secure_mail(settings)
+    return Services(
+        cases=CaseService(uow, clock),
+        audit=AuditService(uow, clock, adapters.signer),
+        meetings=MeetingService(uow, clock),
+        documents=DocumentService(uow, clock),
+        circulation=CirculationService(uow, clock, mail, render_document),
+        inquiries=InquiryService(uow, clock),
+        exchanges=ExchangeService(uow, clock),
+        uow=uow,
+        mail=mail,
+        worker=outbox_worker(settings, uow, clock),
+        hasher=adapters.hasher,
+        verifier=token_verifier(settings),
+    )
