@@ -7,6 +7,7 @@ the same kind corrects the earlier, never edits it.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import uuid
 from collections.abc import Callable
 
@@ -25,7 +26,41 @@ from ksp.journal.canonical import canonical
 from ksp.services.cases import visible_case
 from ksp.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
-__all__ = ["ExchangeService"]
+__all__ = ["ExchangeService", "append_exchange"]
+
+
+async def append_exchange(
+    uow: UnitOfWork, principal: Principal, exchange: Exchange, case_id: str, now: dt.datetime
+) -> Exchange:
+    """Journal an exchange of ``case_id`` (its id already chosen) and index it, inside the
+    caller's unit of work; the journal lock must be held. Each exchange opens the case's
+    duties to tell the detainee and to note it (guide 3.3.7, "Notatpligt og orientering")."""
+    made = dataclasses.replace(
+        exchange, case_id=case_id, created_at=now, created_by_sub=principal.sub
+    )
+    check_exchange(made, now.date())
+    appended = await uow.journal.append(
+        kind="exchange",
+        ref=f"exchange/{made.id}",
+        author=principal.sub,
+        created_at=now,
+        plaintext=canonical(
+            {
+                "format": "ksp-exchange/1",
+                "id": made.id,
+                "case_id": case_id,
+                "occurred_on": made.occurred_on.isoformat(),
+                "agencies": [a.value for a in made.agencies],
+                "meeting_id": made.meeting_id,
+                "summary": made.summary,
+                "recorded_by": principal.sub,
+                "recorded_at": now.isoformat(),
+            }
+        ),
+    )
+    made = dataclasses.replace(made, journal_seq=appended.seq)
+    await uow.exchanges.add(made)
+    return made
 
 
 class ExchangeService:
@@ -49,35 +84,9 @@ class ExchangeService:
                 meeting = await uow.meetings.get(exchange.meeting_id)
                 if meeting is None or meeting.kif_unit != case.kif_unit:
                     raise InvalidInput([FieldError("meeting_id", "names no meeting of the case")])
-            made = dataclasses.replace(
-                exchange,
-                id=self._new_id(),
-                case_id=case_id,
-                created_at=now,
-                created_by_sub=principal.sub,
+            made = await append_exchange(
+                uow, principal, dataclasses.replace(exchange, id=self._new_id()), case_id, now
             )
-            check_exchange(made, now.date())
-            appended = await uow.journal.append(
-                kind="exchange",
-                ref=f"exchange/{made.id}",
-                author=principal.sub,
-                created_at=now,
-                plaintext=canonical(
-                    {
-                        "format": "ksp-exchange/1",
-                        "id": made.id,
-                        "case_id": case_id,
-                        "occurred_on": made.occurred_on.isoformat(),
-                        "agencies": [a.value for a in made.agencies],
-                        "meeting_id": made.meeting_id,
-                        "summary": made.summary,
-                        "recorded_by": principal.sub,
-                        "recorded_at": now.isoformat(),
-                    }
-                ),
-            )
-            made = dataclasses.replace(made, journal_seq=appended.seq)
-            await uow.exchanges.add(made)
             await uow.commit()
         return made
 
