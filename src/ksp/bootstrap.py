@@ -30,6 +30,7 @@ from ksp.services.circulation import CirculationService
 from ksp.services.documents import DocumentService
 from ksp.services.exchanges import ExchangeService
 from ksp.services.inquiries import InquiryService
+from ksp.services.meeting_work import MeetingWorkService
 from ksp.services.meetings import MeetingService
 from ksp.services.ports import Clock
 from ksp.settings import Settings
@@ -145,6 +146,7 @@ class Services:
     circulation: CirculationService
     inquiries: InquiryService
     exchanges: ExchangeService
+    meeting_work: MeetingWorkService
     uow: SqlUnitOfWorkFactory
     mail: GpgSecureMail
     worker: OutboxWorker
@@ -164,6 +166,7 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
         circulation=CirculationService(uow, clock, mail, render_document),
         inquiries=InquiryService(uow, clock),
         exchanges=ExchangeService(uow, clock),
+        meeting_work=MeetingWorkService(uow, clock, organizer=settings.mail_from),
         uow=uow,
         mail=mail,
         worker=outbox_worker(settings, uow, clock),

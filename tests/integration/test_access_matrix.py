@@ -63,7 +63,28 @@ ROUTES = {
     "export": Route("GET", "/audit/export"),
     "access-log": Route("GET", "/audit/access-log"),
     "access-log-search": Route("POST", "/audit/access-log/search"),
+    "reschedule": Route("PATCH", "/meetings/{meeting_id:uuid}"),
+    "cancel": Route("POST", "/meetings/{meeting_id:uuid}/cancel"),
+    "record-attendance": Route("PUT", "/meetings/{meeting_id:uuid}/attendance"),
+    "attendance": Route("GET", "/meetings/{meeting_id:uuid}/attendance"),
+    "record-outcome": Route("POST", "/meetings/{meeting_id:uuid}/outcomes"),
+    "outcomes": Route("GET", "/meetings/{meeting_id:uuid}/outcomes"),
+    "invitation": Route("GET", "/meetings/{meeting_id:uuid}/invitation.ics"),
+    "actions": Route("GET", "/actions"),
+    "action-status": Route("POST", "/actions/{action_id:uuid}/status"),
+    "worklist": Route("GET", "/worklist"),
 }
+
+# The meeting secretariat's routes (issue 8): the meeting's KiF unit writes and reads them;
+# a participant reads the actions of its unit and closes them.
+SECRETARIAT = (
+    "reschedule",
+    "cancel",
+    "record-attendance",
+    "attendance",
+    "record-outcome",
+    "outcomes",
+)
 
 # (route, role) -> (status for own unit, status for foreign unit)
 EXPECTED: dict[tuple[str, str], tuple[int, int]] = {
@@ -166,6 +187,27 @@ EXPECTED: dict[tuple[str, str], tuple[int, int]] = {
     ("access-log-search", "kif"): (403, 403),
     ("access-log-search", "participant"): (403, 403),
     ("access-log-search", "auditor"): (200, 200),
+    **{
+        (name, role): (403, 403)
+        for name in SECRETARIAT
+        for role in ("arrest", "participant", "auditor")
+    },
+    **{(name, "kif"): (200, 404) for name in SECRETARIAT},
+    ("record-outcome", "kif"): (201, 404),
+    ("invitation", "kif"): (200, 404),
+    ("invitation", "participant"): (404, 404),  # not a registered participant of it
+    ("invitation", "arrest"): (403, 403),
+    ("invitation", "auditor"): (403, 403),
+    ("actions", "kif"): (200, 200),
+    ("actions", "participant"): (200, 200),
+    ("actions", "arrest"): (403, 403),
+    ("actions", "auditor"): (403, 403),
+    ("action-status", "kif"): (200, 404),
+    ("action-status", "participant"): (200, 404),  # the action's own unit closes it
+    ("action-status", "arrest"): (403, 403),
+    ("action-status", "auditor"): (403, 403),
+    ("worklist", "kif"): (200, 200),
+    **{("worklist", role): (403, 403) for role in ("arrest", "participant", "auditor")},
 }
 
 
@@ -231,12 +273,31 @@ def payload(name: str, units: Units, ids: dict[str, str]) -> dict[str, Any] | No
             "jail_municipality_code": 101,
         },
         "access-log-search": lambda: {"cpr": "010190-1234"},
+        "reschedule": lambda: {"location": "Lokale 2", "reason": "Flyttet"},
+        "cancel": lambda: {"reason": "Aflyst"},
+        "record-attendance": lambda: {"attendees": [ATTENDEE]},
+        "record-outcome": lambda: {
+            "case_id": ids["listed_case"],
+            "summary": "Drøftet",
+            "decision": "follow-up",
+            "actions": [ACTION | {"unit": units.participant}],
+        },
+        "action-status": lambda: {"status": "done"},
     }
     make = bodies.get(name)
     return None if make is None else make()
 
 
 MATRIX_EMAIL = "matrix@politi.dk"
+ATTENDEE = {
+    "name": "Mette Sekretær",
+    "agency": "kf",
+    "unit": "kif-hovedstaden",
+    "role": "secretary",
+    "present": True,
+    "confidentiality_acknowledged": True,
+}
+ACTION = {"agency": "municipality", "description": "Kontakt", "due_on": "2026-12-20"}
 
 
 @pytest.fixture(scope="module")
@@ -247,6 +308,7 @@ def matrix_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 MAIL_ROUTES = {"add-participant", "circulate", "circulation"}
+ACTION_ROUTES = {"action-status"}
 
 
 async def world(
@@ -256,6 +318,7 @@ async def world(
     matrix_key: str,
     *,
     with_mail: bool,
+    with_action: bool = False,
 ) -> dict[str, str]:
     """A submitted case; a meeting of units.kif with version 1 of its list, circulated to
     one participant; a spare triaged case and a spare recipient."""
@@ -271,9 +334,23 @@ async def world(
         "meeting_id": meeting_id,
         "document_id": made.json()["document_id"],
         "spare_case": await case_for_meeting(client, auth, units),
+        "listed_case": listed,
         "matrix_key": matrix_key,
         "circulation_id": "00000000-0000-4000-8000-000000000000",
+        "action_id": "00000000-0000-4000-8000-000000000000",
     }
+    if with_action:
+        outcome = await client.post(
+            f"/api/v1/meetings/{meeting_id}/outcomes",
+            headers=kif,
+            json={
+                "case_id": listed,
+                "summary": "Drøftet",
+                "decision": "follow-up",
+                "actions": [ACTION | {"unit": units.participant}],
+            },
+        )
+        ids["action_id"] = outcome.json()["action_ids"][0]
     inquiry = await client.post(
         "/api/v1/inquiries",
         headers=kif,
@@ -334,7 +411,14 @@ async def test_role_and_unit_matrix(
     matrix_key: str,
 ) -> None:
     """CONTRACT.md: roles and unit scoping, enforced in one place."""
-    ids = await world(client, auth, units, matrix_key, with_mail=name in MAIL_ROUTES)
+    ids = await world(
+        client,
+        auth,
+        units,
+        matrix_key,
+        with_mail=name in MAIL_ROUTES,
+        with_action=name in ACTION_ROUTES,
+    )
     case_id = ids["case_id"]
     route = ROUTES[name]
     headers = auth(role, unit_for(units, role, relation))
@@ -373,6 +457,8 @@ async def test_every_api_route_needs_a_token(
             "spare_case",
             "spare_recipient",
             "matrix_key",
+            "listed_case",
+            "action_id",
         ),
         nobody,
     )

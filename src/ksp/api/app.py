@@ -29,6 +29,7 @@ from ksp.api.circulation import CirculationController
 from ksp.api.documents import DocumentController
 from ksp.api.exchanges import ExchangeController
 from ksp.api.inquiries import InquiryController
+from ksp.api.meeting_work import ActionController, MeetingWorkController, worklist
 from ksp.api.meetings import MeetingController
 from ksp.api.middleware import RequestContextMiddleware, echo_request_id
 from ksp.api.ops import health, ready
@@ -54,6 +55,7 @@ _HANDLER_SERVICES = (
     "circulation",
     "inquiries",
     "exchanges",
+    "meeting_work",
 )
 
 
@@ -149,6 +151,9 @@ def create_app(
         route_handlers=[
             CaseController,
             MeetingController,
+            MeetingWorkController,
+            ActionController,
+            worklist,
             DocumentController,
             CirculationController,
             InquiryController,

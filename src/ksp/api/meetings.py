@@ -29,10 +29,10 @@ from ksp.services.documents import DocumentService
 from ksp.services.meetings import MeetingService
 from ksp.services.ports import Page
 
-__all__ = ["MeetingController"]
+__all__ = ["MeetingController", "meeting_out"]
 
 
-def _meeting(meeting: Meeting) -> MeetingOut:
+def meeting_out(meeting: Meeting) -> MeetingOut:
     return MeetingOut(
         id=meeting.id,
         kif_unit=meeting.kif_unit,
@@ -41,6 +41,9 @@ def _meeting(meeting: Meeting) -> MeetingOut:
         scheduled_for=meeting.scheduled_for,
         title=meeting.title,
         created_at=meeting.created_at,
+        status=meeting.status,
+        location=meeting.location,
+        sequence=meeting.sequence,
     )
 
 
@@ -66,7 +69,7 @@ class MeetingController(Controller):
         draft = MeetingDraft(
             data.municipality_code, data.police_district, data.scheduled_for, nfc(data.title)
         )
-        return _meeting(await meetings.create(principal_of(request), draft))
+        return meeting_out(await meetings.create(principal_of(request), draft))
 
     @get("/", opt=action(Action.READ_MEETINGS), responses=problems(), summary="List meetings")
     async def list_meetings(
@@ -78,7 +81,7 @@ class MeetingController(Controller):
     ) -> MeetingPage:
         found = await meetings.find(principal_of(request), Page(limit, offset))
         return MeetingPage(
-            items=[_meeting(m) for m in found],
+            items=[meeting_out(m) for m in found],
             limit=limit,
             offset=offset,
             next_offset=offset + limit if len(found) == limit else None,
@@ -96,7 +99,7 @@ class MeetingController(Controller):
         meetings: NamedDependency[MeetingService],
         meeting_id: FromPath[UUID],
     ) -> MeetingOut:
-        return _meeting(await meetings.get(principal_of(request), str(meeting_id)))
+        return meeting_out(await meetings.get(principal_of(request), str(meeting_id)))
 
     @post(
         "/{meeting_id:uuid}/list",

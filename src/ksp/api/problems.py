@@ -75,6 +75,13 @@ PROBLEMS: dict[type[errors.KspError], ProblemType] = {
     errors.NotLatestVersion: ProblemType(
         409, "not-latest-version", "Not the latest version of the KSP document"
     ),
+    errors.MeetingCancelled: ProblemType(409, "meeting-cancelled", "The meeting is cancelled"),
+    errors.MeetingStatusConflict: ProblemType(
+        409, "meeting-status", "The meeting's status does not allow this"
+    ),
+    errors.DuplicateOutcome: ProblemType(
+        409, "duplicate-outcome", "The case already has an outcome at this meeting"
+    ),
     errors.Conflict: ProblemType(409, "conflict", "Conflict"),
     errors.JournalIntegrityError: ProblemType(
         503, "journal-integrity", "The journal fails verification"

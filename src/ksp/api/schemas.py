@@ -13,6 +13,7 @@ from litestar.exceptions import ValidationException
 
 from ksp.domain.cases import CaseStatus, Custody, TriageDecision
 from ksp.domain.circulation import Agency, DeliveryStatus
+from ksp.domain.meeting_status import MeetingStatus
 
 __all__ = [
     "DECODER_PREFIX",
@@ -201,6 +202,9 @@ class MeetingOut(msgspec.Struct, kw_only=True):
     scheduled_for: dt.datetime
     title: str
     created_at: dt.datetime
+    status: MeetingStatus
+    location: str | None
+    sequence: int  # reschedules so far (the invitation's SEQUENCE)
 
 
 class MeetingPage(msgspec.Struct, kw_only=True):

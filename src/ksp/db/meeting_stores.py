@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import RowMapping, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ksp.crypto import FieldCipher
 from ksp.db.tables import document_versions, documents, meetings
+from ksp.domain.meeting_status import MeetingStatus
 from ksp.domain.meetings import Meeting
 from ksp.services.ports import Page, VersionRecord
 
 __all__ = ["SqlDocumentStore", "SqlMeetingStore"]
+
+
+def _meeting(row: RowMapping) -> Meeting:
+    values: dict[str, Any] = dict(row)
+    return Meeting(**{**values, "status": MeetingStatus(values["status"])})
 
 
 class SqlMeetingStore:
@@ -36,7 +43,7 @@ class SqlMeetingStore:
     async def get(self, meeting_id: str) -> Meeting | None:
         query = select(meetings).where(meetings.c.id == meeting_id)
         row = (await self._session.execute(query)).first()
-        return None if row is None else Meeting(**row._mapping)
+        return None if row is None else _meeting(row._mapping)
 
     async def find(self, kif_unit: str, page: Page) -> list[Meeting]:
         query = (
@@ -46,7 +53,7 @@ class SqlMeetingStore:
             .limit(page.limit)
             .offset(page.offset)
         )
-        return [Meeting(**row._mapping) for row in await self._session.execute(query)]
+        return [_meeting(row._mapping) for row in await self._session.execute(query)]
 
 
 class SqlDocumentStore:

@@ -25,6 +25,9 @@ __all__ = [
     "IMMUTABLE_TABLES",
     "access_log",
     "access_log_subjects",
+    "action_statuses",
+    "actions",
+    "attendance_records",
     "cases",
     "circulations",
     "document_versions",
@@ -40,6 +43,7 @@ __all__ = [
     "meetings",
     "metadata",
     "outbox",
+    "outcomes",
     "recipients",
 ]
 
@@ -150,6 +154,10 @@ meetings = Table(
     Column("title", String(200), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("created_by_sub", String(200), nullable=False),
+    Column("status", String(20), nullable=False, server_default="planned"),
+    Column("location", String(200)),
+    Column("sequence", Integer, nullable=False, server_default="0"),
+    Column("held_on", Date),
 )
 
 documents = Table(
@@ -306,3 +314,63 @@ exchange_records = Table(
 
 # Rows of these tables are never changed or removed; the database refuses it (migration 0002).
 IMMUTABLE_TABLES = ("journal_entries", "journal_checkpoints", "document_versions", "documents")
+
+
+def _journal_seq() -> Column[int]:
+    return Column(
+        "journal_seq", Integer, ForeignKey("journal_entries.seq"), nullable=False, unique=True
+    )
+
+
+# Meeting management (issue 8): immutable rows beside their journal entries; free text and
+# staff names live in the journal (encrypted) or in ``*_ct`` columns.
+attendance_records = Table(
+    "attendance_records",
+    metadata,
+    Column("meeting_id", ID, ForeignKey("meetings.id"), primary_key=True),
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    _journal_seq(),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by_sub", String(200), nullable=False),
+)
+
+outcomes = Table(
+    "outcomes",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("meeting_id", ID, ForeignKey("meetings.id"), nullable=False, index=True),
+    Column("case_id", ID, ForeignKey("cases.id"), nullable=False),
+    Column("decision", String(40), nullable=False),
+    Column("summary_ct", LargeBinary, nullable=False),
+    Column("corrects", ID, ForeignKey("outcomes.id"), unique=True),
+    Column("exchange_id", ID, ForeignKey("exchanges.id"), nullable=False),
+    _journal_seq(),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by_sub", String(200), nullable=False),
+)
+
+actions = Table(
+    "actions",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("outcome_id", ID, ForeignKey("outcomes.id"), nullable=False),
+    Column("meeting_id", ID, ForeignKey("meetings.id"), nullable=False, index=True),
+    Column("case_id", ID, ForeignKey("cases.id"), nullable=False),
+    Column("agency", String(20), nullable=False),
+    Column("unit", UNIT, nullable=False, index=True),
+    Column("description_ct", LargeBinary, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+action_statuses = Table(
+    "action_statuses",
+    metadata,
+    Column("action_id", ID, ForeignKey("actions.id"), primary_key=True),
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("status", String(40), nullable=False),
+    Column("note_ct", LargeBinary),
+    _journal_seq(),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by_sub", String(200), nullable=False),
+)

@@ -15,6 +15,7 @@ from ksp.db.inquiry_store import SqlInquiryStore
 from ksp.db.journal_store import SqlJournalStore
 from ksp.db.mail_stores import SqlCirculationStore, SqlRecipientStore
 from ksp.db.meeting_stores import SqlDocumentStore, SqlMeetingStore
+from ksp.db.meeting_work_store import SqlMeetingWorkStore
 from ksp.db.stores import SqlAccessLogStore, SqlCaseStore, SqlIdempotencyStore
 from ksp.domain.errors import CommitOutcomeUnknown, StorageUnavailable
 from ksp.journal.checkpoint import CheckpointSigner
@@ -28,6 +29,7 @@ from ksp.services.ports import (
     InquiryStore,
     JournalStore,
     MeetingStore,
+    MeetingWorkStore,
     RecipientStore,
 )
 
@@ -55,6 +57,7 @@ class SqlUnitOfWork:
     circulations: CirculationStore
     inquiries: InquiryStore
     exchanges: ExchangeStore
+    meeting_work: MeetingWorkStore
 
     def __init__(self, adapters: Adapters) -> None:
         self._adapters = adapters
@@ -72,6 +75,7 @@ class SqlUnitOfWork:
         self.circulations = SqlCirculationStore(session)
         self.inquiries = SqlInquiryStore(session, a.cipher, a.hasher)
         self.exchanges = SqlExchangeStore(session, a.cipher)
+        self.meeting_work = SqlMeetingWorkStore(session, a.cipher)
         return self
 
     async def __aexit__(

@@ -54,6 +54,12 @@ class Action(StrEnum):
     READ_INQUIRIES = "read-inquiries"
     DECIDE_INQUIRY = "decide-inquiry"
     RECORD_EXCHANGE = "record-exchange"
+    MANAGE_MEETING = "manage-meeting"
+    RECORD_MEETING = "record-meeting"
+    READ_ACTIONS = "read-actions"
+    UPDATE_ACTION = "update-action"
+    READ_WORKLIST = "read-worklist"
+    READ_INVITATION = "read-invitation"
 
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -75,6 +81,12 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.READ_INQUIRIES: frozenset({Role.KIF, Role.PARTICIPANT, Role.ARREST}),
     Action.DECIDE_INQUIRY: frozenset({Role.KIF}),
     Action.RECORD_EXCHANGE: frozenset({Role.KIF, Role.ARREST}),
+    Action.MANAGE_MEETING: frozenset({Role.KIF}),
+    Action.RECORD_MEETING: frozenset({Role.KIF}),
+    Action.READ_ACTIONS: frozenset({Role.KIF, Role.PARTICIPANT}),
+    Action.UPDATE_ACTION: frozenset({Role.KIF, Role.PARTICIPANT}),
+    Action.READ_WORKLIST: frozenset({Role.KIF}),
+    Action.READ_INVITATION: frozenset({Role.KIF, Role.PARTICIPANT}),
 }
 
 

@@ -31,12 +31,14 @@ class ActionView:
     id: str
     meeting_id: str
     case_id: str
+    outcome_id: str
     agency: str
     unit: str
     description: str
     due_on: dt.date
     status: ActionStatus
     note: str | None = None
+    status_number: int = 0  # how many status entries it has (0: open as agreed)
 
 
 def check_status_change(current: ActionStatus, new: ActionStatus, note: str | None) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ksp.domain import reference
 from ksp.domain.errors import FieldError, InvalidInput
+from ksp.domain.meeting_status import MeetingStatus
 from ksp.domain.text import line_problem
 
 __all__ = ["Meeting", "MeetingDraft", "parse_meeting"]
@@ -34,6 +35,10 @@ class Meeting:
     title: str
     created_at: dt.datetime
     created_by_sub: str
+    status: MeetingStatus = MeetingStatus.PLANNED
+    location: str | None = None
+    sequence: int = 0  # reschedules so far: the invitation's SEQUENCE
+    held_on: dt.date | None = None
 
 
 def _place_errors(draft: MeetingDraft) -> list[FieldError]:

@@ -7,30 +7,17 @@ could name a person), place and time, and the function mailboxes invited."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress
 
-__all__ = ["COPENHAGEN", "DEFAULT_DURATION", "InvitationFacts", "invitation_ics"]
+from ksp.domain.invitation import InvitationFacts
+
+__all__ = ["COPENHAGEN", "DEFAULT_DURATION", "invitation_ics"]
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 DEFAULT_DURATION = dt.timedelta(hours=2)
 UID_DOMAIN = "ksp.kriminalforsorgen.dk"
-
-
-@dataclass(frozen=True, slots=True)
-class InvitationFacts:
-    meeting_id: str
-    title: str
-    location: str | None
-    scheduled_for: dt.datetime
-    sequence: int  # the number of reschedules so far
-    cancelled: bool
-    organizer: str  # the secretariat's function mailbox
-    attendees: Sequence[str]
-    stamped_at: dt.datetime  # when this invitation was made (DTSTAMP)
 
 
 def _event(facts: InvitationFacts) -> Event:

@@ -33,6 +33,7 @@ from ksp.domain.errors import (
     NotLatestVersion,
     RecipientKeyUnusable,
 )
+from ksp.domain.meeting_status import ensure_not_cancelled
 from ksp.domain.meetings import Meeting
 from ksp.services.documents import subjects_of
 from ksp.services.ports import (
@@ -202,6 +203,7 @@ class CirculationService:
         record = await uow.documents.version(document_id, n)
         if meeting is None or record is None:
             raise NotFound
+        ensure_not_cancelled(meeting.status)
         if n != await uow.documents.latest_version(document_id):
             raise NotLatestVersion
         plaintext = await uow.journal.plaintext(record.journal_seq)

@@ -12,6 +12,7 @@ from ksp.domain.cases import Case
 from ksp.domain.documents import document_body, entries_of
 from ksp.domain.errors import NotFound
 from ksp.domain.lists import ListChange, ListEntry, apply_change, check_base_version
+from ksp.domain.meeting_status import ensure_not_cancelled
 from ksp.domain.meetings import Meeting, MeetingDraft, parse_meeting
 from ksp.journal.canonical import canonical
 from ksp.services.ports import Clock, Page, UnitOfWork, UnitOfWorkFactory, VersionRecord
@@ -90,6 +91,7 @@ class MeetingService:
             meeting = await uow.meetings.get(meeting_id)
             if meeting is None or not owns_meeting(principal, meeting.kif_unit):
                 raise NotFound
+            ensure_not_cancelled(meeting.status)
             document_id, latest = await self._document(uow, meeting)
             check_base_version(change, latest)
             current = await self._entries(uow, document_id, latest)

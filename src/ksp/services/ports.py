@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from ksp.domain.access import CaseScope, Principal
+from ksp.domain.actions import ActionStatus, ActionView
 from ksp.domain.audit import AccessRecord
 from ksp.domain.cases import Case, CaseStatus
 from ksp.domain.circulation import Delivery, Recipient
@@ -33,6 +34,9 @@ __all__ = [
     "JournalRecord",
     "JournalStore",
     "MeetingStore",
+    "MeetingWorkStore",
+    "NewAction",
+    "OutcomeRow",
     "Page",
     "RecipientStore",
     "SecureMail",
@@ -246,6 +250,66 @@ class ExchangeStore(Protocol):
     async def open_duties(self, scope: CaseScope) -> list[tuple[Exchange, bool, bool]]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class OutcomeRow:
+    id: str
+    meeting_id: str
+    case_id: str
+    decision: str
+    summary: str
+    corrects: str | None
+    exchange_id: str
+    journal_seq: int
+    created_at: dt.datetime
+    created_by_sub: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewAction:
+    id: str
+    outcome_id: str
+    meeting_id: str
+    case_id: str
+    agency: str
+    unit: str
+    description: str
+    due_on: dt.date
+    created_at: dt.datetime
+
+
+class MeetingWorkStore(Protocol):
+    """A meeting's state, and the index rows of attendance, outcomes and actions."""
+
+    async def meeting_ids(self, kif_unit: str) -> list[str]: ...
+    async def circulated(self, document_id: str, version: int) -> bool: ...
+    async def save_state(self, meeting: Meeting) -> None: ...
+    async def latest_attendance(self, meeting_id: str) -> tuple[int, int] | None: ...
+    async def add_attendance(
+        self, meeting_id: str, number: int, journal_seq: int, at: dt.datetime, by_sub: str
+    ) -> None: ...
+    async def add_outcome(self, row: OutcomeRow) -> None: ...
+    async def current_outcomes(self, meeting_id: str) -> list[OutcomeRow]: ...
+    async def add_actions(self, new: Sequence[NewAction]) -> None: ...
+    async def actions(
+        self,
+        *,
+        meeting_ids: Collection[str] | None = None,
+        unit: str | None = None,
+        outcome_id: str | None = None,
+        action_id: str | None = None,
+    ) -> list[ActionView]: ...
+    async def add_status(
+        self,
+        action_id: str,
+        number: int,
+        status: ActionStatus,
+        note: str | None,
+        journal_seq: int,
+        at: dt.datetime,
+        by_sub: str,
+    ) -> None: ...
+
+
 class UnitOfWork(Protocol):
     cases: CaseStore
     idempotency: IdempotencyStore
@@ -257,6 +321,7 @@ class UnitOfWork(Protocol):
     circulations: CirculationStore
     inquiries: InquiryStore
     exchanges: ExchangeStore
+    meeting_work: MeetingWorkStore
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

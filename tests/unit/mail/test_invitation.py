@@ -7,7 +7,8 @@ import datetime as dt
 
 from icalendar import Calendar
 
-from ksp.mail.invitation import InvitationFacts, invitation_ics
+from ksp.domain.invitation import InvitationFacts
+from ksp.mail.invitation import invitation_ics
 
 WHEN = dt.datetime(2026, 7, 2, 8, 0, tzinfo=dt.UTC)  # 10.00 Danish summer time
 
