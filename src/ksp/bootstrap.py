@@ -30,9 +30,11 @@ from ksp.services.circulation import CirculationService
 from ksp.services.documents import DocumentService
 from ksp.services.exchanges import ExchangeService
 from ksp.services.inquiries import InquiryService
-from ksp.services.meeting_work import MeetingWorkService
+from ksp.services.meeting_lifecycle import MeetingLifecycleService
 from ksp.services.meetings import MeetingService
+from ksp.services.outcomes import OutcomeService
 from ksp.services.ports import Clock
+from ksp.services.worklist import WorklistService
 from ksp.settings import Settings
 from ksp.tokens import TokenVerifier
 
@@ -146,7 +148,9 @@ class Services:
     circulation: CirculationService
     inquiries: InquiryService
     exchanges: ExchangeService
-    meeting_work: MeetingWorkService
+    meeting_lifecycle: MeetingLifecycleService
+    meeting_outcomes: OutcomeService
+    worklists: WorklistService
     uow: SqlUnitOfWorkFactory
     mail: GpgSecureMail
     worker: OutboxWorker
@@ -166,7 +170,9 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
         circulation=CirculationService(uow, clock, mail, render_document),
         inquiries=InquiryService(uow, clock),
         exchanges=ExchangeService(uow, clock),
-        meeting_work=MeetingWorkService(uow, clock, organizer=settings.mail_from),
+        meeting_lifecycle=MeetingLifecycleService(uow, clock, organizer=settings.mail_from),
+        meeting_outcomes=OutcomeService(uow, clock),
+        worklists=WorklistService(uow, clock),
         uow=uow,
         mail=mail,
         worker=outbox_worker(settings, uow, clock),

@@ -188,6 +188,7 @@ def action(status: ActionStatus = ActionStatus.OPEN, due_on: dt.date = MEETING_D
         id="a1",
         meeting_id="m1",
         case_id="c1",
+        outcome_id="o1",
         agency="municipality",
         unit="kommune-101",
         description="Kontakt borgeren",

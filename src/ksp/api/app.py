@@ -29,10 +29,11 @@ from ksp.api.circulation import CirculationController
 from ksp.api.documents import DocumentController
 from ksp.api.exchanges import ExchangeController
 from ksp.api.inquiries import InquiryController
-from ksp.api.meeting_work import ActionController, MeetingWorkController, worklist
+from ksp.api.meeting_lifecycle import MeetingLifecycleController
 from ksp.api.meetings import MeetingController
 from ksp.api.middleware import RequestContextMiddleware, echo_request_id
 from ksp.api.ops import health, ready
+from ksp.api.outcomes import ActionController, OutcomeController, worklist
 from ksp.api.problems import exception_handlers
 from ksp.api.query_params import known_query_parameters_only
 from ksp.bootstrap import SystemClock, build_services, database_engine
@@ -55,7 +56,9 @@ _HANDLER_SERVICES = (
     "circulation",
     "inquiries",
     "exchanges",
-    "meeting_work",
+    "meeting_lifecycle",
+    "meeting_outcomes",
+    "worklists",
 )
 
 
@@ -151,7 +154,8 @@ def create_app(
         route_handlers=[
             CaseController,
             MeetingController,
-            MeetingWorkController,
+            MeetingLifecycleController,
+            OutcomeController,
             ActionController,
             worklist,
             DocumentController,
