@@ -33,9 +33,19 @@ from ksp.api.documents import DocumentController
 from ksp.api.exchanges import ExchangeController
 from ksp.api.inquiries import InquiryController
 from ksp.api.meetings import MeetingController
-from ksp.api.middleware import RequestContextMiddleware, echo_request_id
+from ksp.api.middleware import (
+    ConcurrencyLimitMiddleware,
+    RequestContextMiddleware,
+    RequestGate,
+    echo_request_id,
+)
 from ksp.api.ops import health, ready
 from ksp.api.problems import exception_handlers
+from ksp.api.security_headers import (
+    SchemaPagePolicyMiddleware,
+    page_policy,
+    security_headers_hook,
+)
 from ksp.crypto import FieldCipher, KeyedHasher
 from ksp.db.engine import create_engine, create_sessionmaker
 from ksp.db.uow import Adapters, SqlUnitOfWorkFactory
@@ -43,7 +53,7 @@ from ksp.journal.signing import journal_signer
 from ksp.mail.secure import GpgSecureMail
 from ksp.mail.setup import secure_mail, transport
 from ksp.mail.worker import OutboxWorker
-from ksp.rendering import render_document
+from ksp.rendering import render_document, template_sources
 from ksp.services.audit import AuditService
 from ksp.services.cases import CaseService
 from ksp.services.circulation import CirculationService
@@ -195,6 +205,8 @@ def create_app(
         jwks=settings.jwks,
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
+        max_ttl=dt.timedelta(seconds=settings.token_max_ttl_seconds),
+        max_token_bytes=settings.max_token_bytes,
     )
     api = Router(
         path="/api/v1",
@@ -241,8 +253,14 @@ def create_app(
                 check_key=settings.mail_signing_key is not None,
             )
         ],
-        middleware=[RequestContextMiddleware],
-        before_send=[echo_request_id],
+        middleware=[
+            RequestContextMiddleware,
+            DefineMiddleware(
+                ConcurrencyLimitMiddleware, gate=RequestGate(settings.max_concurrency)
+            ),
+            SchemaPagePolicyMiddleware,
+        ],
+        before_send=[echo_request_id, security_headers_hook(page_policy(template_sources()))],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         openapi_config=_openapi(),
         request_max_body_size=settings.max_body_bytes,
