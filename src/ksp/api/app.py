@@ -48,6 +48,7 @@ from ksp.api.security_headers import (
 )
 from ksp.crypto import FieldCipher, KeyedHasher
 from ksp.db.engine import create_engine, create_sessionmaker
+from ksp.db.migrate import at_code_head, code_heads
 from ksp.db.uow import Adapters, SqlUnitOfWorkFactory
 from ksp.journal.signing import journal_signer
 from ksp.mail.secure import GpgSecureMail
@@ -88,13 +89,20 @@ class _Wiring:
 
 
 def _ping(engine: AsyncEngine) -> Callable[[], Awaitable[bool]]:
+    """Ready: the database answers, and is at the migration head of this code (checked until
+    it is reached once; a database does not go back)."""
+    heads = code_heads()
+    reached = False
+
     async def ping() -> bool:
+        nonlocal reached
         try:
             async with engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
+                reached = reached or await at_code_head(connection, heads)
         except Exception:  # noqa: BLE001 - any failure means "not ready"
             return False
-        return True
+        return reached
 
     return ping
 
