@@ -21,6 +21,7 @@ from support.server import KSP, Server, running_server, server_env, wait_for_hea
 HEADER_TIMEOUT = 2  # KSP_HEADER_TIMEOUT_SECONDS in these servers (default 30)
 KEEP_ALIVE = 1  # KSP_KEEP_ALIVE_SECONDS (default 5)
 PROBLEMS = "https://ksp.kriminalforsorgen.dk/problems/"
+FAST = 1.0  # seconds: /health answers in milliseconds; a stalled loop took 1.8 s and more
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +87,7 @@ def test_request_headers_over_16_kib_get_431_and_health_stays_fast(server: Serve
     with connect(server) as sock:
         sock.sendall(request("/health", "X-Pad: " + "a" * 15 * 1024))
         assert read_response(sock)[0] == 200
-    assert health_seconds(server) < 0.5
+    assert health_seconds(server) < FAST
 
 
 def test_a_huge_authorization_header_is_refused_early_and_stalls_nobody(server: Server) -> None:
@@ -111,8 +112,8 @@ def test_a_huge_authorization_header_is_refused_early_and_stalls_nobody(server: 
             answer = b""  # the reset can overtake the answer; what matters is the refusal
     assert sent < 32 * 1024 * 1024, "the server read the whole 32 MiB header"
     assert answer == b"" or answer.startswith(b"HTTP/1.1 431 ")
-    assert all(seconds < 0.5 for seconds in timings)
-    assert health_seconds(server) < 0.5
+    assert all(seconds < FAST for seconds in timings)
+    assert health_seconds(server) < FAST
 
 
 def test_a_token_over_8_kib_is_a_401_before_verification(server: Server) -> None:
@@ -180,7 +181,7 @@ def test_requests_over_the_concurrency_limit_get_503_and_health_does_not(
         assert busy.status_code == 503
         assert busy.json()["type"] == PROBLEMS + "busy"
         assert busy.headers["retry-after"] == "1"
-        assert health_seconds(server) < 0.5
+        assert health_seconds(server) < FAST
     finally:
         for sock in held:
             sock.close()
