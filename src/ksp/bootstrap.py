@@ -134,6 +134,8 @@ def token_verifier(settings: Settings) -> TokenVerifier:
         jwks=settings.jwks,
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
+        max_ttl=dt.timedelta(seconds=settings.token_max_ttl_seconds),
+        max_token_bytes=settings.max_token_bytes,
     )
 
 

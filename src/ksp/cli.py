@@ -17,20 +17,19 @@ __all__ = ["main"]
 
 
 def _serve(settings: Settings, _args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from ksp.api.app import create_app
+    """Exit 1 if the port cannot be bound, 2 for a limit the system cannot meet."""
+    from ksp.api.transport import CannotListen, serve
     from ksp.observability import configure_logging
 
     configure_logging(settings.log_level)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        access_log=False,
-        log_config=None,
-        proxy_headers=False,
-    )
+    try:
+        serve(settings)
+    except CannotListen as exc:
+        print(f"ksp: {exc}", file=sys.stderr)
+        return 1
+    except ConfigError as exc:
+        print(f"ksp: configuration error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -55,6 +54,13 @@ def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
 def _token(settings: Settings, args: argparse.Namespace) -> int:
     from ksp.tokens import issue_token
 
+    if not 0 < args.ttl <= settings.token_max_ttl_seconds:
+        print(
+            f"ksp: --ttl must be between 1 and {settings.token_max_ttl_seconds} seconds"
+            " (KSP_TOKEN_MAX_TTL); the service refuses longer-lived tokens",
+            file=sys.stderr,
+        )
+        return 2
     print(
         issue_token(
             settings.token_secret,

@@ -13,7 +13,7 @@ import jinja2
 from ksp.domain import reference
 from ksp.domain.documents import DocumentVersion
 
-__all__ = ["render_document"]
+__all__ = ["render_document", "template_sources"]
 
 CUSTODY_DA = {
     "remand": "Varetægtsarrestant",
@@ -56,3 +56,10 @@ def render_document(document: DocumentVersion) -> str:
             district=district.name if district else meeting["police_district"],
         )
     )
+
+
+def template_sources() -> list[str]:
+    """The text of every template, for the inline-style hashes of the HTML pages' CSP."""
+    loader = _environment().loader
+    assert loader is not None
+    return [loader.get_source(_environment(), name)[0] for name in loader.list_templates()]

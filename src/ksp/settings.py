@@ -58,6 +58,13 @@ class Settings:
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     max_body_bytes: int = 65_536
+    token_max_ttl_seconds: int = 43_200
+    max_token_bytes: int = 8_192
+    max_header_bytes: int = 16_384
+    header_timeout_seconds: int = 30
+    keep_alive_seconds: int = 5
+    max_concurrency: int = 100
+    max_connections: int = 1_000
     db_pool_size: int = 20
     db_max_overflow: int = 10
     log_level: str = "INFO"
@@ -213,6 +220,46 @@ def _mail_signing_key(env: Mapping[str, str]) -> str | None:
     return armour
 
 
+def _duration_seconds(env: Mapping[str, str], name: str, default: int, high: int) -> int:
+    """Seconds, or a whole number with ``s``, ``m`` or ``h`` (``12h``)."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    match = re.fullmatch(r"(\d{1,9})([smh]?)", raw)
+    if match is None:
+        raise ConfigError(f"{name} must be a whole number of seconds, or end in s, m or h")
+    seconds = int(match[1]) * {"": 1, "s": 1, "m": 60, "h": 3600}[match[2]]
+    if not 1 <= seconds <= high:
+        raise ConfigError(f"{name} must be between 1 second and {high} seconds")
+    return seconds
+
+
+def _jwks(env: Mapping[str, str]) -> str | None:
+    """A JWKS file or an ``https://`` URL: keys fetched over plain HTTP could be anyone's."""
+    jwks = env.get("KSP_JWKS") or None
+    scheme = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://", jwks or "")
+    if scheme is not None and scheme[1].lower() != "https":
+        raise ConfigError("KSP_JWKS must be a file or an https:// URL")
+    return jwks
+
+
+def _transport(env: Mapping[str, str]) -> dict[str, Any]:
+    """Tokens, and the limits that keep one client from holding the process (README)."""
+    header_bytes = _int(env, "KSP_MAX_HEADER_BYTES", 16_384, 4_096, 65_536)
+    return {
+        "jwks": _jwks(env),
+        "jwt_issuer": env.get("KSP_JWT_ISSUER") or None,
+        "jwt_audience": env.get("KSP_JWT_AUDIENCE") or None,
+        "token_max_ttl_seconds": _duration_seconds(env, "KSP_TOKEN_MAX_TTL", 43_200, 86_400),
+        "max_token_bytes": _int(env, "KSP_MAX_TOKEN_BYTES", 8_192, 1_024, header_bytes),
+        "max_header_bytes": header_bytes,
+        "header_timeout_seconds": _int(env, "KSP_HEADER_TIMEOUT_SECONDS", 30, 1, 300),
+        "keep_alive_seconds": _int(env, "KSP_KEEP_ALIVE_SECONDS", 5, 1, 300),
+        "max_concurrency": _int(env, "KSP_MAX_CONCURRENCY", 100, 1, 10_000),
+        "max_connections": _int(env, "KSP_MAX_CONNECTIONS", 1_000, 16, 100_000),
+    }
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from ``env`` (default: ``os.environ``); raise ConfigError if bad."""
     env = os.environ if env is None else env
@@ -253,9 +300,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         **_mail(env),
         host=env.get("KSP_HOST") or "127.0.0.1",
         port=_int(env, "KSP_PORT", 8000, 1, 65535),
-        jwks=env.get("KSP_JWKS") or None,
-        jwt_issuer=env.get("KSP_JWT_ISSUER") or None,
-        jwt_audience=env.get("KSP_JWT_AUDIENCE") or None,
+        **_transport(env),
         max_body_bytes=_int(env, "KSP_MAX_BODY_BYTES", 65_536, 1_024, 10_485_760),
         db_pool_size=_int(env, "KSP_DB_POOL_SIZE", 20, 1, 500),
         db_max_overflow=_int(env, "KSP_DB_MAX_OVERFLOW", 10, 0, 500),

@@ -1,7 +1,9 @@
 """Bearer tokens: issue (``ksp token``, HS256) and verify (HS256, or RS256/ES256 by JWKS).
 
 Every way a token can be wrong ends in the same :class:`NotAuthenticated`, with the same
-message (pyca's opaque ``InvalidToken`` habit).
+message (pyca's opaque ``InvalidToken`` habit): too long, malformed, an algorithm other than
+the one its key is bound to, a lifetime over the maximum, claims of the wrong type or with
+characters that cannot be stored or logged.
 """
 
 from __future__ import annotations
@@ -9,19 +11,23 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import ssl
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import jwt
 
 from ksp.domain.access import Principal, Role
 from ksp.domain.errors import NotAuthenticated
 
-__all__ = ["TokenVerifier", "issue_token"]
+__all__ = ["DEFAULT_MAX_TOKEN_BYTES", "DEFAULT_MAX_TTL", "TokenVerifier", "issue_token"]
 
 _UNIT = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_ASYMMETRIC = ["RS256", "ES256"]
+_ASYMMETRIC = frozenset({"RS256", "ES256"})
+_ROLES = frozenset(r.value for r in Role)
 LEEWAY_SECONDS = 30
+DEFAULT_MAX_TTL = dt.timedelta(hours=12)  # KSP_TOKEN_MAX_TTL
+DEFAULT_MAX_TOKEN_BYTES = 8_192  # KSP_MAX_TOKEN_BYTES: refused before any parsing
 
 
 def issue_token(
@@ -47,15 +53,19 @@ def issue_token(
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
+def _printable(value: object, max_len: int) -> TypeGuard[str]:
+    """A non-empty string without control characters, NUL or lone surrogates: what a
+    database column and a log line can hold."""
+    return isinstance(value, str) and 0 < len(value) <= max_len and value.isprintable()
+
+
 def _principal(claims: dict[str, Any]) -> Principal:
     sub, role, unit, email = (claims.get(k) for k in ("sub", "role", "unit", "email"))
-    if not isinstance(sub, str) or not 0 < len(sub) <= 200:
-        raise NotAuthenticated
-    if role not in {r.value for r in Role}:
+    if not _printable(sub, 200) or not isinstance(role, str) or role not in _ROLES:
         raise NotAuthenticated
     if not isinstance(unit, str) or len(unit) > 100 or not _UNIT.fullmatch(unit):
         raise NotAuthenticated
-    if email is not None and not isinstance(email, str):
+    if email is not None and not _printable(email, 254):
         raise NotAuthenticated
     if role == Role.PARTICIPANT and not email:
         raise NotAuthenticated  # CONTRACT.md: participants carry their e-mail
@@ -63,7 +73,8 @@ def _principal(claims: dict[str, Any]) -> Principal:
 
 
 class TokenVerifier:
-    """HS256 with the embedded secret, unless a JWKS (file or URL) is configured."""
+    """HS256 with the embedded secret, unless a JWKS (file or ``https://`` URL) is
+    configured; then each key verifies only the one algorithm its JWK names or implies."""
 
     def __init__(
         self,
@@ -72,14 +83,23 @@ class TokenVerifier:
         jwks: str | None = None,
         issuer: str | None = None,
         audience: str | None = None,
+        max_ttl: dt.timedelta = DEFAULT_MAX_TTL,
+        max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES,
+        jwks_tls: ssl.SSLContext | None = None,
     ) -> None:
         self._secret = secret
         self._issuer = issuer
         self._audience = audience
+        self._max_ttl = max_ttl.total_seconds()
+        self._max_token_bytes = max_token_bytes
         self._client: jwt.PyJWKClient | None = None
         self._keyset: jwt.PyJWKSet | None = None
-        if jwks is not None and re.match(r"^https?://", jwks):
-            self._client = jwt.PyJWKClient(jwks, cache_keys=True, lifespan=300)
+        if jwks is not None and re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", jwks):
+            if not jwks.lower().startswith("https://"):
+                raise ValueError("a JWKS URL must be https://")
+            self._client = jwt.PyJWKClient(
+                jwks, cache_keys=True, lifespan=300, timeout=10, ssl_context=jwks_tls
+            )
         elif jwks is not None:
             self._keyset = jwt.PyJWKSet.from_json(Path(jwks).read_text())
 
@@ -93,29 +113,47 @@ class TokenVerifier:
         return self._client is not None
 
     def _key(self, token: str) -> tuple[Any, list[str]]:
+        """The key for the token's ``kid`` and the one algorithm that key may verify: an RSA
+        key RS256, a P-256 key ES256, whatever the token's header claims."""
         if not self.uses_jwks:
             return self._secret, ["HS256"]
         kid = jwt.get_unverified_header(token).get("kid")
         if not isinstance(kid, str):
             raise NotAuthenticated
         if self._client is not None:
-            return self._client.get_signing_key(kid).key, _ASYMMETRIC
-        assert self._keyset is not None
-        return self._keyset[kid].key, _ASYMMETRIC
+            jwk = self._client.get_signing_key(kid)
+        else:
+            assert self._keyset is not None
+            jwk = self._keyset[kid]
+        if jwk.algorithm_name not in _ASYMMETRIC:
+            raise NotAuthenticated
+        return jwk.key, [jwk.algorithm_name]
+
+    def _claims(self, token: str) -> dict[str, Any]:
+        key, algorithms = self._key(token)
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=algorithms,
+            issuer=self._issuer,
+            audience=self._audience,
+            leeway=LEEWAY_SECONDS,
+            options={
+                "require": ["exp", "iat", "sub"],
+                "verify_aud": self._audience is not None,
+            },
+        )
+        lifetime = claims["exp"] - claims["iat"]  # both checked to be numbers by PyJWT
+        if lifetime > self._max_ttl:
+            raise NotAuthenticated
+        return claims
 
     def verify(self, token: str) -> Principal:
         """The caller's principal, or :class:`NotAuthenticated` for any fault at all."""
+        if len(token) > self._max_token_bytes:
+            raise NotAuthenticated  # before any parsing or key look-up
         try:
-            key, algorithms = self._key(token)
-            claims = jwt.decode(
-                token,
-                key,
-                algorithms=algorithms,
-                issuer=self._issuer,
-                audience=self._audience,
-                leeway=LEEWAY_SECONDS,
-                options={"require": ["exp", "sub"], "verify_aud": self._audience is not None},
-            )
-        except (jwt.PyJWTError, KeyError, ValueError, json.JSONDecodeError):
+            claims = self._claims(token)
+        except (jwt.PyJWTError, KeyError, ValueError, TypeError, json.JSONDecodeError):
             raise NotAuthenticated from None
         return _principal(claims)

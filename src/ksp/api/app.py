@@ -31,14 +31,26 @@ from ksp.api.exchanges import ExchangeController
 from ksp.api.inquiries import InquiryController
 from ksp.api.meeting_lifecycle import MeetingLifecycleController
 from ksp.api.meetings import MeetingController
-from ksp.api.middleware import RequestContextMiddleware, echo_request_id
+from ksp.api.middleware import (
+    ConcurrencyLimitMiddleware,
+    RequestContextMiddleware,
+    RequestGate,
+    echo_request_id,
+)
 from ksp.api.ops import health, ready
 from ksp.api.outcomes import ActionController, OutcomeController, worklist
 from ksp.api.problems import exception_handlers
 from ksp.api.query_params import known_query_parameters_only
+from ksp.api.security_headers import (
+    SchemaPagePolicyMiddleware,
+    page_policy,
+    security_headers_hook,
+)
 from ksp.bootstrap import SystemClock, build_services, database_engine
+from ksp.db.migrate import at_code_head, code_heads
 from ksp.mail.secure import GpgSecureMail
 from ksp.mail.worker import OutboxWorker
+from ksp.rendering import template_sources
 from ksp.services.ports import Clock
 from ksp.settings import Settings
 
@@ -63,13 +75,20 @@ _HANDLER_SERVICES = (
 
 
 def _ping(engine: AsyncEngine) -> Callable[[], Awaitable[bool]]:
+    """Ready: the database answers, and is at the migration head of this code (checked until
+    it is reached once; a database does not go back)."""
+    heads = code_heads()
+    reached = False
+
     async def ping() -> bool:
+        nonlocal reached
         try:
             async with engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
+                reached = reached or await at_code_head(connection, heads)
         except Exception:  # noqa: BLE001 - any failure means "not ready"
             return False
-        return True
+        return reached
 
     return ping
 
@@ -199,8 +218,14 @@ def create_app(
                 check_key=settings.mail_signing_key is not None,
             )
         ],
-        middleware=[RequestContextMiddleware],
-        before_send=[echo_request_id],
+        middleware=[
+            RequestContextMiddleware,
+            DefineMiddleware(
+                ConcurrencyLimitMiddleware, gate=RequestGate(settings.max_concurrency)
+            ),
+            SchemaPagePolicyMiddleware,
+        ],
+        before_send=[echo_request_id, security_headers_hook(page_policy(template_sources()))],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         openapi_config=_openapi(),
         request_max_body_size=settings.max_body_bytes,

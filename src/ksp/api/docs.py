@@ -10,7 +10,8 @@ from ksp.api.schemas import Problem
 
 __all__ = ["problems"]
 
-_COMMON = (400, 401, 403, 413, 500)
+# 431: request headers over KSP_MAX_HEADER_BYTES; 503: over KSP_MAX_CONCURRENCY (busy).
+_COMMON = (400, 401, 403, 413, 431, 500, 503)
 
 
 def problems(*statuses: int) -> dict[int, ResponseSpec]:

@@ -1,7 +1,9 @@
-"""Request ids and one structured access line per request (method, path, status, time)."""
+"""Request ids, one structured access line per request (method, path, status, time), and
+the per-process limit on requests in flight."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
@@ -10,10 +12,15 @@ import structlog
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from ksp.api.problems import status_of
+from ksp.api.problems import PROBLEM_BASE, status_of
 from ksp.observability import request_id_var
 
-__all__ = ["RequestContextMiddleware", "echo_request_id"]
+__all__ = [
+    "ConcurrencyLimitMiddleware",
+    "RequestContextMiddleware",
+    "RequestGate",
+    "echo_request_id",
+]
 
 _STATE_KEY = "ksp_request_id"
 
@@ -89,3 +96,63 @@ class RequestContextMiddleware:
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )
             request_id_var.reset(token)
+
+
+_BUSY_BODY = json.dumps(
+    {
+        "type": PROBLEM_BASE + "busy",
+        "title": "Too many requests in progress",
+        "status": 503,
+        "detail": "The service is busy; try again shortly.",
+    }
+).encode()
+
+
+class RequestGate:
+    """The count of requests in progress in this process, shared by every route (Litestar
+    makes one middleware instance per route)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.in_progress = 0
+
+
+class ConcurrencyLimitMiddleware:
+    """At most ``gate.limit`` requests in progress in this process (``KSP_MAX_CONCURRENCY``);
+    one more is answered at once with 503 and ``Retry-After``, before it takes a database
+    connection. ``/health`` is exempt: a busy process is alive.
+
+    uvicorn's own ``limit_concurrency`` is not used: it counts open connections too, so
+    idle keep-alive connections alone would turn ``/health`` into 503s.
+    """
+
+    def __init__(self, app: ASGIApp, gate: RequestGate) -> None:
+        self.app, self.gate = app, gate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP or scope["path"] == "/health":
+            await self.app(scope, receive, send)
+            return
+        if self.gate.in_progress >= self.gate.limit:
+            await _send_busy(send)
+            return
+        self.gate.in_progress += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.gate.in_progress -= 1
+
+
+async def _send_busy(send: Send) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(_BUSY_BODY)).encode()),
+                (b"retry-after", b"1"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": _BUSY_BODY, "more_body": False})

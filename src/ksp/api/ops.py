@@ -23,7 +23,7 @@ async def health() -> dict[str, str]:
 
 @get(
     "/ready",
-    summary="The database answers",
+    summary="The database answers and is at this release's migration head",
     tags=["operations"],
     responses={503: problems(503)[503]},
 )
@@ -32,4 +32,6 @@ async def ready(
 ) -> Response[dict[str, str]] | Response[Problem]:
     if await database_ping():
         return Response({"status": "ready"})
-    return problem_response(NOT_READY, "The database does not answer.")
+    return problem_response(
+        NOT_READY, "The database does not answer, or is not migrated to this release."
+    )
