@@ -158,6 +158,7 @@ class AccessRecordOut(msgspec.Struct, kw_only=True):
     resource_id: str | None
     subject_count: int
     request_id: str | None
+    purpose: str  # why it was read: case-handling, triage, meeting-preparation, ...
 
 
 class AccessLogPage(msgspec.Struct, kw_only=True):
