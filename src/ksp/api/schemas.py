@@ -410,6 +410,9 @@ class InquiryOut(msgspec.Struct, kw_only=True):
 
 class InquiryList(msgspec.Struct, kw_only=True):
     items: list[InquiryOut]
+    limit: int
+    offset: int
+    next_offset: int | None
 
 
 class ExchangeIn(_In):
