@@ -366,7 +366,9 @@ class RuleOut(msgspec.Struct, kw_only=True):
 
 class ActingMunicipalityOut(msgspec.Struct, kw_only=True):
     social_services_municipality_code: int
+    social_services_municipality_name: str  # from the shipped municipality table
     other_help_municipality_code: int
+    other_help_municipality_name: str
     rule: RuleOut
 
 
