@@ -460,5 +460,38 @@ class OpenExchangeOut(ExchangeOut, kw_only=True):
     note_recorded: bool
 
 
-class OpenExchangeList(msgspec.Struct, kw_only=True):
-    items: list[OpenExchangeOut]
+class NotificationOut(msgspec.Struct, kw_only=True):
+    """The latest notification decision (``number`` counts the corrections)."""
+
+    number: int
+    told: bool
+    told_on: dt.date | None
+    how: str | None
+    reason: str | None
+    manager: str | None
+    discussed_on: dt.date | None
+    recorded_at: dt.datetime
+    recorded_by: str
+
+
+class NoteOut(msgspec.Struct, kw_only=True):
+    """The latest note record: where the exchange was noted, or why not."""
+
+    number: int
+    where: Literal["handleplan", "personjournal", "none"]
+    reason: str | None
+    recorded_at: dt.datetime
+    recorded_by: str
+
+
+class ExchangeDetailOut(OpenExchangeOut, kw_only=True):
+    summary: str
+    notification: NotificationOut | None
+    note: NoteOut | None
+
+
+class ExchangePage(msgspec.Struct, kw_only=True):
+    items: list[ExchangeDetailOut]
+    limit: int
+    offset: int
+    next_offset: int | None
