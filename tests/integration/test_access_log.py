@@ -104,3 +104,71 @@ async def test_searching_with_an_invalid_cpr_is_a_422_without_the_value(
     )
     assert response.status_code == 422
     assert "3102901234" not in response.text
+
+
+async def purposes(
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], units: Units, cpr: str
+) -> list[tuple[str, str, str]]:
+    found = await client.post(
+        "/api/v1/audit/access-log/search", json={"cpr": cpr}, headers=auth("auditor", units.auditor)
+    )
+    assert found.status_code == 200
+    return [(i["sub"], i["resource"], i["purpose"]) for i in found.json()["items"]]
+
+
+async def test_every_access_log_row_records_the_purpose_derived_from_its_action(
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], units: Units
+) -> None:
+    """Directive 2016/680 art. 25(1): "The logs of consultation and disclosure shall make it
+    possible to establish the justification for, and the date and time of, such
+    operations": every read is logged with its purpose, by default that of its action."""
+    cpr = random_cpr()
+    case_id = await submit(client, auth, units, cpr)
+    await client.get(f"/api/v1/cases/{case_id}", headers=auth("kif", units.kif, sub="p-1"))
+    await client.get("/api/v1/inquiries", headers=auth("arrest", units.arrest, sub="p-2"))
+    await client.post(
+        "/api/v1/inquiries",
+        json={"cpr": cpr, "from_agency": "police", "received_on": "2026-11-20"},
+        headers=auth("kif", units.kif, sub="p-3"),
+    )
+    await client.get("/api/v1/inquiries", headers=auth("arrest", units.arrest, sub="p-4"))
+    found = await purposes(client, auth, units, cpr)
+    assert [f for f in found if f[0].startswith("p-")] == [
+        ("p-1", "case", "case-handling"),
+        ("p-3", "inquiry", "inquiry"),
+        ("p-4", "inquiries", "inquiry"),
+    ]
+    again = await purposes(client, auth, units, cpr)
+    assert again[-1][1:] == ("access-log-search", "audit")
+
+
+async def test_the_purpose_header_refines_the_purpose_of_the_read(
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], units: Units
+) -> None:
+    """Directive 2016/680 art. 25(1): the logs "make it possible to establish the
+    justification for" a consultation; X-KSP-Purpose states it from the same list."""
+    cpr = random_cpr()
+    case_id = await submit(client, auth, units, cpr)
+    headers = {**auth("kif", units.kif, sub="h-1"), "X-KSP-Purpose": "meeting-preparation"}
+    read = await client.get(f"/api/v1/cases/{case_id}", headers=headers)
+    assert read.status_code == 200
+    assert [f for f in await purposes(client, auth, units, cpr) if f[0] == "h-1"] == [
+        ("h-1", "case", "meeting-preparation")
+    ]
+    page = await client.get("/api/v1/audit/access-log", headers=auth("auditor", units.auditor))
+    assert all("purpose" in item for item in page.json()["items"])
+
+
+async def test_a_purpose_outside_the_list_is_a_400_naming_the_header(
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], units: Units
+) -> None:
+    """A purpose the service does not know is refused before anything is read or logged."""
+    cpr = random_cpr()
+    case_id = await submit(client, auth, units, cpr)
+    headers = {**auth("kif", units.kif, sub="h-2"), "X-KSP-Purpose": "curiosity"}
+    refused = await client.get(f"/api/v1/cases/{case_id}", headers=headers)
+    assert refused.status_code == 400
+    assert refused.json()["type"].endswith("/validation")
+    assert [e["field"] for e in refused.json()["errors"]] == ["X-KSP-Purpose"]
+    assert "curiosity" not in refused.text
+    assert [f for f in await purposes(client, auth, units, cpr) if f[0] == "h-2"] == []

@@ -56,6 +56,7 @@ ROUTES = {
     "notification": Route("POST", "/exchanges/{exchange_id:uuid}/notification"),
     "note": Route("POST", "/exchanges/{exchange_id:uuid}/note"),
     "open-exchanges": Route("GET", "/exchanges"),
+    "read-exchange": Route("GET", "/exchanges/{exchange_id:uuid}"),
     "inquiries": Route("GET", "/inquiries"),
     "decide-inquiry": Route("POST", "/inquiries/{inquiry_id:uuid}/decision"),
     "journal": Route("GET", "/audit/journal"),
@@ -155,9 +156,11 @@ EXPECTED: dict[tuple[str, str], tuple[int, int]] = {
     ("note", "kif"): (201, 404),
     ("open-exchanges", "arrest"): (200, 200),
     ("open-exchanges", "kif"): (200, 200),
+    ("read-exchange", "arrest"): (200, 404),
+    ("read-exchange", "kif"): (200, 404),
     **{
         (name, role): (403, 403)
-        for name in ("record-exchange", "notification", "note", "open-exchanges")
+        for name in ("record-exchange", "notification", "note", "open-exchanges", "read-exchange")
         for role in ("participant", "auditor")
     },
     ("record-inquiry", "kif"): (201, 422),  # a KiF records only for its own unit

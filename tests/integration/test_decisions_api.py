@@ -12,7 +12,8 @@ from support.flows import Auth
 async def test_a_lost_home_splits_the_acting_municipality_guide_3_2_1(
     client: httpx.AsyncClient, auth: Auth, units: Units
 ) -> None:
-    """Guide 3.2.1: § 9 stk. 3 for social services, § 9 stk. 1 (the jail's) for other help."""
+    """Guide 3.2.1: § 9 stk. 3 for social services, § 9 stk. 1 (the jail's) for other help;
+    each municipality with its code and its name."""
     response = await client.post(
         "/api/v1/acting-municipality",
         headers=auth("arrest", units.arrest),
@@ -21,7 +22,9 @@ async def test_a_lost_home_splits_the_acting_municipality_guide_3_2_1(
     assert response.status_code == 200, response.text
     assert response.json() == {
         "social_services_municipality_code": 461,
+        "social_services_municipality_name": "Odense",
         "other_help_municipality_code": 101,
+        "other_help_municipality_name": "København",
         "rule": {
             "social_services": "retssikkerhedsloven § 9, stk. 3",
             "other_help": "retssikkerhedsloven § 9, stk. 1",

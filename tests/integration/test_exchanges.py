@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from support.data import Units, case_body
-from support.flows import Auth
+from support.flows import Auth, access_log
 
 PROBLEMS = "https://ksp.kriminalforsorgen.dk/problems/"
 
@@ -135,3 +135,115 @@ async def test_exchanges_belong_to_the_units_of_their_case(
         "/api/v1/exchanges", params={"open": "true"}, headers=auth("kif", units.kif)
     )
     assert exchange_id in [e["id"] for e in kif_sees.json()["items"]]
+
+
+TOLD = {"told": True, "told_on": "2026-11-22", "how": "Samtale"}
+NOT_TOLD = {
+    "told": False,
+    "reason": "Beskyttelseshensyn",
+    "manager": "Leder A",
+    "discussed_on": "2026-11-21",
+}
+
+
+async def test_a_closed_exchange_is_read_back_with_its_notification_decision_and_note(
+    client: httpx.AsyncClient, auth: Auth, units: Units
+) -> None:
+    """Guide 3.3.7: whether the detainee was told (and if not, why, with which manager)
+    and where the exchange was noted can be read back once both duties are done, by the
+    units of the case, each read access-logged."""
+    exchange_id = await exchange(client, auth, units)
+    arrest = auth("arrest", units.arrest, sub="exchange-reader")
+    await record(client, arrest, exchange_id, "notification", TOLD)
+    await record(client, arrest, exchange_id, "notification", NOT_TOLD)  # corrects it
+    await record(client, arrest, exchange_id, "note", {"where": "handleplan"})
+    read = await client.get(f"/api/v1/exchanges/{exchange_id}", headers=arrest)
+    assert read.status_code == 200, read.text
+    shown = read.json()
+    assert shown["summary"] == "Drøftet med kommunen uden for møde"
+    assert (shown["notification_recorded"], shown["note_recorded"]) == (True, True)
+    notification = {k: v for k, v in shown["notification"].items() if k != "recorded_at"}
+    assert notification == {
+        "number": 2,
+        "told": False,
+        "told_on": None,
+        "how": None,
+        "reason": "Beskyttelseshensyn",
+        "manager": "Leder A",
+        "discussed_on": "2026-11-21",
+        "recorded_by": "exchange-reader",
+    }
+    assert (shown["note"]["where"], shown["note"]["number"]) == ("handleplan", 1)
+    kif = auth("kif", units.kif)
+    listed = await client.get("/api/v1/exchanges", headers=kif)
+    assert exchange_id in [e["id"] for e in listed.json()["items"]]
+    assert listed.json()["limit"] == 50
+    closed = await client.get("/api/v1/exchanges", params={"open": "false"}, headers=kif)
+    assert exchange_id in [e["id"] for e in closed.json()["items"]]
+    still_open = await client.get("/api/v1/exchanges", params={"open": "true"}, headers=kif)
+    assert exchange_id not in [e["id"] for e in still_open.json()["items"]]
+    other = await client.get(
+        f"/api/v1/exchanges/{exchange_id}", headers=auth("arrest", units.other_arrest)
+    )
+    assert (other.status_code, other.json()["type"]) == (404, PROBLEMS + "not-found")
+    log = await access_log(client, auth("auditor", units.auditor))
+    reads = [r for r in log if r["sub"] == "exchange-reader"]
+    assert [(r["resource"], r["resource_id"], r["subject_count"], r["purpose"]) for r in reads] == [
+        ("exchange", exchange_id, 1, "case-handling")
+    ]
+
+
+async def test_the_exchanges_are_paged(client: httpx.AsyncClient, auth: Auth, units: Units) -> None:
+    """GET /exchanges without open lists every exchange of the unit's cases, a page at a
+    time, like GET /cases."""
+    made = [await exchange(client, auth, units) for _ in range(3)]
+    arrest = auth("arrest", units.arrest)
+    first = await client.get("/api/v1/exchanges", params={"limit": 2}, headers=arrest)
+    rest = await client.get("/api/v1/exchanges", params={"limit": 2, "offset": 2}, headers=arrest)
+    assert first.json()["next_offset"] == 2
+    assert rest.json()["next_offset"] is None
+    paged = [e["id"] for e in first.json()["items"] + rest.json()["items"]]
+    assert sorted(paged) == sorted(made)  # the test clock is fixed: same time, then by id
+    assert all(e["notification"] is None for e in first.json()["items"])
+    too_many = await client.get("/api/v1/exchanges", params={"limit": 201}, headers=arrest)
+    assert too_many.status_code == 400
+
+
+async def test_the_detainee_is_told_after_the_exchange_not_before_guide_3_3_7(
+    client: httpx.AsyncClient, auth: Auth, units: Units
+) -> None:
+    """Guide 3.3.7: "Varetægtsarrestanten skal i udgangspunktet altid orienteres om
+    udvekslinger af oplysninger i sin sag": telling is about an exchange that happened, so
+    told_on before its occurred_on (2026-11-20) is refused."""
+    exchange_id = await exchange(client, auth, units)
+    arrest = auth("arrest", units.arrest)
+    early = await record(
+        client, arrest, exchange_id, "notification", {**TOLD, "told_on": "2026-11-19"}
+    )
+    assert (early.status_code, early.json()["type"]) == (422, PROBLEMS + "validation")
+    assert [e["field"] for e in early.json()["errors"]] == ["told_on"]
+    same_day = await record(
+        client, arrest, exchange_id, "notification", {**TOLD, "told_on": "2026-11-20"}
+    )
+    assert same_day.status_code == 201
+
+
+async def test_a_detainee_who_was_told_needs_no_managers_discussion_guide_3_3_7(
+    client: httpx.AsyncClient, auth: Auth, units: Units
+) -> None:
+    """Guide 3.3.7: "Hvis særlige hensyn vurderes at tale imod, fx beskyttelseshensyn, kan
+    orienteringen undlades. I disse tilfælde bør overvejelsen drøftes med nærmeste leder":
+    reason, manager and date belong to a decision not to tell; with told: true each is
+    refused by name."""
+    exchange_id = await exchange(client, auth, units)
+    arrest = auth("arrest", units.arrest)
+    for field, value in (
+        ("manager", "Leder A"),
+        ("reason", "Beskyttelse"),
+        ("discussed_on", "2026-11-21"),
+    ):
+        refused = await record(client, arrest, exchange_id, "notification", {**TOLD, field: value})
+        assert (refused.status_code, refused.json()["type"]) == (422, PROBLEMS + "validation")
+        assert [e["field"] for e in refused.json()["errors"]] == [field]
+    listed = await client.get(f"/api/v1/exchanges/{exchange_id}", headers=arrest)
+    assert listed.json()["notification"] is None

@@ -34,7 +34,7 @@ from ksp.journal.checkpoint import CheckpointSigner
 from ksp.journal.entry import EntryHeader, encode_header, entry_hash, parse_header
 from ksp.journal.merkle import Frontier
 from support.clock import FixedClock
-from support.data import fresh_units
+from support.data import fresh_units, random_cpr
 from support.flows import case_for_meeting, change_list, new_meeting
 
 VERSIONS = 5
@@ -337,6 +337,61 @@ async def test_postgresql_refuses_truncate(fresh: Fresh) -> None:
             async with fresh.engine.begin() as connection:
                 await connection.execute(text(f"TRUNCATE {table} CASCADE"))
     assert (await fresh.verify())["ok"] is True
+
+
+async def logged_reads(fresh: Fresh) -> None:
+    """Access-log rows with and without subjects: an export and a search by CPR."""
+    await fresh.export()
+    searched = await fresh.client.post(
+        "/api/v1/audit/access-log/search", json={"cpr": random_cpr()}, headers=fresh.auditor
+    )
+    assert searched.status_code == 200, searched.text
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE access_log SET sub = 'someone-else'",
+        "UPDATE access_log SET purpose = 'audit'",
+        "DELETE FROM access_log WHERE id = (SELECT max(id) FROM access_log)",
+        "DELETE FROM access_log_subjects",
+        "UPDATE access_log_subjects SET cpr_hash = cpr_hash",
+    ],
+)
+async def test_the_database_refuses_to_change_or_remove_an_access_log_row(
+    fresh: Fresh, statement: str
+) -> None:
+    """Finding 7: a plain DELETE removed access-log rows on both databases; the access log
+    is as immutable as the journal (Directive 2016/680 art. 25: the logs are used to verify
+    the lawfulness of processing, so no one may edit them)."""
+    await logged_reads(fresh)
+    before = await fresh.sql("SELECT count(*) FROM access_log")
+    with pytest.raises(Exception) as refused:  # noqa: PT011 - the driver's own error types
+        async with fresh.engine.begin() as connection:
+            await connection.execute(text(statement))
+    assert "immutable" in str(refused.value)
+    async with fresh.engine.connect() as connection:
+        after = (await connection.execute(text("SELECT count(*) FROM access_log"))).scalar()
+    assert after == before[0][0]
+
+
+async def test_the_database_refuses_to_truncate_or_replace_the_access_log(fresh: Fresh) -> None:
+    """Finding 7: TRUNCATE (PostgreSQL) and INSERT OR REPLACE (SQLite) bypass row triggers;
+    both are refused on the access log too."""
+    await logged_reads(fresh)
+    if fresh.backend == "postgres":
+        attacks = ["TRUNCATE access_log CASCADE", "TRUNCATE access_log_subjects"]
+    else:
+        attacks = [
+            (
+                "INSERT OR REPLACE INTO access_log SELECT * FROM access_log "
+                "WHERE id = (SELECT min(id) FROM access_log)"
+            )
+        ]
+    for attack in attacks:
+        with pytest.raises(Exception, match="immutable"):
+            async with fresh.engine.begin() as connection:
+                await connection.execute(text(attack))
 
 
 async def test_the_offline_command_pins_the_journal_key(fresh: Fresh) -> None:

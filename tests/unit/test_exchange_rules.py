@@ -19,17 +19,20 @@ from ksp.domain.inquiries import Inquiry, check_decision
 from ksp.domain.time_window import Suggestion, WindowSuggestion
 
 TODAY = dt.date(2026, 11, 27)
+OCCURRED = dt.date(2026, 11, 20)  # the exchange the decision is about
 
 
 def test_a_told_detainee_needs_when_and_how_guide_3_3_7() -> None:
     """Guide 3.3.7: "Den indsatte skal som udgangspunkt altid orienteres" — told, when, how."""
-    check_notification(NotificationDraft(told=True, told_on=TODAY, how="Samtale"), TODAY)
+    check_notification(NotificationDraft(told=True, told_on=TODAY, how="Samtale"), TODAY, OCCURRED)
     with pytest.raises(InvalidInput) as caught:
-        check_notification(NotificationDraft(told=True, told_on=None, how=""), TODAY)
+        check_notification(NotificationDraft(told=True, told_on=None, how=""), TODAY, OCCURRED)
     assert [e.field for e in caught.value.errors] == ["how", "told_on"]
     future = TODAY + dt.timedelta(days=1)
     with pytest.raises(InvalidInput):
-        check_notification(NotificationDraft(told=True, told_on=future, how="Brev"), TODAY)
+        check_notification(
+            NotificationDraft(told=True, told_on=future, how="Brev"), TODAY, OCCURRED
+        )
 
 
 def test_not_telling_needs_a_reason_a_manager_and_when_guide_3_3_7() -> None:
@@ -37,6 +40,7 @@ def test_not_telling_needs_a_reason_a_manager_and_when_guide_3_3_7() -> None:
     check_notification(
         NotificationDraft(told=False, reason="Beskyttelse", manager="Leder A", discussed_on=TODAY),
         TODAY,
+        OCCURRED,
     )
     for missing in ("reason", "manager", "discussed_on"):
         values: dict[str, object] = {
@@ -46,7 +50,7 @@ def test_not_telling_needs_a_reason_a_manager_and_when_guide_3_3_7() -> None:
         }
         values[missing] = None
         with pytest.raises(NotificationOmissionNeedsManager):
-            check_notification(NotificationDraft(told=False, **values), TODAY)  # type: ignore[arg-type]
+            check_notification(NotificationDraft(told=False, **values), TODAY, OCCURRED)  # type: ignore[arg-type]
 
 
 def test_the_note_duty_needs_a_reason_only_when_nothing_was_noted_guide_3_3_7() -> None:

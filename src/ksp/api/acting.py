@@ -13,8 +13,14 @@ from ksp.api.docs import problems
 from ksp.api.schemas import ActingMunicipalityIn, ActingMunicipalityOut, RuleOut, strictly
 from ksp.domain.access import Action
 from ksp.domain.acting_municipality import Facts, acting_municipality
+from ksp.domain.reference import municipalities
 
 __all__ = ["decide_acting_municipality"]
+
+
+def _name(code: int) -> str:
+    """The municipality's name; the rule only names municipalities of the table."""
+    return municipalities()[code].name
 
 
 @post(
@@ -35,7 +41,9 @@ async def decide_acting_municipality(
     )
     return ActingMunicipalityOut(
         social_services_municipality_code=result.social_services_municipality_code,
+        social_services_municipality_name=_name(result.social_services_municipality_code),
         other_help_municipality_code=result.other_help_municipality_code,
+        other_help_municipality_name=_name(result.other_help_municipality_code),
         rule=RuleOut(
             social_services=result.social_services_rule, other_help=result.other_help_rule
         ),

@@ -6,6 +6,7 @@ guard checks it against the single permission table in ``ksp.domain.access``.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import anyio.to_thread
@@ -13,11 +14,13 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
-from ksp.domain.access import Action, Principal, authorise
-from ksp.domain.errors import NotAuthenticated
+from ksp.domain.access import Action, Principal, Purpose, authorise, purpose_of
+from ksp.domain.errors import FieldError, MalformedInput, NotAuthenticated
 from ksp.tokens import TokenVerifier
 
-__all__ = ["BearerAuthMiddleware", "action", "authorised", "principal_of"]
+__all__ = ["PURPOSE_HEADER", "BearerAuthMiddleware", "action", "authorised", "principal_of"]
+
+PURPOSE_HEADER = "X-KSP-Purpose"
 
 
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
@@ -41,8 +44,25 @@ def action(name: Action) -> dict[str, Any]:
 
 
 def authorised(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """The one guard: the caller's role must be allowed the handler's action."""
-    authorise(principal_of(connection), handler.opt["action"])
+    """The one guard: the caller's role must be allowed the handler's action. The principal
+    then carries the request's purpose (the action's, or the ``X-KSP-Purpose`` header's),
+    so that every access-log row written for the request records it."""
+    principal, performed = principal_of(connection), handler.opt["action"]
+    authorise(principal, performed)
+    stated = _stated_purpose(connection)
+    purpose = stated if stated is not None else purpose_of(principal, performed)
+    connection.scope["user"] = dataclasses.replace(principal, purpose=purpose)
+
+
+def _stated_purpose(connection: ASGIConnection[Any, Any, Any, Any]) -> Purpose | None:
+    given = connection.headers.get(PURPOSE_HEADER)
+    if given is None:
+        return None
+    try:
+        return Purpose(given.strip())
+    except ValueError:
+        allowed = ", ".join(p.value for p in Purpose)
+        raise MalformedInput([FieldError(PURPOSE_HEADER, f"must be one of {allowed}")]) from None
 
 
 def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -14,24 +14,35 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from ksp.api.auth import action, authorised, principal_of
 from ksp.api.docs import problems
 from ksp.api.schemas import (
+    ExchangeDetailOut,
     ExchangeIn,
     ExchangeOut,
+    ExchangePage,
     NoteIn,
+    NoteOut,
     NotificationIn,
-    OpenExchangeList,
-    OpenExchangeOut,
+    NotificationOut,
     RecordOut,
     nfc,
     strictly,
 )
 from ksp.domain.access import Action
-from ksp.domain.errors import FieldError, InvalidInput
-from ksp.domain.exchanges import Exchange, ExchangeRecord, NoteDraft, NoteWhere, NotificationDraft
+from ksp.domain.exchanges import (
+    Exchange,
+    ExchangeRecord,
+    ExchangeView,
+    NoteDraft,
+    NoteWhere,
+    NotificationDraft,
+)
 from ksp.services.exchanges import ExchangeService
+from ksp.services.ports import Page
 
 __all__ = ["ExchangeController"]
 
 
+T = TypeVar("T")
+NOTIFICATION_FIELDS = ("told", "told_on", "how", "reason", "manager", "discussed_on")
 _UNSET = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # the service sets the real time
 
 
@@ -53,6 +64,32 @@ def _exchange(e: Exchange) -> ExchangeOut:
         agencies=list(e.agencies),
         meeting_id=e.meeting_id,
         created_at=e.created_at,
+    )
+
+
+def _latest(record: ExchangeRecord | None, shape: type[T], fields: tuple[str, ...]) -> T | None:
+    """The record's content fields and who recorded it when, as ``shape``."""
+    if record is None:
+        return None
+    return msgspec.convert(
+        {
+            **{name: record.content.get(name) for name in fields},
+            "number": record.number,
+            "recorded_at": record.created_at,
+            "recorded_by": record.created_by_sub,
+        },
+        shape,
+    )
+
+
+def _detail(view: ExchangeView) -> ExchangeDetailOut:
+    return ExchangeDetailOut(
+        **msgspec.structs.asdict(_exchange(view.exchange)),
+        summary=view.exchange.summary,
+        notification_recorded=view.notification is not None,
+        note_recorded=view.note is not None,
+        notification=_latest(view.notification, NotificationOut, NOTIFICATION_FIELDS),
+        note=_latest(view.note, NoteOut, ("where", "reason")),
     )
 
 
@@ -136,27 +173,38 @@ class ExchangeController(Controller):
         return _record(await exchanges.note(principal_of(request), str(exchange_id), draft))
 
     @get(
-        "/exchanges",
+        "/exchanges/{exchange_id:uuid}",
         opt=action(Action.RECORD_EXCHANGE),
-        responses=problems(422),
-        summary="Exchanges still missing a notification decision or a note",
+        responses=problems(404),
+        summary="One exchange with its notification decision and note",
     )
-    async def open_duties(
+    async def read(
         self,
         request: Request[Any, Any, Any],
         exchanges: NamedDependency[ExchangeService],
-        open_only: Annotated[bool, QueryParameter(name="open")] = True,
-    ) -> OpenExchangeList:
-        if not open_only:
-            raise InvalidInput([FieldError("open", "only open=true is offered")])
-        found = await exchanges.open_duties(principal_of(request))
-        return OpenExchangeList(
-            items=[
-                OpenExchangeOut(
-                    **msgspec.structs.asdict(_exchange(e)),
-                    notification_recorded=told,
-                    note_recorded=noted,
-                )
-                for e, told, noted in found
-            ]
+        exchange_id: FromPath[UUID],
+    ) -> ExchangeDetailOut:
+        return _detail(await exchanges.get(principal_of(request), str(exchange_id)))
+
+    @get(
+        "/exchanges",
+        opt=action(Action.RECORD_EXCHANGE),
+        responses=problems(),
+        summary="The exchanges of your cases (open=true: those still missing a duty)",
+    )
+    async def list_exchanges(
+        self,
+        request: Request[Any, Any, Any],
+        exchanges: NamedDependency[ExchangeService],
+        open_duties: Annotated[bool | None, QueryParameter(name="open")] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
+    ) -> ExchangePage:
+        page = Page(limit=limit, offset=offset)
+        found = await exchanges.find(principal_of(request), page, open_duties=open_duties)
+        return ExchangePage(
+            items=[_detail(view) for view in found],
+            limit=limit,
+            offset=offset,
+            next_offset=offset + limit if len(found) == limit else None,
         )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from ksp.api.auth import action, authorised, principal_of
 from ksp.api.docs import problems
@@ -20,9 +20,10 @@ from ksp.api.schemas import (
     nfc,
     strictly,
 )
-from ksp.domain.access import Action, Principal, sees_full_cpr
+from ksp.domain.access import Action, Principal, sees_full_cpr, sees_personal_data
 from ksp.domain.inquiries import Decision, Inquiry
 from ksp.services.inquiries import InquiryDraft, InquiryService
+from ksp.services.ports import Page
 
 __all__ = ["InquiryController"]
 
@@ -40,14 +41,15 @@ def _decision(decision: Decision, principal: Principal) -> DecisionOut:
 
 def _inquiry(inquiry: Inquiry, decisions: list[Decision], principal: Principal) -> InquiryOut:
     suggestion = inquiry.window.suggestion
+    dated = sees_personal_data(principal)  # participants: the suggestion, not KF's dates
     return InquiryOut(
         id=inquiry.id,
         kif_unit=inquiry.kif_unit,
         cpr=inquiry.cpr.formatted if sees_full_cpr(principal) else inquiry.cpr.masked,
         from_agency=inquiry.from_agency,
         received_on=inquiry.received_on,
-        detained_since=inquiry.detained_since,
-        released_on=inquiry.released_on,
+        detained_since=inquiry.detained_since if dated else None,
+        released_on=inquiry.released_on if dated else None,
         suggestion=None if suggestion is None else suggestion.value,
         window_days=inquiry.window.window_days,
         policy=inquiry.window.policy,
@@ -93,16 +95,23 @@ class InquiryController(Controller):
         "/",
         opt=action(Action.READ_INQUIRIES),
         responses=problems(),
-        summary="The inquiries you may see",
+        summary="The inquiries you may see, a page at a time",
     )
     async def list_inquiries(
         self,
         request: Request[Any, Any, Any],
         inquiries: NamedDependency[InquiryService],
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
     ) -> InquiryList:
         principal = principal_of(request)
-        found = await inquiries.visible(principal)
-        return InquiryList(items=[_inquiry(i, d, principal) for i, d in found])
+        found = await inquiries.visible(principal, Page(limit=limit, offset=offset))
+        return InquiryList(
+            items=[_inquiry(i, d, principal) for i, d in found],
+            limit=limit,
+            offset=offset,
+            next_offset=offset + limit if len(found) == limit else None,
+        )
 
     @post(
         "/{inquiry_id:uuid}/decision",

@@ -163,6 +163,7 @@ class AccessRecordOut(msgspec.Struct, kw_only=True):
     resource_id: str | None
     subject_count: int
     request_id: str | None
+    purpose: str  # why it was read: case-handling, triage, meeting-preparation, ...
 
 
 class AccessLogPage(msgspec.Struct, kw_only=True):
@@ -373,7 +374,9 @@ class RuleOut(msgspec.Struct, kw_only=True):
 
 class ActingMunicipalityOut(msgspec.Struct, kw_only=True):
     social_services_municipality_code: int
+    social_services_municipality_name: str  # from the shipped municipality table
     other_help_municipality_code: int
+    other_help_municipality_name: str
     rule: RuleOut
 
 
@@ -417,6 +420,9 @@ class InquiryOut(msgspec.Struct, kw_only=True):
 
 class InquiryList(msgspec.Struct, kw_only=True):
     items: list[InquiryOut]
+    limit: int
+    offset: int
+    next_offset: int | None
 
 
 class ExchangeIn(_In):
@@ -462,5 +468,38 @@ class OpenExchangeOut(ExchangeOut, kw_only=True):
     note_recorded: bool
 
 
-class OpenExchangeList(msgspec.Struct, kw_only=True):
-    items: list[OpenExchangeOut]
+class NotificationOut(msgspec.Struct, kw_only=True):
+    """The latest notification decision (``number`` counts the corrections)."""
+
+    number: int
+    told: bool
+    told_on: dt.date | None
+    how: str | None
+    reason: str | None
+    manager: str | None
+    discussed_on: dt.date | None
+    recorded_at: dt.datetime
+    recorded_by: str
+
+
+class NoteOut(msgspec.Struct, kw_only=True):
+    """The latest note record: where the exchange was noted, or why not."""
+
+    number: int
+    where: Literal["handleplan", "personjournal", "none"]
+    reason: str | None
+    recorded_at: dt.datetime
+    recorded_by: str
+
+
+class ExchangeDetailOut(OpenExchangeOut, kw_only=True):
+    summary: str
+    notification: NotificationOut | None
+    note: NoteOut | None
+
+
+class ExchangePage(msgspec.Struct, kw_only=True):
+    items: list[ExchangeDetailOut]
+    limit: int
+    offset: int
+    next_offset: int | None

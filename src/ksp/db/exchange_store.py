@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import and_, exists, func, insert, not_, select
@@ -13,8 +14,16 @@ from ksp.db.tables import cases, exchange_records, exchanges
 from ksp.domain.access import CaseScope
 from ksp.domain.circulation import Agency
 from ksp.domain.exchanges import Exchange, ExchangeRecord
+from ksp.services.ports import Page
 
 __all__ = ["SqlExchangeStore"]
+
+
+def _has(kind: str) -> Any:
+    """Whether the exchange of the row has a record of ``kind``."""
+    return exists().where(
+        and_(exchange_records.c.exchange_id == exchanges.c.id, exchange_records.c.kind == kind)
+    )
 
 
 class SqlExchangeStore:
@@ -65,31 +74,51 @@ class SqlExchangeStore:
             )
         )
 
-    async def open_duties(self, scope: CaseScope) -> list[tuple[Exchange, bool, bool]]:
-        """Exchanges in the scope still missing a notification decision or a note, with
-        which of the two they have."""
-
-        def has(kind: str) -> Any:
-            return exists().where(
-                and_(
-                    exchange_records.c.exchange_id == exchanges.c.id,
-                    exchange_records.c.kind == kind,
-                )
-            )
-
+    async def find(
+        self, scope: CaseScope, page: Page, *, open_duties: bool | None = None
+    ) -> list[Exchange]:
+        """The exchanges of the cases in the scope, oldest first; ``open_duties`` True: only
+        those still missing a notification decision or a note; False: only those with both."""
         visible = (
             cases.c.kif_unit == scope.kif_unit
             if scope.kif_unit is not None
             else cases.c.submitted_by_unit == scope.submitted_by_unit
         )
+        query = select(exchanges).join(cases, cases.c.id == exchanges.c.case_id).where(visible)
+        if open_duties is not None:
+            closed = and_(_has("notification"), _has("note"))
+            query = query.where(not_(closed) if open_duties else closed)
+        query = query.order_by(exchanges.c.created_at, exchanges.c.id)
+        rows = await self._session.execute(query.limit(page.limit).offset(page.offset))
+        return [self._exchange(r._mapping) for r in rows]
+
+    async def latest_records(
+        self, exchange_ids: Collection[str]
+    ) -> dict[tuple[str, str], ExchangeRecord]:
+        """The latest record of each kind for each of ``exchange_ids``, by (id, kind): one
+        query for them all."""
+        if not exchange_ids:
+            return {}
         query = (
-            select(exchanges, has("notification").label("told"), has("note").label("noted"))
-            .join(cases, cases.c.id == exchanges.c.case_id)
-            .where(visible, not_(and_(has("notification"), has("note"))))
-            .order_by(exchanges.c.created_at, exchanges.c.id)
+            select(exchange_records)
+            .where(exchange_records.c.exchange_id.in_(list(exchange_ids)))
+            .order_by(exchange_records.c.number)
         )
-        rows = await self._session.execute(query)
-        return [(self._exchange(r._mapping), bool(r.told), bool(r.noted)) for r in rows]
+        latest = {}
+        for row in await self._session.execute(query):
+            latest[(row.exchange_id, row.kind)] = self._record(row._mapping)
+        return latest
+
+    def _record(self, row: Any) -> ExchangeRecord:
+        context = f"exchange_records:{row['exchange_id']}/{row['kind']}/{row['number']}"
+        return ExchangeRecord(
+            exchange_id=row["exchange_id"],
+            kind=row["kind"],
+            number=row["number"],
+            content=json.loads(self._cipher.decrypt(row["content_ct"], context=context)),
+            created_at=row["created_at"],
+            created_by_sub=row["created_by_sub"],
+        )
 
     def _exchange(self, row: Any) -> Exchange:
         return Exchange(

@@ -3,6 +3,7 @@ encrypted; a keyed hash of the CPR finds the cases and inquiries about one perso
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import func, insert, or_, select
@@ -13,8 +14,9 @@ from ksp.db.tables import cases, inquiries, inquiry_decisions
 from ksp.domain.access import Principal, Role
 from ksp.domain.circulation import Agency
 from ksp.domain.cpr import Cpr
-from ksp.domain.inquiries import Decision, Inquiry
+from ksp.domain.inquiries import Decision, Detention, Inquiry
 from ksp.domain.time_window import Suggestion, WindowSuggestion
+from ksp.services.ports import Page
 
 __all__ = ["SqlInquiryStore"]
 
@@ -54,7 +56,7 @@ class SqlInquiryStore:
         ).first()
         return None if row is None else self._inquiry(row._mapping)
 
-    async def visible_to(self, principal: Principal) -> list[Inquiry]:
+    async def visible_to(self, principal: Principal, page: Page) -> list[Inquiry]:
         """KiF: inquiries it handles. Jails: inquiries about people in cases they submitted
         (guide 3.3.7: internal sharing). Participants: their own unit's inquiries."""
         query = select(inquiries).order_by(inquiries.c.created_at, inquiries.c.id)
@@ -68,45 +70,57 @@ class SqlInquiryStore:
             query = query.where(inquiries.c.cpr_hash.in_(held))
         else:
             query = query.where(inquiries.c.created_by_unit == principal.unit)
-        return [self._inquiry(row._mapping) for row in await self._session.execute(query)]
+        rows = await self._session.execute(query.limit(page.limit).offset(page.offset))
+        return [self._inquiry(row._mapping) for row in rows]
 
-    async def detention_of(self, cpr: Cpr) -> tuple[Any, Any] | None:
-        """(detained_since, released_on) of the person's latest case, if any."""
+    async def detention_of(
+        self, cpr: Cpr, *, kif_unit: str | None = None, meeting_ids: Collection[str] = ()
+    ) -> Detention | None:
+        """The detention on the person's latest case among those routed to ``kif_unit`` or
+        on the meetings ``meeting_ids``; never a case outside them (no oracle for "is this
+        person in KSP anywhere")."""
+        if kif_unit is None and not meeting_ids:
+            return None
+        within = (
+            cases.c.kif_unit == kif_unit
+            if kif_unit is not None
+            else cases.c.meeting_id.in_(list(meeting_ids))
+        )
         query = (
-            select(cases.c.detained_since, cases.c.released_on)
-            .where(cases.c.cpr_hash == self._hasher.cpr(cpr.digits))
-            .order_by(cases.c.submitted_at.desc())
+            select(cases.c.id, cases.c.detained_since, cases.c.released_on)
+            .where(cases.c.cpr_hash == self._hasher.cpr(cpr.digits), within)
+            .order_by(cases.c.submitted_at.desc(), cases.c.id)
             .limit(1)
         )
         row = (await self._session.execute(query)).first()
-        return None if row is None else (row.detained_since, row.released_on)
+        return None if row is None else Detention(row.id, row.detained_since, row.released_on)
 
-    async def decisions(self, inquiry_id: str) -> list[Decision]:
+    async def decisions(self, inquiry_ids: Collection[str]) -> dict[str, list[Decision]]:
+        """The decisions on each of ``inquiry_ids``, in order: one query for them all."""
+        found: dict[str, list[Decision]] = {i: [] for i in inquiry_ids}
+        if not found:
+            return found
         query = (
             select(inquiry_decisions)
-            .where(inquiry_decisions.c.inquiry_id == inquiry_id)
-            .order_by(inquiry_decisions.c.number)
+            .where(inquiry_decisions.c.inquiry_id.in_(list(found)))
+            .order_by(inquiry_decisions.c.inquiry_id, inquiry_decisions.c.number)
         )
-        found = []
         for row in await self._session.execute(query):
-            blob = row.justification_ct
-            found.append(
-                Decision(
-                    inquiry_id=row.inquiry_id,
-                    number=row.number,
-                    eligible=row.eligible,
-                    justification=None
-                    if blob is None
-                    else self._cipher.decrypt(
-                        blob,
-                        context=f"inquiry_decisions.justification:{row.inquiry_id}/{row.number}",
-                    ),
-                    decided_at=row.decided_at,
-                    decided_by_sub=row.decided_by_sub,
-                    journal_seq=row.journal_seq,
-                )
-            )
+            found[row.inquiry_id].append(self._decision(row._mapping))
         return found
+
+    def _decision(self, row: Any) -> Decision:
+        blob = row["justification_ct"]
+        context = f"inquiry_decisions.justification:{row['inquiry_id']}/{row['number']}"
+        return Decision(
+            inquiry_id=row["inquiry_id"],
+            number=row["number"],
+            eligible=row["eligible"],
+            justification=None if blob is None else self._cipher.decrypt(blob, context=context),
+            decided_at=row["decided_at"],
+            decided_by_sub=row["decided_by_sub"],
+            journal_seq=row["journal_seq"],
+        )
 
     async def next_number(self, inquiry_id: str) -> int:
         query = select(func.max(inquiry_decisions.c.number)).where(

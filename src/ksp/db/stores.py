@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ksp.crypto import FieldCipher, KeyedHasher
 from ksp.db.tables import access_log, access_log_subjects, cases, idempotency_keys
-from ksp.domain.access import CaseScope, Principal
+from ksp.domain.access import CaseScope, Principal, purpose_of
 from ksp.domain.audit import AccessRecord
 from ksp.domain.cases import Case, CaseStatus, Custody, Submitter, Triage, TriageDecision
 from ksp.domain.cpr import Cpr
@@ -208,6 +208,7 @@ class SqlAccessLogStore:
                 resource_id=resource_id,
                 subject_count=len(subjects),
                 request_id=current_request_id(),
+                purpose=purpose_of(principal).value,
             )
             .returning(access_log.c.id)
         )

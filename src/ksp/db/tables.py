@@ -134,6 +134,7 @@ access_log = Table(
     Column("resource_id", String(100)),  # a case id, or "document/version", "document/1..2"
     Column("subject_count", Integer, nullable=False),
     Column("request_id", String(64)),
+    Column("purpose", String(40), nullable=False),  # ksp.domain.access.Purpose
 )
 
 access_log_subjects = Table(

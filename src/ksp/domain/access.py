@@ -15,13 +15,16 @@ from ksp.domain.errors import Forbidden
 
 __all__ = [
     "PERMISSIONS",
+    "PURPOSES",
     "Action",
     "CaseScope",
     "Principal",
+    "Purpose",
     "Role",
     "authorise",
     "case_scope",
     "owns_meeting",
+    "purpose_of",
     "reads_documents_of",
     "sees_full_cpr",
     "sees_personal_data",
@@ -90,14 +93,69 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
 }
 
 
+class Purpose(StrEnum):
+    """Why personal data was read (Directive 2016/680 art. 25: consultations and disclosures
+    are logged with their justification)."""
+
+    CASE_HANDLING = "case-handling"
+    TRIAGE = "triage"
+    MEETING_PREPARATION = "meeting-preparation"
+    CIRCULATION = "circulation"
+    INQUIRY = "inquiry"
+    AUDIT = "audit"
+
+
+# The purpose a read has by default, from the action it serves; X-KSP-Purpose refines it.
+PURPOSES: dict[Action, Purpose] = {
+    Action.SUBMIT_CASE: Purpose.CASE_HANDLING,
+    Action.LIST_CASES: Purpose.CASE_HANDLING,
+    Action.READ_CASE: Purpose.CASE_HANDLING,
+    Action.TRIAGE_CASE: Purpose.TRIAGE,
+    Action.READ_ACCESS_LOG: Purpose.AUDIT,
+    Action.CREATE_MEETING: Purpose.MEETING_PREPARATION,
+    Action.READ_MEETINGS: Purpose.MEETING_PREPARATION,
+    Action.CHANGE_LIST: Purpose.MEETING_PREPARATION,
+    Action.READ_DOCUMENTS: Purpose.MEETING_PREPARATION,
+    Action.READ_JOURNAL: Purpose.AUDIT,
+    Action.MANAGE_RECIPIENTS: Purpose.CIRCULATION,
+    Action.CIRCULATE: Purpose.CIRCULATION,
+    Action.READ_CIRCULATION: Purpose.CIRCULATION,
+    Action.ACTING_MUNICIPALITY: Purpose.CASE_HANDLING,
+    Action.RECORD_INQUIRY: Purpose.INQUIRY,
+    Action.READ_INQUIRIES: Purpose.INQUIRY,
+    Action.DECIDE_INQUIRY: Purpose.INQUIRY,
+    Action.RECORD_EXCHANGE: Purpose.CASE_HANDLING,
+    Action.MANAGE_MEETING: Purpose.MEETING_PREPARATION,
+    Action.RECORD_MEETING: Purpose.MEETING_PREPARATION,
+    Action.READ_ACTIONS: Purpose.MEETING_PREPARATION,
+    Action.UPDATE_ACTION: Purpose.MEETING_PREPARATION,
+    Action.READ_WORKLIST: Purpose.MEETING_PREPARATION,
+    Action.READ_INVITATION: Purpose.MEETING_PREPARATION,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The authenticated caller, from a verified token."""
+    """The authenticated caller, from a verified token; ``purpose`` is that of the request
+    it makes (set by the API's guard from the route's action)."""
 
     sub: str
     role: Role
     unit: str
     email: str | None = None
+    purpose: Purpose | None = None
+
+
+def purpose_of(principal: Principal, action: Action | None = None) -> Purpose:
+    """The purpose a read by ``principal`` is logged with: the one its request carries, else
+    the action's default; an auditor reads for audit whatever the action."""
+    if principal.purpose is not None:
+        return principal.purpose
+    if principal.role is Role.AUDITOR:
+        return Purpose.AUDIT
+    if action is None:
+        return Purpose.CASE_HANDLING
+    return PURPOSES.get(action, Purpose.CASE_HANDLING)
 
 
 def authorise(principal: Principal, action: Action) -> None:

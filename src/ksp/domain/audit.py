@@ -10,7 +10,8 @@ __all__ = ["AccessRecord"]
 
 @dataclass(frozen=True, slots=True)
 class AccessRecord:
-    """One read of personal data: who, when, what, and for lists how many subjects."""
+    """One read of personal data: who, when, what, why, and for lists how many
+    subjects."""
 
     id: int
     at: dt.datetime
@@ -21,3 +22,4 @@ class AccessRecord:
     resource_id: str | None
     subject_count: int
     request_id: str | None
+    purpose: str  # a ksp.domain.access.Purpose value

@@ -45,6 +45,7 @@ __all__ = [
     "InvalidStatusTransition",
     "JournalIntegrityError",
     "KspError",
+    "MalformedInput",
     "MeetingCancelled",
     "MeetingStatusConflict",
     "NotAuthenticated",
@@ -85,6 +86,12 @@ class InvalidInput(KspError):
     def __init__(self, errors: list[FieldError]) -> None:
         super().__init__()
         self.errors = tuple(errors)
+
+
+class MalformedInput(InvalidInput):
+    """400: a request header or parameter is malformed (each named in ``errors``)."""
+
+    detail = "The request body or parameters are malformed."
 
 
 class IdempotencyKeyReused(KspError):

@@ -23,6 +23,7 @@ from ksp.domain.text import line_problem, text_problem
 __all__ = [
     "Exchange",
     "ExchangeRecord",
+    "ExchangeView",
     "NoteDraft",
     "NoteWhere",
     "NotificationDraft",
@@ -81,6 +82,20 @@ class ExchangeRecord:
     created_by_sub: str
 
 
+@dataclass(frozen=True, slots=True)
+class ExchangeView:
+    """An exchange as read back: its latest notification decision and note record (a later
+    record corrects an earlier), or None where the duty is still open."""
+
+    exchange: Exchange
+    notification: ExchangeRecord | None
+    note: ExchangeRecord | None
+
+    @property
+    def open(self) -> bool:
+        return self.notification is None or self.note is None
+
+
 def _text(field: str, value: str | None, *, required: bool) -> list[FieldError]:
     if value is None or not value.strip():
         return [FieldError(field, "is required")] if required else []
@@ -99,13 +114,12 @@ def check_exchange(exchange: Exchange, today: dt.date) -> None:
         raise InvalidInput(errors)
 
 
-def check_notification(draft: NotificationDraft, today: dt.date) -> None:
+def check_notification(draft: NotificationDraft, today: dt.date, occurred_on: dt.date) -> None:
     """Guide 3.3.7: told (when, how), or not told with the reason, the manager it was
-    discussed with, and when."""
+    discussed with, and when. Telling comes after the exchange, and a detainee who was told
+    needs no manager's discussion of not telling."""
     if draft.told:
-        errors = _text("how", draft.how, required=True)
-        if draft.told_on is None or draft.told_on > today:
-            errors.append(FieldError("told_on", "is required and not in the future"))
+        errors = _told_problems(draft, today, occurred_on)
         if errors:
             raise InvalidInput(errors)
         return
@@ -123,6 +137,21 @@ def check_notification(draft: NotificationDraft, today: dt.date) -> None:
         errors.append(FieldError("discussed_on", "must not be in the future"))
     if errors:
         raise InvalidInput(errors)
+
+
+def _told_problems(
+    draft: NotificationDraft, today: dt.date, occurred_on: dt.date
+) -> list[FieldError]:
+    errors = _text("how", draft.how, required=True)
+    if draft.told_on is None or draft.told_on > today:
+        errors.append(FieldError("told_on", "is required and not in the future"))
+    elif draft.told_on < occurred_on:
+        errors.append(FieldError("told_on", "must not be before the exchange's occurred_on"))
+    return errors + [
+        FieldError(name, "is only for a decision not to tell")
+        for name in ("reason", "manager", "discussed_on")
+        if getattr(draft, name) is not None
+    ]
 
 
 def check_note(draft: NoteDraft) -> None:

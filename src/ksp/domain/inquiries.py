@@ -18,7 +18,7 @@ from ksp.domain.errors import FieldError, InvalidInput
 from ksp.domain.text import text_problem
 from ksp.domain.time_window import Suggestion, WindowSuggestion
 
-__all__ = ["Decision", "Inquiry", "check_decision"]
+__all__ = ["Decision", "Detention", "Inquiry", "check_decision"]
 
 MAX_JUSTIFICATION = 4000
 
@@ -36,6 +36,15 @@ class Inquiry:
     created_at: dt.datetime
     created_by_sub: str
     created_by_unit: str
+
+
+@dataclass(frozen=True, slots=True)
+class Detention:
+    """KF's own dates of a person's detention, from the case ``case_id``."""
+
+    case_id: str
+    detained_since: dt.date | None
+    released_on: dt.date | None
 
 
 @dataclass(frozen=True, slots=True)

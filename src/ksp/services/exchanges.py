@@ -16,6 +16,7 @@ from ksp.domain.errors import FieldError, InvalidInput, NotFound
 from ksp.domain.exchanges import (
     Exchange,
     ExchangeRecord,
+    ExchangeView,
     NoteDraft,
     NotificationDraft,
     check_exchange,
@@ -24,7 +25,7 @@ from ksp.domain.exchanges import (
 )
 from ksp.journal.canonical import canonical
 from ksp.services.cases import visible_case
-from ksp.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from ksp.services.ports import Clock, Page, UnitOfWork, UnitOfWorkFactory
 
 __all__ = ["ExchangeService", "append_exchange"]
 
@@ -63,6 +64,12 @@ async def append_exchange(
     return made
 
 
+def _view(exchange: Exchange, latest: dict[tuple[str, str], ExchangeRecord]) -> ExchangeView:
+    return ExchangeView(
+        exchange, latest.get((exchange.id, "notification")), latest.get((exchange.id, "note"))
+    )
+
+
 class ExchangeService:
     def __init__(
         self,
@@ -93,12 +100,16 @@ class ExchangeService:
     async def notify(
         self, principal: Principal, exchange_id: str, draft: NotificationDraft
     ) -> ExchangeRecord:
-        check_notification(draft, self._clock.now().date())
+        today = self._clock.now().date()
         content = {
             k: (v.isoformat() if hasattr(v, "isoformat") else v)
             for k, v in dataclasses.asdict(draft).items()
         }
-        return await self._add(principal, exchange_id, "notification", content)
+
+        def check(exchange: Exchange) -> None:
+            check_notification(draft, today, exchange.occurred_on)
+
+        return await self._add(principal, exchange_id, "notification", content, check)
 
     async def note(
         self, principal: Principal, exchange_id: str, draft: NoteDraft
@@ -108,17 +119,56 @@ class ExchangeService:
             principal, exchange_id, "note", {"where": draft.where.value, "reason": draft.reason}
         )
 
-    async def open_duties(self, principal: Principal) -> list[tuple[Exchange, bool, bool]]:
+    async def get(self, principal: Principal, exchange_id: str) -> ExchangeView:
+        """One exchange with its notification decision and note, if the caller's unit may
+        see its case; the read is logged."""
         async with self._uow() as uow:
-            return await uow.exchanges.open_duties(case_scope(principal))
+            exchange = await uow.exchanges.get(exchange_id)
+            if exchange is None:
+                raise NotFound
+            case = await visible_case(uow, principal, exchange.case_id)
+            latest = await uow.exchanges.latest_records([exchange_id])
+            await uow.access_log.record(
+                principal,
+                resource="exchange",
+                resource_id=exchange_id,
+                subjects=[case.cpr],
+                at=self._clock.now(),
+            )
+            await uow.commit()
+        return _view(exchange, latest)
+
+    async def find(
+        self, principal: Principal, page: Page, *, open_duties: bool | None = None
+    ) -> list[ExchangeView]:
+        """A page of the exchanges of the caller's cases (``open_duties``: only those with,
+        or only those without, a duty left); the read is logged with their subjects."""
+        async with self._uow() as uow:
+            found = await uow.exchanges.find(case_scope(principal), page, open_duties=open_duties)
+            latest = await uow.exchanges.latest_records([e.id for e in found])
+            held = await uow.cases.get_many({e.case_id for e in found})
+            await uow.access_log.record(
+                principal,
+                resource="exchanges",
+                resource_id=None,
+                subjects=[case.cpr for case in held.values()],
+                at=self._clock.now(),
+            )
+            await uow.commit()
+        return [_view(e, latest) for e in found]
 
     async def _add(
-        self, principal: Principal, exchange_id: str, kind: str, content: dict[str, object]
+        self,
+        principal: Principal,
+        exchange_id: str,
+        kind: str,
+        content: dict[str, object],
+        check: Callable[[Exchange], None] = lambda _: None,
     ) -> ExchangeRecord:
         now = self._clock.now()
         async with self._uow() as uow:
             await uow.journal.lock()
-            await self._visible(uow, principal, exchange_id)
+            check(await self._visible(uow, principal, exchange_id))
             number = await uow.exchanges.next_number(exchange_id, kind)
             body = {
                 "format": f"ksp-{kind}/1",

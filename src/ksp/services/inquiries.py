@@ -9,12 +9,12 @@ from dataclasses import dataclass
 
 from ksp.domain.access import Principal, Role
 from ksp.domain.circulation import Agency
-from ksp.domain.cpr import InvalidCpr, parse_cpr
+from ksp.domain.cpr import Cpr, InvalidCpr, parse_cpr
 from ksp.domain.errors import FieldError, InvalidInput, NotFound
-from ksp.domain.inquiries import Decision, Inquiry, check_decision
+from ksp.domain.inquiries import Decision, Detention, Inquiry, check_decision
 from ksp.domain.time_window import DEFAULT_POLICY, WindowPolicy, suggest
 from ksp.journal.canonical import canonical
-from ksp.services.ports import Clock, UnitOfWorkFactory
+from ksp.services.ports import Clock, Page, UnitOfWork, UnitOfWorkFactory
 
 __all__ = ["INQUIRY_DECISION", "InquiryDraft", "InquiryService"]
 
@@ -29,6 +29,17 @@ class InquiryDraft:
     detained_since: dt.date | None
     released_on: dt.date | None
     kif_unit: str | None
+
+
+async def _known_detention(uow: UnitOfWork, principal: Principal, cpr: Cpr) -> Detention | None:
+    """KF's dates of the person, only from cases the caller may see: KiF, those routed to
+    its unit; a participant, those of the meetings it takes part in."""
+    if principal.role is Role.KIF:
+        return await uow.inquiries.detention_of(cpr, kif_unit=principal.unit)
+    if principal.role is Role.PARTICIPANT and principal.email is not None:
+        meetings = await uow.recipients.meetings_of(principal.email, principal.unit)
+        return await uow.inquiries.detention_of(cpr, meeting_ids=meetings)
+    return None
 
 
 class InquiryService:
@@ -55,7 +66,9 @@ class InquiryService:
 
     async def record(self, principal: Principal, draft: InquiryDraft) -> Inquiry:
         """A municipality or the police asks about a released person (or KiF records such a
-        request received by phone or mail); the service suggests inside or outside."""
+        request received by phone or mail); the service suggests inside or outside, from
+        the dates given or else from KF's cases that the caller may see. A case that gave
+        the dates is a read of the person's data, and logged."""
         now = self._clock.now()
         try:
             cpr = parse_cpr(draft.cpr, today=now.date())
@@ -66,9 +79,11 @@ class InquiryService:
         kif_unit = self._kif_unit(principal, draft)
         async with self._uow() as uow:
             detained, released = draft.detained_since, draft.released_on
-            if principal.role is Role.KIF and detained is None and released is None:
-                known = await uow.inquiries.detention_of(cpr)  # KF's own data, KF only
-                detained, released = known if known is not None else (None, None)
+            known = None
+            if detained is None and released is None:
+                known = await _known_detention(uow, principal, cpr)
+            if known is not None:
+                detained, released = known.detained_since, known.released_on
             window = suggest(
                 self._policy,
                 detained_since=detained,
@@ -89,13 +104,21 @@ class InquiryService:
                 principal.unit,
             )
             await uow.inquiries.add(inquiry)
+            if known is not None:
+                await uow.access_log.record(
+                    principal, resource="inquiry", resource_id=inquiry.id, subjects=[cpr], at=now
+                )
             await uow.commit()
         return inquiry
 
-    async def visible(self, principal: Principal) -> list[tuple[Inquiry, list[Decision]]]:
+    async def visible(
+        self, principal: Principal, page: Page
+    ) -> list[tuple[Inquiry, list[Decision]]]:
+        """One page of the inquiries the caller may see, with their decisions: a fixed
+        number of queries whatever the page's size. The read is logged."""
         async with self._uow() as uow:
-            found = await uow.inquiries.visible_to(principal)
-            result = [(i, await uow.inquiries.decisions(i.id)) for i in found]
+            found = await uow.inquiries.visible_to(principal, page)
+            decisions = await uow.inquiries.decisions([i.id for i in found])
             await uow.access_log.record(
                 principal,
                 resource="inquiries",
@@ -104,7 +127,7 @@ class InquiryService:
                 at=self._clock.now(),
             )
             await uow.commit()
-        return result
+        return [(i, decisions[i.id]) for i in found]
 
     async def decide(
         self, principal: Principal, inquiry_id: str, eligible: bool, justification: str | None

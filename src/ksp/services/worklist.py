@@ -16,9 +16,11 @@ from ksp.services.meeting_journal import (
     COPENHAGEN,
     listed_case_ids,
 )
-from ksp.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from ksp.services.ports import Clock, Page, UnitOfWork, UnitOfWorkFactory
 
 __all__ = ["WorklistService"]
+
+WORKLIST_EXCHANGES = 500  # exchanges with open duties shown at once (oldest first)
 
 
 class WorklistService:
@@ -41,11 +43,13 @@ class WorklistService:
             meeting_ids = await uow.meeting_work.meeting_ids(principal.unit)
             facts = [await self._facts(uow, meeting_id) for meeting_id in meeting_ids]
             actions = await uow.meeting_work.actions(meeting_ids=meeting_ids)
-            duties = await uow.exchanges.open_duties(case_scope(principal))
+            duties = await uow.exchanges.find(
+                case_scope(principal), Page(limit=WORKLIST_EXCHANGES), open_duties=True
+            )
         return due_items(
             meetings=[f for f in facts if f is not None],
             actions=actions,
-            open_exchange_ids=[exchange.id for exchange, _, _ in duties],
+            open_exchange_ids=[exchange.id for exchange in duties],
             now=now,
             today=today,
         )

@@ -1,8 +1,8 @@
 """Meeting management (issue 8): a meeting's status, place and reschedules; attendance,
 outcomes, actions and action statuses as journalised, immutable rows.
 
-Revision ID: 0006_meeting_management
-Revises: 0005
+Revision ID: 0007_meeting_management
+Revises: 0006_access_log_purpose
 Create Date: 2026-12-01
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 from ksp.db.guards import refuse_changes
 from ksp.db.tables import UtcDateTime
 
-revision = "0006_meeting_management"
-down_revision = "0005"
+revision = "0007_meeting_management"
+down_revision = "0006_access_log_purpose"
 branch_labels = None
 depends_on = None
 
