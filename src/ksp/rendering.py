@@ -13,7 +13,7 @@ import jinja2
 from ksp.domain import reference
 from ksp.domain.documents import DocumentVersion
 
-__all__ = ["render_document"]
+__all__ = ["render_document", "render_page"]
 
 CUSTODY_DA = {
     "remand": "Varetægtsarrestant",
@@ -56,3 +56,8 @@ def render_document(document: DocumentVersion) -> str:
             district=district.name if district else meeting["police_district"],
         )
     )
+
+
+def render_page(name: str, **context: object) -> str:
+    """A page of ``templates/`` (the sign-in pages, say), autoescaped like the documents."""
+    return _environment().get_template(name).render(**context)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ksp.auth.config import SignInConfigError, SignInSettings, load_sign_in
 from ksp.db.url import DatabaseUrlError, async_database_url
 
 __all__ = ["ConfigError", "Settings", "load_settings"]
@@ -61,6 +62,9 @@ class Settings:
     db_pool_size: int = 20
     db_max_overflow: int = 10
     log_level: str = "INFO"
+    sign_in: SignInSettings = field(
+        default_factory=lambda: SignInSettings(public_url="http://127.0.0.1:8000", dev_login=True)
+    )
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -237,6 +241,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     log_level = (env.get("KSP_LOG_LEVEL") or "INFO").upper()
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError("KSP_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+    host = env.get("KSP_HOST") or "127.0.0.1"
+    port = _int(env, "KSP_PORT", 8000, 1, 65535)
+    try:
+        sign_in = load_sign_in(env, host, port)
+    except SignInConfigError as exc:
+        raise ConfigError(str(exc)) from None
     return Settings(
         database_url=database_url,
         data_dir=data_dir,
@@ -251,8 +261,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         db_service_role=_role(env),
         database_schema=_schema(env),
         **_mail(env),
-        host=env.get("KSP_HOST") or "127.0.0.1",
-        port=_int(env, "KSP_PORT", 8000, 1, 65535),
+        host=host,
+        port=port,
         jwks=env.get("KSP_JWKS") or None,
         jwt_issuer=env.get("KSP_JWT_ISSUER") or None,
         jwt_audience=env.get("KSP_JWT_AUDIENCE") or None,
@@ -260,4 +270,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         db_pool_size=_int(env, "KSP_DB_POOL_SIZE", 20, 1, 500),
         db_max_overflow=_int(env, "KSP_DB_MAX_OVERFLOW", 10, 0, 500),
         log_level=log_level,
+        sign_in=sign_in,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import jwt
 from ksp.domain.access import Principal, Role
 from ksp.domain.errors import NotAuthenticated
 
-__all__ = ["TokenVerifier", "issue_token"]
+__all__ = ["TokenVerifier", "issue_token", "principal_from_claims"]
 
 _UNIT = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _ASYMMETRIC = ["RS256", "ES256"]
@@ -47,7 +48,7 @@ def issue_token(
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def _principal(claims: dict[str, Any]) -> Principal:
+def _principal(claims: Mapping[str, Any]) -> Principal:
     sub, role, unit, email = (claims.get(k) for k in ("sub", "role", "unit", "email"))
     if not isinstance(sub, str) or not 0 < len(sub) <= 200:
         raise NotAuthenticated
@@ -62,6 +63,12 @@ def _principal(claims: dict[str, Any]) -> Principal:
     return Principal(sub=sub, role=Role(role), unit=unit, email=email)
 
 
+principal_from_claims = _principal
+"""The principal of claims named as ours (``sub``, ``role``, ``unit``, ``email``)."""
+
+ClaimRenamer = Callable[[Mapping[str, Any]], Mapping[str, Any]]
+
+
 class TokenVerifier:
     """HS256 with the embedded secret, unless a JWKS (file or URL) is configured."""
 
@@ -72,8 +79,12 @@ class TokenVerifier:
         jwks: str | None = None,
         issuer: str | None = None,
         audience: str | None = None,
+        claims_of: ClaimRenamer | None = None,
     ) -> None:
+        """``claims_of`` renames a provider's claims to ours (sign-in's claim mapping); it
+        applies to JWKS-verified tokens only, never to our own HS256 ones."""
         self._secret = secret
+        self._claims_of = claims_of
         self._issuer = issuer
         self._audience = audience
         self._client: jwt.PyJWKClient | None = None
@@ -118,4 +129,6 @@ class TokenVerifier:
             )
         except (jwt.PyJWTError, KeyError, ValueError, json.JSONDecodeError):
             raise NotAuthenticated from None
+        if self._claims_of is not None and self.uses_jwks:
+            return _principal(self._claims_of(claims))
         return _principal(claims)

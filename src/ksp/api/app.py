@@ -36,6 +36,9 @@ from ksp.api.meetings import MeetingController
 from ksp.api.middleware import RequestContextMiddleware, echo_request_id
 from ksp.api.ops import health, ready
 from ksp.api.problems import exception_handlers
+from ksp.auth import wiring as sign_in_wiring
+from ksp.auth.csrf import CsrfMiddleware
+from ksp.auth.web import ROUTES as SIGN_IN_ROUTES
 from ksp.crypto import FieldCipher, KeyedHasher
 from ksp.db.engine import create_engine, create_sessionmaker
 from ksp.db.uow import Adapters, SqlUnitOfWorkFactory
@@ -190,11 +193,13 @@ def create_app(
         exchanges=ExchangeService(uow, clock),
         database_ping=_ping(engine),
     )
+    sign_in = sign_in_wiring.sign_in(settings, create_sessionmaker(engine), cipher, clock)
     verifier = TokenVerifier(
         settings.token_secret,
         jwks=settings.jwks,
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
+        claims_of=sign_in.mapping.our_claims if settings.sign_in.issuer else None,
     )
     api = Router(
         path="/api/v1",
@@ -217,6 +222,7 @@ def create_app(
             health,
             ready,
             api,
+            *SIGN_IN_ROUTES,
             create_static_files_router(
                 path=SWAGGER_STATIC, directories=[swagger_dir], include_in_schema=False
             ),
@@ -230,6 +236,7 @@ def create_app(
                 "outbox_worker": worker,
                 "uow": uow,
                 "mail": mail,
+                "sign_in": sign_in,
             }
         ),
         lifespan=[
@@ -241,7 +248,7 @@ def create_app(
                 check_key=settings.mail_signing_key is not None,
             )
         ],
-        middleware=[RequestContextMiddleware],
+        middleware=[RequestContextMiddleware, CsrfMiddleware],
         before_send=[echo_request_id],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         openapi_config=_openapi(),
