@@ -52,7 +52,7 @@ def _principal(claims: Mapping[str, Any]) -> Principal:
     sub, role, unit, email = (claims.get(k) for k in ("sub", "role", "unit", "email"))
     if not isinstance(sub, str) or not 0 < len(sub) <= 200:
         raise NotAuthenticated
-    if role not in {r.value for r in Role}:
+    if not isinstance(role, str) or role not in {r.value for r in Role}:
         raise NotAuthenticated
     if not isinstance(unit, str) or len(unit) > 100 or not _UNIT.fullmatch(unit):
         raise NotAuthenticated
