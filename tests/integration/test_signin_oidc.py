@@ -250,6 +250,17 @@ async def test_a_too_low_acr_or_an_unmapped_role_is_refused_with_a_danish_page_a
     assert event["at"]
 
 
+async def test_a_broker_that_states_the_level_in_loa_is_read_like_acr(app: Litestar) -> None:
+    """Some NemLog-in brokers send `loa` instead of `acr`: Substantial passes, Low does not."""
+    good, low = Browser(app), Browser(app)
+    try:
+        assert (await good.sign_in("loa-broker")).status_code == 303
+        assert_refused(await low.sign_in("low-loa-broker"), 403, "acr-too-low")
+    finally:
+        await good.close()
+        await low.close()
+
+
 async def test_a_participant_signs_in_with_the_email_claim(browser: Browser) -> None:
     """Participants carry their e-mail (CONTRACT.md); it comes from the `email` claim."""
     assert (await browser.sign_in("participant-1")).status_code == 303

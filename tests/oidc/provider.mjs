@@ -8,7 +8,7 @@
 // The account is chosen by the standard `login_hint` parameter of the authorization request:
 // the interaction logs that account in at once and grants the requested scopes (no pages).
 // An account's `misbehave` object replaces claims of the ID tokens issued to it (an expired
-// token, another audience, a wrong nonce), re-signed with the provider's own key, so the
+// token, another audience, a wrong nonce; null removes a claim), re-signed with the provider's own key, so the
 // relying party sees a token that only its checks can refuse.
 // Prints "listening <issuer>" on stdout when ready.
 
@@ -81,6 +81,7 @@ provider.use(async (ctx, next) => {
   if (!misbehave) return;
   const now = Math.floor(Date.now() / 1000);
   const altered = { ...claims, ...misbehave };
+  for (const [name, value] of Object.entries(misbehave)) if (value === null) delete altered[name];
   if (misbehave.expired) {
     delete altered.expired;
     altered.iat = now - 7200;

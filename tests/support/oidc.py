@@ -43,6 +43,16 @@ ACCOUNTS: dict[str, dict[str, Any]] = {
     "no-role": {"claims": {"ksp_unit": "arrest-koebenhavn", "groups": ["g-other"]}, "acr": HIGH},
     "expired": {"claims": _ARREST, "acr": SUBSTANTIAL, "misbehave": {"expired": True}},
     "other-audience": {"claims": _ARREST, "acr": SUBSTANTIAL, "misbehave": {"aud": "not-ksp"}},
+    "loa-broker": {
+        "claims": _ARREST,
+        "acr": SUBSTANTIAL,
+        "misbehave": {"acr": None, "loa": SUBSTANTIAL},
+    },
+    "low-loa-broker": {
+        "claims": _ARREST,
+        "acr": SUBSTANTIAL,
+        "misbehave": {"acr": None, "loa": LOW},
+    },
     "wrong-nonce": {"claims": _ARREST, "acr": SUBSTANTIAL, "misbehave": {"nonce": "not-it"}},
 }
 

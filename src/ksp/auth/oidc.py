@@ -184,6 +184,8 @@ class OidcClient:
     async def verify_id_token(self, id_token: str, nonce: str) -> dict[str, Any]:
         """The ID token's claims, after every check of OpenID Connect Core 3.1.3.7."""
         claims = dict((await self._decode(id_token)).claims)
+        if claims.get("acr") is None and "loa" in claims:  # some NemLog-in brokers name it `loa`
+            claims["acr"] = claims["loa"]
         sub, acr = claims.get("sub"), claims.get("acr")
         who = {"sub": sub if isinstance(sub, str) else None, "acr": acr}
         registry = jwt.JWTClaimsRegistry(
