@@ -197,3 +197,19 @@ async def test_over_https_the_cookies_are_secure_with_the_host_prefix(
     finally:
         await browser.aclose()
         app.state.mail.close()
+
+
+async def test_a_form_over_the_body_limit_is_refused_without_being_held(
+    browser: httpx.AsyncClient, settings: Any
+) -> None:
+    """The CSRF check reads a form only up to KSP_MAX_BODY_BYTES: past that, no token is
+    looked for and the request is 403, even with the right token in it."""
+    await dev_sign_in(browser, "kif")
+    token = csrf_of(await browser.get("/"))
+    padding = "x" * settings.max_body_bytes
+    response = await browser.post("/logout", data={"csrf_token": token, "padding": padding})
+    assert response.status_code == 403
+    assert response.json()["type"] == PROBLEMS + "csrf-token-invalid"
+    assert (await browser.get("/")).status_code == 200
+    within = await browser.post("/logout", data={"csrf_token": token, "padding": "x" * 1000})
+    assert within.status_code == 303

@@ -31,20 +31,22 @@ def _is_api(path: str) -> bool:
     return path == "/api/v1" or path.startswith("/api/v1/")
 
 
-async def _read_body(receive: Receive, limit: int) -> tuple[bytes, list[Any]]:
-    """The body (up to ``limit`` bytes for looking into) and every message, to replay."""
+async def _read_body(receive: Receive, limit: int) -> tuple[bytes, list[Any]] | None:
+    """The whole body and its messages (to replay), or None past ``limit`` bytes (a form
+    that large carries no token we look for, and is never held in memory)."""
     messages: list[Any] = []
-    body = b""
+    size = 0
     while True:
         message = await receive()
         messages.append(message)
         if message["type"] != "http.request":
             break
-        if len(body) <= limit:
-            body += message.get("body", b"")
+        size += len(message.get("body", b""))
+        if size > limit:
+            return None
         if not message.get("more_body", False):
             break
-    return (body if len(body) <= limit else b""), messages
+    return b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request"), messages
 
 
 def _form_token(scope: Scope, body: bytes) -> str | None:
@@ -61,28 +63,38 @@ def _matches(given: str | None, expected: str | None) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
 
 
+def _expected(scope: Scope, sign_in: Any) -> list[str]:
+    """The tokens that would do: the session's, and on the development sign-in's form the
+    token of its own cookie (before there is a session)."""
+    cookies = ASGIConnection[Any, Any, Any, Any](scope).cookies
+    secret = cookies.get(sign_in.cookies.session)
+    expected = [csrf_token_of(secret)] if secret else []
+    if scope["path"] == DEV_LOGIN_PATH and cookies.get(sign_in.cookies.login_csrf):
+        expected.append(cookies[sign_in.cookies.login_csrf])
+    return expected
+
+
 class CsrfMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method: str = scope.get("method", "GET")  # type: ignore[assignment]
-        if (
-            scope["type"] != ScopeType.HTTP
-            or method not in UNSAFE_METHODS
-            or _is_api(scope["path"])
-        ):
+        unsafe = method in UNSAFE_METHODS and not _is_api(scope["path"])
+        if scope["type"] != ScopeType.HTTP or not unsafe:
             await self.app(scope, receive, send)
             return
         sign_in = scope["litestar_app"].state.sign_in
-        body, messages = await _read_body(receive, sign_in.max_body_bytes)
-        connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
-        given = connection.headers.get(CSRF_HEADER) or _form_token(scope, body)
-        secret = connection.cookies.get(sign_in.cookies.session)
-        ok = secret is not None and _matches(given, csrf_token_of(secret))
-        if not ok and scope["path"] == DEV_LOGIN_PATH:
-            ok = _matches(given, connection.cookies.get(sign_in.cookies.login_csrf))
-        if not ok:
+        expected = _expected(scope, sign_in)
+        header = ASGIConnection[Any, Any, Any, Any](scope).headers.get(CSRF_HEADER)
+        if any(_matches(header, token) for token in expected):
+            await self.app(scope, receive, send)
+            return
+        read = await _read_body(receive, sign_in.max_body_bytes) if expected else None
+        if read is None:
+            raise CsrfTokenInvalid
+        body, messages = read
+        if not any(_matches(_form_token(scope, body), token) for token in expected):
             raise CsrfTokenInvalid
         replay = iter(messages)
 
