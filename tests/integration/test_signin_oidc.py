@@ -3,13 +3,17 @@ whole flow over HTTP, each way the provider's answer can be wrong, and the sessi
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import re
+import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -35,6 +39,7 @@ from support.oidc import (
     Provider,
     query_of,
     running_provider,
+    through_provider,
 )
 from support.require_oidc import REQUIRE_OIDC
 
@@ -403,3 +408,61 @@ async def test_private_key_jwt_and_a_mapping_file_sign_in(
         await person.close()
         await another.close()
         jwt_app.state.mail.close()
+
+
+async def provider_id_token(provider: Provider, account: str) -> str:
+    """An ID token from the provider for ``account``, fetched as a program would."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    params = {
+        "client_id": "ksp",
+        "response_type": "code",
+        "scope": "openid email ksp",
+        "redirect_uri": PUBLIC_URL + "/auth/callback",
+        "state": secrets.token_urlsafe(16),
+        "nonce": secrets.token_urlsafe(16),
+        "code_challenge": challenge.rstrip(b"=").decode(),
+        "code_challenge_method": "S256",
+    }
+    async with httpx.AsyncClient(timeout=10) as http:
+        url = f"{provider.issuer}/auth?{urlencode(params)}"
+        callback = await through_provider(http, url, account)
+        answer = await http.post(
+            provider.issuer + "/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": query_of(callback)["code"],
+                "redirect_uri": params["redirect_uri"],
+                "code_verifier": verifier,
+            },
+            auth=("ksp", CLIENT_SECRET),
+        )
+    token: str = answer.json()["id_token"]
+    return token
+
+
+async def test_an_api_token_from_the_provider_passes_through_the_same_claim_mapping(
+    tmp_path: Path, engine: AsyncEngine, provider: Provider, clock_now: FixedClock
+) -> None:
+    """With KSP_JWKS at the provider's jwks_uri, its tokens' ksp_role and ksp_unit are
+    mapped like a sign-in's: the arrest officer may list cases, a token without a role
+    is 401."""
+    settings = dataclasses.replace(
+        make_settings(tmp_path),
+        sign_in=sign_in_settings(provider),
+        jwks=provider.issuer + "/jwks",
+        jwt_issuer=provider.issuer,
+        jwt_audience="ksp",
+    )
+    api_app = create_app(settings, engine=engine, clock=clock_now)
+    transport = httpx.ASGITransport(app=api_app, raise_app_exceptions=False)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as client:
+            for account, status in (("arrest-1", 200), ("no-role", 401)):
+                token = await provider_id_token(provider, account)
+                listed = await client.get(
+                    "/api/v1/cases", headers={"Authorization": f"Bearer {token}"}
+                )
+                assert listed.status_code == status, (account, listed.text)
+    finally:
+        api_app.state.mail.close()

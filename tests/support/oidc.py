@@ -57,10 +57,10 @@ ACCOUNTS: dict[str, dict[str, Any]] = {
 }
 
 
-def clients(public_jwk: dict[str, Any]) -> list[dict[str, Any]]:
+def clients(public_jwk: dict[str, Any], public_urls: tuple[str, ...]) -> list[dict[str, Any]]:
     common = {
-        "redirect_uris": [PUBLIC_URL + "/auth/callback"],
-        "post_logout_redirect_uris": [PUBLIC_URL + "/"],
+        "redirect_uris": [url + "/auth/callback" for url in public_urls],
+        "post_logout_redirect_uris": [url + "/" for url in public_urls],
         "response_types": ["code"],
         "grant_types": ["authorization_code"],
     }
@@ -88,7 +88,9 @@ class Provider:
 
 
 @contextmanager
-def running_provider(workdir: Path, public_jwk: dict[str, Any]) -> Iterator[Provider]:
+def running_provider(
+    workdir: Path, public_jwk: dict[str, Any], public_urls: tuple[str, ...] = (PUBLIC_URL,)
+) -> Iterator[Provider]:
     """Start tests/oidc/provider.mjs (installed by `make install`) and stop it afterwards."""
     assert NODE is not None
     if not (OIDC_DIR / "node_modules" / "oidc-provider").is_dir():
@@ -100,7 +102,7 @@ def running_provider(workdir: Path, public_jwk: dict[str, Any]) -> Iterator[Prov
             {
                 "port": port,
                 "acrValues": [LOW, SUBSTANTIAL, HIGH],
-                "clients": clients(public_jwk),
+                "clients": clients(public_jwk, public_urls),
                 "accounts": ACCOUNTS,
             }
         )
@@ -139,10 +141,15 @@ class Browser:
     """One person's browser: cookies for the service (through the app) and the provider
     (over HTTP), and redirects followed by hand so each step can be looked at."""
 
-    def __init__(self, app: Any) -> None:
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        self.service = httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL)
+    def __init__(self, app: Any, public_url: str = PUBLIC_URL) -> None:
+        """``app`` is the Litestar app, or None for a real server at ``public_url``."""
+        if app is None:
+            self.service = httpx.AsyncClient(base_url=public_url, timeout=10)
+        else:
+            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+            self.service = httpx.AsyncClient(transport=transport, base_url=public_url)
         self.provider = httpx.AsyncClient(timeout=10)
+        self.public_url = public_url
 
     async def close(self) -> None:
         await self.service.aclose()
@@ -156,15 +163,7 @@ class Browser:
 
     async def authorize(self, authorization_url: str, account: str) -> str:
         """At the provider as ``account``: the URL it sends the browser back to."""
-        url = f"{authorization_url}&{urlencode({'login_hint': account})}"
-        for _ in range(10):
-            response = await self.provider.get(url)
-            location = response.headers.get("location")
-            assert location, f"{response.status_code} {response.text[:300]}"
-            url = str(httpx.URL(url).join(location))
-            if url.startswith(PUBLIC_URL):
-                return url
-        raise AssertionError("the provider never sent the browser back")
+        return await through_provider(self.provider, authorization_url, account, self.public_url)
 
     async def come_back(self, callback_url: str) -> httpx.Response:
         split = urlsplit(callback_url)
@@ -172,6 +171,21 @@ class Browser:
 
     async def sign_in(self, account: str) -> httpx.Response:
         return await self.come_back(await self.authorize(await self.start(), account))
+
+
+async def through_provider(
+    http: httpx.AsyncClient, authorization_url: str, account: str, back_to: str = PUBLIC_URL
+) -> str:
+    """Follow the provider's redirects as ``account``, up to the way back to the service."""
+    url = f"{authorization_url}&{urlencode({'login_hint': account})}"
+    for _ in range(10):
+        response = await http.get(url)
+        location = response.headers.get("location")
+        assert location, f"{response.status_code} {response.text[:300]}"
+        url = str(httpx.URL(url).join(location))
+        if url.startswith(back_to + "/"):
+            return url
+    raise AssertionError("the provider never sent the browser back")
 
 
 def query_of(url: str) -> dict[str, str]:
