@@ -4,6 +4,7 @@ and a loopback host), its CSRF token, and the session cookie that /api/v1 never 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -13,12 +14,15 @@ import httpx
 import pytest
 import structlog
 from litestar import Litestar
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from conftest import make_settings
 from ksp.api.app import create_app
 from ksp.auth.config import SignInSettings
+from ksp.db.tables import web_sessions
 from support.clock import FixedClock
+from support.server import free_port
 
 PROBLEMS = "https://ksp.kriminalforsorgen.dk/problems/"
 IDENTITIES = {
@@ -213,3 +217,42 @@ async def test_a_form_over_the_body_limit_is_refused_without_being_held(
     assert (await browser.get("/")).status_code == 200
     within = await browser.post("/logout", data={"csrf_token": token, "padding": "x" * 1000})
     assert within.status_code == 303
+
+
+async def test_the_database_keeps_only_a_hash_of_the_session_id(
+    browser: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    """The cookie's secret is not in web_sessions; its SHA-256 is the key."""
+    await dev_sign_in(browser, "arrest")
+    secret = browser.cookies["ksp_session"]
+    async with engine.connect() as connection:
+        keys = (await connection.execute(select(web_sessions.c.key))).scalars().all()
+    assert hashlib.sha256(secret.encode()).digest() in keys
+    assert all(secret.encode() not in key for key in keys)
+
+
+async def test_a_callback_without_a_provider_is_refused(browser: httpx.AsyncClient) -> None:
+    """/auth/callback on the development sign-in has no attempt to finish: 400."""
+    response = await browser.get("/auth/callback", params={"code": "c", "state": "s" * 43})
+    assert response.status_code == 400
+    assert "<code>state</code>" in response.text
+
+
+async def test_an_unreachable_provider_is_a_danish_page_not_an_error(
+    tmp_path: Path, engine: AsyncEngine, clock: FixedClock
+) -> None:
+    """Discovery fails (nothing listens at the issuer): 502 and a page that says so."""
+    issuer = f"http://127.0.0.1:{free_port()}"
+    app = app_with(
+        tmp_path, engine, clock, issuer=issuer, client_id="ksp", client_secret="s", dev_login=False
+    )
+    browser = await browser_of(app)
+    try:
+        with structlog.testing.capture_logs() as events:
+            page = await browser.get("/login")
+        assert page.status_code == 502
+        assert "kunne ikke nås" in page.text
+        assert [e["reason"] for e in events if e["event"] == "sign-in-refused"] == ["discovery"]
+    finally:
+        await browser.aclose()
+        app.state.mail.close()

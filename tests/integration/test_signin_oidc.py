@@ -192,6 +192,23 @@ async def test_a_wrong_state_is_refused(browser: Browser) -> None:
     assert_refused(await browser.come_back(callback.replace(state, "x" * 43)), 400, "state")
 
 
+async def test_an_error_answer_from_the_provider_is_refused(browser: Browser) -> None:
+    """The provider answers with `error` (the person cancelled, say): no session."""
+    callback = await browser.authorize(await browser.start(), "arrest-1")
+    state = query_of(callback)["state"]
+    cancelled = f"{PUBLIC_URL}/auth/callback?error=access_denied&state={state}"
+    assert_refused(await browser.come_back(cancelled), 400, "provider-error")
+
+
+async def test_a_sign_in_attempt_older_than_ten_minutes_is_refused(
+    browser: Browser, clock_now: FixedClock
+) -> None:
+    """The state of /login is good for ten minutes only."""
+    callback = await browser.authorize(await browser.start(), "arrest-1")
+    clock_now.set(clock_now.now() + dt.timedelta(minutes=10))
+    assert_refused(await browser.come_back(callback), 400, "state")
+
+
 async def test_a_callback_in_another_browser_is_refused(app: Litestar, browser: Browser) -> None:
     """Login CSRF: the state is bound to the browser that asked for it (its cookie)."""
     callback = await browser.authorize(await browser.start(), "arrest-1")
