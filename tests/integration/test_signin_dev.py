@@ -197,7 +197,13 @@ async def test_over_https_the_cookies_are_secure_with_the_host_prefix(
         for attribute in ("Secure", "HttpOnly", "SameSite=lax", "Path=/"):
             assert attribute in cookie
         assert "Domain" not in cookie
-        assert (await browser.get("/")).status_code == 200
+        home = await browser.get("/")
+        assert home.status_code == 200
+        out = await browser.post("/logout", data={"csrf_token": csrf_of(home)})
+        removal = next(c for c in out.headers.get_list("set-cookie") if "ksp_session=" in c)
+        assert removal.startswith('__Host-ksp_session=""')
+        assert "Max-Age=0" in removal
+        assert "Secure" in removal
     finally:
         await browser.aclose()
         app.state.mail.close()

@@ -94,6 +94,11 @@ class CookieNames:
     def short_cookie(self, key: str, value: str) -> Cookie:
         return self._cookie(key, value, 600)
 
+    def removal(self, key: str) -> Cookie:
+        """Removes ``key`` with the attributes it was set with (a ``__Host-`` cookie can
+        only be replaced by a Secure one)."""
+        return self._cookie(key, "", 0)
+
 
 @dataclass(frozen=True)
 class SignIn:

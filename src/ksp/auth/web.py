@@ -75,7 +75,7 @@ def _refused(sign_in: SignIn, refusal: SignInRefused) -> Response[str]:
         reason=refusal.reason,
         at=sign_in.clock.now().strftime("%Y-%m-%d %H:%M:%S"),
     )
-    response.delete_cookie(sign_in.cookies.attempt, path="/")
+    response.set_cookie(sign_in.cookies.removal(sign_in.cookies.attempt))
     return response
 
 
@@ -96,8 +96,8 @@ async def _signed_in(
     )
     response: Response[Any] = Redirect("/", status_code=303)
     response.set_cookie(sign_in.cookies.session_cookie(secret))
-    response.delete_cookie(sign_in.cookies.attempt, path="/")
-    response.delete_cookie(sign_in.cookies.login_csrf, path="/")
+    response.set_cookie(sign_in.cookies.removal(sign_in.cookies.attempt))
+    response.set_cookie(sign_in.cookies.removal(sign_in.cookies.login_csrf))
     return response
 
 
@@ -165,7 +165,7 @@ async def logout(request: AnyRequest) -> Response[Any]:
     if sign_in.oidc is not None:
         target = await sign_in.oidc.end_session_url(sign_in.settings.public_url + "/") or target
     response: Response[Any] = Redirect(target, status_code=303)
-    response.delete_cookie(sign_in.cookies.session, path="/")
+    response.set_cookie(sign_in.cookies.removal(sign_in.cookies.session))
     return response
 
 
