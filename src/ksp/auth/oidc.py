@@ -10,6 +10,7 @@ carries a claim's value.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,11 +105,13 @@ class OidcClient:
             self._metadata = _metadata(await self._get_json(url, "discovery"), self.issuer)
         return self._metadata
 
-    async def authorization_request(self, state_of: Any) -> tuple[AuthorizationRequest, str]:
+    async def authorization_request(
+        self, state_of: Callable[[str, str], Awaitable[str]]
+    ) -> tuple[AuthorizationRequest, str]:
         """A new request: ``state_of(nonce, verifier)`` stores the attempt, gives its state."""
         metadata = await self.metadata()
         nonce, verifier = generate_token(43), generate_token(64)
-        state: str = await state_of(nonce, verifier)
+        state = await state_of(nonce, verifier)
         params = [
             ("response_type", "code"),
             ("client_id", self._client_id),
