@@ -15,7 +15,14 @@ $(VENV)/.installed: uv.lock pyproject.toml | $(BIN)/uv
 	$(BIN)/uv sync --frozen --inexact
 	touch $@
 
-install: $(VENV)/.installed
+# The real OpenID provider of the sign-in tests (tests/oidc), exactly as its lockfile says;
+# skipped where there is no Node (those tests then skip, except under .ci/run).
+tests/oidc/node_modules/.installed: tests/oidc/package.json tests/oidc/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the sign-in tests against a real OpenID provider will skip"; fi
+
+install: $(VENV)/.installed tests/oidc/node_modules/.installed
 
 run: install
 	$(BIN)/ksp db upgrade

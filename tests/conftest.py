@@ -34,6 +34,8 @@ from support.data import SUBMITTED_PERSONAL_DATA, Units, case_body, fresh_units
 from support.smtp import SmtpServer
 from unit.mail.keys import KeyMaker
 
+pytest_plugins = ["support.require_oidc"]  # KSP_REQUIRE_OIDC: the sign-in tests must run
+
 POSTGRES_URL = os.environ.get("KSP_TEST_DATABASE_URL")
 REQUIRE_POSTGRES = os.environ.get("KSP_REQUIRE_POSTGRES") == "1"
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]

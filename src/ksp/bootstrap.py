@@ -15,6 +15,8 @@ from typing import Literal, cast
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ksp.auth import wiring as sign_in_wiring
+from ksp.auth.context import SignIn
 from ksp.crypto import FieldCipher, KeyedHasher
 from ksp.db.engine import create_engine, create_sessionmaker
 from ksp.db.uow import Adapters, SqlUnitOfWorkFactory
@@ -128,7 +130,11 @@ def outbox_worker(settings: Settings, uow: SqlUnitOfWorkFactory, clock: Clock) -
     )
 
 
-def token_verifier(settings: Settings) -> TokenVerifier:
+def token_verifier(settings: Settings, sign_in: SignIn | None = None) -> TokenVerifier:
+    """Bearer tokens: our HS256 ones, or a provider's through the sign-in's claim mapping."""
+    claims_of = None
+    if sign_in is not None and settings.sign_in.issuer:
+        claims_of = sign_in.mapping.our_claims
     return TokenVerifier(
         settings.token_secret,
         jwks=settings.jwks,
@@ -136,6 +142,7 @@ def token_verifier(settings: Settings) -> TokenVerifier:
         audience=settings.jwt_audience,
         max_ttl=dt.timedelta(seconds=settings.token_max_ttl_seconds),
         max_token_bytes=settings.max_token_bytes,
+        claims_of=claims_of,
     )
 
 
@@ -158,12 +165,14 @@ class Services:
     worker: OutboxWorker
     hasher: KeyedHasher
     verifier: TokenVerifier
+    sign_in: SignIn
 
 
 def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Services:
     adapters = store_adapters(settings, engine)
     uow = SqlUnitOfWorkFactory(adapters)
     mail = secure_mail(settings)
+    sign_in = sign_in_wiring.sign_in(settings, adapters.sessions, adapters.cipher, clock)
     return Services(
         cases=CaseService(uow, clock),
         audit=AuditService(uow, clock, adapters.signer),
@@ -179,5 +188,6 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
         mail=mail,
         worker=outbox_worker(settings, uow, clock),
         hasher=adapters.hasher,
-        verifier=token_verifier(settings),
+        verifier=token_verifier(settings, sign_in),
+        sign_in=sign_in,
     )

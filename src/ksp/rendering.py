@@ -13,7 +13,7 @@ import jinja2
 from ksp.domain import reference
 from ksp.domain.documents import DocumentVersion
 
-__all__ = ["render_document", "template_sources"]
+__all__ = ["render_document", "render_page", "template_sources"]
 
 CUSTODY_DA = {
     "remand": "Varetægtsarrestant",
@@ -63,3 +63,8 @@ def template_sources() -> list[str]:
     loader = _environment().loader
     assert loader is not None
     return [loader.get_source(_environment(), name)[0] for name in loader.list_templates()]
+
+
+def render_page(name: str, **context: object) -> str:
+    """A page of ``templates/`` (the sign-in pages, say), autoescaped like the documents."""
+    return _environment().get_template(name).render(**context)

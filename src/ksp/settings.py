@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ksp.auth.config import SignInConfigError, SignInSettings, load_sign_in
 from ksp.db.url import DatabaseUrlError, async_database_url
+from ksp.tokens import secure_key_url
 
 __all__ = ["ConfigError", "Settings", "load_settings"]
 
@@ -68,6 +70,9 @@ class Settings:
     db_pool_size: int = 20
     db_max_overflow: int = 10
     log_level: str = "INFO"
+    sign_in: SignInSettings = field(
+        default_factory=lambda: SignInSettings(public_url="http://127.0.0.1:8000", dev_login=True)
+    )
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -235,10 +240,11 @@ def _duration_seconds(env: Mapping[str, str], name: str, default: int, high: int
 
 
 def _jwks(env: Mapping[str, str]) -> str | None:
-    """A JWKS file or an ``https://`` URL: keys fetched over plain HTTP could be anyone's."""
+    """A JWKS file or an ``https://`` URL: keys fetched over plain HTTP could be anyone's
+    (only a provider on this machine's loopback may be reached over http)."""
     jwks = env.get("KSP_JWKS") or None
     scheme = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://", jwks or "")
-    if scheme is not None and scheme[1].lower() != "https":
+    if scheme is not None and jwks is not None and not secure_key_url(jwks):
         raise ConfigError("KSP_JWKS must be a file or an https:// URL")
     return jwks
 
@@ -284,6 +290,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     log_level = (env.get("KSP_LOG_LEVEL") or "INFO").upper()
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError("KSP_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+    host = env.get("KSP_HOST") or "127.0.0.1"
+    port = _int(env, "KSP_PORT", 8000, 1, 65535)
+    try:
+        sign_in = load_sign_in(env, host, port)
+    except SignInConfigError as exc:
+        raise ConfigError(str(exc)) from None
     return Settings(
         database_url=database_url,
         data_dir=data_dir,
@@ -298,11 +310,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         db_service_role=_role(env),
         database_schema=_schema(env),
         **_mail(env),
-        host=env.get("KSP_HOST") or "127.0.0.1",
-        port=_int(env, "KSP_PORT", 8000, 1, 65535),
+        host=host,
+        port=port,
         **_transport(env),
         max_body_bytes=_int(env, "KSP_MAX_BODY_BYTES", 65_536, 1_024, 10_485_760),
         db_pool_size=_int(env, "KSP_DB_POOL_SIZE", 20, 1, 500),
         db_max_overflow=_int(env, "KSP_DB_MAX_OVERFLOW", 10, 0, 500),
         log_level=log_level,
+        sign_in=sign_in,
     )

@@ -12,15 +12,24 @@ import datetime as dt
 import json
 import re
 import ssl
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeGuard
+from urllib.parse import urlsplit
 
 import jwt
 
 from ksp.domain.access import Principal, Role
 from ksp.domain.errors import NotAuthenticated
 
-__all__ = ["DEFAULT_MAX_TOKEN_BYTES", "DEFAULT_MAX_TTL", "TokenVerifier", "issue_token"]
+__all__ = [
+    "DEFAULT_MAX_TOKEN_BYTES",
+    "DEFAULT_MAX_TTL",
+    "TokenVerifier",
+    "issue_token",
+    "principal_from_claims",
+    "secure_key_url",
+]
 
 _UNIT = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _ASYMMETRIC = frozenset({"RS256", "ES256"})
@@ -59,7 +68,7 @@ def _printable(value: object, max_len: int) -> TypeGuard[str]:
     return isinstance(value, str) and 0 < len(value) <= max_len and value.isprintable()
 
 
-def _principal(claims: dict[str, Any]) -> Principal:
+def _principal(claims: Mapping[str, Any]) -> Principal:
     sub, role, unit, email = (claims.get(k) for k in ("sub", "role", "unit", "email"))
     if not _printable(sub, 200) or not isinstance(role, str) or role not in _ROLES:
         raise NotAuthenticated
@@ -70,6 +79,24 @@ def _principal(claims: dict[str, Any]) -> Principal:
     if role == Role.PARTICIPANT and not email:
         raise NotAuthenticated  # CONTRACT.md: participants carry their e-mail
     return Principal(sub=sub, role=Role(role), unit=unit, email=email)
+
+
+principal_from_claims = _principal
+"""The principal of claims named as ours (``sub``, ``role``, ``unit``, ``email``)."""
+
+ClaimRenamer = Callable[[Mapping[str, Any]], Mapping[str, Any]]
+
+
+def secure_key_url(url: str) -> bool:
+    """Keys are fetched over https; plain http only from this machine itself (a provider on
+    loopback, as in development and the tests), where nobody on the network can alter them."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() == "https":
+        return True
+    return parts.scheme.lower() == "http" and (parts.hostname or "") in _LOOPBACK_HOSTS
+
+
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 class TokenVerifier:
@@ -86,8 +113,12 @@ class TokenVerifier:
         max_ttl: dt.timedelta = DEFAULT_MAX_TTL,
         max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES,
         jwks_tls: ssl.SSLContext | None = None,
+        claims_of: ClaimRenamer | None = None,
     ) -> None:
+        """``claims_of`` renames a provider's claims to ours (sign-in's claim mapping); it
+        applies to JWKS-verified tokens only, never to our own HS256 ones."""
         self._secret = secret
+        self._claims_of = claims_of
         self._issuer = issuer
         self._audience = audience
         self._max_ttl = max_ttl.total_seconds()
@@ -95,8 +126,8 @@ class TokenVerifier:
         self._client: jwt.PyJWKClient | None = None
         self._keyset: jwt.PyJWKSet | None = None
         if jwks is not None and re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", jwks):
-            if not jwks.lower().startswith("https://"):
-                raise ValueError("a JWKS URL must be https://")
+            if not secure_key_url(jwks):
+                raise ValueError("a JWKS URL must be https:// (or http:// to a loopback host)")
             self._client = jwt.PyJWKClient(
                 jwks, cache_keys=True, lifespan=300, timeout=10, ssl_context=jwks_tls
             )
@@ -156,4 +187,6 @@ class TokenVerifier:
             claims = self._claims(token)
         except (jwt.PyJWTError, KeyError, ValueError, TypeError, json.JSONDecodeError):
             raise NotAuthenticated from None
+        if self._claims_of is not None and self.uses_jwks:
+            return _principal(self._claims_of(claims))
         return _principal(claims)

@@ -210,9 +210,13 @@ def test_tokens_verify_against_a_jwks_url(
 
 
 def test_a_jwks_url_over_plain_http_is_refused() -> None:
-    """Keys fetched over plain HTTP could be anyone's: only https:// URLs are taken."""
+    """Keys fetched over plain HTTP could be anyone's: only https:// URLs are taken, and
+    http:// only from this machine's loopback (a provider beside the service)."""
     with pytest.raises(ValueError, match="https"):
-        TokenVerifier(SECRET, jwks="http://127.0.0.1:1/jwks.json")
+        TokenVerifier(SECRET, jwks="http://idp.example:1/jwks.json")
+    with pytest.raises(ValueError, match="https"):
+        TokenVerifier(SECRET, jwks="http://127.0.0.1.idp.example/jwks.json")
+    assert TokenVerifier(SECRET, jwks="http://127.0.0.1:1/jwks.json").fetches_keys
 
 
 @pytest.mark.parametrize(

@@ -54,7 +54,9 @@ def test_a_bad_maximum_token_lifetime_is_a_configuration_error(tmp_path: Path, r
         load_settings(env_with(tmp_path, KSP_TOKEN_MAX_TTL=raw))
 
 
-@pytest.mark.parametrize("url", ["http://idp.example/jwks", "HTTP://idp.example/jwks"])
+@pytest.mark.parametrize(
+    "url", ["http://idp.example/jwks", "HTTP://idp.example/jwks", "http://127.0.0.2.nip.io/jwks"]
+)
 def test_a_jwks_url_over_plain_http_is_a_configuration_error(tmp_path: Path, url: str) -> None:
     """KSP_JWKS: keys fetched over plain HTTP could be anyone's; only https:// is taken."""
     with pytest.raises(ConfigError, match="KSP_JWKS must be a file or an https:// URL"):

@@ -46,6 +46,8 @@ from ksp.api.security_headers import (
     page_policy,
     security_headers_hook,
 )
+from ksp.auth.csrf import CsrfMiddleware
+from ksp.auth.web import ROUTES as SIGN_IN_ROUTES
 from ksp.bootstrap import SystemClock, build_services, database_engine
 from ksp.db.migrate import at_code_head, code_heads
 from ksp.mail.secure import GpgSecureMail
@@ -194,6 +196,7 @@ def create_app(
             health,
             ready,
             api,
+            *SIGN_IN_ROUTES,
             create_static_files_router(
                 path=SWAGGER_STATIC, directories=[swagger_dir], include_in_schema=False
             ),
@@ -207,6 +210,7 @@ def create_app(
                 "outbox_worker": built.worker,
                 "uow": built.uow,
                 "mail": built.mail,
+                "sign_in": built.sign_in,
             }
         ),
         lifespan=[
@@ -224,6 +228,7 @@ def create_app(
                 ConcurrencyLimitMiddleware, gate=RequestGate(settings.max_concurrency)
             ),
             SchemaPagePolicyMiddleware,
+            CsrfMiddleware,
         ],
         before_send=[echo_request_id, security_headers_hook(page_policy(template_sources()))],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]

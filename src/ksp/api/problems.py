@@ -68,6 +68,7 @@ PROBLEMS: dict[type[errors.KspError], ProblemType] = {
     ),
     errors.RuleViolation: ProblemType(422, "rule-violation", "A rule forbids this"),
     errors.NotAuthenticated: ProblemType(401, "not-authenticated", "Not authenticated"),
+    errors.CsrfTokenInvalid: ProblemType(403, "csrf-token-invalid", "Missing or wrong CSRF token"),
     errors.Forbidden: ProblemType(403, "forbidden", "Forbidden"),
     errors.NotFound: ProblemType(404, "not-found", "Not found"),
     errors.InvalidStatusTransition: ProblemType(

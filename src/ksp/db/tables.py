@@ -45,6 +45,8 @@ __all__ = [
     "outbox",
     "outcomes",
     "recipients",
+    "sign_in_attempts",
+    "web_sessions",
 ]
 
 
@@ -311,6 +313,30 @@ exchange_records = Table(
     Column("content_ct", LargeBinary, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("created_by_sub", String(200), nullable=False),
+)
+
+# Browser sessions (issue 9): keyed by the SHA-256 of the cookie's secret, never the secret.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("key", LargeBinary(32), primary_key=True),
+    Column("sub", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("unit", UNIT, nullable=False),
+    Column("email_ct", LargeBinary),
+    Column("acr", String(200)),
+    Column("started_at", UtcDateTime, nullable=False, index=True),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+)
+
+# One trip to the provider: keyed by the SHA-256 of its `state`, taken once by the callback.
+sign_in_attempts = Table(
+    "sign_in_attempts",
+    metadata,
+    Column("key", LargeBinary(32), primary_key=True),
+    Column("nonce", String(100), nullable=False),
+    Column("code_verifier", String(200), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False, index=True),
 )
 
 # Rows of these tables are never changed or removed; the database refuses it (migration 0002).

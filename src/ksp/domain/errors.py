@@ -15,6 +15,7 @@ rules, never values.
     │   └── NotificationOmissionNeedsManager   not telling needs reason, manager, date
     ├── NotAuthenticated                 no token, or a token that is not valid (opaque)
     ├── Forbidden                        the role may not do this at all
+    │   └── CsrfTokenInvalid             a browser's change without its session's CSRF token
     ├── NotFound                         absent, or not visible to the caller's unit
     ├── JournalIntegrityError            the stored journal fails its own checks; nothing is
     │                                    appended until an auditor has looked
@@ -37,6 +38,7 @@ from dataclasses import dataclass
 __all__ = [
     "CommitOutcomeUnknown",
     "Conflict",
+    "CsrfTokenInvalid",
     "DuplicateOutcome",
     "FieldError",
     "Forbidden",
@@ -123,6 +125,12 @@ class Forbidden(KspError):
     """The caller's role may not perform this action."""
 
     detail = "Your role may not perform this action."
+
+
+class CsrfTokenInvalid(Forbidden):
+    """A state-changing browser request without its session's CSRF token."""
+
+    detail = "A state-changing browser request needs the session's CSRF token."
 
 
 class NotFound(KspError):

@@ -17,6 +17,7 @@ from ksp.domain.cpr import Cpr
 from ksp.domain.exchanges import Exchange, ExchangeRecord
 from ksp.domain.inquiries import Decision, Detention, Inquiry
 from ksp.domain.meetings import Meeting
+from ksp.domain.sessions import SignInAttempt, WebSession
 from ksp.journal.entry import StoredEntry
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "UnitOfWork",
     "UnitOfWorkFactory",
     "VersionRecord",
+    "WebSessionStore",
 ]
 
 
@@ -342,3 +344,19 @@ class UnitOfWork(Protocol):
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
+
+
+class WebSessionStore(Protocol):
+    """Browser sessions and sign-in attempts, keyed by a hash of their secret (never the
+    secret itself), each call its own transaction, shared by every instance."""
+
+    async def add_session(self, key: bytes, session: WebSession) -> None: ...
+    async def get_session(self, key: bytes) -> WebSession | None: ...
+    async def touch_session(self, key: bytes, at: dt.datetime) -> None: ...
+    async def remove_session(self, key: bytes) -> None: ...
+    async def add_attempt(self, key: bytes, attempt: SignInAttempt) -> None: ...
+    async def take_attempt(self, key: bytes) -> SignInAttempt | None:
+        """The attempt, removed in the same transaction (a second take finds nothing)."""
+        ...
+
+    async def purge(self, sessions_before: dt.datetime, attempts_before: dt.datetime) -> None: ...

@@ -1,0 +1,1 @@
+"""Signing in: OpenID Connect, sessions in the database, the development sign-in."""
