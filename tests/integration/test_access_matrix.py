@@ -12,6 +12,7 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from integration.test_proposals import taking_part
 from support.data import Units, case_body
 from support.flows import case_for_meeting, change_list, new_meeting
 from unit.mail.keys import KeyMaker
@@ -383,3 +384,67 @@ async def test_every_api_route_needs_a_token(
         assert response.status_code == 401
         assert response.json()["type"].endswith("/not-authenticated")
         assert response.headers["www-authenticate"] == "Bearer"
+
+
+# (role of the token, the unit it names) -> whose case it must not see. Security finding 8:
+# the unit scope ignored the role, so a token naming another role's unit read its cases.
+MIXED = {
+    "arrest with a participant's unit": ("arrest", "participant"),
+    "arrest with a KiF unit": ("arrest", "kif"),
+    "participant with an arrest unit": ("participant", "arrest"),
+    "kif with an arrest unit": ("kif", "arrest"),
+    "participant with a KiF unit": ("participant", "kif"),
+}
+
+
+async def cases_by_role(
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], units: Units, keys: KeyMaker
+) -> dict[str, str]:
+    """One case each submitted by the jail, by KiF, and proposed by the participant, each
+    with an exchange whose duties are open."""
+    meeting = await taking_part(client, auth, units, keys)
+    submitters = {
+        "arrest": (auth("arrest", units.arrest), case_body(units.kif)),
+        "kif": (auth("kif", units.kif), case_body(units.kif)),
+        "participant": (
+            auth("participant", units.participant),
+            case_body(units.kif, meeting_id=meeting),
+        ),
+    }
+    ids = {}
+    for role, (headers, body) in submitters.items():
+        created = await client.post("/api/v1/cases", json=body, headers=headers)
+        assert created.status_code == 201, created.text
+        ids[role] = created.json()["id"]
+        exchange = await client.post(
+            f"/api/v1/cases/{ids[role]}/exchanges",
+            headers=auth("kif", units.kif),
+            json={"occurred_on": "2026-11-20", "agencies": ["police"], "summary": "Udveksling"},
+        )
+        assert exchange.status_code == 201, exchange.text
+    return ids
+
+
+@pytest.mark.parametrize("mix", list(MIXED))
+async def test_a_token_naming_another_roles_unit_sees_none_of_its_cases(
+    client: httpx.AsyncClient,
+    auth: Callable[..., dict[str, str]],
+    units: Units,
+    keys: KeyMaker,
+    mix: str,
+) -> None:
+    """Finding 8: cases are scoped by role and unit together, for lists, reads and duties."""
+    ids = await cases_by_role(client, auth, units, keys)
+    role, owner = MIXED[mix]
+    unit = {"arrest": units.arrest, "kif": units.kif, "participant": units.participant}[owner]
+    headers = auth(role, unit)
+    listed = await client.get("/api/v1/cases", headers=headers)
+    assert listed.status_code == 200
+    assert set(ids.values()).isdisjoint(item["id"] for item in listed.json()["items"])
+    for case_id in ids.values():
+        read = await client.get(f"/api/v1/cases/{case_id}", headers=headers)
+        assert read.status_code == 404
+    if role == "arrest":
+        duties = await client.get("/api/v1/exchanges", params={"open": "true"}, headers=headers)
+        assert duties.status_code == 200, duties.text
+        assert duties.json()["items"] == []

@@ -9,6 +9,7 @@ from sqlalchemy import and_, exists, func, insert, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ksp.crypto import FieldCipher
+from ksp.db.stores import in_scope
 from ksp.db.tables import cases, exchange_records, exchanges
 from ksp.domain.access import CaseScope
 from ksp.domain.circulation import Agency
@@ -77,11 +78,7 @@ class SqlExchangeStore:
                 )
             )
 
-        visible = (
-            cases.c.kif_unit == scope.kif_unit
-            if scope.kif_unit is not None
-            else cases.c.submitted_by_unit == scope.submitted_by_unit
-        )
+        visible = in_scope(scope)
         query = (
             select(exchanges, has("notification").label("told"), has("note").label("noted"))
             .join(cases, cases.c.id == exchanges.c.case_id)

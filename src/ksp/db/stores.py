@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import ColumnElement, and_, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,11 +20,21 @@ from ksp.domain.cpr import Cpr
 from ksp.observability import current_request_id
 from ksp.services.ports import DuplicateKey, Page, StoredResult, TimeRange
 
-__all__ = ["SqlAccessLogStore", "SqlCaseStore", "SqlIdempotencyStore"]
+__all__ = ["SqlAccessLogStore", "SqlCaseStore", "SqlIdempotencyStore", "in_scope"]
 
 
 _IDS_PER_QUERY = 500  # well under SQLite's 999 bound parameters of old builds
 _INSERT_CASE = insert(cases)  # built once: building a 20-column statement per call costs
+
+
+def in_scope(scope: CaseScope) -> ColumnElement[bool]:
+    """The SQL form of :meth:`CaseScope.covers`: by KiF unit, or by submitting role and unit."""
+    if scope.kif_unit is not None:
+        return cases.c.kif_unit == scope.kif_unit
+    return and_(
+        cases.c.submitted_by_unit == scope.submitted_by_unit,
+        cases.c.submitted_by_role == scope.submitted_by_role,
+    )
 
 
 class SqlCaseStore:
@@ -90,11 +100,7 @@ class SqlCaseStore:
         status: CaseStatus | None = None,
         meeting_id: str | None = None,
     ) -> list[Case]:
-        query = select(cases)
-        if scope.kif_unit is not None:
-            query = query.where(cases.c.kif_unit == scope.kif_unit)
-        else:
-            query = query.where(cases.c.submitted_by_unit == scope.submitted_by_unit)
+        query = select(cases).where(in_scope(scope))
         if status is not None:
             query = query.where(cases.c.status == status.value)
         if meeting_id is not None:

@@ -96,17 +96,30 @@ def authorise(principal: Principal, action: Action) -> None:
 
 @dataclass(frozen=True, slots=True)
 class CaseScope:
-    """The cases a caller may see: routed to its KiF unit, or submitted by its unit."""
+    """The cases a caller may see: routed to its KiF unit, or submitted by its unit *in its
+    role* (an ``arrest`` token naming a municipality's unit sees nothing that municipality's
+    participants proposed)."""
 
     kif_unit: str | None = None
     submitted_by_unit: str | None = None
+    submitted_by_role: str | None = None
+
+    def covers(self, *, kif_unit: str, submitted_by_role: str, submitted_by_unit: str) -> bool:
+        """Whether a case with these facts lies in the scope."""
+        if self.kif_unit is not None:
+            return kif_unit == self.kif_unit
+        return (
+            submitted_by_unit == self.submitted_by_unit
+            and submitted_by_role == self.submitted_by_role
+        )
 
 
 def case_scope(principal: Principal) -> CaseScope:
-    """KiF sees the cases routed to it; everyone else the cases their unit submitted."""
+    """KiF sees the cases routed to it; everyone else the cases their unit submitted in the
+    same role."""
     if principal.role is Role.KIF:
         return CaseScope(kif_unit=principal.unit)
-    return CaseScope(submitted_by_unit=principal.unit)
+    return CaseScope(submitted_by_unit=principal.unit, submitted_by_role=principal.role.value)
 
 
 def owns_meeting(principal: Principal, kif_unit: str) -> bool:

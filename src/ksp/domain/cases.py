@@ -117,9 +117,11 @@ class Case:
     triage: Triage | None = None
 
     def visible_in(self, scope: CaseScope) -> bool:
-        if scope.kif_unit is not None:
-            return self.kif_unit == scope.kif_unit
-        return self.submitted_by.unit == scope.submitted_by_unit
+        return scope.covers(
+            kif_unit=self.kif_unit,
+            submitted_by_role=self.submitted_by.role,
+            submitted_by_unit=self.submitted_by.unit,
+        )
 
 
 def _text_errors(draft: CaseDraft) -> list[FieldError]:

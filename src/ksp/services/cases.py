@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ksp.domain.access import Principal, Role, case_scope
+from ksp.domain.access import Principal, Role, case_scope, owns_meeting
 from ksp.domain.cases import (
     Case,
     CaseDraft,
@@ -60,9 +60,15 @@ class Submitted:
         return cls(case_id=data["id"], status=CaseStatus(data["status"]), replayed=True)
 
 
+_NO_MEETING = FieldError("meeting_id", "names no meeting you may propose for")
+
+
 async def _check_meeting(uow: UnitOfWork, principal: Principal, draft: CaseDraft) -> None:
     """Guide 3.3.7: participants "supplement the list" of a meeting they take part in; the
-    case goes to that meeting's KiF unit for triage like any other."""
+    case goes to that meeting's KiF unit for triage like any other.
+
+    A caller who may not read the meeting (a jail) learns nothing of it: a mismatch is
+    answered exactly as an id that does not exist."""
     if draft.meeting_id is None:
         if principal.role is Role.PARTICIPANT:
             raise InvalidInput(
@@ -71,8 +77,18 @@ async def _check_meeting(uow: UnitOfWork, principal: Principal, draft: CaseDraft
         return
     meeting = await uow.meetings.get(draft.meeting_id)
     if meeting is None or not await _may_propose(uow, principal, meeting):
-        raise InvalidInput([FieldError("meeting_id", "names no meeting you may propose for")])
-    errors = [
+        raise InvalidInput([_NO_MEETING])
+    errors = _mismatches(draft, meeting)
+    if errors and not _reads_meeting(principal, meeting):
+        raise InvalidInput([_NO_MEETING])
+    if errors:
+        raise InvalidInput(errors)
+
+
+def _mismatches(draft: CaseDraft, meeting: Meeting) -> list[FieldError]:
+    """Which of the case's KiF unit, municipality and police district differ from the
+    meeting's."""
+    return [
         FieldError(field, f"must be the meeting's {what}")
         for field, what, ours, theirs in (
             ("kif_unit", "KiF unit", draft.kif_unit, meeting.kif_unit),
@@ -86,8 +102,12 @@ async def _check_meeting(uow: UnitOfWork, principal: Principal, draft: CaseDraft
         )
         if ours != theirs
     ]
-    if errors:
-        raise InvalidInput(errors)
+
+
+def _reads_meeting(principal: Principal, meeting: Meeting) -> bool:
+    """KiF reads its own meetings, participants those they take part in (checked by
+    :func:`_may_propose`); jails read none."""
+    return principal.role is Role.PARTICIPANT or owns_meeting(principal, meeting.kif_unit)
 
 
 async def _may_propose(uow: UnitOfWork, principal: Principal, meeting: Meeting) -> bool:
