@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ksp.db.url import DatabaseUrlError, async_database_url
+from ksp.domain.reference import InvalidUnitTable, UnitTable, parse_unit_table, shipped_unit_table
 
 __all__ = ["ConfigError", "Settings", "load_settings"]
 
@@ -61,6 +62,8 @@ class Settings:
     db_pool_size: int = 20
     db_max_overflow: int = 10
     log_level: str = "INFO"
+    units: UnitTable = field(default_factory=shipped_unit_table, repr=False)
+    max_list_entries: int = 500
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -213,6 +216,19 @@ def _mail_signing_key(env: Mapping[str, str]) -> str | None:
     return armour
 
 
+def _units(env: Mapping[str, str]) -> UnitTable:
+    """KSP_UNITS_FILE replaces the shipped units table; it is checked here, at start-up."""
+    name = env.get("KSP_UNITS_FILE")
+    if not name:
+        return shipped_unit_table()
+    try:
+        return parse_unit_table(Path(name).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        raise ConfigError("KSP_UNITS_FILE must name a readable UTF-8 file") from None
+    except InvalidUnitTable as exc:
+        raise ConfigError(f"KSP_UNITS_FILE: {exc}") from None
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from ``env`` (default: ``os.environ``); raise ConfigError if bad."""
     env = os.environ if env is None else env
@@ -260,4 +276,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         db_pool_size=_int(env, "KSP_DB_POOL_SIZE", 20, 1, 500),
         db_max_overflow=_int(env, "KSP_DB_MAX_OVERFLOW", 10, 0, 500),
         log_level=log_level,
+        units=_units(env),
+        max_list_entries=_int(env, "KSP_MAX_LIST_ENTRIES", 500, 1, 100_000),
     )

@@ -38,6 +38,11 @@ ROUTES = {
     "list": Route("GET", "/cases"),
     "read": Route("GET", "/cases/{case_id:uuid}"),
     "triage": Route("POST", "/cases/{case_id:uuid}/triage"),
+    "correct": Route("PATCH", "/cases/{case_id:uuid}"),
+    "revisions": Route("GET", "/cases/{case_id:uuid}/revisions"),
+    "withdraw": Route("POST", "/cases/{case_id:uuid}/withdraw"),
+    "search": Route("POST", "/cases/search"),
+    "reference-units": Route("GET", "/reference/units"),
     "create-meeting": Route("POST", "/meetings"),
     "list-meetings": Route("GET", "/meetings"),
     "read-meeting": Route("GET", "/meetings/{meeting_id:uuid}"),
@@ -84,6 +89,16 @@ EXPECTED: dict[tuple[str, str], tuple[int, int]] = {
     ("triage", "kif"): (200, 404),
     ("triage", "participant"): (403, 403),
     ("triage", "auditor"): (403, 403),
+    **{(name, "arrest"): (200, 404) for name in ("correct", "revisions", "withdraw")},
+    **{(name, "kif"): (200, 404) for name in ("correct", "revisions", "withdraw")},
+    **{
+        (name, role): (403, 403)
+        for name in ("correct", "revisions", "withdraw")
+        for role in ("participant", "auditor")
+    },
+    ("search", "kif"): (200, 200),
+    **{("search", role): (403, 403) for role in ("arrest", "participant", "auditor")},
+    **{("reference-units", role): (200, 200) for role in ROLES},
     ("create-meeting", "arrest"): (403, 403),
     ("create-meeting", "kif"): (201, 201),
     ("create-meeting", "participant"): (403, 403),
@@ -212,6 +227,9 @@ def payload(name: str, units: Units, ids: dict[str, str]) -> dict[str, Any] | No
             "base_version": 1,
         },
         "triage": lambda: {"decision": "meeting", "reason": "til møde"},
+        "correct": lambda: {"urgent": True, "reason": "Hastende"},
+        "withdraw": lambda: {"reason": "Trukket tilbage"},
+        "search": lambda: {"cpr": "010190-1234"},
         "record-exchange": lambda: {
             "occurred_on": "2026-11-20",
             "agencies": ["police"],

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ksp.api.acting import decide_acting_municipality
 from ksp.api.audit import AuditController
 from ksp.api.auth import BearerAuthMiddleware
+from ksp.api.case_corrections import CaseCorrectionController
 from ksp.api.cases import CaseController
 from ksp.api.circulation import CirculationController
 from ksp.api.documents import DocumentController
@@ -36,9 +37,11 @@ from ksp.api.meetings import MeetingController
 from ksp.api.middleware import RequestContextMiddleware, echo_request_id
 from ksp.api.ops import health, ready
 from ksp.api.problems import exception_handlers
+from ksp.api.reference import ReferenceController
 from ksp.crypto import FieldCipher, KeyedHasher
 from ksp.db.engine import create_engine, create_sessionmaker
 from ksp.db.uow import Adapters, SqlUnitOfWorkFactory
+from ksp.domain.reference import UnitTable
 from ksp.journal.signing import journal_signer
 from ksp.mail.secure import GpgSecureMail
 from ksp.mail.setup import secure_mail, transport
@@ -47,6 +50,7 @@ from ksp.rendering import render_document
 from ksp.services.audit import AuditService
 from ksp.services.cases import CaseService
 from ksp.services.circulation import CirculationService
+from ksp.services.corrections import CorrectionService
 from ksp.services.documents import DocumentService
 from ksp.services.exchanges import ExchangeService
 from ksp.services.inquiries import InquiryService
@@ -74,6 +78,8 @@ class _Wiring:
     circulation: CirculationService
     inquiries: InquiryService
     exchanges: ExchangeService
+    corrections: CorrectionService
+    units: UnitTable
     database_ping: Callable[[], Awaitable[bool]]
 
 
@@ -181,13 +187,15 @@ def create_app(
         lease=dt.timedelta(seconds=settings.outbox_lease_seconds),
     )
     wiring = _Wiring(
-        cases=CaseService(uow, clock),
+        cases=CaseService(uow, clock, kif_units=settings.units.kif_units()),
         audit=AuditService(uow, clock, signer),
-        meetings=MeetingService(uow, clock),
+        meetings=MeetingService(uow, clock, max_list_entries=settings.max_list_entries),
         documents=DocumentService(uow, clock),
         circulation=CirculationService(uow, clock, mail, render_document),
         inquiries=InquiryService(uow, clock),
         exchanges=ExchangeService(uow, clock),
+        corrections=CorrectionService(uow, clock),
+        units=settings.units,
         database_ping=_ping(engine),
     )
     verifier = TokenVerifier(
@@ -200,6 +208,8 @@ def create_app(
         path="/api/v1",
         route_handlers=[
             CaseController,
+            CaseCorrectionController,
+            ReferenceController,
             MeetingController,
             DocumentController,
             CirculationController,

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -25,6 +26,8 @@ __all__ = [
     "IMMUTABLE_TABLES",
     "access_log",
     "access_log_subjects",
+    "case_revisions",
+    "case_triages",
     "cases",
     "circulations",
     "document_versions",
@@ -36,6 +39,7 @@ __all__ = [
     "inquiry_decisions",
     "journal_checkpoints",
     "journal_entries",
+    "list_entries",
     "meeting_participants",
     "meetings",
     "metadata",
@@ -103,6 +107,7 @@ cases = Table(
     Column("triaged_at", UtcDateTime),
     Column("triaged_by_sub", String(200)),
     Column("triage_reason_ct", LargeBinary),
+    Column("triage_decision", String(20)),
     Index("ix_cases_kif_unit_submitted_at", "kif_unit", "submitted_at"),
     Index("ix_cases_submitted_by_unit_submitted_at", "submitted_by_unit", "submitted_at"),
 )
@@ -306,3 +311,40 @@ exchange_records = Table(
 
 # Rows of these tables are never changed or removed; the database refuses it (migration 0002).
 IMMUTABLE_TABLES = ("journal_entries", "journal_checkpoints", "document_versions", "documents")
+
+
+case_revisions = Table(
+    "case_revisions",
+    metadata,
+    Column("case_id", ID, ForeignKey("cases.id"), primary_key=True),
+    Column("revision", Integer, primary_key=True, autoincrement=False),
+    Column("fields", String(400), nullable=False),  # field names, comma-separated
+    Column("reason_ct", LargeBinary, nullable=False),
+    Column("before_ct", LargeBinary, nullable=False),  # the replaced values, JSON, encrypted
+    Column("by_sub", String(200), nullable=False),
+    Column("by_unit", UNIT, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+
+case_triages = Table(
+    "case_triages",
+    metadata,
+    Column("case_id", ID, ForeignKey("cases.id"), primary_key=True),
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("decision", String(20), nullable=False),
+    Column("reason_ct", LargeBinary),
+    Column("at", UtcDateTime, nullable=False),
+    Column("by_sub", String(200), nullable=False),
+    Column("corrects", Boolean, nullable=False),
+)
+
+list_entries = Table(
+    "list_entries",
+    metadata,
+    Column("document_id", ID, primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("case_id", ID, primary_key=True, index=True),
+    ForeignKeyConstraint(
+        ["document_id", "version"], ["document_versions.document_id", "document_versions.version"]
+    ),
+)

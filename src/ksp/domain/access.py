@@ -54,6 +54,11 @@ class Action(StrEnum):
     READ_INQUIRIES = "read-inquiries"
     DECIDE_INQUIRY = "decide-inquiry"
     RECORD_EXCHANGE = "record-exchange"
+    CORRECT_CASE = "correct-case"
+    READ_REVISIONS = "read-revisions"
+    WITHDRAW_CASE = "withdraw-case"
+    SEARCH_CASES = "search-cases"
+    READ_REFERENCE = "read-reference"
 
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -75,6 +80,11 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.READ_INQUIRIES: frozenset({Role.KIF, Role.PARTICIPANT, Role.ARREST}),
     Action.DECIDE_INQUIRY: frozenset({Role.KIF}),
     Action.RECORD_EXCHANGE: frozenset({Role.KIF, Role.ARREST}),
+    Action.CORRECT_CASE: frozenset({Role.ARREST, Role.KIF}),
+    Action.READ_REVISIONS: frozenset({Role.ARREST, Role.KIF}),
+    Action.WITHDRAW_CASE: frozenset({Role.ARREST, Role.KIF}),
+    Action.SEARCH_CASES: frozenset({Role.KIF}),
+    Action.READ_REFERENCE: frozenset(Role),
 }
 
 
