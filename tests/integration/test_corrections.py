@@ -4,8 +4,11 @@ triage corrected, the meetings whose list holds it, and KiF's search by CPR."""
 from __future__ import annotations
 
 import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from support.data import Units, case_body
+from support.data import SUBMITTED_PERSONAL_DATA, Units, case_body
 from support.flows import Auth, access_log, case_for_meeting, change_list, new_meeting
 
 PROBLEMS = "https://ksp.kriminalforsorgen.dk/problems/"
@@ -25,6 +28,7 @@ async def test_a_correction_is_a_new_revision_with_its_reason(
     """PATCH /cases/{id}: the jail corrects a fact; 200 with the case and revision 1, and
     GET /cases/{id}/revisions names the fields, never their values."""
     case_id = await submit(client, auth, units)
+    SUBMITTED_PERSONAL_DATA.add("Rettet bekymring for radikalisering")  # scanned for at the end
     arrest = auth("arrest", units.arrest, sub="jail-officer-9")
     corrected = await client.patch(
         f"/api/v1/cases/{case_id}",
@@ -274,3 +278,32 @@ async def test_a_second_open_case_of_the_same_person_is_a_possible_duplicate(
         again.json()["id"],
         other_jail.json()["id"],
     }
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE case_revisions SET reason_ct = before_ct",
+        "DELETE FROM case_revisions",
+        "UPDATE case_triages SET decision = 'rejected'",
+        "DELETE FROM case_triages",
+        "UPDATE list_entries SET version = version + 1",
+        "DELETE FROM list_entries",
+    ],
+)
+async def test_revisions_triages_and_list_entries_are_never_changed(
+    client: httpx.AsyncClient, auth: Auth, units: Units, engine: AsyncEngine, statement: str
+) -> None:
+    """Guide 3.3.7: what was written stays as it was; the database refuses the change."""
+    meeting = await new_meeting(client, auth, units)
+    case_id = await case_for_meeting(client, auth, units)
+    await change_list(client, auth, units, meeting, add=[case_id])
+    corrected = await client.patch(
+        f"/api/v1/cases/{case_id}",
+        json={"urgent": True, "reason": "Haster"},
+        headers=auth("kif", units.kif),
+    )
+    assert corrected.status_code == 200
+    with pytest.raises(Exception, match="immutable"):
+        async with engine.begin() as connection:
+            await connection.execute(text(statement))
