@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from ksp.domain.access import Principal, Role, case_scope, owns_meeting
+from ksp.domain.access import Principal, case_scope
 from ksp.domain.cases import (
     Case,
     CaseDraft,
@@ -27,7 +27,6 @@ from ksp.domain.errors import (
     InvalidStatusTransition,
     NotFound,
 )
-from ksp.domain.meetings import Meeting
 from ksp.domain.reference import shipped_unit_table
 from ksp.services.ports import (
     Clock,
@@ -37,6 +36,7 @@ from ksp.services.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from ksp.services.proposals import check_meeting
 
 __all__ = ["CaseService", "CaseView", "IdempotencyRequest", "Submitted", "visible_case"]
 
@@ -87,68 +87,6 @@ class CaseView:
     meetings: tuple[tuple[str, int], ...]
 
 
-_NO_MEETING = FieldError("meeting_id", "names no meeting you may propose for")
-
-
-async def _check_meeting(uow: UnitOfWork, principal: Principal, draft: CaseDraft) -> None:
-    """Guide 3.3.7: participants "supplement the list" of a meeting they take part in; the
-    case goes to that meeting's KiF unit for triage like any other.
-
-    A caller who may not read the meeting (a jail) learns nothing of it: a mismatch is
-    answered exactly as an id that does not exist."""
-    if draft.meeting_id is None:
-        if principal.role is Role.PARTICIPANT:
-            raise InvalidInput(
-                [FieldError("meeting_id", "is required when a participant proposes")]
-            )
-        return
-    meeting = await uow.meetings.get(draft.meeting_id)
-    if meeting is None or not await _may_propose(uow, principal, meeting):
-        raise InvalidInput([_NO_MEETING])
-    errors = _mismatches(draft, meeting)
-    if errors and not _reads_meeting(principal, meeting):
-        raise InvalidInput([_NO_MEETING])
-    if errors:
-        raise InvalidInput(errors)
-
-
-def _mismatches(draft: CaseDraft, meeting: Meeting) -> list[FieldError]:
-    """Which of the case's KiF unit, municipality and police district differ from the
-    meeting's."""
-    return [
-        FieldError(field, f"must be the meeting's {what}")
-        for field, what, ours, theirs in (
-            ("kif_unit", "KiF unit", draft.kif_unit, meeting.kif_unit),
-            (
-                "municipality_code",
-                "municipality",
-                draft.municipality_code,
-                meeting.municipality_code,
-            ),
-            ("police_district", "police district", draft.police_district, meeting.police_district),
-        )
-        if ours != theirs
-    ]
-
-
-def _reads_meeting(principal: Principal, meeting: Meeting) -> bool:
-    """KiF reads its own meetings, participants those they take part in (checked by
-    :func:`_may_propose`); jails read none."""
-    return principal.role is Role.PARTICIPANT or owns_meeting(principal, meeting.kif_unit)
-
-
-async def _may_propose(uow: UnitOfWork, principal: Principal, meeting: Meeting) -> bool:
-    """KiF for its own meetings, participants for those they take part in, jails for any
-    meeting of the KiF unit they submit to (checked by the caller)."""
-    if principal.role is Role.KIF:
-        return principal.unit == meeting.kif_unit
-    if principal.role is Role.PARTICIPANT:
-        return principal.email is not None and meeting.id in await uow.recipients.meetings_of(
-            principal.email, principal.unit
-        )
-    return True
-
-
 async def visible_case(uow: UnitOfWork, principal: Principal, case_id: str) -> Case:
     """The case, if the caller's unit may see it; otherwise NotFound (existence does not
     leak)."""
@@ -189,7 +127,7 @@ class CaseService:
         )
         try:
             async with self._uow() as uow:
-                await _check_meeting(uow, principal, draft)
+                await check_meeting(uow, principal, draft)
                 duplicates = await _duplicates(uow, principal, case, now)
                 result = Submitted(case.id, case.status, possible_duplicates=duplicates)
                 if idempotency is not None:
