@@ -104,7 +104,7 @@ class CaseCorrectionController(Controller):
     @post(
         "/search",
         opt=action(Action.SEARCH_CASES),
-        responses=problems(),
+        responses=problems(422),
         summary="A person's cases routed to the caller's KiF unit, by CPR in the body",
         status_code=200,
     )
