@@ -42,8 +42,7 @@ class CorrectionService:
             case = await _correctable(uow, principal, case_id)
             corrected, before = correct(case, changes, reason.strip(), now=now)
             number = await self._revise(uow, principal, case, tuple(before), reason, before)
-            if before:
-                await uow.cases.save_facts(corrected)
+            await uow.cases.save_facts(corrected)
             await uow.commit()
         return corrected, number
 
