@@ -64,7 +64,9 @@ def random_name(rng: random.Random) -> str:
     return f"{rng.choice(NAMES)} Benchperson-{rng.getrandbits(32):08x}"
 
 
-def case_bodies(today: dt.date, kif_unit: str = "kif-bench") -> Callable[[random.Random], bytes]:
+def case_bodies(
+    today: dt.date, kif_unit: str = "kif-hovedstaden"
+) -> Callable[[random.Random], bytes]:
     """Valid remand cases (as in tests/support/data.py), each with a fresh subject.
 
     The dates are relative to ``today``: the service refuses dates in the future.

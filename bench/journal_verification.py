@@ -86,7 +86,7 @@ def fake_document(seq: int) -> dict[str, Any]:
             "scheduled_for": "2026-12-10T10:00:00+01:00",
             "municipality_code": 101,
             "police_district": "koebenhavn",
-            "kif_unit": "kif-bench",
+            "kif_unit": "kif-hovedstaden",
         },
         "entries": [
             {

@@ -52,7 +52,7 @@ from harness import (
     wait_healthy,
 )
 
-KIF_UNIT = "kif-bench"
+KIF_UNIT = "kif-hovedstaden"
 ARREST_UNIT = "arrest-bench"
 
 

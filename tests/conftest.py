@@ -30,7 +30,13 @@ from ksp.domain.access import Role
 from ksp.settings import Settings
 from ksp.tokens import issue_token
 from support.clock import FixedClock
-from support.data import SUBMITTED_PERSONAL_DATA, Units, case_body, fresh_units
+from support.data import (
+    SUBMITTED_PERSONAL_DATA,
+    Units,
+    case_body,
+    fresh_units,
+    test_unit_table,
+)
 from support.smtp import SmtpServer
 from unit.mail.keys import KeyMaker
 
@@ -76,6 +82,7 @@ def make_settings(tmp: Path, database_url: str = "sqlite:///unused.sqlite3") -> 
         cpr_hash_key=secrets.token_bytes(32),
         journal_signing_key=secrets.token_bytes(32),
         max_body_bytes=65_536,
+        units=test_unit_table(),
     )
 
 

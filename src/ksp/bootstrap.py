@@ -20,6 +20,7 @@ from ksp.auth.context import SignIn
 from ksp.crypto import FieldCipher, KeyedHasher
 from ksp.db.engine import create_engine, create_sessionmaker
 from ksp.db.uow import Adapters, SqlUnitOfWorkFactory
+from ksp.domain.reference import UnitTable
 from ksp.journal.checkpoint import CheckpointSigner
 from ksp.mail.gpg import Keyring
 from ksp.mail.secure import GpgSecureMail
@@ -29,6 +30,7 @@ from ksp.rendering import render_document
 from ksp.services.audit import AuditService
 from ksp.services.cases import CaseService
 from ksp.services.circulation import CirculationService
+from ksp.services.corrections import CorrectionService
 from ksp.services.documents import DocumentService
 from ksp.services.exchanges import ExchangeService
 from ksp.services.inquiries import InquiryService
@@ -157,6 +159,8 @@ class Services:
     circulation: CirculationService
     inquiries: InquiryService
     exchanges: ExchangeService
+    corrections: CorrectionService
+    units: UnitTable
     meeting_lifecycle: MeetingLifecycleService
     meeting_outcomes: OutcomeService
     worklists: WorklistService
@@ -174,13 +178,15 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
     mail = secure_mail(settings)
     sign_in = sign_in_wiring.sign_in(settings, adapters.sessions, adapters.cipher, clock)
     return Services(
-        cases=CaseService(uow, clock),
+        cases=CaseService(uow, clock, kif_units=settings.units.kif_units()),
         audit=AuditService(uow, clock, adapters.signer),
-        meetings=MeetingService(uow, clock),
+        meetings=MeetingService(uow, clock, max_list_entries=settings.max_list_entries),
         documents=DocumentService(uow, clock),
         circulation=CirculationService(uow, clock, mail, render_document),
         inquiries=InquiryService(uow, clock),
         exchanges=ExchangeService(uow, clock),
+        corrections=CorrectionService(uow, clock),
+        units=settings.units,
         meeting_lifecycle=MeetingLifecycleService(uow, clock, organizer=settings.mail_from),
         meeting_outcomes=OutcomeService(uow, clock),
         worklists=WorklistService(uow, clock),

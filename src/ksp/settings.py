@@ -19,6 +19,7 @@ from typing import Any
 
 from ksp.auth.config import SignInConfigError, SignInSettings, load_sign_in
 from ksp.db.url import DatabaseUrlError, async_database_url
+from ksp.domain.reference import InvalidUnitTable, UnitTable, parse_unit_table, shipped_unit_table
 from ksp.tokens import secure_key_url
 
 __all__ = ["ConfigError", "Settings", "load_settings"]
@@ -73,6 +74,8 @@ class Settings:
     sign_in: SignInSettings = field(
         default_factory=lambda: SignInSettings(public_url="http://127.0.0.1:8000", dev_login=True)
     )
+    units: UnitTable = field(default_factory=shipped_unit_table, repr=False)
+    max_list_entries: int = 500
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -266,6 +269,19 @@ def _transport(env: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+def _units(env: Mapping[str, str]) -> UnitTable:
+    """KSP_UNITS_FILE replaces the shipped units table; it is checked here, at start-up."""
+    name = env.get("KSP_UNITS_FILE")
+    if not name:
+        return shipped_unit_table()
+    try:
+        return parse_unit_table(Path(name).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        raise ConfigError("KSP_UNITS_FILE must name a readable UTF-8 file") from None
+    except InvalidUnitTable as exc:
+        raise ConfigError(f"KSP_UNITS_FILE: {exc}") from None
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from ``env`` (default: ``os.environ``); raise ConfigError if bad."""
     env = os.environ if env is None else env
@@ -318,4 +334,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         db_max_overflow=_int(env, "KSP_DB_MAX_OVERFLOW", 10, 0, 500),
         log_level=log_level,
         sign_in=sign_in,
+        units=_units(env),
+        max_list_entries=_int(env, "KSP_MAX_LIST_ENTRIES", 500, 1, 100_000),
     )

@@ -43,6 +43,7 @@ import httpx
 import pytest
 
 from conftest import POSTGRES_URL
+from support.data import fresh_units
 from support.deployment import postgres_schema, smtp_env
 from support.leaks import PersonalData, cpr_forms, files_under, find_leaks, mail_views
 from support.server import Server, running_server, server_env
@@ -144,7 +145,7 @@ class Units:
         tag = uuid.uuid4().hex[:10]
         return cls(
             f"arrest-leak-{tag}",
-            f"kif-leak-{tag}",
+            fresh_units().kif,  # a KiF unit of the reference table (support.data)
             f"kommune-leak-{tag}",
             f"politi-leak-{tag}",
             f"revision-leak-{tag}",

@@ -57,7 +57,8 @@ def walked(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, Path]:
 
 
 def test_the_readme_walkthrough_works_as_written(walked: tuple[str, Path, Path]) -> None:
-    """README: submit, a refused remand case, KiF's read, triage, the auditor's search."""
+    """README: submit, a refused remand case, KiF's read, triage, a correction, the
+    auditor's search."""
     output, _, _ = walked
     assert re.search(r'"status":"submitted"', output)
     assert "/problems/remand-requires-radicalisation-concern" in output
@@ -65,6 +66,7 @@ def test_the_readme_walkthrough_works_as_written(walked: tuple[str, Path, Path])
     assert '"status":"meeting"' in output
     assert '"sub":"kif-secretary-2"' in output
     assert '"version":1' in output
+    assert '"revision":1,"fields":["released_on"]' in output  # the jail's correction
     assert '"ok":true' in output
     assert "intact: 1 entries, checkpoint at 1" in output
 

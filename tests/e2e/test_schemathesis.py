@@ -34,7 +34,7 @@ ROLES = {
     "participant": "kommune-101",
     "auditor": "revision",
 }
-# `make test` sends at least MIN_REQUESTS over the 32 operations (hypothesis stops early
+# `make test` sends at least MIN_REQUESTS over the 37 operations (hypothesis stops early
 # on operations with few distinct inputs); `make fuzz` sets KSP_FUZZ_EXAMPLES far higher.
 EXAMPLES_PER_OPERATION = int(os.environ.get("KSP_FUZZ_EXAMPLES", "100"))
 MIN_REQUESTS = 1_000

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from integration.test_proposals import taking_part
 from support.data import Units, case_body
 from support.flows import case_for_meeting, change_list, new_meeting
 from unit.mail.keys import KeyMaker
@@ -37,6 +38,11 @@ ROUTES = {
     "list": Route("GET", "/cases"),
     "read": Route("GET", "/cases/{case_id:uuid}"),
     "triage": Route("POST", "/cases/{case_id:uuid}/triage"),
+    "correct": Route("PATCH", "/cases/{case_id:uuid}"),
+    "revisions": Route("GET", "/cases/{case_id:uuid}/revisions"),
+    "withdraw": Route("POST", "/cases/{case_id:uuid}/withdraw"),
+    "search": Route("POST", "/cases/search"),
+    "reference-units": Route("GET", "/reference/units"),
     "create-meeting": Route("POST", "/meetings"),
     "list-meetings": Route("GET", "/meetings"),
     "read-meeting": Route("GET", "/meetings/{meeting_id:uuid}"),
@@ -105,6 +111,16 @@ EXPECTED: dict[tuple[str, str], tuple[int, int]] = {
     ("triage", "kif"): (200, 404),
     ("triage", "participant"): (403, 403),
     ("triage", "auditor"): (403, 403),
+    **{(name, "arrest"): (200, 404) for name in ("correct", "revisions", "withdraw")},
+    **{(name, "kif"): (200, 404) for name in ("correct", "revisions", "withdraw")},
+    **{
+        (name, role): (403, 403)
+        for name in ("correct", "revisions", "withdraw")
+        for role in ("participant", "auditor")
+    },
+    ("search", "kif"): (200, 200),
+    **{("search", role): (403, 403) for role in ("arrest", "participant", "auditor")},
+    **{("reference-units", role): (200, 200) for role in ROLES},
     ("create-meeting", "arrest"): (403, 403),
     ("create-meeting", "kif"): (201, 201),
     ("create-meeting", "participant"): (403, 403),
@@ -256,6 +272,9 @@ def payload(name: str, units: Units, ids: dict[str, str]) -> dict[str, Any] | No
             "base_version": 1,
         },
         "triage": lambda: {"decision": "meeting", "reason": "til møde"},
+        "correct": lambda: {"urgent": True, "reason": "Hastende"},
+        "withdraw": lambda: {"reason": "Trukket tilbage"},
+        "search": lambda: {"cpr": "010190-1234"},
         "record-exchange": lambda: {
             "occurred_on": "2026-11-20",
             "agencies": ["police"],
@@ -472,3 +491,67 @@ async def test_every_api_route_needs_a_token(
         assert response.status_code == 401
         assert response.json()["type"].endswith("/not-authenticated")
         assert response.headers["www-authenticate"] == "Bearer"
+
+
+# (role of the token, the unit it names) -> whose case it must not see. Security finding 8:
+# the unit scope ignored the role, so a token naming another role's unit read its cases.
+MIXED = {
+    "arrest with a participant's unit": ("arrest", "participant"),
+    "arrest with a KiF unit": ("arrest", "kif"),
+    "participant with an arrest unit": ("participant", "arrest"),
+    "kif with an arrest unit": ("kif", "arrest"),
+    "participant with a KiF unit": ("participant", "kif"),
+}
+
+
+async def cases_by_role(
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], units: Units, keys: KeyMaker
+) -> dict[str, str]:
+    """One case each submitted by the jail, by KiF, and proposed by the participant, each
+    with an exchange whose duties are open."""
+    meeting = await taking_part(client, auth, units, keys)
+    submitters = {
+        "arrest": (auth("arrest", units.arrest), case_body(units.kif)),
+        "kif": (auth("kif", units.kif), case_body(units.kif)),
+        "participant": (
+            auth("participant", units.participant),
+            case_body(units.kif, meeting_id=meeting),
+        ),
+    }
+    ids = {}
+    for role, (headers, body) in submitters.items():
+        created = await client.post("/api/v1/cases", json=body, headers=headers)
+        assert created.status_code == 201, created.text
+        ids[role] = created.json()["id"]
+        exchange = await client.post(
+            f"/api/v1/cases/{ids[role]}/exchanges",
+            headers=auth("kif", units.kif),
+            json={"occurred_on": "2026-11-20", "agencies": ["police"], "summary": "Udveksling"},
+        )
+        assert exchange.status_code == 201, exchange.text
+    return ids
+
+
+@pytest.mark.parametrize("mix", list(MIXED))
+async def test_a_token_naming_another_roles_unit_sees_none_of_its_cases(
+    client: httpx.AsyncClient,
+    auth: Callable[..., dict[str, str]],
+    units: Units,
+    keys: KeyMaker,
+    mix: str,
+) -> None:
+    """Finding 8: cases are scoped by role and unit together, for lists, reads and duties."""
+    ids = await cases_by_role(client, auth, units, keys)
+    role, owner = MIXED[mix]
+    unit = {"arrest": units.arrest, "kif": units.kif, "participant": units.participant}[owner]
+    headers = auth(role, unit)
+    listed = await client.get("/api/v1/cases", headers=headers)
+    assert listed.status_code == 200
+    assert set(ids.values()).isdisjoint(item["id"] for item in listed.json()["items"])
+    for case_id in ids.values():
+        read = await client.get(f"/api/v1/cases/{case_id}", headers=headers)
+        assert read.status_code == 404
+    if role == "arrest":
+        duties = await client.get("/api/v1/exchanges", params={"open": "true"}, headers=headers)
+        assert duties.status_code == 200, duties.text
+        assert duties.json()["items"] == []

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import httpx
+from dataclasses import replace
 
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ksp.api.app import create_app
+from ksp.settings import Settings
+from support.clock import FixedClock
 from support.data import Units, case_body
 from support.flows import Auth, access_log, case_for_meeting, change_list, new_meeting
 
@@ -207,3 +213,33 @@ async def test_reading_a_version_is_logged_with_every_subject(
         if e["sub"] == "doc-reader"
     ]
     assert [(e["resource"], e["subject_count"]) for e in mine] == [("document-version", 3)]
+
+
+async def test_a_list_holds_at_most_ksp_max_list_entries_and_nothing_is_written(
+    settings: Settings, engine: AsyncEngine, session_clock: FixedClock, auth: Auth, units: Units
+) -> None:
+    """Finding 13: a change that would make the list longer than KSP_MAX_LIST_ENTRIES is
+    422 naming add, and no version is written."""
+    small = create_app(replace(settings, max_list_entries=2), engine=engine, clock=session_clock)
+    transport = httpx.ASGITransport(app=small, raise_app_exceptions=False)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://ksp.test") as client:
+            meeting = await new_meeting(client, auth, units)
+            a, b, c = [await case_for_meeting(client, auth, units) for _ in range(3)]
+            refused = await change_list(client, auth, units, meeting, add=[a, b, c])
+            assert refused.status_code == 422
+            assert refused.json()["errors"] == [
+                {"field": "add", "message": "would make the list longer than 2 entries"}
+            ]
+            versions = await client.get(
+                f"/api/v1/meetings/{meeting}/documents", headers=auth("kif", units.kif)
+            )
+            assert versions.json()["versions"] == []
+            made = await change_list(client, auth, units, meeting, add=[a, b])
+            assert made.status_code == 201
+            swapped = await change_list(
+                client, auth, units, meeting, add=[c], remove=[a], base_version=1
+            )
+            assert swapped.status_code == 201, swapped.text
+    finally:
+        small.state.mail.close()

@@ -122,3 +122,27 @@ async def test_a_participant_cannot_read_another_units_proposals_or_any_list(
         f"/api/v1/meetings/{meeting}/documents", headers=auth("participant", units.participant)
     )
     assert versions.status_code == 403
+
+
+async def test_a_jail_cannot_probe_a_meeting_it_may_not_read(
+    client: httpx.AsyncClient, auth: Auth, units: Units
+) -> None:
+    """Finding 9: for a real meeting id whose facts differ, a jail gets byte for byte the
+    answer it gets for an id that does not exist."""
+    meeting = await new_meeting(client, auth, units)
+    nowhere = "00000000-0000-4000-8000-000000000000"
+    arrest = auth("arrest", units.arrest)
+    answers = [
+        await client.post(
+            "/api/v1/cases",
+            json=case_body(units.other_kif, meeting_id=meeting_id, municipality_code=461),
+            headers=arrest,
+        )
+        for meeting_id in (meeting, nowhere)
+    ]
+    assert [a.status_code for a in answers] == [422, 422]
+    assert answers[0].json()["type"] == PROBLEMS + "validation"
+    assert answers[0].json()["errors"] == [
+        {"field": "meeting_id", "message": "names no meeting you may propose for"}
+    ]
+    assert answers[0].content == answers[1].content

@@ -1,11 +1,33 @@
-"""Test data: fresh units per test, valid CPR numbers, valid case bodies."""
+"""Test data: fresh units per test, valid CPR numbers, valid case bodies.
+
+A case is refused unless its ``kif_unit`` is a KiF unit of the reference table, so the
+tests run with ``KSP_UNITS_FILE`` (or ``Settings.units``) set to :func:`test_unit_table`:
+the shipped table plus a pool of KiF units made for this run, from which each test draws
+its own fresh ones (the isolation stays: no two tests share a unit).
+"""
 
 from __future__ import annotations
 
+import atexit
+import itertools
+import json
 import random
+import shutil
+import tempfile
 import uuid
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
 from typing import Any
+
+from ksp.domain.reference import UnitTable, parse_unit_table
+
+POOL_SIZE = 6_000  # fresh unit sets per test process: more than the tests draw
+_POOL = [uuid.uuid4().hex[:10] for _ in range(POOL_SIZE)]
+_DRAWN = itertools.count()
+# The fixed KiF units of tests that run their own servers (e2e) or need none.
+FIXED_KIF_UNITS = ("kif-loop", "kif-e2e", "kif-fuzz", "kif-x")
 
 # Every name, CPR number and concern the tests submit, so that a raw scan of the database
 # file at the end of the run can look for each of them (see conftest.py).
@@ -31,7 +53,11 @@ class Units:
 
 
 def fresh_units() -> Units:
-    tag = uuid.uuid4().hex[:10]
+    """Units no other test uses; the KiF ones are in :func:`test_unit_table`."""
+    drawn = next(_DRAWN)
+    if drawn >= POOL_SIZE:
+        raise RuntimeError("support.data.POOL_SIZE is too small for this many tests")
+    tag = _POOL[drawn]
     return Units(
         arrest=f"arrest-{tag}",
         other_arrest=f"arrest-other-{tag}",
@@ -77,3 +103,37 @@ def case_body(kif_unit: str, **overrides: Any) -> dict[str, Any]:
     if isinstance(body.get("concern"), str) and len(body["concern"]) > 8:
         SUBMITTED_PERSONAL_DATA.add(body["concern"])
     return body
+
+
+def _test_units_json() -> str:
+    shipped = json.loads(
+        resources.files("ksp.domain").joinpath("data", "units.json").read_text("utf-8")
+    )
+    made = [
+        {"unit": unit, "kind": "kif", "name": f"Test-KiF {unit}"}
+        for unit in (
+            *FIXED_KIF_UNITS,
+            *(f"kif-{tag}" for tag in _POOL),
+            *(f"kif-other-{tag}" for tag in _POOL),
+        )
+    ]
+    shipped["source"] = "tests: the shipped table and the KiF units of this test run"
+    shipped["units"] = [*shipped["units"], *made]
+    return json.dumps(shipped, ensure_ascii=False)
+
+
+@cache
+def test_unit_table() -> UnitTable:
+    """The shipped units and every KiF unit the tests of this process may draw."""
+    return parse_unit_table(_test_units_json())
+
+
+@cache
+def test_units_file() -> Path:
+    """:func:`test_unit_table` as a file, for the servers the tests start
+    (``KSP_UNITS_FILE``); removed when the test process ends."""
+    folder = Path(tempfile.mkdtemp(prefix="ksp-test-units-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    path = folder / "units.json"
+    path.write_text(_test_units_json(), encoding="utf-8")
+    return path

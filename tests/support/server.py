@@ -15,6 +15,8 @@ from pathlib import Path
 
 import httpx
 
+from support.data import test_units_file
+
 KSP = str(Path(sys.executable).with_name("ksp"))
 
 
@@ -52,6 +54,7 @@ def server_env(data_dir: Path, database_url: str | None = None) -> dict[str, str
         "KSP_DATA_KEYS": f"e2e:{base64.b64encode(os.urandom(32)).decode()}",
         "KSP_CPR_HASH_KEY": base64.b64encode(os.urandom(32)).decode(),
         "KSP_JOURNAL_SIGNING_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "KSP_UNITS_FILE": str(test_units_file()),
     }
     if database_url:
         env["KSP_DATABASE_URL"] = database_url

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ksp.api.acting import decide_acting_municipality
 from ksp.api.audit import AuditController
 from ksp.api.auth import BearerAuthMiddleware
+from ksp.api.case_corrections import CaseCorrectionController
 from ksp.api.cases import CaseController
 from ksp.api.circulation import CirculationController
 from ksp.api.documents import DocumentController
@@ -41,6 +42,7 @@ from ksp.api.ops import health, ready
 from ksp.api.outcomes import ActionController, OutcomeController, worklist
 from ksp.api.problems import exception_handlers
 from ksp.api.query_params import known_query_parameters_only
+from ksp.api.reference import ReferenceController
 from ksp.api.security_headers import (
     SchemaPagePolicyMiddleware,
     page_policy,
@@ -73,6 +75,8 @@ _HANDLER_SERVICES = (
     "meeting_lifecycle",
     "meeting_outcomes",
     "worklists",
+    "corrections",
+    "units",
 )
 
 
@@ -174,6 +178,8 @@ def create_app(
         path="/api/v1",
         route_handlers=[
             CaseController,
+            CaseCorrectionController,
+            ReferenceController,
             MeetingController,
             MeetingLifecycleController,
             OutcomeController,

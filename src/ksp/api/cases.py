@@ -1,4 +1,4 @@
-"""``/api/v1/cases``: submit, list, read, triage."""
+"""``/api/v1/cases``: submit, list, read, triage (and correct a triage)."""
 
 from __future__ import annotations
 
@@ -17,20 +17,22 @@ from ksp.api.schemas import (
     CaseOut,
     CasePage,
     CaseSummaryOut,
+    MeetingListingOut,
     SubjectOut,
     Submission,
     TriageIn,
     TriageOut,
+    TriageRecordOut,
     nfc,
     strictly,
 )
 from ksp.domain.access import Action, Principal, sees_full_cpr, sees_personal_data
 from ksp.domain.cases import Case, CaseDraft, CaseStatus
 from ksp.domain.errors import FieldError, InvalidInput
-from ksp.services.cases import CaseService, IdempotencyRequest
+from ksp.services.cases import CaseService, CaseView, IdempotencyRequest
 from ksp.services.ports import Page
 
-__all__ = ["CaseController"]
+__all__ = ["CaseController", "detail", "summary_of"]
 
 IdempotencyKey = Annotated[
     str | None,
@@ -62,7 +64,7 @@ def _subject(principal: Principal, case: Case) -> SubjectOut:
     return SubjectOut(cpr=cpr, name=name)
 
 
-def _summary(principal: Principal, case: Case) -> CaseSummaryOut:
+def summary_of(principal: Principal, case: Case) -> CaseSummaryOut:
     return CaseSummaryOut(
         id=case.id,
         status=case.status,
@@ -79,8 +81,10 @@ def _summary(principal: Principal, case: Case) -> CaseSummaryOut:
     )
 
 
-def _detail(principal: Principal, case: Case) -> CaseOut:
-    summary = msgspec.structs.asdict(_summary(principal, case))
+def detail(principal: Principal, view: CaseView) -> CaseOut:
+    """The case as the caller may see it: personal data (and reasons) only to jail and KiF."""
+    case = view.case
+    summary = msgspec.structs.asdict(summary_of(principal, case))
     personal = sees_personal_data(principal)
     triage = case.triage
     return CaseOut(
@@ -92,6 +96,18 @@ def _detail(principal: Principal, case: Case) -> CaseOut:
         triage_decision=None if triage is None else triage.decision,
         triage_reason=triage.reason if triage is not None and personal else None,
         triaged_at=None if triage is None else triage.at,
+        triage_history=[
+            TriageRecordOut(
+                decision=t.decision,
+                reason=t.reason if personal else None,
+                at=t.at,
+                by=t.by_sub,
+                corrects=t.corrects,
+            )
+            for t in view.triage_history
+        ],
+        revision=view.revision,
+        meetings=[MeetingListingOut(meeting_id=m, version=v) for m, v in view.meetings],
     )
 
 
@@ -133,7 +149,11 @@ class CaseController(Controller):
             principal, _draft(data), _idempotency(request, idempotency_key, data)
         )
         headers = {"Idempotent-Replayed": "true"} if submitted.replayed else {}
-        body = Submission(id=submitted.case_id, status=submitted.status)
+        body = Submission(
+            id=submitted.case_id,
+            status=submitted.status,
+            possible_duplicates=list(submitted.possible_duplicates),
+        )
         return Response(body, status_code=201, headers=headers)
 
     @get("/", opt=action(Action.LIST_CASES), responses=problems(), summary="List cases")
@@ -154,7 +174,7 @@ class CaseController(Controller):
             meeting_id=None if meeting_id is None else str(meeting_id),
         )
         return CasePage(
-            items=[_summary(principal, case) for case in found],
+            items=[summary_of(principal, case) for case in found],
             limit=limit,
             offset=offset,
             next_offset=offset + limit if len(found) == limit else None,
@@ -173,7 +193,7 @@ class CaseController(Controller):
         case_id: FromPath[UUID],
     ) -> CaseOut:
         principal = principal_of(request)
-        return _detail(principal, await cases.get(principal, str(case_id)))
+        return detail(principal, await cases.get(principal, str(case_id)))
 
     @post(
         "/{case_id:uuid}/triage",
@@ -191,7 +211,9 @@ class CaseController(Controller):
     ) -> TriageOut:
         data = await strictly(request, TriageIn)
         reason = None if data.reason is None else nfc(data.reason)
-        case = await cases.triage(principal_of(request), str(case_id), data.decision, reason)
+        case = await cases.triage(
+            principal_of(request), str(case_id), data.decision, reason, corrects=data.corrects
+        )
         assert case.triage is not None
         return TriageOut(
             id=case.id,

@@ -94,6 +94,7 @@ class CaseIn(_In):
 class TriageIn(_In):
     decision: TriageDecision
     reason: Annotated[str, msgspec.Meta(max_length=4000)] | None = None
+    corrects: bool = False
 
 
 class AccessLogSearch(_In):
@@ -107,6 +108,7 @@ class AccessLogSearch(_In):
 class Submission(msgspec.Struct, kw_only=True):
     id: str
     status: CaseStatus
+    possible_duplicates: list[str] = msgspec.field(default_factory=list)
 
 
 class SubjectOut(msgspec.Struct, kw_only=True):
@@ -144,6 +146,24 @@ class CaseOut(CaseSummaryOut, kw_only=True):
     triage_decision: TriageDecision | None
     triage_reason: str | None
     triaged_at: dt.datetime | None
+    triage_history: list[TriageRecordOut] = msgspec.field(default_factory=list)
+    revision: int = 0
+    meetings: list[MeetingListingOut] = msgspec.field(default_factory=list)
+
+
+class TriageRecordOut(msgspec.Struct, kw_only=True):
+    decision: TriageDecision
+    reason: str | None
+    at: dt.datetime
+    by: str
+    corrects: bool
+
+
+class MeetingListingOut(msgspec.Struct, kw_only=True):
+    """A meeting whose latest list version holds the case, and that version."""
+
+    meeting_id: str
+    version: int
 
 
 class CasePage(msgspec.Struct, kw_only=True):

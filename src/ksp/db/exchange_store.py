@@ -10,6 +10,7 @@ from sqlalchemy import and_, exists, func, insert, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ksp.crypto import FieldCipher
+from ksp.db.stores import in_scope
 from ksp.db.tables import cases, exchange_records, exchanges
 from ksp.domain.access import CaseScope
 from ksp.domain.circulation import Agency
@@ -79,11 +80,7 @@ class SqlExchangeStore:
     ) -> list[Exchange]:
         """The exchanges of the cases in the scope, oldest first; ``open_duties`` True: only
         those still missing a notification decision or a note; False: only those with both."""
-        visible = (
-            cases.c.kif_unit == scope.kif_unit
-            if scope.kif_unit is not None
-            else cases.c.submitted_by_unit == scope.submitted_by_unit
-        )
+        visible = in_scope(scope)
         query = select(exchanges).join(cases, cases.c.id == exchanges.c.case_id).where(visible)
         if open_duties is not None:
             closed = and_(_has("notification"), _has("note"))

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import ColumnElement, and_, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,11 +20,21 @@ from ksp.domain.cpr import Cpr
 from ksp.observability import current_request_id
 from ksp.services.ports import DuplicateKey, Page, StoredResult, TimeRange
 
-__all__ = ["SqlAccessLogStore", "SqlCaseStore", "SqlIdempotencyStore"]
+__all__ = ["SqlAccessLogStore", "SqlCaseStore", "SqlIdempotencyStore", "in_scope"]
 
 
 _IDS_PER_QUERY = 500  # well under SQLite's 999 bound parameters of old builds
 _INSERT_CASE = insert(cases)  # built once: building a 20-column statement per call costs
+
+
+def in_scope(scope: CaseScope) -> ColumnElement[bool]:
+    """The SQL form of :meth:`CaseScope.covers`: by KiF unit, or by submitting role and unit."""
+    if scope.kif_unit is not None:
+        return cases.c.kif_unit == scope.kif_unit
+    return and_(
+        cases.c.submitted_by_unit == scope.submitted_by_unit,
+        cases.c.submitted_by_role == scope.submitted_by_role,
+    )
 
 
 class SqlCaseStore:
@@ -39,32 +49,32 @@ class SqlCaseStore:
     def _open(self, case_id: str, column: str, blob: bytes) -> str:
         return self._cipher.decrypt(blob, context=f"cases.{column}:{case_id}")
 
+    def _row(self, case: Case) -> dict[str, Any]:
+        return {
+            "id": case.id,
+            "submitted_at": case.submitted_at,
+            "submitted_by_sub": case.submitted_by.sub,
+            "submitted_by_role": case.submitted_by.role,
+            "submitted_by_unit": case.submitted_by.unit,
+            "kif_unit": case.kif_unit,
+            "status": case.status.value,
+            "custody": case.custody.value,
+            "radicalisation_concern": case.radicalisation_concern,
+            "security_notified_on": case.security_notified_on,
+            "municipality_code": case.municipality_code,
+            "police_district": case.police_district,
+            "detained_since": case.detained_since,
+            "released_on": case.released_on,
+            "urgent": case.urgent,
+            "meeting_id": case.meeting_id,
+            "name_ct": self._seal(case.id, "name", case.name),
+            "cpr_ct": self._seal(case.id, "cpr", case.cpr.digits),
+            "concern_ct": self._seal(case.id, "concern", case.concern),
+            "cpr_hash": self._hasher.cpr(case.cpr.digits),
+        }
+
     async def add(self, case: Case) -> None:
-        await self._session.execute(
-            _INSERT_CASE,
-            {
-                "id": case.id,
-                "submitted_at": case.submitted_at,
-                "submitted_by_sub": case.submitted_by.sub,
-                "submitted_by_role": case.submitted_by.role,
-                "submitted_by_unit": case.submitted_by.unit,
-                "kif_unit": case.kif_unit,
-                "status": case.status.value,
-                "custody": case.custody.value,
-                "radicalisation_concern": case.radicalisation_concern,
-                "security_notified_on": case.security_notified_on,
-                "municipality_code": case.municipality_code,
-                "police_district": case.police_district,
-                "detained_since": case.detained_since,
-                "released_on": case.released_on,
-                "urgent": case.urgent,
-                "meeting_id": case.meeting_id,
-                "name_ct": self._seal(case.id, "name", case.name),
-                "cpr_ct": self._seal(case.id, "cpr", case.cpr.digits),
-                "concern_ct": self._seal(case.id, "concern", case.concern),
-                "cpr_hash": self._hasher.cpr(case.cpr.digits),
-            },
-        )
+        await self._session.execute(_INSERT_CASE, self._row(case))
 
     async def get(self, case_id: str) -> Case | None:
         row = (await self._session.execute(select(cases).where(cases.c.id == case_id))).first()
@@ -90,11 +100,7 @@ class SqlCaseStore:
         status: CaseStatus | None = None,
         meeting_id: str | None = None,
     ) -> list[Case]:
-        query = select(cases)
-        if scope.kif_unit is not None:
-            query = query.where(cases.c.kif_unit == scope.kif_unit)
-        else:
-            query = query.where(cases.c.submitted_by_unit == scope.submitted_by_unit)
+        query = select(cases).where(in_scope(scope))
         if status is not None:
             query = query.where(cases.c.status == status.value)
         if meeting_id is not None:
@@ -103,15 +109,20 @@ class SqlCaseStore:
         rows = await self._session.execute(query.offset(page.offset))
         return [self._case(row._mapping) for row in rows]
 
-    async def save_triage(self, case: Case) -> bool:
-        """Record a triage, only over a case still ``submitted``; False if another won."""
+    async def save_triage(self, case: Case, previous: Triage | None) -> bool:
+        """Record a triage over the one the caller saw (``previous``: none, for a case still
+        ``submitted``); False if a concurrent triage won."""
         assert case.triage is not None
         reason = case.triage.reason
+        seen = (
+            cases.c.triaged_at.is_(None) if previous is None else cases.c.triaged_at == previous.at
+        )
         result = await self._session.execute(
             update(cases)
-            .where(cases.c.id == case.id, cases.c.status == CaseStatus.SUBMITTED.value)
+            .where(cases.c.id == case.id, seen, cases.c.status != CaseStatus.WITHDRAWN.value)
             .values(
                 status=case.status.value,
+                triage_decision=case.triage.decision.value,
                 triaged_at=case.triage.at,
                 triaged_by_sub=case.triage.by_sub,
                 triage_reason_ct=None if reason is None else self._seal(case.id, "triage", reason),
@@ -119,13 +130,47 @@ class SqlCaseStore:
         )
         return bool(getattr(result, "rowcount", 0) == 1)
 
+    async def save_facts(self, case: Case) -> None:
+        """A corrected case's facts (its personal data encrypted anew)."""
+        values = self._row(case)
+        for fixed in ("id", "submitted_at", "status", "kif_unit", "meeting_id"):
+            values.pop(fixed)
+        values = {k: v for k, v in values.items() if not k.startswith("submitted_by")}
+        await self._session.execute(update(cases).where(cases.c.id == case.id).values(values))
+
+    async def set_status(
+        self,
+        case_ids: Collection[str],
+        status: CaseStatus,
+        *,
+        where: Collection[CaseStatus],
+        meeting_id: str | None,
+    ) -> None:
+        """Move the cases that are in one of ``where`` to ``status`` (and ``meeting_id``)."""
+        for start in range(0, len(case_ids), _IDS_PER_QUERY):
+            chunk = list(case_ids)[start : start + _IDS_PER_QUERY]
+            await self._session.execute(
+                update(cases)
+                .where(cases.c.id.in_(chunk), cases.c.status.in_([s.value for s in where]))
+                .values(status=status.value, meeting_id=meeting_id)
+            )
+
+    async def with_cpr(self, cpr: Cpr, kif_unit: str) -> list[Case]:
+        """The person's cases routed to ``kif_unit`` (found by the keyed hash), oldest first."""
+        query = (
+            select(cases)
+            .where(cases.c.cpr_hash == self._hasher.cpr(cpr.digits), cases.c.kif_unit == kif_unit)
+            .order_by(cases.c.submitted_at, cases.c.id)
+        )
+        return [self._case(row._mapping) for row in await self._session.execute(query)]
+
     def _case(self, row: RowMapping) -> Case:
         case_id: str = row["id"]
         triage = None
         if row["triaged_at"] is not None:
             blob = row["triage_reason_ct"]
             triage = Triage(
-                decision=TriageDecision(row["status"]),
+                decision=TriageDecision(row["triage_decision"] or row["status"]),
                 reason=None if blob is None else self._open(case_id, "triage", blob),
                 at=row["triaged_at"],
                 by_sub=row["triaged_by_sub"],

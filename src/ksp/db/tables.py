@@ -11,6 +11,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -28,6 +29,8 @@ __all__ = [
     "action_statuses",
     "actions",
     "attendance_records",
+    "case_revisions",
+    "case_triages",
     "cases",
     "circulations",
     "document_versions",
@@ -39,6 +42,7 @@ __all__ = [
     "inquiry_decisions",
     "journal_checkpoints",
     "journal_entries",
+    "list_entries",
     "meeting_participants",
     "meetings",
     "metadata",
@@ -109,6 +113,7 @@ cases = Table(
     Column("triaged_at", UtcDateTime),
     Column("triaged_by_sub", String(200)),
     Column("triage_reason_ct", LargeBinary),
+    Column("triage_decision", String(20)),
     Index("ix_cases_kif_unit_submitted_at", "kif_unit", "submitted_at"),
     Index("ix_cases_submitted_by_unit_submitted_at", "submitted_by_unit", "submitted_at"),
 )
@@ -400,4 +405,40 @@ action_statuses = Table(
     _journal_seq(),
     Column("created_at", UtcDateTime, nullable=False),
     Column("created_by_sub", String(200), nullable=False),
+)
+
+case_revisions = Table(
+    "case_revisions",
+    metadata,
+    Column("case_id", ID, ForeignKey("cases.id"), primary_key=True),
+    Column("revision", Integer, primary_key=True, autoincrement=False),
+    Column("fields", String(400), nullable=False),  # field names, comma-separated
+    Column("reason_ct", LargeBinary, nullable=False),
+    Column("before_ct", LargeBinary, nullable=False),  # the replaced values, JSON, encrypted
+    Column("by_sub", String(200), nullable=False),
+    Column("by_unit", UNIT, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+
+case_triages = Table(
+    "case_triages",
+    metadata,
+    Column("case_id", ID, ForeignKey("cases.id"), primary_key=True),
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("decision", String(20), nullable=False),
+    Column("reason_ct", LargeBinary),
+    Column("at", UtcDateTime, nullable=False),
+    Column("by_sub", String(200), nullable=False),
+    Column("corrects", Boolean, nullable=False),
+)
+
+list_entries = Table(
+    "list_entries",
+    metadata,
+    Column("document_id", ID, primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("case_id", ID, primary_key=True, index=True),
+    ForeignKeyConstraint(
+        ["document_id", "version"], ["document_versions.document_id", "document_versions.version"]
+    ),
 )

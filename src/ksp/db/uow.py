@@ -10,6 +10,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ksp.crypto import FieldCipher, KeyedHasher
+from ksp.db.case_history_store import SqlCaseHistoryStore
 from ksp.db.exchange_store import SqlExchangeStore
 from ksp.db.inquiry_store import SqlInquiryStore
 from ksp.db.journal_store import SqlJournalStore
@@ -21,6 +22,7 @@ from ksp.domain.errors import CommitOutcomeUnknown, StorageUnavailable
 from ksp.journal.checkpoint import CheckpointSigner
 from ksp.services.ports import (
     AccessLogStore,
+    CaseHistoryStore,
     CaseStore,
     CirculationStore,
     DocumentStore,
@@ -48,6 +50,7 @@ class Adapters:
 
 class SqlUnitOfWork:
     cases: CaseStore
+    case_history: CaseHistoryStore
     idempotency: IdempotencyStore
     access_log: AccessLogStore
     meetings: MeetingStore
@@ -66,6 +69,7 @@ class SqlUnitOfWork:
         a = self._adapters
         self._session = session = a.sessions()
         self.cases = SqlCaseStore(session, a.cipher, a.hasher)
+        self.case_history = SqlCaseHistoryStore(session, a.cipher)
         self.idempotency = SqlIdempotencyStore(session)
         self.access_log = SqlAccessLogStore(session, a.hasher)
         self.meetings = SqlMeetingStore(session)

@@ -63,6 +63,11 @@ class Action(StrEnum):
     UPDATE_ACTION = "update-action"
     READ_WORKLIST = "read-worklist"
     READ_INVITATION = "read-invitation"
+    CORRECT_CASE = "correct-case"
+    READ_REVISIONS = "read-revisions"
+    WITHDRAW_CASE = "withdraw-case"
+    SEARCH_CASES = "search-cases"
+    READ_REFERENCE = "read-reference"
 
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -90,6 +95,11 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.UPDATE_ACTION: frozenset({Role.KIF, Role.PARTICIPANT}),
     Action.READ_WORKLIST: frozenset({Role.KIF}),
     Action.READ_INVITATION: frozenset({Role.KIF, Role.PARTICIPANT}),
+    Action.CORRECT_CASE: frozenset({Role.ARREST, Role.KIF}),
+    Action.READ_REVISIONS: frozenset({Role.ARREST, Role.KIF}),
+    Action.WITHDRAW_CASE: frozenset({Role.ARREST, Role.KIF}),
+    Action.SEARCH_CASES: frozenset({Role.KIF}),
+    Action.READ_REFERENCE: frozenset(Role),
 }
 
 
@@ -131,6 +141,11 @@ PURPOSES: dict[Action, Purpose] = {
     Action.UPDATE_ACTION: Purpose.MEETING_PREPARATION,
     Action.READ_WORKLIST: Purpose.MEETING_PREPARATION,
     Action.READ_INVITATION: Purpose.MEETING_PREPARATION,
+    Action.CORRECT_CASE: Purpose.CASE_HANDLING,
+    Action.READ_REVISIONS: Purpose.CASE_HANDLING,
+    Action.WITHDRAW_CASE: Purpose.CASE_HANDLING,
+    Action.SEARCH_CASES: Purpose.CASE_HANDLING,
+    Action.READ_REFERENCE: Purpose.CASE_HANDLING,
 }
 
 
@@ -166,17 +181,30 @@ def authorise(principal: Principal, action: Action) -> None:
 
 @dataclass(frozen=True, slots=True)
 class CaseScope:
-    """The cases a caller may see: routed to its KiF unit, or submitted by its unit."""
+    """The cases a caller may see: routed to its KiF unit, or submitted by its unit *in its
+    role* (an ``arrest`` token naming a municipality's unit sees nothing that municipality's
+    participants proposed)."""
 
     kif_unit: str | None = None
     submitted_by_unit: str | None = None
+    submitted_by_role: str | None = None
+
+    def covers(self, *, kif_unit: str, submitted_by_role: str, submitted_by_unit: str) -> bool:
+        """Whether a case with these facts lies in the scope."""
+        if self.kif_unit is not None:
+            return kif_unit == self.kif_unit
+        return (
+            submitted_by_unit == self.submitted_by_unit
+            and submitted_by_role == self.submitted_by_role
+        )
 
 
 def case_scope(principal: Principal) -> CaseScope:
-    """KiF sees the cases routed to it; everyone else the cases their unit submitted."""
+    """KiF sees the cases routed to it; everyone else the cases their unit submitted in the
+    same role."""
     if principal.role is Role.KIF:
         return CaseScope(kif_unit=principal.unit)
-    return CaseScope(submitted_by_unit=principal.unit)
+    return CaseScope(submitted_by_unit=principal.unit, submitted_by_role=principal.role.value)
 
 
 def owns_meeting(principal: Principal, kif_unit: str) -> bool:

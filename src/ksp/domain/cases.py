@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -28,6 +29,7 @@ __all__ = [
     "TriageDecision",
     "check_case",
     "parse_case",
+    "reason_errors",
     "triage",
 ]
 
@@ -45,10 +47,15 @@ class Custody(StrEnum):
 
 
 class CaseStatus(StrEnum):
+    """``meeting``: triaged for a meeting; ``listed``: on a meeting's latest list version;
+    ``withdrawn``: taken back by the unit that submitted it, or by KiF."""
+
     SUBMITTED = "submitted"
     MEETING = "meeting"
     DIRECT = "direct"
     REJECTED = "rejected"
+    LISTED = "listed"
+    WITHDRAWN = "withdrawn"
 
 
 class TriageDecision(StrEnum):
@@ -91,6 +98,7 @@ class Triage:
     reason: str | None
     at: dt.datetime
     by_sub: str
+    corrects: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +125,11 @@ class Case:
     triage: Triage | None = None
 
     def visible_in(self, scope: CaseScope) -> bool:
-        if scope.kif_unit is not None:
-            return self.kif_unit == scope.kif_unit
-        return self.submitted_by.unit == scope.submitted_by_unit
+        return scope.covers(
+            kif_unit=self.kif_unit,
+            submitted_by_role=self.submitted_by.role,
+            submitted_by_unit=self.submitted_by.unit,
+        )
 
 
 def _text_errors(draft: CaseDraft) -> list[FieldError]:
@@ -135,7 +145,9 @@ def _text_errors(draft: CaseDraft) -> list[FieldError]:
     return errors
 
 
-def _field_errors(draft: CaseDraft, today: dt.date) -> list[FieldError]:
+def _field_errors(
+    draft: CaseDraft, today: dt.date, kif_units: Collection[str] | None
+) -> list[FieldError]:
     errors = _text_errors(draft)
     try:
         parse_cpr(draft.cpr, today=today)
@@ -147,6 +159,8 @@ def _field_errors(draft: CaseDraft, today: dt.date) -> list[FieldError]:
         errors.append(FieldError("police_district", "is not one of the 12 police districts"))
     if not UNIT_PATTERN.fullmatch(draft.kif_unit) or not draft.kif_unit.startswith("kif-"):
         errors.append(FieldError("kif_unit", "must be a KiF unit slug such as kif-hovedstaden"))
+    elif kif_units is not None and draft.kif_unit not in kif_units:
+        errors.append(FieldError("kif_unit", "is not a KiF unit of GET /reference/units"))
     errors.extend(_date_errors(draft, today))
     return errors
 
@@ -182,10 +196,18 @@ def check_case(custody: Custody, *, radicalisation_concern: bool) -> None:
         raise RemandRequiresRadicalisationConcern
 
 
-def parse_case(draft: CaseDraft, *, case_id: str, submitter: Submitter, now: dt.datetime) -> Case:
-    """Check every field and rule of a submission and return the case, or raise."""
+def parse_case(
+    draft: CaseDraft,
+    *,
+    case_id: str,
+    submitter: Submitter,
+    now: dt.datetime,
+    kif_units: Collection[str] | None = None,
+) -> Case:
+    """Check every field and rule of a submission and return the case, or raise. With
+    ``kif_units``, the case must be routed to one of them (a mistyped unit is lost)."""
     today = now.date()
-    errors = _field_errors(draft, today)
+    errors = _field_errors(draft, today, kif_units)
     if errors:
         raise InvalidInput(errors)
     check_case(draft.custody, radicalisation_concern=draft.radicalisation_concern)
@@ -209,12 +231,7 @@ def parse_case(draft: CaseDraft, *, case_id: str, submitter: Submitter, now: dt.
     )
 
 
-def triage(
-    case: Case, decision: TriageDecision, reason: str | None, *, by_sub: str, now: dt.datetime
-) -> Case:
-    """Guide 3.3.7: KiF decides meeting, direct contact, or rejection; once, from ``submitted``."""
-    if case.status is not CaseStatus.SUBMITTED:
-        raise InvalidStatusTransition
+def _triage_reason(decision: TriageDecision, reason: str | None) -> str | None:
     text = reason.strip() if reason is not None else None
     if decision is TriageDecision.REJECTED and not text:
         raise InvalidInput([FieldError("reason", "is required when a case is rejected")])
@@ -222,8 +239,43 @@ def triage(
         raise InvalidInput([FieldError("reason", f"must be at most {MAX_TEXT} characters")])
     if text is not None and (problem := text_problem(text)):
         raise InvalidInput([FieldError("reason", problem)])
+    return text or None
+
+
+def _status_after_triage(case: Case, decision: TriageDecision) -> CaseStatus:
+    """A listed case stays ``listed`` while triaged for a meeting; otherwise the decision."""
+    if case.status is CaseStatus.LISTED and decision is TriageDecision.MEETING:
+        return CaseStatus.LISTED
+    return CaseStatus(decision.value)
+
+
+def triage(
+    case: Case,
+    decision: TriageDecision,
+    reason: str | None,
+    *,
+    by_sub: str,
+    now: dt.datetime,
+    corrects: bool = False,
+) -> Case:
+    """Guide 3.3.7: KiF decides meeting, direct contact, or rejection; once, from
+    ``submitted``. A wrong decision is corrected only on purpose (``corrects``, with a
+    reason); the new decision replaces the old one, which stays in the history."""
+    if case.status is CaseStatus.WITHDRAWN or (case.triage is None) is corrects:
+        raise InvalidStatusTransition
+    text = _triage_reason(decision, reason)
+    if corrects and text is None:
+        raise InvalidInput([FieldError("reason", "is required when a triage is corrected")])
     return replace(
         case,
-        status=CaseStatus(decision.value),
-        triage=Triage(decision=decision, reason=text or None, at=now, by_sub=by_sub),
+        status=_status_after_triage(case, decision),
+        triage=Triage(decision, text, now, by_sub, corrects=corrects),
     )
+
+
+def reason_errors(reason: str) -> list[FieldError]:
+    if not reason.strip() or len(reason) > MAX_TEXT:
+        return [FieldError("reason", f"must be 1 to {MAX_TEXT} characters")]
+    if problem := text_problem(reason):
+        return [FieldError("reason", problem)]
+    return []

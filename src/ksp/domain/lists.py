@@ -15,9 +15,11 @@ from ksp.domain.errors import FieldError, InvalidInput, NotLatestVersion
 from ksp.domain.meetings import Meeting
 from ksp.domain.text import text_problem
 
-__all__ = ["ListChange", "ListEntry", "apply_change", "check_base_version"]
+__all__ = ["MAX_ENTRIES", "ListChange", "ListEntry", "apply_change", "check_base_version"]
 
 MAX_REASON = 2000
+MAX_ENTRIES = 500  # KSP_MAX_LIST_ENTRIES: a version stays small enough to seal and mail
+_MAY_JOIN = frozenset({CaseStatus.MEETING, CaseStatus.LISTED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +62,9 @@ def check_base_version(change: ListChange, latest: int) -> None:
 def _addition_error(case: Case | None, meeting: Meeting) -> str | None:
     if case is None or case.kif_unit != meeting.kif_unit:
         return "does not name a case of this KiF unit"
-    if case.status is not CaseStatus.MEETING:
+    if case.status is CaseStatus.WITHDRAWN:
+        return "is withdrawn"
+    if case.status not in _MAY_JOIN:
         return "is not triaged for a meeting"
     if case.municipality_code != meeting.municipality_code:
         return "belongs to another municipality than the meeting's"
@@ -97,11 +101,18 @@ def apply_change(
     current: Sequence[ListEntry],
     change: ListChange,
     cases: Mapping[str, Case],
+    *,
+    max_entries: int = MAX_ENTRIES,
 ) -> tuple[ListEntry, ...]:
     """The next list, or raise. A case joins only if triaged to ``meeting``, routed to the
-    meeting's KiF unit, of the meeting's municipality and police district; the remand rule
-    of guide 3.3.7 is checked again here."""
+    meeting's KiF unit, of the meeting's municipality and police district, and not
+    withdrawn; the remand rule of guide 3.3.7 is checked again here. Entries that stay are
+    taken afresh from ``cases`` where given, so a corrected case shows corrected; the list
+    holds at most ``max_entries``."""
     errors = _check_shape(change, {entry.case_id for entry in current})
+    kept_count = len(current) - len(set(change.remove))
+    if kept_count + len(set(change.add)) > max_entries:
+        errors.append(FieldError("add", f"would make the list longer than {max_entries} entries"))
     for index, case_id in enumerate(change.add):
         problem = _addition_error(cases.get(case_id), meeting)
         if problem is not None:
@@ -111,5 +122,10 @@ def apply_change(
     for case_id in change.add:
         case = cases[case_id]
         check_case(case.custody, radicalisation_concern=case.radicalisation_concern)
-    kept = [entry for entry in current if entry.case_id not in set(change.remove)]
+    removed = set(change.remove)
+    kept = [
+        ListEntry.of(cases[entry.case_id]) if entry.case_id in cases else entry
+        for entry in current
+        if entry.case_id not in removed
+    ]
     return (*kept, *(ListEntry.of(cases[case_id]) for case_id in change.add))

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from ksp.domain.access import Principal, Role, case_scope
+from ksp.domain.access import Principal, case_scope
 from ksp.domain.cases import (
     Case,
     CaseDraft,
     CaseStatus,
     Submitter,
+    Triage,
     TriageDecision,
     parse_case,
     triage,
 )
+from ksp.domain.cpr import InvalidCpr, parse_cpr
 from ksp.domain.errors import (
     FieldError,
     IdempotencyKeyReused,
@@ -24,7 +27,7 @@ from ksp.domain.errors import (
     InvalidStatusTransition,
     NotFound,
 )
-from ksp.domain.meetings import Meeting
+from ksp.domain.reference import shipped_unit_table
 from ksp.services.ports import (
     Clock,
     DuplicateKey,
@@ -33,8 +36,9 @@ from ksp.services.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from ksp.services.proposals import check_meeting
 
-__all__ = ["CaseService", "IdempotencyRequest", "Submitted", "visible_case"]
+__all__ = ["CaseService", "CaseView", "IdempotencyRequest", "Submitted", "visible_case"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,56 +54,37 @@ class Submitted:
     case_id: str
     status: CaseStatus
     replayed: bool = False
+    possible_duplicates: tuple[str, ...] = ()
 
     def encode(self) -> bytes:
-        return json.dumps({"id": self.case_id, "status": self.status.value}).encode()
+        return json.dumps(
+            {
+                "id": self.case_id,
+                "status": self.status.value,
+                "possible_duplicates": list(self.possible_duplicates),
+            }
+        ).encode()
 
     @classmethod
     def decode(cls, stored: bytes) -> Submitted:
         data = json.loads(stored)
-        return cls(case_id=data["id"], status=CaseStatus(data["status"]), replayed=True)
-
-
-async def _check_meeting(uow: UnitOfWork, principal: Principal, draft: CaseDraft) -> None:
-    """Guide 3.3.7: participants "supplement the list" of a meeting they take part in; the
-    case goes to that meeting's KiF unit for triage like any other."""
-    if draft.meeting_id is None:
-        if principal.role is Role.PARTICIPANT:
-            raise InvalidInput(
-                [FieldError("meeting_id", "is required when a participant proposes")]
-            )
-        return
-    meeting = await uow.meetings.get(draft.meeting_id)
-    if meeting is None or not await _may_propose(uow, principal, meeting):
-        raise InvalidInput([FieldError("meeting_id", "names no meeting you may propose for")])
-    errors = [
-        FieldError(field, f"must be the meeting's {what}")
-        for field, what, ours, theirs in (
-            ("kif_unit", "KiF unit", draft.kif_unit, meeting.kif_unit),
-            (
-                "municipality_code",
-                "municipality",
-                draft.municipality_code,
-                meeting.municipality_code,
-            ),
-            ("police_district", "police district", draft.police_district, meeting.police_district),
+        return cls(
+            case_id=data["id"],
+            status=CaseStatus(data["status"]),
+            replayed=True,
+            possible_duplicates=tuple(data.get("possible_duplicates", ())),
         )
-        if ours != theirs
-    ]
-    if errors:
-        raise InvalidInput(errors)
 
 
-async def _may_propose(uow: UnitOfWork, principal: Principal, meeting: Meeting) -> bool:
-    """KiF for its own meetings, participants for those they take part in, jails for any
-    meeting of the KiF unit they submit to (checked by the caller)."""
-    if principal.role is Role.KIF:
-        return principal.unit == meeting.kif_unit
-    if principal.role is Role.PARTICIPANT:
-        return principal.email is not None and meeting.id in await uow.recipients.meetings_of(
-            principal.email, principal.unit
-        )
-    return True
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    """A case with what happened to it: its triage decisions, its current revision, and the
+    meetings whose latest list version holds it (with that version)."""
+
+    case: Case
+    triage_history: tuple[Triage, ...]
+    revision: int
+    meetings: tuple[tuple[str, int], ...]
 
 
 async def visible_case(uow: UnitOfWork, principal: Principal, case_id: str) -> Case:
@@ -117,26 +102,34 @@ class CaseService:
         uow: UnitOfWorkFactory,
         clock: Clock,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        *,
+        kif_units: Collection[str] | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._new_id = new_id
+        self._kif_units = shipped_unit_table().kif_units() if kif_units is None else kif_units
 
     async def submit(
         self, principal: Principal, draft: CaseDraft, idempotency: IdempotencyRequest | None
     ) -> Submitted:
-        """Check the rules and store the case; a repeated Idempotency-Key replays the first."""
+        """Check the rules and store the case; a repeated Idempotency-Key replays the first.
+        Open cases of the same person in the same KiF unit that the caller may see are named
+        as possible duplicates."""
         if idempotency is not None:
             replay = await self._replay(principal, idempotency)
             if replay is not None:
                 return replay
         now = self._clock.now()
         submitter = Submitter(principal.sub, principal.role.value, principal.unit)
-        case = parse_case(draft, case_id=self._new_id(), submitter=submitter, now=now)
-        result = Submitted(case.id, case.status)
+        case = parse_case(
+            draft, case_id=self._new_id(), submitter=submitter, now=now, kif_units=self._kif_units
+        )
         try:
             async with self._uow() as uow:
-                await _check_meeting(uow, principal, draft)
+                await check_meeting(uow, principal, draft)
+                duplicates = await _duplicates(uow, principal, case, now)
+                result = Submitted(case.id, case.status, possible_duplicates=duplicates)
                 if idempotency is not None:
                     stored = StoredResult(idempotency.digest, result.encode())
                     await uow.idempotency.add(
@@ -185,10 +178,16 @@ class CaseService:
             await uow.commit()
         return found
 
-    async def get(self, principal: Principal, case_id: str) -> Case:
+    async def get(self, principal: Principal, case_id: str) -> CaseView:
         """One case, if visible to the caller's unit (else NotFound); the read is logged."""
         async with self._uow() as uow:
             case = await visible_case(uow, principal, case_id)
+            view = CaseView(
+                case,
+                tuple(await uow.case_history.triages(case.id)),
+                await uow.case_history.next_revision(case.id) - 1,
+                tuple((await uow.case_history.listings([case.id]))[case.id]),
+            )
             await uow.access_log.record(
                 principal,
                 resource="case",
@@ -197,16 +196,66 @@ class CaseService:
                 at=self._clock.now(),
             )
             await uow.commit()
-        return case
+        return view
+
+    async def search(self, principal: Principal, cpr_text: str) -> list[Case]:
+        """KiF: the person's cases routed to the caller's unit. Every search is logged, with
+        the person when it found any."""
+        now = self._clock.now()
+        try:
+            cpr = parse_cpr(cpr_text, today=now.date())
+        except InvalidCpr as exc:
+            raise InvalidInput([FieldError("cpr", str(exc))]) from None
+        async with self._uow() as uow:
+            found = await uow.cases.with_cpr(cpr, principal.unit)
+            await uow.access_log.record(
+                principal,
+                resource="case-search",
+                resource_id=None,
+                subjects=[cpr] if found else [],
+                at=now,
+            )
+            await uow.commit()
+        return found
 
     async def triage(
-        self, principal: Principal, case_id: str, decision: TriageDecision, reason: str | None
+        self,
+        principal: Principal,
+        case_id: str,
+        decision: TriageDecision,
+        reason: str | None,
+        *,
+        corrects: bool = False,
     ) -> Case:
-        """Guide 3.3.7: KiF routes a case to a meeting, to direct contact, or rejects it."""
+        """Guide 3.3.7: KiF routes a case to a meeting, to direct contact, or rejects it; a
+        wrong decision is replaced only on purpose (``corrects``)."""
+        now = self._clock.now()
         async with self._uow() as uow:
             case = await visible_case(uow, principal, case_id)
-            decided = triage(case, decision, reason, by_sub=principal.sub, now=self._clock.now())
-            if not await uow.cases.save_triage(decided):  # a concurrent triage won
+            decided = triage(
+                case, decision, reason, by_sub=principal.sub, now=now, corrects=corrects
+            )
+            if not await uow.cases.save_triage(decided, case.triage):  # a concurrent one won
                 raise InvalidStatusTransition
+            assert decided.triage is not None
+            await uow.case_history.add_triage(case.id, decided.triage)
             await uow.commit()
         return decided
+
+
+async def _duplicates(
+    uow: UnitOfWork, principal: Principal, case: Case, now: dt.datetime
+) -> tuple[str, ...]:
+    """Open cases of the same person in the same KiF unit, among those the caller may see
+    (a jail learns nothing of another unit's cases); logged when there are any."""
+    scope = case_scope(principal)
+    same = await uow.cases.with_cpr(case.cpr, case.kif_unit)
+    found = tuple(c.id for c in same if c.status not in _CLOSED and c.visible_in(scope))
+    if found:
+        await uow.access_log.record(
+            principal, resource="case-duplicates", resource_id=case.id, subjects=[case.cpr], at=now
+        )
+    return found
+
+
+_CLOSED = frozenset({CaseStatus.REJECTED, CaseStatus.WITHDRAWN})

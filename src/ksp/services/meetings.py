@@ -8,10 +8,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ksp.domain.access import Principal, Role, owns_meeting
-from ksp.domain.cases import Case
+from ksp.domain.cases import Case, CaseStatus
 from ksp.domain.documents import document_body, entries_of
 from ksp.domain.errors import NotFound
-from ksp.domain.lists import ListChange, ListEntry, apply_change, check_base_version
+from ksp.domain.lists import (
+    MAX_ENTRIES,
+    ListChange,
+    ListEntry,
+    apply_change,
+    check_base_version,
+)
 from ksp.domain.meeting_status import ensure_not_cancelled
 from ksp.domain.meetings import Meeting, MeetingDraft, parse_meeting
 from ksp.journal.canonical import canonical
@@ -35,10 +41,13 @@ class MeetingService:
         uow: UnitOfWorkFactory,
         clock: Clock,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        *,
+        max_list_entries: int = MAX_ENTRIES,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._new_id = new_id
+        self._max_entries = max_list_entries
 
     async def create(self, principal: Principal, draft: MeetingDraft) -> Meeting:
         meeting = parse_meeting(
@@ -95,8 +104,8 @@ class MeetingService:
             document_id, latest = await self._document(uow, meeting)
             check_base_version(change, latest)
             current = await self._entries(uow, document_id, latest)
-            cases = await self._cases(uow, change.add)
-            entries = apply_change(meeting, current, change, cases)
+            cases = await self._cases(uow, (*change.add, *(e.case_id for e in current)))
+            entries = apply_change(meeting, current, change, cases, max_entries=self._max_entries)
             now, version = self._clock.now(), latest + 1
             body = document_body(
                 meeting,
@@ -126,6 +135,7 @@ class MeetingService:
                     len(entries),
                 )
             )
+            await _record_listing(uow, meeting, document_id, version, entries, change.remove)
             await uow.commit()
         return NewVersion(document_id, version, appended.plaintext_sha256)
 
@@ -148,3 +158,24 @@ class MeetingService:
     @staticmethod
     async def _cases(uow: UnitOfWork, case_ids: tuple[str, ...]) -> dict[str, Case]:
         return await uow.cases.get_many(case_ids)
+
+
+async def _record_listing(
+    uow: UnitOfWork,
+    meeting: Meeting,
+    document_id: str,
+    version: int,
+    entries: tuple[ListEntry, ...],
+    removed: tuple[str, ...],
+) -> None:
+    """Which cases the new version holds; a case on it is ``listed`` at this meeting, and
+    one removed that no other latest version holds is back to ``meeting`` (triaged)."""
+    held = [entry.case_id for entry in entries]
+    await uow.case_history.add_list_entries(document_id, version, held)
+    ready = [CaseStatus.MEETING, CaseStatus.LISTED]
+    await uow.cases.set_status(held, CaseStatus.LISTED, where=ready, meeting_id=meeting.id)
+    elsewhere = await uow.case_history.listings(removed)
+    for case_id, listings in elsewhere.items():
+        still = listings[0][0] if listings else None
+        status = CaseStatus.LISTED if listings else CaseStatus.MEETING
+        await uow.cases.set_status([case_id], status, where=[CaseStatus.LISTED], meeting_id=still)

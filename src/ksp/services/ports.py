@@ -11,8 +11,9 @@ from typing import Protocol, Self
 from ksp.domain.access import CaseScope, Principal
 from ksp.domain.actions import ActionStatus, ActionView
 from ksp.domain.audit import AccessRecord
-from ksp.domain.cases import Case, CaseStatus
+from ksp.domain.cases import Case, CaseStatus, Triage
 from ksp.domain.circulation import Delivery, Recipient
+from ksp.domain.corrections import Revision
 from ksp.domain.cpr import Cpr
 from ksp.domain.exchanges import Exchange, ExchangeRecord
 from ksp.domain.inquiries import Decision, Detention, Inquiry
@@ -23,6 +24,7 @@ from ksp.journal.entry import StoredEntry
 __all__ = [
     "AccessLogStore",
     "Appended",
+    "CaseHistoryStore",
     "CaseStore",
     "Circulation",
     "CirculationStore",
@@ -88,7 +90,29 @@ class CaseStore(Protocol):
         status: CaseStatus | None = None,
         meeting_id: str | None = None,
     ) -> list[Case]: ...
-    async def save_triage(self, case: Case) -> bool: ...
+    async def save_triage(self, case: Case, previous: Triage | None) -> bool: ...
+    async def save_facts(self, case: Case) -> None: ...
+    async def set_status(
+        self,
+        case_ids: Collection[str],
+        status: CaseStatus,
+        *,
+        where: Collection[CaseStatus],
+        meeting_id: str | None,
+    ) -> None: ...
+    async def with_cpr(self, cpr: Cpr, kif_unit: str) -> list[Case]: ...
+
+
+class CaseHistoryStore(Protocol):
+    async def next_revision(self, case_id: str) -> int: ...
+    async def add_revision(self, revision: Revision) -> None: ...
+    async def revisions(self, case_id: str) -> list[Revision]: ...
+    async def add_triage(self, case_id: str, triage: Triage) -> None: ...
+    async def triages(self, case_id: str) -> list[Triage]: ...
+    async def add_list_entries(
+        self, document_id: str, version: int, case_ids: Collection[str]
+    ) -> None: ...
+    async def listings(self, case_ids: Collection[str]) -> dict[str, list[tuple[str, int]]]: ...
 
 
 class IdempotencyStore(Protocol):
@@ -321,6 +345,7 @@ class MeetingWorkStore(Protocol):
 
 class UnitOfWork(Protocol):
     cases: CaseStore
+    case_history: CaseHistoryStore
     idempotency: IdempotencyStore
     access_log: AccessLogStore
     meetings: MeetingStore

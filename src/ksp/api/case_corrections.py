@@ -1,0 +1,121 @@
+"""``/api/v1/cases``: correct a case, read its revisions, withdraw it; KiF's CPR search."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from ksp.api.auth import action, authorised, principal_of
+from ksp.api.case_schemas import (
+    CaseCorrectionIn,
+    CaseSearchIn,
+    CaseSearchOut,
+    RevisionOut,
+    RevisionPage,
+    WithdrawIn,
+    WithdrawOut,
+)
+from ksp.api.cases import detail, summary_of
+from ksp.api.docs import problems
+from ksp.api.schemas import CaseOut, nfc, strictly
+from ksp.domain.access import Action
+from ksp.services.cases import CaseService
+from ksp.services.corrections import CorrectionService
+
+__all__ = ["CaseCorrectionController"]
+
+
+class CaseCorrectionController(Controller):
+    path = "/cases"
+    guards = [authorised]  # noqa: RUF012 - Litestar's declared class attribute
+    tags = ["cases"]  # noqa: RUF012
+
+    @patch(
+        "/{case_id:uuid}",
+        opt=action(Action.CORRECT_CASE),
+        responses=problems(404, 409, 422),
+        summary="Correct a case (a new revision, with a reason)",
+    )
+    async def correct(
+        self,
+        request: Request[Any, Any, Any],
+        corrections: NamedDependency[CorrectionService],
+        cases: NamedDependency[CaseService],
+        case_id: FromPath[UUID],
+        data: JSONBody[CaseCorrectionIn],
+    ) -> CaseOut:
+        """Any submitted field but ``kif_unit``; every rule is checked again on the merged
+        case. List versions already written keep what they hold."""
+        data = await strictly(request, CaseCorrectionIn)
+        principal = principal_of(request)
+        await corrections.correct(principal, str(case_id), data.changes(), nfc(data.reason))
+        return detail(principal, await cases.get(principal, str(case_id)))
+
+    @get(
+        "/{case_id:uuid}/revisions",
+        opt=action(Action.READ_REVISIONS),
+        responses=problems(404),
+        summary="The revisions of a case",
+    )
+    async def revisions(
+        self,
+        request: Request[Any, Any, Any],
+        corrections: NamedDependency[CorrectionService],
+        case_id: FromPath[UUID],
+    ) -> RevisionPage:
+        found = await corrections.revisions(principal_of(request), str(case_id))
+        return RevisionPage(
+            items=[
+                RevisionOut(
+                    revision=r.revision,
+                    fields=list(r.fields),
+                    reason=r.reason,
+                    by=r.by_sub,
+                    at=r.at,
+                )
+                for r in found
+            ]
+        )
+
+    @post(
+        "/{case_id:uuid}/withdraw",
+        opt=action(Action.WITHDRAW_CASE),
+        responses=problems(404, 409, 422),
+        summary="Withdraw a case",
+        status_code=200,
+    )
+    async def withdraw(
+        self,
+        request: Request[Any, Any, Any],
+        corrections: NamedDependency[CorrectionService],
+        case_id: FromPath[UUID],
+        data: JSONBody[WithdrawIn],
+    ) -> WithdrawOut:
+        """Status ``withdrawn``: the case can no longer be added to a list."""
+        data = await strictly(request, WithdrawIn)
+        principal = principal_of(request)
+        case, revision = await corrections.withdraw(principal, str(case_id), nfc(data.reason))
+        return WithdrawOut(id=case.id, status=case.status, revision=revision)
+
+    @post(
+        "/search",
+        opt=action(Action.SEARCH_CASES),
+        responses=problems(422),
+        summary="A person's cases routed to the caller's KiF unit, by CPR in the body",
+        status_code=200,
+    )
+    async def search(
+        self,
+        request: Request[Any, Any, Any],
+        cases: NamedDependency[CaseService],
+        data: JSONBody[CaseSearchIn],
+    ) -> CaseSearchOut:
+        """The CPR number travels in the body, never in a URL; the search is access-logged."""
+        data = await strictly(request, CaseSearchIn)
+        principal = principal_of(request)
+        found = await cases.search(principal, data.cpr)
+        return CaseSearchOut(items=[summary_of(principal, case) for case in found])
