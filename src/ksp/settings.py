@@ -1,27 +1,26 @@
 """Configuration from ``KSP_*`` environment variables, validated at start-up.
 
-Secrets not given in the environment come from ``$KSP_DATA_DIR/secrets.json``, which is
-generated (mode 0600) on first start and reused afterwards. Several instances must share
-their secrets through the environment instead (see the README).
+Secrets not given in the environment come from ``$KSP_DATA_DIR/secrets.json``, which the
+commands that set a service up generate once (mode 0600, in a 0700 dir; see
+``ksp.data_dir``) and every command reuses afterwards. Several instances must share their
+secrets through the environment instead (see the README).
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import os
 import re
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ksp.data_dir import DataDirError, read_secrets
 from ksp.db.url import DatabaseUrlError, async_database_url
 
 __all__ = ["ConfigError", "Settings", "load_settings"]
 
-_SECRET_NAMES = ("token_secret", "data_key", "cpr_hash_key", "journal_signing_key")
 DEFAULT_ORIGIN = "ksp.kriminalforsorgen.dk/journal"
 
 
@@ -86,42 +85,17 @@ def _b64(name: str, raw: str, *, min_len: int) -> bytes:
     return value
 
 
-def _write_secrets(path: Path, values: dict[str, str], *, replace: bool) -> None:
-    """Write 0600 via a temporary file; without ``replace``, a racing writer's file wins."""
-    tmp = path.with_name(f".secrets.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(values, handle)
+def _stored_secrets(data_dir: Path, *, create: bool) -> dict[str, str]:
     try:
-        if replace:
-            tmp.replace(path)
-        else:
-            os.link(tmp, path)
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _embedded_secrets(data_dir: Path) -> dict[str, str]:
-    """Read ``secrets.json``, creating it (0600) or adding secrets a newer release needs."""
-    path = data_dir / "secrets.json"
-    if not path.exists():
-        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        _write_secrets(path, {}, replace=False)
-    loaded: dict[str, str] = json.loads(path.read_text() or "{}")
-    missing = [name for name in _SECRET_NAMES if name not in loaded]
-    if missing:
-        for name in missing:
-            loaded[name] = base64.b64encode(secrets.token_bytes(32)).decode()
-        _write_secrets(path, loaded, replace=True)
-    return loaded
+        return read_secrets(data_dir, create=create)
+    except DataDirError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _data_keys(env: Mapping[str, str], fallback: str) -> tuple[dict[str, bytes], str]:
     raw = env.get("KSP_DATA_KEYS")
     if not raw:
-        return {"k1": _b64("secrets.json data_key", fallback, min_len=32)}, "k1"
+        return {"k1": base64.b64decode(fallback)}, "k1"  # checked by ksp.data_dir
     keys: dict[str, bytes] = {}
     for item in raw.split(","):
         key_id, sep, encoded = item.strip().partition(":")
@@ -213,8 +187,12 @@ def _mail_signing_key(env: Mapping[str, str]) -> str | None:
     return armour
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Build settings from ``env`` (default: ``os.environ``); raise ConfigError if bad."""
+def load_settings(env: Mapping[str, str] | None = None, *, create_secrets: bool = True) -> Settings:
+    """Build settings from ``env`` (default: ``os.environ``); raise ConfigError if bad.
+
+    Secrets missing from ``env`` come from the data dir's ``secrets.json``; without
+    ``create_secrets`` a data dir that has none is a ConfigError naming ``KSP_DATA_DIR``.
+    """
     env = os.environ if env is None else env
     data_dir = Path(env.get("KSP_DATA_DIR") or "var").resolve()
     raw_url = env.get("KSP_DATABASE_URL") or f"sqlite:///{data_dir / 'ksp.sqlite3'}"
@@ -231,7 +209,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             "KSP_JOURNAL_SIGNING_KEY",
         )
     )
-    stored = _embedded_secrets(data_dir) if needs_file else {}
+    stored = _stored_secrets(data_dir, create=create_secrets) if needs_file else {}
     token_secret = env.get("KSP_TOKEN_SECRET") or stored["token_secret"]
     keys, current = _data_keys(env, stored.get("data_key", ""))
     log_level = (env.get("KSP_LOG_LEVEL") or "INFO").upper()
