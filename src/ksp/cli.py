@@ -12,11 +12,12 @@ import asyncio
 import datetime as dt
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ksp.cli_support import command, group, with_database
 from ksp.data_dir import DataDirError, locked, tighten_data_files
 from ksp.domain.access import Role
 from ksp.settings import ConfigError, Settings, load_settings
@@ -230,25 +231,6 @@ def _keys_check(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if rows else 0
 
 
-_Run = Callable[[Any, argparse.Namespace], int]
-
-
-def _command(
-    commands: Any, name: str, text: str, run: _Run | None = None, **defaults: Any
-) -> argparse.ArgumentParser:
-    """A subcommand whose one-line ``text`` is both its entry in the list and its --help."""
-    parser: argparse.ArgumentParser = commands.add_parser(name, help=text, description=text)
-    if run is not None:
-        parser.set_defaults(run=run, **defaults)
-    return parser
-
-
-def _group(commands: Any, name: str, text: str) -> Any:
-    return _command(commands, name, text).add_subparsers(
-        dest=f"{name}_command", required=True, metavar="COMMAND"
-    )
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ksp",
@@ -257,7 +239,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {version('ksp')}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _command(
+    command(
         commands,
         "init",
         "make KSP_DATA_DIR (0700) with its secrets (secrets.json, 0600) and the service's "
@@ -265,34 +247,39 @@ def _parser() -> argparse.ArgumentParser:
         _init,
         creates_secrets=True,
     )
-    _command(commands, "serve", "serve HTTP on KSP_HOST:KSP_PORT", _serve, creates_secrets=True)
-    db = _group(commands, "db", "database commands")
-    _command(
+    command(commands, "serve", "serve HTTP on KSP_HOST:KSP_PORT", _serve, creates_secrets=True)
+    db = group(commands, "db", "database commands")
+    command(
         db,
         "upgrade",
         "apply the database migrations (run once per release, before the instances start)",
-        _db_upgrade,
+        with_database(_db_upgrade),
         creates_secrets=True,
     )
-    _journal_commands(_group(commands, "journal", "the journal of KSP list versions"))
-    outbox = _group(commands, "outbox", "the outbox of encrypted messages")
-    work = _command(outbox, "work", "deliver queued messages (a worker process)", _outbox_work)
+    _journal_commands(group(commands, "journal", "the journal of KSP list versions"))
+    outbox = group(commands, "outbox", "the outbox of encrypted messages")
+    work = command(
+        outbox, "work", "deliver queued messages (a worker process)", with_database(_outbox_work)
+    )
     work.add_argument("--once", action="store_true", help="deliver what is due, then stop")
     work.add_argument(
         "--poll", type=float, default=None, help="seconds between looks (KSP_OUTBOX_POLL_MS)"
     )
-    mail = _group(commands, "mail", "the service's OpenPGP identity")
-    _command(mail, "key", "print the service's OpenPGP public key (ASCII armour)", _mail_key)
-    new_key = _command(
+    mail = group(commands, "mail", "the service's OpenPGP identity")
+    command(mail, "key", "print the service's OpenPGP public key (ASCII armour)", _mail_key)
+    new_key = command(
         mail,
         "new-key",
         "write a new secret signing key for KSP_MAIL_SIGNING_KEY_FILE (user ID KSP_MAIL_FROM)",
         _mail_new_key,
     )
     new_key.add_argument("--out", required=True, help="a new file (made with mode 0600)")
-    keys = _group(commands, "keys", "recipient keys")
-    check = _command(
-        keys, "check", "list recipient keys expiring soon (exit 1 if any)", _keys_check
+    keys = group(commands, "keys", "recipient keys")
+    check = command(
+        keys,
+        "check",
+        "list recipient keys expiring soon (exit 1 if any)",
+        with_database(_keys_check),
     )
     check.add_argument("--days", type=int, default=30, help="how soon, in days (default 30)")
     _token_command(commands)
@@ -300,10 +287,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _journal_commands(journal: Any) -> None:
-    _command(
+    command(
         journal, "key", "print the journal signing key's verifier key and fingerprint", _journal_key
     )
-    verify = _command(
+    verify = command(
         journal,
         "verify",
         "verify an export bundle offline against the journal key "
@@ -325,7 +312,7 @@ def _journal_commands(journal: Any) -> None:
 
 
 def _token_command(commands: Any) -> None:
-    token = _command(commands, "token", "print a bearer token signed with the token secret", _token)
+    token = command(commands, "token", "print a bearer token signed with the token secret", _token)
     token.add_argument("--role", required=True, choices=[r.value for r in Role], help="its role")
     token.add_argument("--unit", required=True, help="its unit, e.g. kif-hovedstaden")
     token.add_argument("--sub", required=True, help="who it is for (a login id)")

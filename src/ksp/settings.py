@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,11 +162,24 @@ def _mail(env: Mapping[str, str]) -> dict[str, Any]:
         "smtp_tls": tls,
         "smtp_username": env.get("KSP_SMTP_USERNAME") or None,
         "smtp_password": env.get("KSP_SMTP_PASSWORD") or None,
-        "smtp_ca_file": env.get("KSP_SMTP_CA_FILE") or None,
+        "smtp_ca_file": _ca_file(env),
         "outbox_in_process": in_process in {"true", "1"},
         "outbox_lease_seconds": _int(env, "KSP_OUTBOX_LEASE_SECONDS", 300, 1, 86_400),
         "outbox_poll_ms": _int(env, "KSP_OUTBOX_POLL_MS", 2_000, 50, 600_000),
     }
+
+
+def _ca_file(env: Mapping[str, str]) -> str | None:
+    """KSP_SMTP_CA_FILE: PEM CA certificates added to the system's trust store for SMTP."""
+    name = env.get("KSP_SMTP_CA_FILE") or None
+    if name is not None:
+        try:
+            ssl.create_default_context().load_verify_locations(cafile=name)
+        except (OSError, ssl.SSLError):
+            raise ConfigError(
+                "KSP_SMTP_CA_FILE must name a readable PEM file of CA certificates"
+            ) from None
+    return name
 
 
 def _mail_signing_key(env: Mapping[str, str]) -> str | None:

@@ -260,3 +260,25 @@ def test_a_missing_or_unreadable_file_is_a_message_and_exit_2(
         assert (done.returncode, done.stdout) == (2, ""), target
         assert done.stderr.startswith(f"ksp: {named}: ")
         assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("sqlite:////nonexistent/dir/ksp.sqlite3", "unable to open database file"),
+        (f"postgresql://ksp@127.0.0.1:{free_port()}/ksp", "ConnectionRefusedError"),
+    ],
+)
+def test_a_database_that_cannot_be_used_is_one_line_and_exit_1(
+    tmp_path: Path, url: str, reason: str
+) -> None:
+    """Issue 7: a KSP_DATABASE_URL that cannot be opened or reached stops `ksp db upgrade`
+    and `ksp keys check` with one line naming KSP_DATABASE_URL, not a traceback."""
+    env = {"KSP_DATA_DIR": str(tmp_path), "KSP_DATABASE_URL": url}
+    for command in (("db", "upgrade"), ("keys", "check")):
+        load_settings(env)
+        done = run(*command, env=env)
+        assert done.returncode == 1, done.stderr
+        assert done.stderr.startswith("ksp: the database (KSP_DATABASE_URL) cannot be used: ")
+        assert reason in done.stderr
+        assert "Traceback" not in done.stderr

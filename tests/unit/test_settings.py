@@ -55,6 +55,7 @@ def test_a_plain_postgresql_url_gets_the_async_driver(tmp_path: Path) -> None:
         ("KSP_MAX_BODY_BYTES", "10", "KSP_MAX_BODY_BYTES must be between"),
         ("KSP_OUTBOX_POLL_MS", "0", "KSP_OUTBOX_POLL_MS must be between 50 and 600000"),
         ("KSP_MAIL_SIGNING_KEY_FILE", "/nonexistent/key.asc", "must name a readable ASCII"),
+        ("KSP_SMTP_CA_FILE", "/nonexistent/ca.pem", "KSP_SMTP_CA_FILE must name a readable PEM"),
     ],
 )
 def test_a_bad_value_is_a_clear_error_naming_the_variable(
