@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ksp.cli_support import command, group, with_database
 from ksp.data_dir import DataDirError, locked, tighten_data_files
 from ksp.domain.access import Role
-from ksp.settings import ConfigError, Settings, load_settings
+from ksp.settings import ConfigError, Settings, load_settings, mail_sender
 
 if TYPE_CHECKING:
     from ksp.mail.secure import GpgSecureMail
@@ -191,19 +191,25 @@ def _mail_key(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
-def _mail_new_key(settings: Settings, args: argparse.Namespace) -> int:
+def _mail_new_key(_settings: Settings | None, args: argparse.Namespace) -> int:
     """Write a new secret signing key for KSP_MAIL_SIGNING_KEY_FILE: a new file, mode 0600,
-    its user ID KSP_MAIL_FROM (set that first)."""
+    its user ID KSP_MAIL_FROM (set that first). Needs no data dir: it makes the key that
+    every instance is then given."""
     from ksp.mail.gpg import new_service_key
 
+    try:
+        sender = mail_sender(os.environ)
+    except ConfigError as exc:
+        print(f"ksp: configuration error: {exc}", file=sys.stderr)
+        return 2
     try:
         fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         print(f"ksp: {args.out} exists; the key was not made", file=sys.stderr)
         return 1
     with os.fdopen(fd, "w", encoding="ascii") as sink:
-        sink.write(new_service_key(settings.mail_from))
-    print(f"wrote the service's secret signing key for {settings.mail_from} to {args.out}")
+        sink.write(new_service_key(sender))
+    print(f"wrote the service's secret signing key for {sender} to {args.out}")
     return 0
 
 
@@ -272,6 +278,7 @@ def _parser() -> argparse.ArgumentParser:
         "new-key",
         "write a new secret signing key for KSP_MAIL_SIGNING_KEY_FILE (user ID KSP_MAIL_FROM)",
         _mail_new_key,
+        offline=True,
     )
     new_key.add_argument("--out", required=True, help="a new file (made with mode 0600)")
     keys = group(commands, "keys", "recipient keys")
@@ -323,7 +330,7 @@ def _token_command(commands: Any) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     os.umask(0o077)  # the data dir's files are the owner's alone
     args = _parser().parse_args(argv)
-    if getattr(args, "offline", False):  # needs no configuration: an auditor's own machine
+    if getattr(args, "offline", False):  # needs no data dir: an auditor's own machine
         code: int = args.run(None, args)
         return code
     creates = bool(getattr(args, "creates_secrets", False))

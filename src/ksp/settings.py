@@ -20,7 +20,7 @@ from typing import Any
 from ksp.data_dir import DataDirError, read_secrets
 from ksp.db.url import DatabaseUrlError, async_database_url
 
-__all__ = ["ConfigError", "Settings", "load_settings"]
+__all__ = ["ConfigError", "Settings", "load_settings", "mail_sender"]
 
 DEFAULT_ORIGIN = "ksp.kriminalforsorgen.dk/journal"
 
@@ -141,6 +141,14 @@ def _role(env: Mapping[str, str]) -> str | None:
     return role
 
 
+def mail_sender(env: Mapping[str, str]) -> str:
+    """KSP_MAIL_FROM (default ``ksp@localhost``), checked; needs no secrets."""
+    sender = env.get("KSP_MAIL_FROM") or "ksp@localhost"
+    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", sender):
+        raise ConfigError("KSP_MAIL_FROM must be an e-mail address")
+    return sender
+
+
 def _mail(env: Mapping[str, str]) -> dict[str, Any]:
     """KSP_MAIL_FROM and KSP_SMTP_*: TLS is required (starttls or implicit); no plaintext."""
     tls = (env.get("KSP_SMTP_TLS") or "starttls").lower()
@@ -148,9 +156,7 @@ def _mail(env: Mapping[str, str]) -> dict[str, Any]:
         raise ConfigError(
             "KSP_SMTP_TLS must be starttls or implicit (plaintext SMTP is not offered)"
         )
-    sender = env.get("KSP_MAIL_FROM") or "ksp@localhost"
-    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", sender):
-        raise ConfigError("KSP_MAIL_FROM must be an e-mail address")
+    sender = mail_sender(env)
     in_process = (env.get("KSP_OUTBOX_IN_PROCESS") or "true").lower()
     if in_process not in {"true", "false", "1", "0"}:
         raise ConfigError("KSP_OUTBOX_IN_PROCESS must be true or false")

@@ -95,6 +95,18 @@ def test_mail_key_never_makes_the_service_key(tmp_path: Path) -> None:
     assert not (tmp_path / "gnupg").exists()
 
 
+def test_mail_new_key_needs_no_data_dir(tmp_path: Path) -> None:
+    """`ksp mail new-key` makes the key every instance is given; it reads no secrets, so it
+    runs anywhere and makes no data dir."""
+    out = tmp_path / "service-key.asc"
+    env = {"KSP_DATA_DIR": str(tmp_path / "var"), "KSP_MAIL_FROM": "ksp@kriminalforsorgen.dk"}
+    done = run("mail", "new-key", "--out", str(out), env=env)
+    assert done.returncode == 0, done.stderr
+    assert out.read_text(encoding="ascii").startswith("-----BEGIN PGP PRIVATE KEY BLOCK")
+    assert mode(out) == 0o600
+    assert not (tmp_path / "var").exists()
+
+
 def test_eight_processes_on_a_new_data_dir_agree_on_one_journal_key(tmp_path: Path) -> None:
     """Issue 7 finding 10: eight `ksp init` started at once on a new data dir all print the
     same journal key (the secrets are made once, atomically); the data dir is 0700 and
