@@ -1,4 +1,9 @@
-"""The ``ksp`` command: serve, db upgrade, token."""
+"""The ``ksp`` command: init, serve, db upgrade, token, journal, outbox, mail, keys.
+
+Every command runs with umask 077, so what it writes (the SQLite database with its -wal and
+-shm, the keyring, the maildir) is the owner's alone. Only ``init``, ``serve`` and
+``db upgrade`` create the data dir's secrets; the others exit 2 without them.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,17 @@ import datetime as dt
 import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from ksp.cli_support import command, group, with_database
+from ksp.data_dir import DataDirError, locked, tighten_data_files
 from ksp.domain.access import Role
-from ksp.settings import ConfigError, Settings, load_settings
+from ksp.settings import ConfigError, Settings, load_settings, mail_sender
+
+if TYPE_CHECKING:
+    from ksp.mail.secure import GpgSecureMail
 
 __all__ = ["main"]
 
@@ -75,6 +87,19 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _init(settings: Settings, args: argparse.Namespace) -> int:
+    """The data dir with its secrets and the service's OpenPGP key, made if missing; then
+    the journal key to keep on paper."""
+    with locked(settings.data_dir):  # one keyring made at a time, whoever starts with us
+        mail = _secure_mail(settings)
+        try:
+            mail.signing_fingerprint()
+        finally:
+            mail.close()
+    print(f"data dir:     {settings.data_dir}")
+    return _journal_key(settings, args)
+
+
 def _journal_key(settings: Settings, _args: argparse.Namespace) -> int:
     from ksp.bootstrap import journal_signer
     from ksp.journal.signing import fingerprint
@@ -86,10 +111,15 @@ def _journal_key(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _journal_verify(_settings: Settings | None, args: argparse.Namespace) -> int:
-    from ksp.journal.cli import verify_command
+    from ksp.journal.cli import verify_main
 
-    return verify_command(
-        args.bundle, args.trusted_checkpoint, sys.stdout, expected_vkey=args.journal_key
+    return verify_main(
+        args.bundle,
+        args.trusted_checkpoint,
+        journal_key=args.journal_key,
+        trust_bundle_key=args.trust_bundle_key,
+        out=sys.stdout,
+        err=sys.stderr,
     )
 
 
@@ -117,10 +147,30 @@ def _outbox_work(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _mail_key(settings: Settings, _args: argparse.Namespace) -> int:
+def _secure_mail(settings: Settings) -> GpgSecureMail:
     from ksp.bootstrap import secure_mail
 
-    mail = secure_mail(settings)
+    return secure_mail(settings)
+
+
+def _has_service_key(settings: Settings) -> bool:
+    """A configured key, or one in the data dir's keyring (GnuPG keeps each secret key as a
+    file in private-keys-v1.d): `ksp mail key` must not make one of its own."""
+    if settings.mail_signing_key is not None:
+        return True
+    secret_keys = settings.data_dir / "gnupg" / "private-keys-v1.d"
+    return secret_keys.is_dir() and any(secret_keys.iterdir())
+
+
+def _mail_key(settings: Settings, _args: argparse.Namespace) -> int:
+    if not _has_service_key(settings):
+        print(
+            f"ksp: KSP_DATA_DIR ({settings.data_dir}) holds no service OpenPGP key yet: "
+            "run `ksp init` there (or set KSP_MAIL_SIGNING_KEY_FILE)",
+            file=sys.stderr,
+        )
+        return 2
+    mail = _secure_mail(settings)
     try:
         print(mail.public_key(), end="")
     finally:
@@ -128,19 +178,25 @@ def _mail_key(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
-def _mail_new_key(settings: Settings, args: argparse.Namespace) -> int:
+def _mail_new_key(_settings: Settings | None, args: argparse.Namespace) -> int:
     """Write a new secret signing key for KSP_MAIL_SIGNING_KEY_FILE: a new file, mode 0600,
-    its user ID KSP_MAIL_FROM (set that first)."""
+    its user ID KSP_MAIL_FROM (set that first). Needs no data dir: it makes the key that
+    every instance is then given."""
     from ksp.mail.gpg import new_service_key
 
+    try:
+        sender = mail_sender(os.environ)
+    except ConfigError as exc:
+        print(f"ksp: configuration error: {exc}", file=sys.stderr)
+        return 2
     try:
         fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         print(f"ksp: {args.out} exists; the key was not made", file=sys.stderr)
         return 1
     with os.fdopen(fd, "w", encoding="ascii") as sink:
-        sink.write(new_service_key(settings.mail_from))
-    print(f"wrote the service's secret signing key for {settings.mail_from} to {args.out}")
+        sink.write(new_service_key(sender))
+    print(f"wrote the service's secret signing key for {sender} to {args.out}")
     return 0
 
 
@@ -169,68 +225,107 @@ def _keys_check(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ksp", description="The KSP service.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="serve HTTP on KSP_HOST:KSP_PORT").set_defaults(run=_serve)
-    db = commands.add_parser("db", help="database commands")
-    db_commands = db.add_subparsers(dest="db_command", required=True)
-    db_commands.add_parser("upgrade", help="apply migrations").set_defaults(run=_db_upgrade)
-    journal = commands.add_parser("journal", help="the journal of KSP list versions")
-    journal_commands = journal.add_subparsers(dest="journal_command", required=True)
-    journal_commands.add_parser(
-        "key", help="the journal signing key's verifier key and fingerprint"
-    ).set_defaults(run=_journal_key)
-    verify = journal_commands.add_parser(
-        "verify", help="verify an export bundle offline (exit 0 intact, 1 not)"
+    parser = argparse.ArgumentParser(
+        prog="ksp",
+        description="The KSP service: cases, meetings and their journalised lists, "
+        "encrypted circulation. Configured by KSP_* variables (see the README).",
     )
-    verify.add_argument("bundle", type=Path)
-    verify.add_argument("--trusted-checkpoint", type=Path, help="a checkpoint note you kept")
-    verify.add_argument(
-        "--journal-key", help="the verifier key `ksp journal key` printed (pins the signer)"
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('ksp')}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    command(
+        commands,
+        "init",
+        "make KSP_DATA_DIR (0700) with its secrets (secrets.json, 0600) and the service's "
+        "OpenPGP key if missing; print the journal key",
+        _init,
+        creates_secrets=True,
     )
-    verify.set_defaults(run=_journal_verify, offline=True)
-    outbox = commands.add_parser("outbox", help="the outbox of encrypted messages")
-    outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True)
-    work = outbox_commands.add_parser("work", help="deliver queued messages (a worker)")
+    command(commands, "serve", "serve HTTP on KSP_HOST:KSP_PORT", _serve, creates_secrets=True)
+    db = group(commands, "db", "database commands")
+    command(
+        db,
+        "upgrade",
+        "apply the database migrations (run once per release, before the instances start)",
+        with_database(_db_upgrade),
+        creates_secrets=True,
+    )
+    _journal_commands(group(commands, "journal", "the journal of KSP list versions"))
+    outbox = group(commands, "outbox", "the outbox of encrypted messages")
+    work = command(
+        outbox, "work", "deliver queued messages (a worker process)", with_database(_outbox_work)
+    )
     work.add_argument("--once", action="store_true", help="deliver what is due, then stop")
     work.add_argument(
         "--poll", type=float, default=None, help="seconds between looks (KSP_OUTBOX_POLL_MS)"
     )
-    work.set_defaults(run=_outbox_work)
-    mail = commands.add_parser("mail", help="the service's OpenPGP identity")
-    mail_commands = mail.add_subparsers(dest="mail_command", required=True)
-    mail_commands.add_parser(
-        "key", help="the service's OpenPGP public key (ASCII armour)"
-    ).set_defaults(run=_mail_key)
-    new_key = mail_commands.add_parser(
-        "new-key", help="write a new secret signing key for KSP_MAIL_SIGNING_KEY_FILE"
+    mail = group(commands, "mail", "the service's OpenPGP identity")
+    command(mail, "key", "print the service's OpenPGP public key (ASCII armour)", _mail_key)
+    new_key = command(
+        mail,
+        "new-key",
+        "write a new secret signing key for KSP_MAIL_SIGNING_KEY_FILE (user ID KSP_MAIL_FROM)",
+        _mail_new_key,
+        offline=True,
     )
     new_key.add_argument("--out", required=True, help="a new file (made with mode 0600)")
-    new_key.set_defaults(run=_mail_new_key)
-    keys = commands.add_parser("keys", help="recipient keys")
-    check = keys.add_subparsers(dest="keys_command", required=True).add_parser(
-        "check", help="list recipient keys expiring soon (exit 1 if any)"
+    keys = group(commands, "keys", "recipient keys")
+    check = command(
+        keys,
+        "check",
+        "list recipient keys expiring soon (exit 1 if any)",
+        with_database(_keys_check),
     )
-    check.add_argument("--days", type=int, default=30)
-    check.set_defaults(run=_keys_check)
-    token = commands.add_parser("token", help="print a bearer token signed with the secret")
-    token.add_argument("--role", required=True, choices=[r.value for r in Role])
-    token.add_argument("--unit", required=True)
-    token.add_argument("--sub", required=True)
-    token.add_argument("--email")
-    token.add_argument("--ttl", type=int, default=3600, help="seconds (default 3600)")
-    token.set_defaults(run=_token)
+    check.add_argument("--days", type=int, default=30, help="how soon, in days (default 30)")
+    _token_command(commands)
     return parser
 
 
+def _journal_commands(journal: Any) -> None:
+    command(
+        journal, "key", "print the journal signing key's verifier key and fingerprint", _journal_key
+    )
+    verify = command(
+        journal,
+        "verify",
+        "verify an export bundle offline against the journal key "
+        "(exit 0 intact, 1 not, 2 on a usage or file error)",
+        _journal_verify,
+        offline=True,
+    )
+    verify.add_argument("bundle", type=Path, help="the bundle GET /audit/export gave")
+    verify.add_argument(
+        "--journal-key",
+        help="the verifier key `ksp journal key` printed (name+key id+key): pins the signer",
+    )
+    verify.add_argument(
+        "--trust-bundle-key",
+        action="store_true",
+        help="trust the key inside the bundle instead: proves nothing about its origin",
+    )
+    verify.add_argument("--trusted-checkpoint", type=Path, help="a checkpoint note you kept")
+
+
+def _token_command(commands: Any) -> None:
+    token = command(commands, "token", "print a bearer token signed with the token secret", _token)
+    token.add_argument("--role", required=True, choices=[r.value for r in Role], help="its role")
+    token.add_argument("--unit", required=True, help="its unit, e.g. kif-hovedstaden")
+    token.add_argument("--sub", required=True, help="who it is for (a login id)")
+    token.add_argument("--email", help="the holder's e-mail address (participants)")
+    token.add_argument("--ttl", type=int, default=3600, help="seconds (default 3600)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    os.umask(0o077)  # the data dir's files are the owner's alone
     args = _parser().parse_args(argv)
-    if getattr(args, "offline", False):  # needs no configuration: an auditor's own machine
+    if getattr(args, "offline", False):  # needs no data dir: an auditor's own machine
         code: int = args.run(None, args)
         return code
+    creates = bool(getattr(args, "creates_secrets", False))
     try:
-        settings = load_settings()
-    except ConfigError as exc:
+        settings = load_settings(create_secrets=creates)
+        if creates:
+            tighten_data_files(settings.data_dir)
+    except (ConfigError, DataDirError) as exc:
         print(f"ksp: configuration error: {exc}", file=sys.stderr)
         return 2
     result: int = args.run(settings, args)

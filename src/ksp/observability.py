@@ -32,10 +32,23 @@ def _add_request_id(
     return event
 
 
-# Libraries whose DEBUG output could carry data: statements with their parameters
-# (aiosqlite, asyncpg, SQLAlchemy) and OpenPGP user IDs (python-gnupg). KSP_LOG_LEVEL=DEBUG
-# is for our own events; these stay at INFO or above whatever it says.
+# Libraries that see data. The database drivers and SQLAlchemy log every statement with its
+# parameters (keyed CPR hashes, ciphertexts, token subjects, recipient addresses) at INFO
+# and DEBUG; python-gnupg logs OpenPGP user IDs; httpx and httpcore log URLs. They are kept
+# at WARNING whatever KSP_LOG_LEVEL says (which is for our own events), and a filter on our
+# handler drops any record of theirs below WARNING, should something lower a level again.
 _QUIET_LIBRARIES = ("aiosqlite", "asyncpg", "sqlalchemy", "gnupg", "httpx", "httpcore")
+
+
+def _is_quiet_library(name: str) -> bool:
+    return any(name == quiet or name.startswith(f"{quiet}.") for quiet in _QUIET_LIBRARIES)
+
+
+class _QuietLibraries(logging.Filter):
+    """Lets a quiet library's record through only at WARNING or above."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or not _is_quiet_library(record.name)
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -47,6 +60,7 @@ def configure_logging(level: str = "INFO") -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     handler = logging.StreamHandler(sys.stdout)
+    handler.addFilter(_QuietLibraries())
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             processors=[
@@ -57,8 +71,8 @@ def configure_logging(level: str = "INFO") -> None:
         )
     )
     logging.basicConfig(handlers=[handler], level=level, force=True)
-    for name in _QUIET_LIBRARIES:  # their DEBUG lines carry SQL parameters and key user IDs
-        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(level)))
+    for name in _QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)
     structlog.configure(
         processors=[*shared, structlog.processors.JSONRenderer()],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),

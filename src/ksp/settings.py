@@ -1,30 +1,30 @@
 """Configuration from ``KSP_*`` environment variables, validated at start-up.
 
-Secrets not given in the environment come from ``$KSP_DATA_DIR/secrets.json``, which is
-generated (mode 0600) on first start and reused afterwards. Several instances must share
-their secrets through the environment instead (see the README).
+Secrets not given in the environment come from ``$KSP_DATA_DIR/secrets.json``, which the
+commands that set a service up generate once (mode 0600, in a 0700 dir; see
+``ksp.data_dir``) and every command reuses afterwards. Several instances must share their
+secrets through the environment instead (see the README).
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import os
 import re
-import secrets
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ksp.auth.config import SignInConfigError, SignInSettings, load_sign_in
+from ksp.data_dir import DataDirError, read_secrets
 from ksp.db.url import DatabaseUrlError, async_database_url
 from ksp.domain.reference import InvalidUnitTable, UnitTable, parse_unit_table, shipped_unit_table
 from ksp.tokens import secure_key_url
 
-__all__ = ["ConfigError", "Settings", "load_settings"]
+__all__ = ["ConfigError", "Settings", "load_settings", "mail_sender"]
 
-_SECRET_NAMES = ("token_secret", "data_key", "cpr_hash_key", "journal_signing_key")
 DEFAULT_ORIGIN = "ksp.kriminalforsorgen.dk/journal"
 
 
@@ -101,42 +101,17 @@ def _b64(name: str, raw: str, *, min_len: int) -> bytes:
     return value
 
 
-def _write_secrets(path: Path, values: dict[str, str], *, replace: bool) -> None:
-    """Write 0600 via a temporary file; without ``replace``, a racing writer's file wins."""
-    tmp = path.with_name(f".secrets.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(values, handle)
+def _stored_secrets(data_dir: Path, *, create: bool) -> dict[str, str]:
     try:
-        if replace:
-            tmp.replace(path)
-        else:
-            os.link(tmp, path)
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _embedded_secrets(data_dir: Path) -> dict[str, str]:
-    """Read ``secrets.json``, creating it (0600) or adding secrets a newer release needs."""
-    path = data_dir / "secrets.json"
-    if not path.exists():
-        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        _write_secrets(path, {}, replace=False)
-    loaded: dict[str, str] = json.loads(path.read_text() or "{}")
-    missing = [name for name in _SECRET_NAMES if name not in loaded]
-    if missing:
-        for name in missing:
-            loaded[name] = base64.b64encode(secrets.token_bytes(32)).decode()
-        _write_secrets(path, loaded, replace=True)
-    return loaded
+        return read_secrets(data_dir, create=create)
+    except DataDirError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _data_keys(env: Mapping[str, str], fallback: str) -> tuple[dict[str, bytes], str]:
     raw = env.get("KSP_DATA_KEYS")
     if not raw:
-        return {"k1": _b64("secrets.json data_key", fallback, min_len=32)}, "k1"
+        return {"k1": base64.b64decode(fallback)}, "k1"  # checked by ksp.data_dir
     keys: dict[str, bytes] = {}
     for item in raw.split(","):
         key_id, sep, encoded = item.strip().partition(":")
@@ -181,6 +156,14 @@ def _role(env: Mapping[str, str]) -> str | None:
     return role
 
 
+def mail_sender(env: Mapping[str, str]) -> str:
+    """KSP_MAIL_FROM (default ``ksp@localhost``), checked; needs no secrets."""
+    sender = env.get("KSP_MAIL_FROM") or "ksp@localhost"
+    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", sender):
+        raise ConfigError("KSP_MAIL_FROM must be an e-mail address")
+    return sender
+
+
 def _mail(env: Mapping[str, str]) -> dict[str, Any]:
     """KSP_MAIL_FROM and KSP_SMTP_*: TLS is required (starttls or implicit); no plaintext."""
     tls = (env.get("KSP_SMTP_TLS") or "starttls").lower()
@@ -188,9 +171,7 @@ def _mail(env: Mapping[str, str]) -> dict[str, Any]:
         raise ConfigError(
             "KSP_SMTP_TLS must be starttls or implicit (plaintext SMTP is not offered)"
         )
-    sender = env.get("KSP_MAIL_FROM") or "ksp@localhost"
-    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", sender):
-        raise ConfigError("KSP_MAIL_FROM must be an e-mail address")
+    sender = mail_sender(env)
     in_process = (env.get("KSP_OUTBOX_IN_PROCESS") or "true").lower()
     if in_process not in {"true", "false", "1", "0"}:
         raise ConfigError("KSP_OUTBOX_IN_PROCESS must be true or false")
@@ -202,11 +183,24 @@ def _mail(env: Mapping[str, str]) -> dict[str, Any]:
         "smtp_tls": tls,
         "smtp_username": env.get("KSP_SMTP_USERNAME") or None,
         "smtp_password": env.get("KSP_SMTP_PASSWORD") or None,
-        "smtp_ca_file": env.get("KSP_SMTP_CA_FILE") or None,
+        "smtp_ca_file": _ca_file(env),
         "outbox_in_process": in_process in {"true", "1"},
         "outbox_lease_seconds": _int(env, "KSP_OUTBOX_LEASE_SECONDS", 300, 1, 86_400),
         "outbox_poll_ms": _int(env, "KSP_OUTBOX_POLL_MS", 2_000, 50, 600_000),
     }
+
+
+def _ca_file(env: Mapping[str, str]) -> str | None:
+    """KSP_SMTP_CA_FILE: PEM CA certificates added to the system's trust store for SMTP."""
+    name = env.get("KSP_SMTP_CA_FILE") or None
+    if name is not None:
+        try:
+            ssl.create_default_context().load_verify_locations(cafile=name)
+        except (OSError, ssl.SSLError):
+            raise ConfigError(
+                "KSP_SMTP_CA_FILE must name a readable PEM file of CA certificates"
+            ) from None
+    return name
 
 
 def _mail_signing_key(env: Mapping[str, str]) -> str | None:
@@ -282,8 +276,12 @@ def _units(env: Mapping[str, str]) -> UnitTable:
         raise ConfigError(f"KSP_UNITS_FILE: {exc}") from None
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Build settings from ``env`` (default: ``os.environ``); raise ConfigError if bad."""
+def load_settings(env: Mapping[str, str] | None = None, *, create_secrets: bool = True) -> Settings:
+    """Build settings from ``env`` (default: ``os.environ``); raise ConfigError if bad.
+
+    Secrets missing from ``env`` come from the data dir's ``secrets.json``; without
+    ``create_secrets`` a data dir that has none is a ConfigError naming ``KSP_DATA_DIR``.
+    """
     env = os.environ if env is None else env
     data_dir = Path(env.get("KSP_DATA_DIR") or "var").resolve()
     raw_url = env.get("KSP_DATABASE_URL") or f"sqlite:///{data_dir / 'ksp.sqlite3'}"
@@ -300,7 +298,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             "KSP_JOURNAL_SIGNING_KEY",
         )
     )
-    stored = _embedded_secrets(data_dir) if needs_file else {}
+    stored = _stored_secrets(data_dir, create=create_secrets) if needs_file else {}
     token_secret = env.get("KSP_TOKEN_SECRET") or stored["token_secret"]
     keys, current = _data_keys(env, stored.get("data_key", ""))
     log_level = (env.get("KSP_LOG_LEVEL") or "INFO").upper()

@@ -23,6 +23,7 @@ encrypted list) before its scan counts, so no scan passes by looking at nothing.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import json
@@ -41,11 +42,25 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from conftest import POSTGRES_URL
+from ksp.db.engine import create_engine
+from ksp.db.tables import access_log_subjects, cases, inquiries
+from ksp.db.url import async_database_url
 from support.data import fresh_units
 from support.deployment import postgres_schema, smtp_env
-from support.leaks import PersonalData, cpr_forms, files_under, find_leaks, mail_views
+from support.leaks import (
+    PersonalData,
+    byte_needles,
+    cpr_forms,
+    files_under,
+    find_leaks,
+    find_needles,
+    mail_views,
+    needles,
+    sql_lines,
+)
 from support.server import Server, running_server, server_env
 from support.smtp import Captured, SmtpServer
 from unit.mail.keys import KeyMaker
@@ -501,6 +516,7 @@ class Run:
     log: bytes
     mails: list[Captured]
     export: bytes
+    cpr_hashes: set[bytes]  # every keyed CPR hash the database holds after the scenario
 
 
 @contextmanager
@@ -546,6 +562,7 @@ def run(
             stored = files_under(data_dir, label="running: ")
         stored |= files_under(data_dir, label="stopped: ")
         dumps = dump()
+        hashes = stored_cpr_hashes(settings)
     ours = set(outcome.recipients)
     assert outcome.export is not None
     return Run(
@@ -558,7 +575,32 @@ def run(
         log=server.log.read_bytes(),
         mails=[m for m in smtp.messages if set(m.recipients) & ours],
         export=outcome.export.read_bytes(),
+        cpr_hashes=hashes,
     )
+
+
+def stored_cpr_hashes(settings: dict[str, str]) -> set[bytes]:
+    """The ``cpr_hash`` values of cases, inquiries and access-log subjects, read from the
+    run's database itself."""
+
+    async def read() -> set[bytes]:
+        engine = create_engine(
+            async_database_url(settings["KSP_DATABASE_URL"]),
+            pool_size=1,
+            max_overflow=0,
+            schema=settings.get("KSP_DATABASE_SCHEMA"),
+        )
+        try:
+            async with engine.connect() as connection:
+                found: set[bytes] = set()
+                for table in (cases, inquiries, access_log_subjects):
+                    rows = await connection.execute(select(table.c.cpr_hash))
+                    found |= {bytes(value) for (value,) in rows}
+                return found
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
 
 
 def leaks_in(sources: dict[str, bytes], run: Run) -> str:
@@ -599,6 +641,58 @@ def test_the_debug_log_holds_no_personal_data(run: Run) -> None:
     assert len(deliveries) >= len(run.mails)
     leaked = leaks_in({"server log": run.log}, run)
     assert not leaked, f"personal data found in the log:\n{leaked}"
+
+
+def test_the_debug_log_holds_no_sql_statement_or_parameter(run: Run) -> None:
+    """Issue 7 finding 2 (CONTRACT.md: logs never carry SQL statements or their parameters
+    below DEBUG): even with KSP_LOG_LEVEL=DEBUG not one line comes from the database
+    libraries or reads as SQL."""
+    assert run.log.count(b"\n") >= run.outcome.requests  # the log is there to scan
+    found = sql_lines(run.log)
+    assert not found, "SQL in the log:\n" + "\n".join(found[:5])
+
+
+def test_the_debug_log_holds_no_keyed_cpr_hash(run: Run) -> None:
+    """Issue 7 finding 2: the keyed CPR hashes the database holds (read from it) are not in
+    the log in any form: raw, hex, Python's repr, base64."""
+    assert len(run.cpr_hashes) >= run.outcome.cases  # one per case at least
+    values = {value.hex(): byte_needles(value) for value in run.cpr_hashes}
+    found = find_needles({"server log": run.log}, values)
+    assert not found, "CPR hashes in the log:\n" + "\n".join(str(f) for f in found[:5])
+
+
+def test_the_debug_log_holds_no_recipient_address(run: Run) -> None:
+    """Issue 7 finding 2: no recipient's e-mail address (as given, case-folded, upper-cased;
+    in any encoding) is in the log, though every one of them got mail."""
+    assert run.outcome.recipients
+    assert {r for m in run.mails for r in m.recipients} >= set(run.outcome.recipients)
+    values = {
+        address: {
+            n: f"{form}: {label}"
+            for form in {address, address.upper()}
+            for n, label in needles(form).items()
+        }
+        for address in run.outcome.recipients
+    }
+    found = find_needles({"server log": run.log}, values)
+    assert not found, "addresses in the log:\n" + "\n".join(str(f) for f in found[:5])
+
+
+def test_the_sql_scan_reports_a_statement_a_parameter_line_and_a_hash() -> None:
+    """The scans can fail: SQLAlchemy's statement and parameter lines (as JSON through our
+    formatter, and as echo's plain text) are found, and so is a hash in its repr form."""
+    statement = {"event": "SELECT cases.id FROM cases WHERE cases.cpr_hash = ?", "logger": "x"}
+    parameters = {
+        "event": "[generated in 0.0001s] (b'\\x01',)",
+        "logger": "sqlalchemy.engine.Engine",
+    }
+    ours = {"event": "request", "logger": "ksp.api", "path": "/api/v1/cases"}
+    echoed = "2026-12-01 INFO sqlalchemy.engine.Engine COMMIT"
+    log = "\n".join([*(json.dumps(r) for r in (statement, parameters, ours)), echoed]).encode()
+    assert len(sql_lines(log)) == 3
+    digest = bytes(range(200, 232))
+    logged = json.dumps({"event": repr((digest,))}).encode()
+    assert find_needles({"log": logged}, {"h": byte_needles(digest)})
 
 
 def test_every_mail_is_pgp_mime_encrypted_and_holds_no_personal_data(

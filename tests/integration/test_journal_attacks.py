@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from conftest import POSTGRES_URL, make_settings, token_headers
 from ksp.api.app import create_app
+from ksp.bootstrap import journal_signer
 from ksp.cli import main as ksp_main
 from ksp.db.engine import create_engine
 from ksp.db.migrate import upgrade
@@ -52,6 +53,7 @@ class Fresh:
     auditor: dict[str, str]
     tmp: Path
     next_change: Callable[[], Awaitable[httpx.Response]]
+    vkey: str  # the journal's verifier key, as `ksp journal key` prints it
 
     async def sql(self, statement: str, params: dict[str, Any] | None = None) -> list[Any]:
         """Run SQL as an attacker with direct database access, the guards switched off."""
@@ -96,9 +98,10 @@ class Fresh:
         return path
 
 
-def offline(bundle: Path, trusted: Path | None = None) -> tuple[int, str]:
-    """`ksp journal verify BUNDLE [--trusted-checkpoint FILE]`, run in-process."""
-    args = ["journal", "verify", str(bundle)]
+def offline(bundle: Path, trusted: Path | None = None, *, vkey: str) -> tuple[int, str]:
+    """`ksp journal verify BUNDLE --journal-key VKEY [--trusted-checkpoint FILE]`, run
+    in-process."""
+    args = ["journal", "verify", str(bundle), "--journal-key", vkey]
     if trusted is not None:
         args += ["--trusted-checkpoint", str(trusted)]
     out = io.StringIO()
@@ -154,6 +157,7 @@ async def fresh(backend: str, tmp_path: Path) -> AsyncIterator[Fresh]:
             auth("auditor", units.auditor),
             tmp_path,
             next_change,
+            journal_signer(settings).vkey,
         )
     if schema is not None:
         async with engine.begin() as connection:
@@ -170,7 +174,7 @@ async def assert_detected(fresh: Fresh, first_bad_seq: int | None, **params: str
     result = await fresh.verify(**params)
     assert result["ok"] is False
     assert result["first_bad_seq"] == first_bad_seq, result
-    code, printed = offline(await fresh.export())
+    code, printed = offline(await fresh.export(), vkey=fresh.vkey)
     assert code == 1
     assert printed.startswith("NOT INTACT")
 
@@ -180,7 +184,7 @@ async def test_an_intact_journal_verifies_online_and_offline(fresh: Fresh) -> No
     result = await fresh.verify()
     assert (result["ok"], result["entries"], result["first_bad_seq"]) == (True, VERSIONS, None)
     assert result["checkpoint"]["tree_size"] == VERSIONS
-    assert offline(await fresh.export()) == (
+    assert offline(await fresh.export(), vkey=fresh.vkey) == (
         0,
         f"intact: {VERSIONS} entries, checkpoint at {VERSIONS}\n",
     )
@@ -225,7 +229,7 @@ async def test_a_rewritten_entry_with_every_later_hash_recomputed_fails_the_chec
     result = await fresh.verify()
     assert result["ok"] is False
     assert result["reason"] == "checkpoint root mismatch"
-    code, _ = offline(await fresh.export())
+    code, _ = offline(await fresh.export(), vkey=fresh.vkey)
     assert code == 1
 
 
@@ -256,7 +260,7 @@ async def test_a_truncated_tail_is_detected_against_a_kept_checkpoint(fresh: Fre
     assert (result["ok"], result["first_bad_seq"]) == (False, 4)
     kept_file = fresh.tmp / "kept.checkpoint"
     kept_file.write_text(kept)
-    code, printed = offline(await fresh.export(), kept_file)
+    code, printed = offline(await fresh.export(), kept_file, vkey=fresh.vkey)
     assert code == 1
     assert "first bad entry 4" in printed
 
@@ -270,7 +274,7 @@ async def test_a_forged_checkpoint_is_detected(fresh: Fresh) -> None:
     )
     result = await fresh.verify()
     assert (result["ok"], result["reason"]) == (False, "checkpoint signature")
-    code, _ = offline(await fresh.export())
+    code, _ = offline(await fresh.export(), vkey=fresh.vkey)
     assert code == 1
 
 
@@ -280,7 +284,7 @@ async def test_a_line_dropped_from_a_bundle_is_detected(fresh: Fresh) -> None:
     lines = bundle.read_text().splitlines(keepends=True)
     del lines[3]  # manifest, entry 1, entry 2, entry 3 ...
     bundle.write_text("".join(lines))
-    code, printed = offline(bundle)
+    code, printed = offline(bundle, vkey=fresh.vkey)
     assert code == 1
     assert "first bad entry 3" in printed
 
@@ -460,6 +464,6 @@ async def test_an_entry_beyond_the_latest_checkpoint_is_not_covered(fresh: Fresh
         VERSIONS,
         "entries not covered by a checkpoint",
     )
-    code, printed = offline(await fresh.export())
+    code, printed = offline(await fresh.export(), vkey=fresh.vkey)
     assert code == 1
     assert f"first bad entry {VERSIONS}" in printed

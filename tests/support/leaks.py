@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import email.header
 import json
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -23,11 +24,14 @@ from pathlib import Path
 __all__ = [
     "Finding",
     "PersonalData",
+    "byte_needles",
     "cpr_forms",
     "files_under",
     "find_leaks",
+    "find_needles",
     "mail_views",
     "needles",
+    "sql_lines",
 ]
 
 _MIN_BASE64_CORE = 8  # shorter cores could turn up by chance in ciphertext
@@ -99,6 +103,66 @@ def needles(text: str) -> dict[bytes, str]:
     found: dict[bytes, str] = {}
     for needle, label in forms:
         found.setdefault(needle, label)
+    return found
+
+
+def byte_needles(value: bytes) -> dict[bytes, str]:
+    """The forms a binary value (a keyed CPR hash) takes in a log or a dump: raw, hex in
+    either case (also PostgreSQL's ``\\x`` bytea form), Python's ``repr`` (how SQLAlchemy
+    logs a parameter), and standard and URL-safe base64 (padded and not)."""
+    standard = base64.b64encode(value)
+    forms = [
+        (value, "raw"),
+        (value.hex().encode(), "hex"),
+        (value.hex().upper().encode(), "upper-case hex"),
+        (repr(value)[2:-1].encode(), "python repr"),
+        (json.dumps(repr(value))[3:-2].encode(), "json-escaped python repr"),
+        (standard, "base64"),
+        (standard.rstrip(b"="), "unpadded base64"),
+        (base64.urlsafe_b64encode(value).rstrip(b"="), "url-safe base64"),
+    ]
+    found: dict[bytes, str] = {}
+    for needle, label in forms:
+        found.setdefault(needle, label)
+    return found
+
+
+def find_needles(
+    sources: Mapping[str, bytes], values: Mapping[str, Mapping[bytes, str]]
+) -> list[Finding]:
+    """Each labelled value whose needle (any of its forms) is in a source."""
+    return [
+        Finding(value, form, source)
+        for value, forms in values.items()
+        for needle, form in forms.items()
+        for source, blob in sources.items()
+        if needle in blob
+    ]
+
+
+_SQL = re.compile(
+    r"\b(SELECT\b.+\bFROM|INSERT\s+INTO|UPDATE\b.+\bSET|DELETE\s+FROM|BEGIN\s*(IMMEDIATE)?$"
+    r"|COMMIT$|ROLLBACK$|PRAGMA\s|CREATE\s+TABLE|\[(generated|cached) in)",
+    re.IGNORECASE | re.DOTALL,
+)
+_DATABASE_LOGGERS = ("sqlalchemy", "aiosqlite", "asyncpg")
+
+
+def sql_lines(log: bytes) -> list[str]:
+    """The JSON log lines that come from a database library or whose event reads as SQL:
+    a statement, a transaction verb, or SQLAlchemy's parameter line."""
+    found = []
+    for line in log.decode("utf-8", "replace").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:  # not ours: a handler of its own, as ``echo=True`` adds
+            record = {"event": line, "logger": "sqlalchemy" if "sqlalchemy" in line else ""}
+        if not isinstance(record, dict):
+            continue
+        logger = str(record.get("logger", ""))
+        event = str(record.get("event", ""))
+        if logger.startswith(_DATABASE_LOGGERS) or _SQL.search(event.strip()):
+            found.append(line)
     return found
 
 

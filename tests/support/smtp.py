@@ -57,15 +57,15 @@ def _authenticate(
     return AuthResult(success=ok)
 
 
-def make_tls(directory: Path) -> tuple[ssl.SSLContext, Path]:
+def make_tls(directory: Path, ca_name: str = "ksp test CA") -> tuple[ssl.SSLContext, Path]:
     """A CA and a server certificate for 127.0.0.1; returns the server context and CA file."""
     now = dt.datetime.now(dt.UTC)
     ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ksp test CA")])
+    issuer = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ca_name)])
     ca = (
         x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
+        .subject_name(issuer)
+        .issuer_name(issuer)
         .public_key(ca_key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(days=1))
@@ -76,7 +76,7 @@ def make_tls(directory: Path) -> tuple[ssl.SSLContext, Path]:
     cert = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-        .issuer_name(ca_name)
+        .issuer_name(issuer)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(days=1))
@@ -107,10 +107,10 @@ def make_tls(directory: Path) -> tuple[ssl.SSLContext, Path]:
 class SmtpServer:
     """Start, stop and start again on the same port (a server that goes down and back)."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, ca_name: str = "ksp test CA") -> None:
         self.handler = Handler()
         self.port = free_port()
-        self.context, self.ca_file = make_tls(directory)
+        self.context, self.ca_file = make_tls(directory, ca_name)
         self._controller: Controller | None = None
 
     def start(self) -> None:

@@ -55,6 +55,7 @@ def test_a_plain_postgresql_url_gets_the_async_driver(tmp_path: Path) -> None:
         ("KSP_MAX_BODY_BYTES", "10", "KSP_MAX_BODY_BYTES must be between"),
         ("KSP_OUTBOX_POLL_MS", "0", "KSP_OUTBOX_POLL_MS must be between 50 and 600000"),
         ("KSP_MAIL_SIGNING_KEY_FILE", "/nonexistent/key.asc", "must name a readable ASCII"),
+        ("KSP_SMTP_CA_FILE", "/nonexistent/ca.pem", "KSP_SMTP_CA_FILE must name a readable PEM"),
     ],
 )
 def test_a_bad_value_is_a_clear_error_naming_the_variable(
@@ -98,3 +99,66 @@ def test_the_mail_signing_key_file_must_be_private_and_hold_a_secret_key(tmp_pat
     key_file.write_text("just text", encoding="ascii")
     with pytest.raises(ConfigError, match="must hold an armoured OpenPGP secret key"):
         load_settings({**env, "KSP_MAIL_SIGNING_KEY_FILE": str(key_file)})
+
+
+def test_a_data_dir_without_secrets_is_refused_when_secrets_may_not_be_made(
+    tmp_path: Path,
+) -> None:
+    """Issue 7: commands that only read secrets name KSP_DATA_DIR and make nothing."""
+    data_dir = tmp_path / "elsewhere"
+    with pytest.raises(ConfigError, match=r"KSP_DATA_DIR \(.*elsewhere\) is not initialised"):
+        load_settings({"KSP_DATA_DIR": str(data_dir)}, create_secrets=False)
+    assert not data_dir.exists()
+
+
+def test_a_secrets_file_lacking_a_secret_is_refused_when_secrets_may_not_be_made(
+    tmp_path: Path,
+) -> None:
+    """An older secrets.json is completed only by a command that sets the service up."""
+    path = tmp_path / "secrets.json"
+    path.write_text(f'{{"token_secret": "{KEY}"}}')
+    with pytest.raises(ConfigError, match="lacks data_key, cpr_hash_key, journal_signing_key"):
+        load_settings({"KSP_DATA_DIR": str(tmp_path)}, create_secrets=False)
+    assert path.read_text() == f'{{"token_secret": "{KEY}"}}'
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "is not valid JSON"),
+        (b"\xff\xfe", "is not UTF-8 text"),
+        (b"null", "must hold a JSON object"),
+        (b'{"cpr_hash_key": ["a"]}', "cpr_hash_key must be a base64 string"),
+        (f'{{"data_key": "{base64.b64encode(bytes(16)).decode()}"}}'.encode(), "exactly 32"),
+        (f'{{"token_secret": "{base64.b64encode(bytes(8)).decode()}"}}'.encode(), "at least 32"),
+    ],
+)
+def test_a_corrupt_secrets_file_is_a_configuration_error_naming_it(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    """Issue 7: bad JSON, wrong types or bad values in secrets.json: a ConfigError naming
+    the file, whether or not secrets may be made (the file is never overwritten)."""
+    path = tmp_path / "secrets.json"
+    path.write_bytes(content)
+    for create in (True, False):
+        with pytest.raises(ConfigError, match=message) as refused:
+            load_settings({"KSP_DATA_DIR": str(tmp_path)}, create_secrets=create)
+        assert str(refused.value).startswith(str(path))
+    assert path.read_bytes() == content
+
+
+def test_a_data_dir_that_is_a_file_is_a_configuration_error(tmp_path: Path) -> None:
+    """KSP_DATA_DIR naming a file: a ConfigError naming KSP_DATA_DIR, not a traceback."""
+    file = tmp_path / "var"
+    file.write_text("")
+    with pytest.raises(ConfigError, match=r"KSP_DATA_DIR \(.*var\) is not a directory"):
+        load_settings({"KSP_DATA_DIR": str(file)})
+
+
+def test_a_new_data_dir_is_private(tmp_path: Path) -> None:
+    """Issue 7 finding 10: the data dir is made 0700 and secrets.json 0600, with no
+    temporary file left beside it."""
+    data_dir = tmp_path / "a" / "var"
+    load_settings({"KSP_DATA_DIR": str(data_dir)})
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    assert [p.name for p in data_dir.iterdir()] == ["secrets.json"]

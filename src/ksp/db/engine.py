@@ -18,6 +18,11 @@ __all__ = ["create_engine", "create_sessionmaker"]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
+# Statements and their parameters carry keyed CPR hashes, ciphertexts and addresses: no echo
+# (it would add a handler of its own, past ksp.observability's filter), and no parameters in
+# the text of a database error either.
+_NEVER_LOG_STATEMENTS: dict[str, Any] = {"echo": False, "echo_pool": False, "hide_parameters": True}
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # we begin transactions ourselves (below)
@@ -51,7 +56,9 @@ def create_engine(
         # SQLite has one writer at a time. With many connections, writers sleep in SQLite's
         # busy handler (p99 over a second, measured by `make bench`); one connection makes
         # them queue in asyncio instead, which is faster and fair.
-        engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
+        engine = create_async_engine(
+            url, pool_size=1, max_overflow=0, pool_timeout=60, **_NEVER_LOG_STATEMENTS
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
@@ -64,6 +71,7 @@ def create_engine(
         max_overflow=max_overflow,
         pool_recycle=1800,
         connect_args=connect_args,
+        **_NEVER_LOG_STATEMENTS,
     )
 
 

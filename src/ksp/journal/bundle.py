@@ -160,13 +160,20 @@ def verify_bundle(
     *,
     trusted: str | None = None,
     expected_public_key: bytes | None = None,
+    expected_vkey: str | None = None,
 ) -> Verification:
-    """Verify a bundle's lines: its shape, its counts, then the journal it carries."""
+    """Verify a bundle's lines: its shape, its counts, then the journal it carries.
+
+    ``expected_vkey`` pins the whole verifier key: the key's name (the origin the
+    checkpoints' signature lines carry), its key id and its bytes.
+    """
     reader = _Reader(iter(lines))
     manifest = reader.manifest
     if manifest is None:
         return _bad(0, None, Reason.MALFORMED_BUNDLE)
     if expected_public_key is not None and manifest.public_key != expected_public_key:
+        return _bad(0, None, Reason.PUBLIC_KEY)
+    if expected_vkey is not None and manifest.vkey != expected_vkey:
         return _bad(0, None, Reason.PUBLIC_KEY)
     result = verify_journal(
         reader.entries,

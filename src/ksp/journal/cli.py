@@ -2,7 +2,9 @@
 
 Prints ``intact: N entries, checkpoint at N`` and returns 0, or
 ``NOT INTACT: first bad entry <seq or ->: <reason>`` and returns 1. The line holds only
-counts, a sequence number and a fixed reason, never journal data.
+counts, a sequence number and a fixed reason, never journal data. A usage or file error
+(no journal key, a key that is not a verifier key, a file that cannot be read) is one line
+on stderr and returns 2.
 """
 
 from __future__ import annotations
@@ -12,8 +14,53 @@ from pathlib import Path
 from typing import TextIO
 
 from ksp.journal.bundle import verify_bundle
+from ksp.journal.checkpoint import verifier_key
 
-__all__ = ["verify_command"]
+__all__ = ["verify_command", "verify_main"]
+
+USAGE_ERROR = 2
+UNTRUSTED_WARNING = (
+    "ksp: WARNING: --trust-bundle-key: the bundle is checked against the key it carries "
+    "itself. This proves nothing about where it came from: anyone can sign a bundle of "
+    "their own. Pin the journal key with --journal-key.\n"
+)
+
+
+def verify_main(
+    bundle: Path,
+    trusted_checkpoint: Path | None,
+    *,
+    journal_key: str | None,
+    trust_bundle_key: bool,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """The command: a journal key is required (or, loudly, ``trust_bundle_key``); every
+    usage or file error is a line on ``err`` and 2, never a traceback."""
+    if journal_key is None and not trust_bundle_key:
+        err.write(
+            "ksp: journal verify needs --journal-key VKEY (the verifier key `ksp journal key` "
+            "printed where the journal is kept), or --trust-bundle-key\n"
+        )
+        return USAGE_ERROR
+    if journal_key is not None and trust_bundle_key:
+        err.write("ksp: give --journal-key or --trust-bundle-key, not both\n")
+        return USAGE_ERROR
+    if journal_key is not None and _public_key_of(journal_key) is None:
+        err.write(
+            "ksp: --journal-key is not a verifier key (name+key id+base64 key, "
+            "as `ksp journal key` prints it)\n"
+        )
+        return USAGE_ERROR
+    if trust_bundle_key:
+        err.write(UNTRUSTED_WARNING)
+    try:
+        return verify_command(bundle, trusted_checkpoint, out, expected_vkey=journal_key)
+    except UnicodeDecodeError:
+        err.write(f"ksp: {trusted_checkpoint} is not UTF-8 text\n")
+    except OSError as exc:
+        err.write(f"ksp: {exc.filename}: {exc.strerror}\n")
+    return USAGE_ERROR
 
 
 def verify_command(
@@ -26,8 +73,10 @@ def verify_command(
     """Verify ``bundle`` (against a kept checkpoint note, and the journal's verifier key as
     ``ksp journal key`` prints it, if given); 0 if intact, else 1.
 
-    Without ``expected_vkey`` the bundle's own key is trusted: pin it, or anyone could hand
-    over a bundle they signed themselves.
+    The verifier key pins the key's name (the journal's origin), its key id and the key
+    bytes, as the checkpoints' signature lines name them. Without ``expected_vkey`` the
+    bundle's own key is trusted: pin it, or anyone could hand over a bundle they signed
+    themselves. A file that cannot be read raises :class:`OSError`.
     """
     trusted = None
     if trusted_checkpoint is not None:
@@ -37,7 +86,12 @@ def verify_command(
         out.write("NOT INTACT: first bad entry -: unexpected public key\n")
         return 1
     with bundle.open(encoding="utf-8") as lines:
-        result = verify_bundle(lines, trusted=trusted, expected_public_key=expected)
+        result = verify_bundle(
+            lines,
+            trusted=trusted,
+            expected_public_key=expected,
+            expected_vkey=None if expected_vkey is None else expected_vkey.strip(),
+        )
     if result.ok:
         size = 0 if result.checkpoint is None else result.checkpoint.tree_size
         out.write(f"intact: {result.entries} entries, checkpoint at {size}\n")
@@ -48,9 +102,14 @@ def verify_command(
 
 
 def _public_key_of(vkey: str) -> bytes | None:
-    """The Ed25519 key of a C2SP verifier key ``name+hash+base64(0x01 || key)``."""
+    """The Ed25519 key of a C2SP verifier key ``name+hex(key id)+base64(0x01 || key)``,
+    if its key id is the one its name and key give; else None."""
+    name, _, rest = vkey.strip().partition("+")  # a key name has no +
     try:
-        raw = base64.b64decode(vkey.strip().split("+", 2)[2], validate=True)  # name has no +
-    except (IndexError, ValueError):
+        raw = base64.b64decode(rest.partition("+")[2], validate=True)
+    except ValueError:
         return None
-    return raw[1:] if len(raw) == 33 and raw[0] == 1 else None
+    if len(raw) != 33 or raw[0] != 1 or not name:  # 0x01 (Ed25519) || a 32-byte key
+        return None
+    key = raw[1:]
+    return key if verifier_key(name, key) == vkey.strip() else None

@@ -10,7 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
-__all__ = ["DeliveryFailed", "MaildirTransport", "SmtpConfig", "SmtpTransport", "Transport"]
+__all__ = [
+    "DeliveryFailed",
+    "MaildirTransport",
+    "SmtpConfig",
+    "SmtpTransport",
+    "Transport",
+    "tls_context",
+]
 
 TIMEOUT_SECONDS = 30
 
@@ -38,11 +45,20 @@ class SmtpConfig:
     ca_file: str | None = None
 
 
+def tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """The system's trust store, plus the CA in ``ca_file`` if given (KSP_SMTP_CA_FILE adds
+    a CA; it does not replace the store); certificates and host names verified, TLS 1.2+."""
+    context = ssl.create_default_context()
+    if ca_file is not None:
+        context.load_verify_locations(cafile=ca_file)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
 class SmtpTransport:
     def __init__(self, config: SmtpConfig) -> None:
         self._config = config
-        self._context = ssl.create_default_context(cafile=config.ca_file)
-        self._context.minimum_version = ssl.TLSVersion.TLSv1_2
+        self._context = tls_context(config.ca_file)
 
     def _connect(self) -> smtplib.SMTP:
         c = self._config

@@ -17,7 +17,7 @@ import anyio
 import anyio.to_thread
 import structlog
 
-from ksp.domain.circulation import after_failure, after_success
+from ksp.domain.circulation import Delivery, DeliveryStatus, after_failure, after_success
 from ksp.mail.transport import DeliveryFailed, Transport
 from ksp.services.ports import Clock, UnitOfWorkFactory
 
@@ -27,6 +27,27 @@ log = structlog.get_logger("ksp.outbox")
 
 # How long a claimed message stays with its worker: longer than any SMTP exchange takes.
 DEFAULT_LEASE = dt.timedelta(minutes=5)
+
+
+def _log_outcome(outcome: Delivery) -> None:
+    """One line per attempt, by id only (never an address): a success at INFO, a failure
+    that will be retried at WARNING, giving up at ERROR."""
+    fields = {
+        "delivery_id": outcome.id,
+        "status": outcome.status.value,
+        "attempts": outcome.attempts,
+    }
+    if outcome.status is DeliveryStatus.SENT:
+        log.info("delivery", **fields)
+    elif outcome.status is DeliveryStatus.FAILED:
+        log.error("delivery", **fields, error=outcome.last_error)
+    else:
+        log.warning(
+            "delivery",
+            **fields,
+            error=outcome.last_error,
+            next_attempt_at=outcome.next_attempt_at.isoformat(),
+        )
 
 
 class OutboxWorker:
@@ -87,12 +108,7 @@ class OutboxWorker:
         async with self._uow() as uow:
             await uow.circulations.save(outcome)
             await uow.commit()
-        log.info(
-            "delivery",
-            delivery_id=delivery.id,
-            status=outcome.status.value,
-            attempts=outcome.attempts,
-        )
+        _log_outcome(outcome)
         return True
 
     async def run(self, *, poll_seconds: float = 2.0) -> None:

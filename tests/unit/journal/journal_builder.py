@@ -11,10 +11,12 @@ import dataclasses
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ksp.crypto import FieldCipher
+from ksp.journal.bundle import write_bundle
 from ksp.journal.checkpoint import CheckpointSigner
 from ksp.journal.entry import (
     GENESIS,
@@ -114,3 +116,20 @@ def rechain(entries: list[StoredEntry], start: int) -> list[StoredEntry]:
         prev = chained[index - 1].entry_hash.hex()
         chained[index] = with_header(chained[index], rehash=True, prev=prev)
     return chained
+
+
+def save_bundle(journal: Journal, path: Path) -> Path:
+    """The journal as an export bundle file (with content), as ``GET /audit/export`` gives."""
+    with path.open("w", encoding="utf-8") as out:
+        write_bundle(
+            out,
+            origin=journal.signer.origin,
+            public_key=journal.public_key,
+            vkey=journal.signer.vkey,
+            entries=journal.entries,
+            entry_count=len(journal.entries),
+            checkpoints=journal.checkpoints,
+            include_content=True,
+            exported_at="2025-03-02T08:00:00+01:00",
+        )
+    return path

@@ -5,26 +5,13 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from journal_builder import Journal, build_journal, with_header
+from journal_builder import Journal, build_journal, save_bundle, with_header
 
-from ksp.journal.bundle import write_bundle
 from ksp.journal.cli import verify_command
 
 
 def save(journal: Journal, path: Path) -> Path:
-    with path.open("w", encoding="utf-8") as out:
-        write_bundle(
-            out,
-            origin=journal.signer.origin,
-            public_key=journal.public_key,
-            vkey=journal.signer.vkey,
-            entries=journal.entries,
-            entry_count=len(journal.entries),
-            checkpoints=journal.checkpoints,
-            include_content=True,
-            exported_at="2025-03-02T08:00:00+01:00",
-        )
-    return path
+    return save_bundle(journal, path)
 
 
 def run(bundle: Path, trusted: Path | None = None) -> tuple[int, str]:
