@@ -86,6 +86,7 @@ class Principal:
     role: Role
     unit: str
     email: str | None = None
+    name: str | None = None  # the person's name (the token's `name` claim), for documents
 
 
 def authorise(principal: Principal, action: Action) -> None:
