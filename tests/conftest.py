@@ -36,21 +36,28 @@ from unit.mail.keys import KeyMaker
 
 POSTGRES_URL = os.environ.get("KSP_TEST_DATABASE_URL")
 REQUIRE_POSTGRES = os.environ.get("KSP_REQUIRE_POSTGRES") == "1"
+REQUIRE_BROWSER = os.environ.get("KSP_REQUIRE_BROWSER") == "1"
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 _postgres_passed = 0
+_browser_passed = 0
 SCHEMAS: dict[str, str] = {}  # backend -> the PostgreSQL schema of this run
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    global _postgres_passed  # noqa: PLW0603 - a counter for the session's end
+    global _postgres_passed, _browser_passed  # noqa: PLW0603 - counters for the session's end
     if report.when == "call" and report.passed and "postgres" in report.keywords:
         _postgres_passed += 1
+    if report.when == "call" and report.passed and "browser" in report.keywords:
+        _browser_passed += 1
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if REQUIRE_POSTGRES and exitstatus == 0 and _postgres_passed == 0:
         print("\nKSP_REQUIRE_POSTGRES=1 but no PostgreSQL test ran")  # noqa: T201
+        session.exitstatus = 1
+    if REQUIRE_BROWSER and exitstatus == 0 and _browser_passed == 0:
+        print("\nKSP_REQUIRE_BROWSER=1 but no browser test passed")  # noqa: T201
         session.exitstatus = 1
 
 

@@ -8,19 +8,15 @@ import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import anyio
-import swagger_ui_bundle
 from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.static_files import create_static_files_router
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -34,6 +30,7 @@ from ksp.api.exchanges import ExchangeController
 from ksp.api.inquiries import InquiryController
 from ksp.api.meetings import MeetingController
 from ksp.api.middleware import RequestContextMiddleware, echo_request_id
+from ksp.api.openapi_ui import SwaggerUiPlugin, swagger_assets_router
 from ksp.api.ops import health, ready
 from ksp.api.problems import exception_handlers
 from ksp.crypto import FieldCipher, KeyedHasher
@@ -56,8 +53,6 @@ from ksp.settings import Settings
 from ksp.tokens import TokenVerifier
 
 __all__ = ["SystemClock", "create_app"]
-
-SWAGGER_STATIC = "/static/swagger-ui"
 
 
 class SystemClock:
@@ -107,7 +102,6 @@ def _dependencies(wiring: _Wiring) -> dict[str, Provide]:
 
 
 def _openapi() -> OpenAPIConfig:
-    static = SWAGGER_STATIC
     return OpenAPIConfig(
         title="KSP service",
         version="1",
@@ -117,15 +111,7 @@ def _openapi() -> OpenAPIConfig:
                 "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
             }
         ),
-        render_plugins=[
-            SwaggerRenderPlugin(
-                path=["/", "/swagger"],
-                js_url=f"{static}/swagger-ui-bundle.js",
-                css_url=f"{static}/swagger-ui.css",
-                standalone_preset_js_url=f"{static}/swagger-ui-standalone-preset.js",
-                favicon=f"<link rel='icon' type='image/png' href='{static}/favicon-32x32.png'>",
-            )
-        ],
+        render_plugins=[SwaggerUiPlugin(path=["/", "/swagger"])],
     )
 
 
@@ -211,15 +197,12 @@ def create_app(
         middleware=[DefineMiddleware(BearerAuthMiddleware)],
         security=[{"bearer": []}],
     )
-    swagger_dir = Path(swagger_ui_bundle.swagger_ui_path)
     return Litestar(
         route_handlers=[
             health,
             ready,
             api,
-            create_static_files_router(
-                path=SWAGGER_STATIC, directories=[swagger_dir], include_in_schema=False
-            ),
+            swagger_assets_router(),
         ],
         dependencies=_dependencies(wiring),
         state=State(
