@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# Swagger UI 5 for /schema, from the npm package pinned in package-lock.json (served offline).
+SWAGGER_DIR := src/ksp/api/static/swagger-ui
+SWAGGER_FILES := swagger-ui-bundle.js swagger-ui.css favicon-32x32.png LICENSE NOTICE
 
 .PHONY: run test lint typecheck unit bench load fuzz install clean
 
@@ -22,7 +25,12 @@ tests/oidc/node_modules/.installed: tests/oidc/package.json tests/oidc/package-l
 		npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm not found: the sign-in tests against a real OpenID provider will skip"; fi
 
-install: $(VENV)/.installed tests/oidc/node_modules/.installed
+$(SWAGGER_DIR)/swagger-ui-bundle.js: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	rm -rf $(SWAGGER_DIR) && mkdir -p $(SWAGGER_DIR)
+	cp $(addprefix node_modules/swagger-ui-dist/,$(SWAGGER_FILES)) $(SWAGGER_DIR)/
+
+install: $(VENV)/.installed tests/oidc/node_modules/.installed $(SWAGGER_DIR)/swagger-ui-bundle.js
 
 run: install
 	$(BIN)/ksp db upgrade
@@ -49,4 +57,4 @@ fuzz: install
 	KSP_FUZZ_EXAMPLES=1000 $(BIN)/pytest tests/e2e/test_schemathesis.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache node_modules $(SWAGGER_DIR)

@@ -13,6 +13,7 @@ import os
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,21 +45,28 @@ pytest_plugins = ["support.require_oidc"]  # KSP_REQUIRE_OIDC: the sign-in tests
 
 POSTGRES_URL = os.environ.get("KSP_TEST_DATABASE_URL")
 REQUIRE_POSTGRES = os.environ.get("KSP_REQUIRE_POSTGRES") == "1"
+REQUIRE_BROWSER = os.environ.get("KSP_REQUIRE_BROWSER") == "1"
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 _postgres_passed = 0
+_browser_passed = 0
 SCHEMAS: dict[str, str] = {}  # backend -> the PostgreSQL schema of this run
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    global _postgres_passed  # noqa: PLW0603 - a counter for the session's end
+    global _postgres_passed, _browser_passed  # noqa: PLW0603 - counters for the session's end
     if report.when == "call" and report.passed and "postgres" in report.keywords:
         _postgres_passed += 1
+    if report.when == "call" and report.passed and "browser" in report.keywords:
+        _browser_passed += 1
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if REQUIRE_POSTGRES and exitstatus == 0 and _postgres_passed == 0:
         print("\nKSP_REQUIRE_POSTGRES=1 but no PostgreSQL test ran")  # noqa: T201
+        session.exitstatus = 1
+    if REQUIRE_BROWSER and exitstatus == 0 and _browser_passed == 0:
+        print("\nKSP_REQUIRE_BROWSER=1 but no browser test passed")  # noqa: T201
         session.exitstatus = 1
 
 
@@ -96,33 +104,45 @@ def backend(request: pytest.FixtureRequest) -> str:
     return name
 
 
+@asynccontextmanager
+async def migrated_database(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, prefix: str
+) -> AsyncIterator[tuple[AsyncEngine, str]]:
+    """A migrated, empty database of the backend, and where it is: a fresh SQLite file,
+    or a fresh PostgreSQL schema (``prefix`` and a random tag), dropped afterwards."""
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "ksp.sqlite3"
+        engine = create_engine(async_database_url(f"sqlite:///{path}"))
+        await upgrade(engine)
+        yield engine, str(path)
+        await engine.dispose()
+        return
+    assert POSTGRES_URL is not None
+    url = async_database_url(POSTGRES_URL)
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url, pool_size=1, max_overflow=0)
+    async with admin.begin() as connection:
+        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = create_engine(url, schema=schema)
+    await upgrade(engine)
+    yield engine, schema
+    await engine.dispose()
+    async with admin.begin() as connection:
+        await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    await admin.dispose()
+
+
 @pytest.fixture(scope="session")
 async def engine(
     backend: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[AsyncEngine]:
     """A migrated, empty database of the backend, for the whole run."""
-    if backend == "sqlite":
-        path = tmp_path_factory.mktemp("db") / "ksp.sqlite3"
-        engine = create_engine(async_database_url(f"sqlite:///{path}"))
-        await upgrade(engine)
+    async with migrated_database(backend, tmp_path_factory, "ksp_test") as (engine, where):
+        if backend != "sqlite":
+            SCHEMAS[backend] = where
         yield engine
-        await engine.dispose()
-        assert_no_plaintext(path)
-        return
-    assert POSTGRES_URL is not None
-    url = async_database_url(POSTGRES_URL)
-    schema = f"ksp_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url, pool_size=1, max_overflow=0)
-    async with admin.begin() as connection:
-        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(url, schema=schema)
-    SCHEMAS[backend] = schema
-    await upgrade(engine)
-    yield engine
-    await engine.dispose()
-    async with admin.begin() as connection:
-        await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    await admin.dispose()
+    if backend == "sqlite":
+        assert_no_plaintext(Path(where))
 
 
 @pytest.fixture(scope="session")

@@ -5,12 +5,14 @@ Templates live in the repository's ``templates/`` (packaged as ``ksp/templates``
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cache
 from pathlib import Path
 
 import jinja2
 
 from ksp.domain import reference
+from ksp.domain.danish_time import danish_datetime
 from ksp.domain.documents import DocumentVersion
 
 __all__ = ["render_document", "render_page", "template_sources"]
@@ -42,7 +44,10 @@ def _environment() -> jinja2.Environment:
 
 
 def render_document(document: DocumentVersion) -> str:
-    """The version as the Danish HTML document the participants receive."""
+    """The version as the Danish HTML document the participants receive.
+
+    Times are Danish wall-clock times in words; the author is the name the token carried,
+    else the meeting's KiF unit, never a login id."""
     meeting = document.body["meeting"]
     municipality = reference.municipality(meeting["municipality_code"])
     district = reference.police_district(meeting["police_district"])
@@ -54,6 +59,9 @@ def render_document(document: DocumentVersion) -> str:
             meeting=meeting,
             municipality=municipality.name if municipality else meeting["municipality_code"],
             district=district.name if district else meeting["police_district"],
+            scheduled_for=danish_datetime(dt.datetime.fromisoformat(meeting["scheduled_for"])),
+            created_at=danish_datetime(document.created_at),
+            author=document.body.get("created_by_name") or meeting["kif_unit"],
         )
     )
 

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import re
 import ssl
+import unicodedata
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeGuard
@@ -48,6 +49,7 @@ def issue_token(
     email: str | None = None,
     ttl: dt.timedelta = dt.timedelta(hours=1),
     now: dt.datetime,
+    name: str | None = None,
 ) -> str:
     """An HS256 token with the claims CONTRACT.md names."""
     claims: dict[str, Any] = {
@@ -59,6 +61,8 @@ def issue_token(
     }
     if email is not None:
         claims["email"] = email
+    if name is not None:
+        claims["name"] = name
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
@@ -78,7 +82,17 @@ def _principal(claims: Mapping[str, Any]) -> Principal:
         raise NotAuthenticated
     if role == Role.PARTICIPANT and not email:
         raise NotAuthenticated  # CONTRACT.md: participants carry their e-mail
-    return Principal(sub=sub, role=Role(role), unit=unit, email=email)
+    return Principal(sub=sub, role=Role(role), unit=unit, email=email, name=_name(claims))
+
+
+def _name(claims: Mapping[str, Any]) -> str | None:
+    """The optional `name` claim: a person's name as documents show it, else nothing."""
+    name = claims.get("name")
+    if name is None:
+        return None
+    if not isinstance(name, str) or not 0 < len(name) <= 200 or not name.isprintable():
+        raise NotAuthenticated
+    return unicodedata.normalize("NFC", name)
 
 
 principal_from_claims = _principal

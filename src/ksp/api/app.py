@@ -5,19 +5,15 @@ from __future__ import annotations
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import anyio
-import swagger_ui_bundle
 from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.static_files import create_static_files_router
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -38,6 +34,7 @@ from ksp.api.middleware import (
     RequestGate,
     echo_request_id,
 )
+from ksp.api.openapi_ui import SwaggerUiPlugin, swagger_assets_router
 from ksp.api.ops import health, ready
 from ksp.api.outcomes import ActionController, OutcomeController, worklist
 from ksp.api.problems import exception_handlers
@@ -59,8 +56,6 @@ from ksp.services.ports import Clock
 from ksp.settings import Settings
 
 __all__ = ["SystemClock", "create_app"]  # SystemClock: re-exported for older imports
-
-SWAGGER_STATIC = "/static/swagger-ui"
 
 
 # The services handlers ask for by name (``NamedDependency``), as the composition root built them.
@@ -115,7 +110,6 @@ def _dependencies(values: dict[str, object]) -> dict[str, Provide]:
 
 
 def _openapi() -> OpenAPIConfig:
-    static = SWAGGER_STATIC
     return OpenAPIConfig(
         title="KSP service",
         version="1",
@@ -125,15 +119,7 @@ def _openapi() -> OpenAPIConfig:
                 "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
             }
         ),
-        render_plugins=[
-            SwaggerRenderPlugin(
-                path=["/", "/swagger"],
-                js_url=f"{static}/swagger-ui-bundle.js",
-                css_url=f"{static}/swagger-ui.css",
-                standalone_preset_js_url=f"{static}/swagger-ui-standalone-preset.js",
-                favicon=f"<link rel='icon' type='image/png' href='{static}/favicon-32x32.png'>",
-            )
-        ],
+        render_plugins=[SwaggerUiPlugin(path=["/", "/swagger"])],
     )
 
 
@@ -196,16 +182,13 @@ def create_app(
         guards=[known_query_parameters_only],
         security=[{"bearer": []}],
     )
-    swagger_dir = Path(swagger_ui_bundle.swagger_ui_path)
     return Litestar(
         route_handlers=[
             health,
             ready,
             api,
             *SIGN_IN_ROUTES,
-            create_static_files_router(
-                path=SWAGGER_STATIC, directories=[swagger_dir], include_in_schema=False
-            ),
+            swagger_assets_router(),
         ],
         dependencies=_dependencies(handler_values),
         state=State(

@@ -23,6 +23,7 @@ from ksp.api.schemas import (
     strictly,
 )
 from ksp.domain.access import Action
+from ksp.domain.danish_time import in_copenhagen
 from ksp.domain.lists import ListChange
 from ksp.domain.meetings import Meeting, MeetingDraft
 from ksp.services.documents import DocumentService
@@ -33,12 +34,14 @@ __all__ = ["MeetingController", "meeting_out"]
 
 
 def meeting_out(meeting: Meeting) -> MeetingOut:
+    """The meeting as the API shows it: ``scheduled_for`` always on Copenhagen time
+    (+01:00 or +02:00), whatever offset it was given with."""
     return MeetingOut(
         id=meeting.id,
         kif_unit=meeting.kif_unit,
         municipality_code=meeting.municipality_code,
         police_district=meeting.police_district,
-        scheduled_for=meeting.scheduled_for,
+        scheduled_for=in_copenhagen(meeting.scheduled_for),
         title=meeting.title,
         created_at=meeting.created_at,
         status=meeting.status,

@@ -147,17 +147,39 @@ class SqlJournalStore:
         content: bytes = (await self._session.execute(query)).scalar_one()
         return self.open_content(seq, content)
 
-    async def stored(self, after_seq: int, limit: int) -> list[StoredEntry]:
+    async def stored(
+        self, after_seq: int, limit: int, *, max_bytes: int | None = None
+    ) -> list[StoredEntry]:
+        """The next entries after ``after_seq`` (keyset on seq): at most ``limit``, and with
+        ``max_bytes`` only as many as fit in it by their stored size (at least one, however
+        large), so a batch holds a bounded number of bytes whatever the entries' size."""
+        query = select(journal_entries).where(journal_entries.c.seq > after_seq)
+        if max_bytes is not None:
+            last = await self._batch_end(after_seq, limit, max_bytes)
+            if last is None:
+                return []
+            query = query.where(journal_entries.c.seq <= last)
+        rows = await self._session.execute(query.order_by(journal_entries.c.seq).limit(limit))
+        return [
+            StoredEntry(r.seq, bytes(r.header), bytes(r.entry_hash), bytes(r.content)) for r in rows
+        ]
+
+    async def _batch_end(self, after_seq: int, limit: int, max_bytes: int) -> int | None:
+        """The last seq of the next batch within ``max_bytes``, from the sizes alone."""
+        size = func.length(journal_entries.c.header) + func.length(journal_entries.c.content)
         query = (
-            select(journal_entries)
+            select(journal_entries.c.seq, size)
             .where(journal_entries.c.seq > after_seq)
             .order_by(journal_entries.c.seq)
             .limit(limit)
         )
-        rows = await self._session.execute(query)
-        return [
-            StoredEntry(r.seq, bytes(r.header), bytes(r.entry_hash), bytes(r.content)) for r in rows
-        ]
+        last, total = None, 0
+        for seq, stored_size in await self._session.execute(query):
+            total += int(stored_size)
+            if last is not None and total > max_bytes:
+                break
+            last = seq
+        return last
 
     async def records(self, after_seq: int, limit: int) -> list[JournalRecord]:
         records = []
@@ -185,14 +207,24 @@ class SqlJournalStore:
         highest = (await self._session.execute(select(func.max(journal_entries.c.seq)))).scalar()
         return int(highest or 0)
 
-    async def checkpoints(self, *, up_to: int) -> list[str]:
-        """Every checkpoint note up to a tree size, in order (for an export)."""
+    async def checkpoints(
+        self, *, up_to: int, after: int = 0, limit: int | None = None
+    ) -> list[tuple[int, str]]:
+        """(tree size, note) of the checkpoints of sizes in (``after``, ``up_to``], in order,
+        at most ``limit`` of them (keyset on the tree size, for an export in batches)."""
         query = (
-            select(journal_checkpoints.c.note)
+            select(journal_checkpoints.c.tree_size, journal_checkpoints.c.note)
+            .where(journal_checkpoints.c.tree_size > after)
             .where(journal_checkpoints.c.tree_size <= up_to)
             .order_by(journal_checkpoints.c.tree_size)
+            .limit(limit)
         )
-        return list((await self._session.execute(query)).scalars())
+        return [(int(r.tree_size), r.note) for r in await self._session.execute(query)]
+
+    async def checkpoint_count(self, *, up_to: int) -> int:
+        """How many checkpoints there are of tree sizes up to ``up_to``."""
+        query = select(func.count()).where(journal_checkpoints.c.tree_size <= up_to)
+        return int((await self._session.execute(query)).scalar_one())
 
     async def latest_checkpoint(self) -> tuple[int, str] | None:
         """The tree size and note of the latest checkpoint: it covers every entry, so it is

@@ -159,6 +159,7 @@ class Principal:
     unit: str
     email: str | None = None
     purpose: Purpose | None = None
+    name: str | None = None  # the person's name (the token's `name` claim), for documents
 
 
 def purpose_of(principal: Principal, action: Action | None = None) -> Purpose:

@@ -39,14 +39,19 @@ def document_body(
     created_by_sub: str,
     reason: str,
     entries: Sequence[ListEntry],
+    created_by_name: str | None = None,
 ) -> dict[str, Any]:
-    """The version as plain data; its canonical bytes are what the journal commits to."""
+    """The version as plain data; its canonical bytes are what the journal commits to.
+
+    ``created_by_name`` is the author's name where the token carried one; the document
+    shows it (else the meeting's KiF unit), never the login id in ``created_by``."""
     return {
         "format": FORMAT,
         "document_id": document_id,
         "version": version,
         "created_at": created_at.isoformat(),
         "created_by": created_by_sub,
+        "created_by_name": created_by_name,
         "reason": reason,
         "meeting": {
             "id": meeting.id,

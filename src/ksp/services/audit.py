@@ -15,27 +15,46 @@ from ksp.journal.bundle import bundle_head, checkpoint_line, entry_line
 from ksp.journal.checkpoint import CheckpointSigner
 from ksp.journal.entry import StoredEntry
 from ksp.journal.verify import Verification, verify_journal
-from ksp.services.ports import Clock, JournalRecord, Page, TimeRange, UnitOfWorkFactory
+from ksp.services.ports import (
+    Clock,
+    JournalRecord,
+    Page,
+    TimeRange,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 
 __all__ = ["AuditService"]
 
 
-PAGE = 1000
+BATCH_ENTRIES = 1000
+BATCH_BYTES = 8 * 1024 * 1024
+"""A batch of the journal read for a verification or an export: at most this many entries
+and this many stored bytes (one entry larger than that makes a batch of its own)."""
 
 
 class AuditService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, signer: CheckpointSigner) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        signer: CheckpointSigner,
+        *,
+        batch_bytes: int = BATCH_BYTES,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._signer = signer
+        self._batch_bytes = batch_bytes
 
     async def journal(self, after_seq: int, limit: int) -> list[JournalRecord]:
         async with self._uow() as uow:
             return await uow.journal.records(after_seq, limit)
 
     async def verify(self, trusted: str | None = None) -> Verification:
-        """Stream every stored entry through the verifier (in a worker thread, one page of
-        entries in memory at a time), decrypting content to check the plaintext too.
+        """Stream every stored entry through the verifier (in a worker thread, one batch of
+        entries in memory at a time, bounded in bytes), decrypting content to check the
+        plaintext too.
 
         It reads one snapshot, so entries and checkpoint are one state: an entry beyond the
         latest checkpoint is then a fault ("not covered"), not a race. It takes no lock, so
@@ -48,9 +67,10 @@ class AuditService:
 
             def pages() -> Iterator[StoredEntry]:
                 after = 0
-                while page := anyio.from_thread.run(uow.journal.stored, after, PAGE):
-                    yield from page
+                while page := anyio.from_thread.run(self._batch, uow, after):
                     after = page[-1].seq
+                    yield from page
+                    del page  # before the next batch is read: one batch in memory, not two
 
             return await anyio.to_thread.run_sync(
                 lambda: verify_journal(
@@ -63,10 +83,14 @@ class AuditService:
                 )
             )
 
+    async def _batch(self, uow: UnitOfWork, after: int) -> list[StoredEntry]:
+        return await uow.journal.stored(after, BATCH_ENTRIES, max_bytes=self._batch_bytes)
+
     async def export(self, principal: Principal, *, include_content: bool) -> AsyncIterator[str]:
         """The bundle, line by line, for ``ksp journal verify``: every entry stored when the
-        export began, and every checkpoint up to it. Each page is read in a short transaction
-        of its own, so a slow download holds nothing open. The export is logged."""
+        export began, and every checkpoint up to it. Each batch of entries (bounded in bytes)
+        and of checkpoints is read in a short transaction of its own, so a slow download
+        holds nothing open, and memory holds one batch, never the journal. Logged."""
         async with self._uow() as uow:
             await uow.access_log.record(
                 principal,
@@ -77,29 +101,45 @@ class AuditService:
             )
             await uow.journal.lock()
             size = await uow.journal.highest_seq()
-            notes = await uow.journal.checkpoints(up_to=size)
+            checkpoint_count = await uow.journal.checkpoint_count(up_to=size)
             await uow.commit()
         for line in bundle_head(
             origin=self._signer.origin,
             public_key=self._signer.public_key_bytes,
             vkey=self._signer.vkey,
             entry_count=size,
-            checkpoint_count=len(notes),
+            checkpoint_count=checkpoint_count,
             include_content=include_content,
             exported_at=self._clock.now().isoformat(),
         ):
             yield line
+        async for line in self._entry_lines(size, include_content=include_content):
+            yield line
+        async for line in self._checkpoint_lines(size):
+            yield line
+
+    async def _entry_lines(self, size: int, *, include_content: bool) -> AsyncIterator[str]:
         after = 0
         while after < size:
             async with self._uow() as uow:
-                page = [e for e in await uow.journal.stored(after, PAGE) if e.seq <= size]
+                page = [e for e in await self._batch(uow, after) if e.seq <= size]
             if not page:
                 break
+            after = page[-1].seq
             for entry in page:
                 yield entry_line(entry, include_content=include_content)
-            after = page[-1].seq
-        for note in notes:
-            yield checkpoint_line(note)
+            del page  # before the next batch is read: one batch in memory, not two
+
+    async def _checkpoint_lines(self, size: int) -> AsyncIterator[str]:
+        after = 0
+        while True:
+            async with self._uow() as uow:
+                notes = await uow.journal.checkpoints(up_to=size, after=after, limit=BATCH_ENTRIES)
+            for _, note in notes:
+                yield checkpoint_line(note)
+            if len(notes) < BATCH_ENTRIES:
+                return
+            after = notes[-1][0]
 
     async def access_log(self, period: TimeRange, page: Page) -> list[AccessRecord]:
         async with self._uow() as uow:

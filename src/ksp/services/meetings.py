@@ -115,6 +115,7 @@ class MeetingService:
                 created_by_sub=principal.sub,
                 reason=change.reason,
                 entries=entries,
+                created_by_name=principal.name,
             )
             appended = await uow.journal.append(
                 kind=DOCUMENT_VERSION,

@@ -85,6 +85,26 @@ def test_keys_that_collide_under_nfc_are_refused() -> None:
 
 
 @pytest.mark.parametrize(
+    "value",
+    [
+        {"entries": [{"navn": "a", "\u00c5se": "b", "A\u030ase": "c"}]},
+        {"meeting": {"A\u030a": 1, "\u00c5": 2}},
+        [{"\u212b": 1, "\u00c5": 2}],  # the ångström sign is Å under NFC
+    ],
+    ids=["in-a-list-entry", "in-a-nested-object", "angstrom-sign"],
+)
+def test_keys_that_differ_only_in_normalisation_are_refused_at_any_depth(value: object) -> None:
+    """A collision deep in a document raises too; nothing is kept silently."""
+    with pytest.raises(ValueError, match="NFC"):
+        canonical(value)
+
+
+def test_keys_that_only_look_alike_are_both_kept() -> None:
+    """NFC, not NFKC: the ligature "ﬁ" and "fi" are two keys, and both stay."""
+    assert canonical({"\ufb01": 1, "fi": 2}) == '{"fi":2,"\ufb01":1}'.encode()
+
+
+@pytest.mark.parametrize(
     "value", [2**53, float("nan"), float("inf"), b"bytes", {1, 2}, "\ud800"], ids=repr
 )
 def test_values_json_cannot_carry_exactly_are_refused(value: object) -> None:
