@@ -144,7 +144,7 @@ def _mail_key(settings: Settings, _args: argparse.Namespace) -> int:
 def _mail_new_key(settings: Settings, args: argparse.Namespace) -> int:
     """Write a new secret signing key for KSP_MAIL_SIGNING_KEY_FILE: a new file, mode 0600,
     its user ID KSP_MAIL_FROM (set that first)."""
-    from ksp.mail.gpg import new_service_key
+    from ksp.mail.service_key import new_service_key
 
     try:
         fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

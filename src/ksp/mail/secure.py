@@ -10,8 +10,10 @@ import datetime as dt
 import threading
 
 from ksp.domain.errors import RecipientKeyUnusable
-from ksp.mail.gpg import KeyRejected, Keyring, inspect_key
+from ksp.mail.key_policy import KeyRejected
+from ksp.mail.keyring import Keyring
 from ksp.mail.pgpmime import build_encrypted_message
+from ksp.mail.recipient_key import inspect_key
 
 __all__ = ["OUTER_SUBJECT", "GpgSecureMail"]
 

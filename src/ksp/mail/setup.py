@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, cast
 
-from ksp.mail.gpg import Keyring
+from ksp.mail.keyring import Keyring
 from ksp.mail.secure import GpgSecureMail
 from ksp.mail.transport import MaildirTransport, SmtpConfig, SmtpTransport, Transport
 from ksp.settings import Settings

@@ -21,7 +21,8 @@ from keys import (
     made_catalogue,
 )
 
-from ksp.mail.gpg import KeyInfo, KeyProblem, KeyRejected, inspect_key, normalise_fingerprint
+from ksp.mail.key_policy import KeyInfo, KeyProblem, KeyRejected, normalise_fingerprint
+from ksp.mail.recipient_key import inspect_key
 
 
 @pytest.fixture(scope="module")

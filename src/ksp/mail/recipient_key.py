@@ -1,0 +1,104 @@
+"""Reading a recipient's key with gpg, and :func:`inspect_key`, which applies the key policy.
+
+A recipient's key is checked in a scratch GnuPG home (a fresh 0700 temporary directory,
+its agent stopped and the directory removed afterwards) before it goes anywhere near the
+service's keyring. It must be exactly one public key, match the fingerprint confirmed out
+of band, if one was given, and pass :mod:`ksp.mail.key_policy`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ksp.mail.gpg_process import IMPORT_OPTIONS, MAX_KEY_CHARS, scratch_gpg, utf8
+from ksp.mail.key_policy import (
+    KeyInfo,
+    KeyListing,
+    KeyPart,
+    KeyProblem,
+    KeyRejected,
+    address_of,
+    normalise_fingerprint,
+    usable_until,
+)
+
+__all__ = ["inspect_key", "listing_of", "single_public_key"]
+
+
+def inspect_key(
+    armored: str,
+    *,
+    email: str,
+    expected_fingerprint: str | None,
+    now: datetime,
+    min_validity: timedelta = timedelta(days=30),
+) -> KeyInfo:
+    """The key's :class:`KeyInfo` if it may be used for ``email``; :class:`KeyRejected` if not.
+
+    The reason for a key that runs out too soon reads "within 30 days" whatever
+    ``min_validity`` is: the reasons are fixed strings.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    if len(armored) > MAX_KEY_CHARS:
+        raise KeyRejected(KeyProblem.NOT_OPENPGP)
+    with scratch_gpg() as gpg:
+        fingerprint = single_public_key(gpg, armored)
+        if expected_fingerprint is not None and (
+            normalise_fingerprint(expected_fingerprint) != fingerprint
+        ):
+            raise KeyRejected(KeyProblem.FINGERPRINT_MISMATCH)
+        gpg.import_keys(armored, extra_args=IMPORT_OPTIONS)
+        listing = listing_of(gpg, fingerprint)
+    if listing is None:
+        raise KeyRejected(KeyProblem.NOT_OPENPGP)
+    if listing.revoked:
+        raise KeyRejected(KeyProblem.REVOKED)
+    wanted = email.strip().casefold()
+    if not any(address_of(user_id) == wanted for user_id in listing.user_ids):
+        raise KeyRejected(KeyProblem.NO_USER_ID)
+    expires_at = usable_until(listing, now, min_validity)
+    return KeyInfo(fingerprint=fingerprint, expires_at=expires_at, user_ids=listing.user_ids)
+
+
+def single_public_key(gpg: Any, armored: str) -> str:
+    """The fingerprint of the one public key in ``armored`` (a dry run, nothing imported)."""
+    try:
+        scanned = gpg.scan_keys_mem(armored)
+    except (UnicodeError, ValueError):
+        raise KeyRejected(KeyProblem.NOT_OPENPGP) from None
+    kinds = [key["type"] for key in scanned]
+    if not kinds or any(kind != "pub" for kind in kinds):
+        raise KeyRejected(KeyProblem.NOT_OPENPGP)
+    if len(kinds) != 1:
+        raise KeyRejected(KeyProblem.NOT_ONE_KEY)
+    fingerprint = normalise_fingerprint(str(scanned[0].get("fingerprint", "")))
+    if fingerprint is None:
+        raise KeyRejected(KeyProblem.NOT_OPENPGP)
+    return fingerprint
+
+
+def listing_of(gpg: Any, fingerprint: str) -> KeyListing | None:
+    """The key whose primary fingerprint is ``fingerprint`` (not a subkey's), if present."""
+    listed = gpg.list_keys(keys=[fingerprint])
+    keys = [key for key in listed if key.get("fingerprint") == fingerprint]
+    if len(keys) != 1:
+        return None
+    key = keys[0]
+    subkeys = key.get("subkey_info", {}).values()
+    user_ids = tuple(
+        utf8(user_id)
+        for user_id in key["uids"]
+        if listed.uid_map.get(user_id, {}).get("trust") != "r"
+    )
+    return KeyListing(fingerprint, _part(key), tuple(_part(sub) for sub in subkeys), user_ids)
+
+
+def _part(fields: dict[str, str]) -> KeyPart:
+    expires = fields.get("expires", "")
+    return KeyPart(
+        validity=fields.get("trust", ""),
+        capabilities=fields.get("cap", ""),
+        expires=datetime.fromtimestamp(int(expires), UTC) if expires else None,
+    )
