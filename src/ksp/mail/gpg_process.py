@@ -23,6 +23,7 @@ __all__ = [
     "ENCRYPT_OPTIONS",
     "IMPORT_OPTIONS",
     "MAX_KEY_CHARS",
+    "checked_listing",
     "make_gpg",
     "scratch_gpg",
     "stop_agent",
@@ -32,6 +33,7 @@ __all__ = [
 MAX_KEY_CHARS = 1024 * 1024
 _GPGCONF_TIMEOUT_SECONDS = 10
 _AGENT_EXIT_SECONDS = 2
+_GPG_TIMEOUT_SECONDS = 30
 # On every gpg call: no gpg.conf, no network and no look-up by address, no web of trust
 # (encryption adds "--trust-model always": keys are pinned by fingerprint; "direct" here
 # because gpg needs a trust database to import a revoked key, which "always" never
@@ -110,3 +112,13 @@ def _gpgconf(home: Path, *args: str) -> str:
         timeout=_GPGCONF_TIMEOUT_SECONDS,
     )
     return done.stdout.decode("utf-8", errors="replace")
+
+
+def checked_listing(gpg: Any, fingerprint: str) -> bytes:
+    """gpg's colon listing of ``fingerprint`` with every signature checked (``--check-sigs``):
+    the raw bytes, for :func:`ksp.mail.key_listing.parse_listing`. Empty if gpg fails."""
+    command = gpg.make_args(["--check-sigs", "--", fingerprint], passphrase=False)
+    done = subprocess.run(  # noqa: S603 - python-gnupg's own argument list, no shell
+        command, check=False, capture_output=True, timeout=_GPG_TIMEOUT_SECONDS
+    )
+    return done.stdout if done.returncode == 0 else b""

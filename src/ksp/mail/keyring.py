@@ -21,7 +21,13 @@ from ksp.mail.gpg_process import (
     make_gpg,
     stop_agent,
 )
-from ksp.mail.key_policy import KeyProblem, KeyRejected, normalise_fingerprint, usable_until
+from ksp.mail.key_policy import (
+    KeyProblem,
+    KeyRejected,
+    check_strength,
+    normalise_fingerprint,
+    usable_until,
+)
 from ksp.mail.recipient_key import listing_of, single_public_key
 from ksp.mail.service_key import check_sender, check_service_key, load_or_make_service_key
 
@@ -111,12 +117,14 @@ class Keyring:
     def usable_now(
         self, fingerprint: str, now: datetime, min_validity: timedelta = timedelta(0)
     ) -> bool:
-        """Whether the pinned key is here, not revoked, and can encrypt for ``min_validity``."""
+        """Whether the pinned key is here, not revoked, strong enough (a key registered before
+        the policy was may not be), and can encrypt for ``min_validity``."""
         pinned = normalise_fingerprint(fingerprint)
         listing = None if pinned is None else listing_of(self._gpg, pinned)
         if listing is None or listing.revoked:
             return False
         try:
+            check_strength(listing, now)
             usable_until(listing, now, min_validity)
         except KeyRejected:
             return False

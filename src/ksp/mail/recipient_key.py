@@ -8,17 +8,18 @@ of band, if one was given, and pass :mod:`ksp.mail.key_policy`.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from ksp.mail.gpg_process import IMPORT_OPTIONS, MAX_KEY_CHARS, scratch_gpg, utf8
+from ksp.mail.gpg_process import IMPORT_OPTIONS, MAX_KEY_CHARS, checked_listing, scratch_gpg
+from ksp.mail.key_listing import parse_listing
 from ksp.mail.key_policy import (
     KeyInfo,
     KeyListing,
-    KeyPart,
     KeyProblem,
     KeyRejected,
     address_of,
+    check_strength,
     normalise_fingerprint,
     usable_until,
 )
@@ -58,6 +59,7 @@ def inspect_key(
     wanted = email.strip().casefold()
     if not any(address_of(user_id) == wanted for user_id in listing.user_ids):
         raise KeyRejected(KeyProblem.NO_USER_ID)
+    check_strength(listing, now)
     expires_at = usable_until(listing, now, min_validity)
     return KeyInfo(fingerprint=fingerprint, expires_at=expires_at, user_ids=listing.user_ids)
 
@@ -81,24 +83,4 @@ def single_public_key(gpg: Any, armored: str) -> str:
 
 def listing_of(gpg: Any, fingerprint: str) -> KeyListing | None:
     """The key whose primary fingerprint is ``fingerprint`` (not a subkey's), if present."""
-    listed = gpg.list_keys(keys=[fingerprint])
-    keys = [key for key in listed if key.get("fingerprint") == fingerprint]
-    if len(keys) != 1:
-        return None
-    key = keys[0]
-    subkeys = key.get("subkey_info", {}).values()
-    user_ids = tuple(
-        utf8(user_id)
-        for user_id in key["uids"]
-        if listed.uid_map.get(user_id, {}).get("trust") != "r"
-    )
-    return KeyListing(fingerprint, _part(key), tuple(_part(sub) for sub in subkeys), user_ids)
-
-
-def _part(fields: dict[str, str]) -> KeyPart:
-    expires = fields.get("expires", "")
-    return KeyPart(
-        validity=fields.get("trust", ""),
-        capabilities=fields.get("cap", ""),
-        expires=datetime.fromtimestamp(int(expires), UTC) if expires else None,
-    )
+    return parse_listing(checked_listing(gpg, fingerprint), fingerprint)
