@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -25,6 +26,7 @@ __all__ = [
     "after_success",
     "backoff",
     "check_recipient",
+    "comparable_address",
 ]
 
 MAX_ATTEMPTS = 8
@@ -73,13 +75,24 @@ class Recipient:
     created_by_sub: str
 
 
+def comparable_address(address: str) -> str | None:
+    """``address`` in the form addresses are compared in (NFKC, then lower case), or None if
+    NFKC changes it: a look-alike such as the Kelvin sign (U+212A, which ``casefold()`` and
+    NFKC both turn into ``k``) never matches the letter it imitates."""
+    if unicodedata.normalize("NFKC", address) != address:
+        return None
+    return address.lower()
+
+
 def check_recipient(draft: RecipientDraft) -> None:
     errors = []
     if not draft.name.strip() or len(draft.name) > MAX_NAME:
         errors.append(FieldError("name", f"must be 1 to {MAX_NAME} characters"))
     elif problem := line_problem(draft.name):
         errors.append(FieldError("name", problem))
-    if not _EMAIL.fullmatch(draft.email):
+    if comparable_address(draft.email) is None:
+        errors.append(FieldError("email", "changes under Unicode normalisation (NFKC)"))
+    elif not _EMAIL.fullmatch(draft.email):
         errors.append(FieldError("email", "is not an e-mail address"))
     if draft.fingerprint is not None and not re.fullmatch(
         r"[0-9A-Fa-f]{40}", draft.fingerprint.replace(" ", "")

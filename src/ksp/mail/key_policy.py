@@ -1,7 +1,8 @@
 """Key policy: pure checks on a recipient's key as gpg listed it (no gpg here).
 
 A key may be used for a recipient when it is not revoked, carries the recipient's address
-in a user ID (the ``<addr>`` part, compared whole and without regard to case), is strong
+in a user ID (the ``<addr>`` part, compared whole and without regard to case, in NFKC;
+an address that NFKC would change matches nothing), is strong
 enough, and has a key that can encrypt for at least the minimum validity asked for.
 
 Strong enough (:func:`check_strength`): RSA of 3072 bits or more, or elliptic curves of
@@ -26,6 +27,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+
+from ksp.domain.circulation import comparable_address
 
 __all__ = [
     "ADDRESS",
@@ -137,7 +140,8 @@ def normalise_fingerprint(text: str) -> str | None:
 
 
 def address_of(user_id: str) -> str | None:
-    """The address of ``Name (Comment) <addr>`` or of a bare ``addr``, case-folded."""
+    """The address of ``Name (Comment) <addr>`` or of a bare ``addr``, in the form addresses
+    are compared in (:func:`~ksp.domain.circulation.comparable_address`), or None."""
     text = user_id.strip()
     if "<" in text or ">" in text:
         name, opening, rest = text.partition("<")
@@ -146,7 +150,7 @@ def address_of(user_id: str) -> str | None:
             return None
     else:
         address = text
-    return address.casefold() if ADDRESS.fullmatch(address) else None
+    return comparable_address(address) if ADDRESS.fullmatch(address) else None
 
 
 def check_strength(listing: KeyListing, now: datetime) -> None:

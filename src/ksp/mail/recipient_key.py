@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from ksp.domain.circulation import comparable_address
 from ksp.mail.gpg_process import IMPORT_OPTIONS, MAX_KEY_CHARS, checked_listing, scratch_gpg
 from ksp.mail.key_listing import parse_listing
 from ksp.mail.key_policy import (
@@ -56,8 +57,8 @@ def inspect_key(
         raise KeyRejected(KeyProblem.NOT_OPENPGP)
     if listing.revoked:
         raise KeyRejected(KeyProblem.REVOKED)
-    wanted = email.strip().casefold()
-    if not any(address_of(user_id) == wanted for user_id in listing.user_ids):
+    wanted = comparable_address(email.strip())
+    if wanted is None or not any(address_of(uid) == wanted for uid in listing.user_ids):
         raise KeyRejected(KeyProblem.NO_USER_ID)
     check_strength(listing, now)
     expires_at = usable_until(listing, now, min_validity)

@@ -23,6 +23,7 @@ from ksp.domain.circulation import (
     Recipient,
     RecipientDraft,
     check_recipient,
+    comparable_address,
 )
 from ksp.domain.documents import DocumentVersion, entries_of
 from ksp.domain.errors import (
@@ -75,7 +76,8 @@ class CirculationService:
     async def register(self, principal: Principal, draft: RecipientDraft) -> Recipient:
         """Check the key in a scratch keyring, then pin it by its full fingerprint."""
         check_recipient(draft)
-        email = draft.email.lower()
+        email = comparable_address(draft.email)
+        assert email is not None  # check_recipient refused it otherwise
         now = self._clock.now()
         fingerprint, expires_at = await anyio.to_thread.run_sync(
             lambda: self._mail.check_key(

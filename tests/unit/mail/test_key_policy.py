@@ -43,9 +43,10 @@ def make(
     *,
     at: datetime = YESTERDAY,
     options: tuple[str, ...] = (),
+    user_id: str = ALICE,
 ) -> str:
     """A key with the ``primary`` algorithm and usage, and an encryption ``subkey`` if given."""
-    out = maker.gpg(*options, "--quick-gen-key", ALICE, primary, usage, "never", at=at)
+    out = maker.gpg(*options, "--quick-gen-key", user_id, primary, usage, "never", at=at)
     fingerprint = _made(out)
     if subkey is not None:
         maker.gpg(*options, "--quick-add-key", fingerprint, subkey, "encr", "never", at=at)
@@ -248,3 +249,24 @@ def test_the_listing_parser_undoes_gpgs_escapes_and_skips_other_keys() -> None:
     assert parsed.subkeys[0].curve == "cv25519"
     assert parse_listing(colons, "C" * 40) is None
     assert parse_listing(b"", fpr) is None
+
+
+KELVIN = "\u212a"  # KELVIN SIGN, which casefold() and NFKC both turn into "k"
+
+
+def test_a_user_id_with_a_look_alike_letter_does_not_carry_the_address(tmp_path: Path) -> None:
+    """Finding 11: ``a@x{KELVIN}.dk`` in the key used to match ``a@xk.dk`` through casefold()."""
+    maker = KeyMaker(tmp_path / "keys")
+    try:
+        lookalike = make(maker, "ed25519", "sign", "cv25519", user_id=f"A <a@x{KELVIN}.dk>")
+        plain = make(maker, "ed25519", "sign", "cv25519", user_id="A <a@XK.dk>")
+        for email, fingerprint in [("a@xk.dk", lookalike), (f"a@x{KELVIN}.dk", plain)]:
+            with pytest.raises(KeyRejected) as caught:
+                inspect_key(
+                    maker.public(fingerprint), email=email, expected_fingerprint=None, now=NOW
+                )
+            assert caught.value.reason is KeyProblem.NO_USER_ID
+        info = inspect_key(maker.public(plain), email="A@xk.DK", expected_fingerprint=None, now=NOW)
+        assert info.fingerprint == plain
+    finally:
+        maker.close()
