@@ -75,6 +75,7 @@ PROBLEMS: dict[type[errors.KspError], ProblemType] = {
     errors.NotLatestVersion: ProblemType(
         409, "not-latest-version", "Not the latest version of the KSP document"
     ),
+    errors.RecipientExists: ProblemType(409, "recipient-exists", "The recipient exists already"),
     errors.Conflict: ProblemType(409, "conflict", "Conflict"),
     errors.JournalIntegrityError: ProblemType(
         503, "journal-integrity", "The journal fails verification"

@@ -22,9 +22,11 @@ __all__ = [
     "DeliveryStatus",
     "Recipient",
     "RecipientDraft",
+    "RecipientStatus",
     "after_failure",
     "after_success",
     "backoff",
+    "check_fingerprint",
     "check_recipient",
     "comparable_address",
 ]
@@ -47,6 +49,15 @@ class DeliveryStatus(StrEnum):
     SENT = "sent"
     RETRYING = "retrying"
     FAILED = "failed"
+
+
+class RecipientStatus(StrEnum):
+    """``blocked``: the owner revoked the pinned key, and no usable key replaced it yet;
+    ``retired``: kept for history, never circulated to again."""
+
+    ACTIVE = "active"
+    BLOCKED = "blocked"
+    RETIRED = "retired"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +84,14 @@ class Recipient:
     expires_at: dt.datetime | None
     created_at: dt.datetime
     created_by_sub: str
+    key_revoked: bool = False
+    retired_at: dt.datetime | None = None
+
+    @property
+    def status(self) -> RecipientStatus:
+        if self.retired_at is not None:
+            return RecipientStatus.RETIRED
+        return RecipientStatus.BLOCKED if self.key_revoked else RecipientStatus.ACTIVE
 
 
 def comparable_address(address: str) -> str | None:
@@ -94,12 +113,18 @@ def check_recipient(draft: RecipientDraft) -> None:
         errors.append(FieldError("email", "changes under Unicode normalisation (NFKC)"))
     elif not _EMAIL.fullmatch(draft.email):
         errors.append(FieldError("email", "is not an e-mail address"))
-    if draft.fingerprint is not None and not re.fullmatch(
-        r"[0-9A-Fa-f]{40}", draft.fingerprint.replace(" ", "")
-    ):
-        errors.append(FieldError("fingerprint", "must be a full 40-hex-digit fingerprint"))
+    errors += check_fingerprint(draft.fingerprint)
     if errors:
         raise InvalidInput(errors)
+
+
+def check_fingerprint(fingerprint: str | None) -> list[FieldError]:
+    """The problem with a fingerprint confirmed out of band, if it is not a full one."""
+    if fingerprint is not None and not re.fullmatch(
+        r"[0-9A-Fa-f]{40}", fingerprint.replace(" ", "")
+    ):
+        return [FieldError("fingerprint", "must be a full 40-hex-digit fingerprint")]
+    return []
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ rules, never values.
     │                                    request may or may not have been kept
     └── Conflict                         the request clashes with the current state
         ├── InvalidStatusTransition      e.g. triaging a case twice
+        ├── RecipientExists              the address is registered in the unit already
         └── NotLatestVersion             a list change or circulation not based on the latest
 """
 
@@ -45,6 +46,7 @@ __all__ = [
     "NotFound",
     "NotLatestVersion",
     "NotificationOmissionNeedsManager",
+    "RecipientExists",
     "RecipientKeyUnusable",
     "RemandRequiresRadicalisationConcern",
     "RuleViolation",
@@ -177,4 +179,13 @@ class NotificationOmissionNeedsManager(RuleViolation):
     detail = (
         "Not telling the detainee needs the reason, the manager it was discussed with and "
         "the date (guide 3.3.7)."
+    )
+
+
+class RecipientExists(Conflict):
+    """An e-mail address already registered (and not retired) in the caller's unit."""
+
+    detail = (
+        "A recipient with this e-mail address is registered in your unit already; "
+        "replace its key or retire it instead."
     )

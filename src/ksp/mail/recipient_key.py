@@ -25,7 +25,7 @@ from ksp.mail.key_policy import (
     usable_until,
 )
 
-__all__ = ["inspect_key", "listing_of", "single_public_key"]
+__all__ = ["inspect_key", "is_revoked_copy", "listing_of", "single_public_key"]
 
 
 def inspect_key(
@@ -63,6 +63,23 @@ def inspect_key(
     check_strength(listing, now)
     expires_at = usable_until(listing, now, min_validity)
     return KeyInfo(fingerprint=fingerprint, expires_at=expires_at, user_ids=listing.user_ids)
+
+
+def is_revoked_copy(armored: str, pinned: str) -> bool:
+    """Whether ``armored`` is the pinned key itself, revoked by its owner (gpg checks the
+    revocation signature: a revocation that does not verify revokes nothing)."""
+    if len(armored) > MAX_KEY_CHARS:
+        return False
+    with scratch_gpg() as gpg:
+        try:
+            fingerprint = single_public_key(gpg, armored)
+        except KeyRejected:
+            return False
+        if fingerprint != normalise_fingerprint(pinned):
+            return False
+        gpg.import_keys(armored, extra_args=IMPORT_OPTIONS)
+        listing = listing_of(gpg, fingerprint)
+    return listing is not None and listing.revoked
 
 
 def single_public_key(gpg: Any, armored: str) -> str:
