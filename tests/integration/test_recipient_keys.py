@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ksp.api.app import create_app
+from ksp.db.keys_report import expiring_keys
 from ksp.db.tables import outbox
 from ksp.mail.pgpmime import read_encrypted_message
 from ksp.mail.transport import SmtpConfig, SmtpTransport
@@ -367,3 +368,17 @@ async def test_a_subkey_revoked_and_replaced_through_another_instance_is_not_use
     [message] = [m for m in smtp.messages if m.recipients == [email]]
     _, armour = read_encrypted_message(message.data)
     assert encrypted_to(keys, armour) == {fresh_subkey}
+
+
+async def test_ksp_keys_check_leaves_retired_recipients_out(
+    client: httpx.AsyncClient, auth: Auth, units: Units, keys: KeyMaker, engine: AsyncEngine
+) -> None:
+    """A retired recipient's key needs no renewal: it is never used again."""
+    email = address()
+    lifetime = dt.timedelta(days=60)
+    armour = keys.public(keys.make(f"D <{email}>", at=MADE_AT, lifetime=lifetime))
+    recipient_id = (await register(client, auth, units, email, armour)).json()["id"]
+    soon = MADE_AT + 2 * lifetime
+    assert email in [row[0] for row in await expiring_keys(engine, soon)]
+    await client.delete(f"/api/v1/recipients/{recipient_id}", headers=auth("kif", units.kif))
+    assert email not in [row[0] for row in await expiring_keys(engine, soon)]
