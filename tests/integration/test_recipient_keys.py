@@ -286,10 +286,14 @@ async def test_the_owners_revocation_blocks_the_recipient_until_a_fresh_key_repl
     old = good_key(keys, email)
     recipient_id = (await register(client, auth, units, email, keys.public(old))).json()["id"]
     document_id = await meeting_with(client, auth, units, recipient_id)
+    unrevoked_copy = keys.public(old)
     keys.revoke(old)  # the owner imports the revocation certificate gpg made with the key
     blocked = await put_key(client, auth, units, recipient_id, keys.public(old))
     assert blocked.status_code == 200, blocked.text
     assert (blocked.json()["fingerprint"], blocked.json()["status"]) == (old, "blocked")
+    refused_as_unusable(  # a copy from before the revocation never lifts it
+        await put_key(client, auth, units, recipient_id, unrevoked_copy), "revoked"
+    )
     refused_as_unusable(await circulate(client, auth, units, document_id), "revoked")
     assert await queued_to(engine, email) == 0
     new = good_key(keys, email)

@@ -110,6 +110,8 @@ class RecipientService:
             if not await self._revokes(recipient, armored, fingerprint):
                 raise
             pinned, expires_at, revoked = recipient.fingerprint, recipient.expires_at, True
+        if recipient.key_revoked and pinned == recipient.fingerprint and not revoked:
+            raise RecipientKeyUnusable("revoked")  # an old copy never lifts a revocation
         if await anyio.to_thread.run_sync(self._mail.pin, armored) != pinned:
             raise RecipientKeyUnusable("not the key on record")
         replaced = replace(
