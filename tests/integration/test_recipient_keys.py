@@ -386,3 +386,20 @@ async def test_ksp_keys_check_leaves_retired_recipients_out(
     assert email in [row[0] for row in await expiring_keys(engine, soon)]
     await client.delete(f"/api/v1/recipients/{recipient_id}", headers=auth("kif", units.kif))
     assert email not in [row[0] for row in await expiring_keys(engine, soon)]
+
+
+async def test_the_owners_revocation_of_the_encryption_subkey_alone_also_blocks(
+    client: httpx.AsyncClient, auth: Auth, units: Units, keys: KeyMaker
+) -> None:
+    """A copy whose only encryption subkey is revoked is taken, and blocks circulation."""
+    email = address()
+    fingerprint = good_key(keys, email)
+    recipient_id = (await register(client, auth, units, email, keys.public(fingerprint))).json()[
+        "id"
+    ]
+    document_id = await meeting_with(client, auth, units, recipient_id)
+    keys.revoke_subkey(fingerprint)
+    blocked = await put_key(client, auth, units, recipient_id, keys.public(fingerprint))
+    assert blocked.status_code == 200, blocked.text
+    assert blocked.json()["status"] == "blocked"
+    refused_as_unusable(await circulate(client, auth, units, document_id), "revoked")

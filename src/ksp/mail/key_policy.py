@@ -132,6 +132,13 @@ class KeyListing:
     def revoked(self) -> bool:
         return self.primary.validity == "r"
 
+    @property
+    def encryption_revoked(self) -> bool:
+        """Whether the owner revoked every key of it that could encrypt (the key itself, or
+        each encryption subkey): nothing may be encrypted to it any more."""
+        capable = [p for p in (self.primary, *self.subkeys) if "e" in p.capabilities]
+        return self.revoked or (bool(capable) and all(p.validity == "r" for p in capable))
+
 
 def normalise_fingerprint(text: str) -> str | None:
     """A full v4 fingerprint as 40 upper-case hex digits (spaces dropped), or None."""

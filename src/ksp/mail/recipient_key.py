@@ -66,8 +66,9 @@ def inspect_key(
 
 
 def is_revoked_copy(armored: str, pinned: str) -> bool:
-    """Whether ``armored`` is the pinned key itself, revoked by its owner (gpg checks the
-    revocation signature: a revocation that does not verify revokes nothing)."""
+    """Whether ``armored`` is the pinned key itself, revoked by its owner, whole or in each of
+    its encryption subkeys (gpg checks the revocation signatures: one that does not verify
+    revokes nothing)."""
     if len(armored) > MAX_KEY_CHARS:
         return False
     with scratch_gpg() as gpg:
@@ -79,7 +80,7 @@ def is_revoked_copy(armored: str, pinned: str) -> bool:
             return False
         gpg.import_keys(armored, extra_args=IMPORT_OPTIONS)
         listing = listing_of(gpg, fingerprint)
-    return listing is not None and listing.revoked
+    return listing is not None and listing.encryption_revoked
 
 
 def single_public_key(gpg: Any, armored: str) -> str:
