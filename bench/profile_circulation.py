@@ -38,7 +38,7 @@ from ksp.db.journal_store import SqlJournalStore
 from ksp.db.mail_stores import SqlCirculationStore, SqlRecipientStore
 from ksp.db.stores import SqlAccessLogStore
 from ksp.db.uow import SqlUnitOfWork
-from ksp.mail.gpg import Keyring
+from ksp.mail.keyring import Keyring
 from ksp.mail.secure import GpgSecureMail
 from ksp.observability import configure_logging
 from ksp.services.circulation import CirculationService

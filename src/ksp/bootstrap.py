@@ -22,7 +22,7 @@ from ksp.db.engine import create_engine, create_sessionmaker
 from ksp.db.uow import Adapters, SqlUnitOfWorkFactory
 from ksp.domain.reference import UnitTable
 from ksp.journal.checkpoint import CheckpointSigner
-from ksp.mail.gpg import Keyring
+from ksp.mail.keyring import Keyring
 from ksp.mail.secure import GpgSecureMail
 from ksp.mail.transport import MaildirTransport, SmtpConfig, SmtpTransport, Transport
 from ksp.mail.worker import OutboxWorker

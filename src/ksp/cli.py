@@ -182,7 +182,7 @@ def _mail_new_key(_settings: Settings | None, args: argparse.Namespace) -> int:
     """Write a new secret signing key for KSP_MAIL_SIGNING_KEY_FILE: a new file, mode 0600,
     its user ID KSP_MAIL_FROM (set that first). Needs no data dir: it makes the key that
     every instance is then given."""
-    from ksp.mail.gpg import new_service_key
+    from ksp.mail.service_key import new_service_key
 
     try:
         sender = mail_sender(os.environ)

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from conftest import BACKENDS, POSTGRES_URL, REQUIRE_POSTGRES
-from ksp.mail.gpg import check_service_key
 from ksp.mail.pgpmime import read_encrypted_message
+from ksp.mail.service_key import check_service_key
 from support.data import case_body
 from support.deployment import Deployment, deployment
 from support.smtp import SmtpServer

@@ -15,7 +15,7 @@ from litestar import Litestar
 from integration.test_proposals import taking_part
 from support.data import Units, case_body
 from support.flows import case_for_meeting, change_list, new_meeting
-from unit.mail.keys import KeyMaker
+from unit.mail.keys import LONG_AGO, KeyMaker
 
 ROLES = ("arrest", "kif", "participant", "auditor")
 RELATIONS = ("own", "foreign")
@@ -52,6 +52,8 @@ ROUTES = {
     "diff": Route("GET", "/documents/{document_id:uuid}/diff"),
     "register-recipient": Route("POST", "/recipients"),
     "recipients": Route("GET", "/recipients"),
+    "replace-key": Route("PUT", "/recipients/{recipient_id:uuid}/key"),
+    "retire-recipient": Route("DELETE", "/recipients/{recipient_id:uuid}"),
     "add-participant": Route("POST", "/meetings/{meeting_id:uuid}/participants"),
     "participants": Route("GET", "/meetings/{meeting_id:uuid}/participants"),
     "circulate": Route("POST", "/documents/{document_id:uuid}/versions/{n:int}/circulate"),
@@ -152,6 +154,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, int]] = {
         for name in (
             "register-recipient",
             "recipients",
+            "replace-key",
+            "retire-recipient",
             "add-participant",
             "participants",
             "circulate",
@@ -160,6 +164,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, int]] = {
     },
     ("register-recipient", "kif"): (201, 201),
     ("recipients", "kif"): (200, 200),
+    ("replace-key", "kif"): (200, 404),
+    ("retire-recipient", "kif"): (204, 404),
     ("add-participant", "kif"): (201, 404),
     ("participants", "kif"): (200, 404),
     ("circulate", "kif"): (202, 404),
@@ -266,6 +272,7 @@ def payload(name: str, units: Units, ids: dict[str, str]) -> dict[str, Any] | No
             "openpgp_key": ids["matrix_key"],
         },
         "add-participant": lambda: {"recipient_id": ids["spare_recipient"]},
+        "replace-key": lambda: {"openpgp_key": ids["matrix_key"]},
         "change-list": lambda: {
             "add": [ids["spare_case"]],
             "reason": "Tilføjet",
@@ -320,16 +327,19 @@ ATTENDEE = {
     "confidentiality_acknowledged": True,
 }
 ACTION = {"agency": "municipality", "description": "Kontakt", "due_on": "2026-12-20"}
+SPARE_EMAIL = "spare@politi.dk"
 
 
 @pytest.fixture(scope="module")
 def matrix_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     maker = KeyMaker(tmp_path_factory.mktemp("matrix-key"))
-    yield maker.public(maker.make(f"Matrix <{MATRIX_EMAIL}>"))
+    fingerprint = maker.make(f"Matrix <{MATRIX_EMAIL}>", at=LONG_AGO)
+    maker.gpg("--quick-add-uid", fingerprint, f"Spare <{SPARE_EMAIL}>", at=LONG_AGO)
+    yield maker.public(fingerprint)
     maker.close()
 
 
-MAIL_ROUTES = {"add-participant", "circulate", "circulation"}
+MAIL_ROUTES = {"add-participant", "circulate", "circulation", "replace-key", "retire-recipient"}
 ACTION_ROUTES = {"action-status"}
 
 
@@ -394,9 +404,9 @@ async def world(
         "unit": "politi-koebenhavn",
         "openpgp_key": matrix_key,
     }
-    first, spare = [
-        (await client.post("/api/v1/recipients", json=recipient, headers=kif)).json()["id"]
-        for _ in range(2)
+    first, spare = [  # one registration per address and unit
+        (await client.post("/api/v1/recipients", json=recipient | e, headers=kif)).json()["id"]
+        for e in ({"email": MATRIX_EMAIL}, {"email": SPARE_EMAIL})
     ]
     await client.post(
         f"/api/v1/meetings/{meeting_id}/participants", json={"recipient_id": first}, headers=kif
@@ -404,7 +414,12 @@ async def world(
     circulated = await client.post(
         f"/api/v1/documents/{ids['document_id']}/versions/1/circulate", headers=kif
     )
-    return {**ids, "circulation_id": circulated.json()["circulation_id"], "spare_recipient": spare}
+    return {
+        **ids,
+        "circulation_id": circulated.json()["circulation_id"],
+        "spare_recipient": spare,
+        "recipient_id": spare,
+    }
 
 
 def test_the_matrix_covers_every_api_route(app: Litestar) -> None:
@@ -478,6 +493,7 @@ async def test_every_api_route_needs_a_token(
             "exchange_id",
             "spare_case",
             "spare_recipient",
+            "recipient_id",
             "matrix_key",
             "listed_case",
             "action_id",

@@ -8,7 +8,7 @@ import httpx
 
 from support.data import Units, case_body
 from support.flows import Auth, new_meeting
-from unit.mail.keys import KeyMaker
+from unit.mail.keys import LONG_AGO, KeyMaker
 
 PROBLEMS = "https://ksp.kriminalforsorgen.dk/problems/"
 
@@ -25,7 +25,7 @@ async def taking_part(client: httpx.AsyncClient, auth: Auth, units: Units, keys:
             "email": email,
             "agency": "municipality",
             "unit": units.participant,
-            "openpgp_key": keys.public(keys.make(f"D <{email}>")),
+            "openpgp_key": keys.public(keys.make(f"D <{email}>", at=LONG_AGO)),
         },
     )
     assert registered.status_code == 201, registered.text

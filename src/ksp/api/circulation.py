@@ -1,4 +1,5 @@
-"""Secure circulation: ``/recipients``, ``/meetings/{id}/participants``,
+"""Secure circulation: ``/recipients`` (with ``/recipients/{id}/key`` and retiring by
+``DELETE /recipients/{id}``), ``/meetings/{id}/participants``,
 ``/documents/{id}/versions/{n}/circulate`` and ``/circulations/{id}``."""
 
 from __future__ import annotations
@@ -6,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, PathParameter
 
@@ -17,6 +18,7 @@ from ksp.api.schemas import (
     DeliveryOut,
     ParticipantIn,
     RecipientIn,
+    RecipientKeyIn,
     RecipientList,
     RecipientOut,
     nfc,
@@ -39,6 +41,8 @@ def _recipient(recipient: Recipient) -> RecipientOut:
         fingerprint=recipient.fingerprint,
         expires_at=recipient.expires_at,
         created_at=recipient.created_at,
+        status=recipient.status,
+        retired_at=recipient.retired_at,
     )
 
 
@@ -72,7 +76,7 @@ class CirculationController(Controller):
     @post(
         "/recipients",
         opt=action(Action.MANAGE_RECIPIENTS),
-        responses=problems(422),
+        responses=problems(409, 422),
         summary="Register a recipient and pin their OpenPGP key",
         status_code=201,
     )
@@ -87,6 +91,45 @@ class CirculationController(Controller):
             nfc(data.name), data.email, data.agency, data.unit, data.openpgp_key, data.fingerprint
         )
         return _recipient(await circulation.register(principal_of(request), draft))
+
+    @put(
+        "/recipients/{recipient_id:uuid}/key",
+        opt=action(Action.MANAGE_RECIPIENTS),
+        responses=problems(404, 409, 422),
+        summary="Replace a recipient's key, or block it with the owner's revocation of it",
+        description=(
+            "The same checks as at registration, except that the pinned key itself, revoked "
+            "by its owner, is taken too: the recipient is then `blocked` (every circulation "
+            "to it is refused) until a usable key replaces it."
+        ),
+    )
+    async def replace_key(
+        self,
+        request: Request[Any, Any, Any],
+        circulation: NamedDependency[CirculationService],
+        recipient_id: FromPath[UUID],
+        data: JSONBody[RecipientKeyIn],
+    ) -> RecipientOut:
+        data = await strictly(request, RecipientKeyIn)
+        replaced = await circulation.recipient_keys.replace_key(
+            principal_of(request), str(recipient_id), data.openpgp_key, data.fingerprint
+        )
+        return _recipient(replaced)
+
+    @delete(
+        "/recipients/{recipient_id:uuid}",
+        opt=action(Action.MANAGE_RECIPIENTS),
+        responses=problems(404),
+        summary="Retire a recipient: kept for history, never circulated to again",
+        status_code=204,
+    )
+    async def retire(
+        self,
+        request: Request[Any, Any, Any],
+        circulation: NamedDependency[CirculationService],
+        recipient_id: FromPath[UUID],
+    ) -> None:
+        await circulation.recipient_keys.retire(principal_of(request), str(recipient_id))
 
     @get(
         "/recipients",

@@ -84,6 +84,7 @@ PROBLEMS: dict[type[errors.KspError], ProblemType] = {
     errors.DuplicateOutcome: ProblemType(
         409, "duplicate-outcome", "The case already has an outcome at this meeting"
     ),
+    errors.RecipientExists: ProblemType(409, "recipient-exists", "The recipient exists already"),
     errors.Conflict: ProblemType(409, "conflict", "Conflict"),
     errors.JournalIntegrityError: ProblemType(
         503, "journal-integrity", "The journal fails verification"

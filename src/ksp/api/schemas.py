@@ -12,7 +12,7 @@ from litestar import Request
 from litestar.exceptions import ValidationException
 
 from ksp.domain.cases import CaseStatus, Custody, TriageDecision
-from ksp.domain.circulation import Agency, DeliveryStatus
+from ksp.domain.circulation import Agency, DeliveryStatus, RecipientStatus
 from ksp.domain.meeting_status import MeetingStatus
 
 __all__ = [
@@ -349,6 +349,15 @@ class RecipientOut(msgspec.Struct, kw_only=True):
     fingerprint: str
     expires_at: dt.datetime | None
     created_at: dt.datetime
+    status: RecipientStatus = RecipientStatus.ACTIVE
+    retired_at: dt.datetime | None = None
+
+
+class RecipientKeyIn(_In):
+    """A key replacing the pinned one, or the owner's revocation of the pinned key."""
+
+    openpgp_key: Annotated[str, msgspec.Meta(min_length=1, max_length=200_000)]
+    fingerprint: Annotated[str, msgspec.Meta(max_length=60)] | None = None
 
 
 class RecipientList(msgspec.Struct, kw_only=True):

@@ -16,11 +16,11 @@ from ksp.services.ports import Circulation, DuplicateKey
 __all__ = ["SqlCirculationStore", "SqlRecipientStore"]
 
 _DELIVERY_COLUMNS = [c for c in outbox.c if c.name not in {"message", "created_at"}]
+_NOT_IN_RECIPIENT = {"public_key", "key_replaced_at", "key_replaced_by_sub", "retired_by_sub"}
 
 
 def _recipient(row: Any) -> Recipient:
-    values = dict(row._mapping)
-    values.pop("public_key", None)
+    values = {k: v for k, v in row._mapping.items() if k not in _NOT_IN_RECIPIENT}
     return Recipient(**{**values, "agency": Agency(values["agency"])})
 
 
@@ -63,6 +63,48 @@ class SqlRecipientStore:
         )
         return None if stored is None else bytes(stored).decode()
 
+    async def public_keys(self, recipient_ids: list[str]) -> dict[str, str]:
+        """The armoured keys on record, by recipient (one query for all)."""
+        query = select(recipients.c.id, recipients.c.public_key).where(
+            recipients.c.id.in_(recipient_ids)
+        )
+        return {
+            row.id: bytes(row.public_key).decode() for row in await self._session.execute(query)
+        }
+
+    async def registered(self, kif_unit: str, email: str) -> bool:
+        """Whether ``email`` names a recipient of the unit that is not retired."""
+        query = select(recipients.c.id).where(
+            recipients.c.kif_unit == kif_unit,
+            recipients.c.email == email,
+            recipients.c.retired_at.is_(None),
+        )
+        return (await self._session.execute(query.limit(1))).first() is not None
+
+    async def replace_key(
+        self, recipient: Recipient, public_key: str, at: dt.datetime, by_sub: str
+    ) -> None:
+        """Pin ``recipient``'s fingerprint, expiry and revocation with the key they came from."""
+        await self._session.execute(
+            update(recipients)
+            .where(recipients.c.id == recipient.id)
+            .values(
+                fingerprint=recipient.fingerprint,
+                expires_at=recipient.expires_at,
+                key_revoked=recipient.key_revoked,
+                public_key=public_key.encode(),
+                key_replaced_at=at,
+                key_replaced_by_sub=by_sub,
+            )
+        )
+
+    async def retire(self, recipient_id: str, at: dt.datetime, by_sub: str) -> None:
+        await self._session.execute(
+            update(recipients)
+            .where(recipients.c.id == recipient_id, recipients.c.retired_at.is_(None))
+            .values(retired_at=at, retired_by_sub=by_sub)
+        )
+
     async def find(self, kif_unit: str | None) -> list[Recipient]:
         query = select(recipients).order_by(recipients.c.created_at, recipients.c.id)
         if kif_unit is not None:
@@ -85,6 +127,7 @@ class SqlRecipientStore:
             select(recipients)
             .join(meeting_participants, meeting_participants.c.recipient_id == recipients.c.id)
             .where(meeting_participants.c.meeting_id == meeting_id)
+            .where(recipients.c.retired_at.is_(None))  # never circulated to again
             .order_by(meeting_participants.c.added_at, recipients.c.id)
         )
         return [_recipient(row) for row in await self._session.execute(query)]
@@ -95,6 +138,7 @@ class SqlRecipientStore:
             select(meeting_participants.c.meeting_id)
             .join(recipients, meeting_participants.c.recipient_id == recipients.c.id)
             .where(recipients.c.email == email.lower(), recipients.c.unit == unit)
+            .where(recipients.c.retired_at.is_(None))
         )
         return list((await self._session.execute(query)).scalars())
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.engine import Dialect
 
@@ -221,6 +222,11 @@ recipients = Table(
     Column("public_key", LargeBinary, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("created_by_sub", String(200), nullable=False),
+    Column("key_revoked", Boolean, nullable=False, server_default=false()),  # 0006
+    Column("key_replaced_at", UtcDateTime),
+    Column("key_replaced_by_sub", String(200)),
+    Column("retired_at", UtcDateTime),
+    Column("retired_by_sub", String(200)),
 )
 
 meeting_participants = Table(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -21,10 +22,13 @@ __all__ = [
     "DeliveryStatus",
     "Recipient",
     "RecipientDraft",
+    "RecipientStatus",
     "after_failure",
     "after_success",
     "backoff",
+    "check_fingerprint",
     "check_recipient",
+    "comparable_address",
 ]
 
 MAX_ATTEMPTS = 8
@@ -45,6 +49,15 @@ class DeliveryStatus(StrEnum):
     SENT = "sent"
     RETRYING = "retrying"
     FAILED = "failed"
+
+
+class RecipientStatus(StrEnum):
+    """``blocked``: the owner revoked the pinned key, and no usable key replaced it yet;
+    ``retired``: kept for history, never circulated to again."""
+
+    ACTIVE = "active"
+    BLOCKED = "blocked"
+    RETIRED = "retired"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +84,23 @@ class Recipient:
     expires_at: dt.datetime | None
     created_at: dt.datetime
     created_by_sub: str
+    key_revoked: bool = False
+    retired_at: dt.datetime | None = None
+
+    @property
+    def status(self) -> RecipientStatus:
+        if self.retired_at is not None:
+            return RecipientStatus.RETIRED
+        return RecipientStatus.BLOCKED if self.key_revoked else RecipientStatus.ACTIVE
+
+
+def comparable_address(address: str) -> str | None:
+    """``address`` in the form addresses are compared in (NFKC, then lower case), or None if
+    NFKC changes it: a look-alike such as the Kelvin sign (U+212A, which ``casefold()`` and
+    NFKC both turn into ``k``) never matches the letter it imitates."""
+    if unicodedata.normalize("NFKC", address) != address:
+        return None
+    return address.lower()
 
 
 def check_recipient(draft: RecipientDraft) -> None:
@@ -79,14 +109,22 @@ def check_recipient(draft: RecipientDraft) -> None:
         errors.append(FieldError("name", f"must be 1 to {MAX_NAME} characters"))
     elif problem := line_problem(draft.name):
         errors.append(FieldError("name", problem))
-    if not _EMAIL.fullmatch(draft.email):
+    if comparable_address(draft.email) is None:
+        errors.append(FieldError("email", "changes under Unicode normalisation (NFKC)"))
+    elif not _EMAIL.fullmatch(draft.email):
         errors.append(FieldError("email", "is not an e-mail address"))
-    if draft.fingerprint is not None and not re.fullmatch(
-        r"[0-9A-Fa-f]{40}", draft.fingerprint.replace(" ", "")
-    ):
-        errors.append(FieldError("fingerprint", "must be a full 40-hex-digit fingerprint"))
+    errors += check_fingerprint(draft.fingerprint)
     if errors:
         raise InvalidInput(errors)
+
+
+def check_fingerprint(fingerprint: str | None) -> list[FieldError]:
+    """The problem with a fingerprint confirmed out of band, if it is not a full one."""
+    if fingerprint is not None and not re.fullmatch(
+        r"[0-9A-Fa-f]{40}", fingerprint.replace(" ", "")
+    ):
+        return [FieldError("fingerprint", "must be a full 40-hex-digit fingerprint")]
+    return []
 
 
 @dataclass(frozen=True, slots=True)

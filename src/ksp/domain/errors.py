@@ -28,6 +28,7 @@ rules, never values.
         ├── MeetingStatusConflict        the meeting's status forbids it (e.g. moving a held one)
         │   └── MeetingCancelled         a cancelled meeting takes no change
         ├── DuplicateOutcome             a second outcome for a case without ``corrects``
+        ├── RecipientExists              the address is registered in the unit already
         └── NotLatestVersion             a list change or circulation not based on the latest
 """
 
@@ -54,6 +55,7 @@ __all__ = [
     "NotFound",
     "NotLatestVersion",
     "NotificationOmissionNeedsManager",
+    "RecipientExists",
     "RecipientKeyUnusable",
     "RemandRequiresRadicalisationConcern",
     "RuleViolation",
@@ -217,3 +219,12 @@ class DuplicateOutcome(Conflict):
     """A case has one outcome per meeting; another needs ``corrects`` naming the current one."""
 
     detail = "The case already has an outcome at this meeting; a correction names it in corrects."
+
+
+class RecipientExists(Conflict):
+    """An e-mail address already registered (and not retired) in the caller's unit."""
+
+    detail = (
+        "A recipient with this e-mail address is registered in your unit already; "
+        "replace its key or retire it instead."
+    )

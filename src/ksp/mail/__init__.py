@@ -4,8 +4,12 @@ Each recipient gets one message, encrypted to their key alone and signed by the
 service's own OpenPGP key; if encryption fails the message is not sent, and there is no
 setting that sends without it.
 
-- :mod:`ksp.mail.gpg`: recipients' keys checked in a scratch GnuPG home and pinned by
-  full fingerprint; the service's keyring, its signing key, encryption and signing.
+- :mod:`ksp.mail.key_policy` (pure checks on a key as gpg listed it) and
+  :mod:`ksp.mail.recipient_key`: recipients' keys checked in a scratch GnuPG home;
+  :mod:`ksp.mail.keyring`: the service's keyring, keys pinned by full fingerprint,
+  encryption and signing; :mod:`ksp.mail.service_key`: its signing key;
+  :mod:`ksp.mail.gpg_process`: the options and homes of every gpg call.
+  :mod:`ksp.mail.gpg` gathers their public names.
 - :mod:`ksp.mail.pgpmime`: the PGP/MIME message (RFC 3156), the real subject in
   protected headers inside and a neutral one outside.
 - :mod:`ksp.mail.secure`: the two behind the application's ``SecureMail`` port;

@@ -8,7 +8,7 @@ its bytes arrive exactly. It is serialised with CRLF line endings before encrypt
 
 Outside stand only what transport needs: From, To, Date, Message-ID, MIME-Version and a
 neutral Subject, which must carry no personal data. Whatever ``encrypt`` returns must be
-an ASCII-armoured OpenPGP message, or :class:`~ksp.mail.gpg.EncryptionFailed` is raised
+an ASCII-armoured OpenPGP message, or :class:`~ksp.mail.keyring.EncryptionFailed` is raised
 and no message is built: plaintext can never end up outside the encryption.
 """
 
@@ -22,7 +22,7 @@ from email.parser import BytesParser
 from email.utils import format_datetime
 from typing import TypeGuard
 
-from ksp.mail.gpg import EncryptionFailed
+from ksp.mail.keyring import EncryptionFailed
 
 __all__ = ["build_encrypted_message", "read_encrypted_message"]
 

@@ -7,11 +7,14 @@ fixed reason; encryption failing raises, so a message is never built without it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import threading
 
 from ksp.domain.errors import RecipientKeyUnusable
-from ksp.mail.gpg import KeyRejected, Keyring, inspect_key
+from ksp.mail.key_policy import KeyRejected
+from ksp.mail.keyring import Keyring
 from ksp.mail.pgpmime import build_encrypted_message
+from ksp.mail.recipient_key import inspect_key, is_revoked_copy
 
 __all__ = ["OUTER_SUBJECT", "GpgSecureMail"]
 
@@ -23,6 +26,7 @@ class GpgSecureMail:
         self._keyring = keyring
         self._sender = sender
         self._pin_lock = threading.Lock()
+        self._pinned: dict[bytes, str] = {}  # digest of an armoured key imported → fingerprint
         self._domain = sender.rpartition("@")[2] or "ksp.invalid"
 
     def check_key(
@@ -36,12 +40,23 @@ class GpgSecureMail:
 
     def pin(self, armored: str) -> str:
         """Import into the service keyring, one import at a time (gpg's keyring files do not
-        take two writers; a concurrent import failed with exit status 2)."""
+        take two writers; a concurrent import failed with exit status 2). A key this
+        process imported already is not imported again."""
+        digest = hashlib.sha256(armored.encode()).digest()
         with self._pin_lock:
+            known = self._pinned.get(digest)
+            if known is not None:
+                return known
             try:
-                return self._keyring.import_recipient(armored)
+                fingerprint = self._keyring.import_recipient(armored)
             except KeyRejected as exc:
                 raise RecipientKeyUnusable(str(exc.reason)) from None
+            self._pinned[digest] = fingerprint
+            return fingerprint
+
+    def revoked_copy(self, armored: str, pinned: str) -> bool:
+        """Whether ``armored`` is the pinned key, revoked by its owner."""
+        return is_revoked_copy(armored, pinned)
 
     def usable(self, fingerprint: str, now: dt.datetime) -> bool:
         return self._keyring.usable_now(fingerprint, now)

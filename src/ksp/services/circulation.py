@@ -22,7 +22,6 @@ from ksp.domain.circulation import (
     DeliveryStatus,
     Recipient,
     RecipientDraft,
-    check_recipient,
 )
 from ksp.domain.documents import DocumentVersion, entries_of
 from ksp.domain.errors import (
@@ -31,7 +30,6 @@ from ksp.domain.errors import (
     InvalidInput,
     NotFound,
     NotLatestVersion,
-    RecipientKeyUnusable,
 )
 from ksp.domain.meeting_status import ensure_not_cancelled
 from ksp.domain.meetings import Meeting
@@ -44,6 +42,7 @@ from ksp.services.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from ksp.services.recipients import RecipientService
 
 __all__ = ["Circulated", "CirculationService"]
 
@@ -72,38 +71,13 @@ class CirculationService:
         self._render = render
         self._new_id = new_id
         self._limiter = anyio.CapacityLimiter(ENCRYPTION_THREADS)
+        self.recipient_keys = RecipientService(uow, clock, mail, self._limiter, new_id)
 
     async def register(self, principal: Principal, draft: RecipientDraft) -> Recipient:
-        """Check the key in a scratch keyring, then pin it by its full fingerprint."""
-        check_recipient(draft)
-        email = draft.email.lower()
-        now = self._clock.now()
-        fingerprint, expires_at = await anyio.to_thread.run_sync(
-            lambda: self._mail.check_key(
-                draft.openpgp_key, email=email, fingerprint=draft.fingerprint, now=now
-            )
-        )
-        await anyio.to_thread.run_sync(self._mail.pin, draft.openpgp_key)
-        recipient = Recipient(
-            self._new_id(),
-            principal.unit,
-            draft.name.strip(),
-            email,
-            draft.agency,
-            draft.unit,
-            fingerprint,
-            expires_at,
-            now,
-            principal.sub,
-        )
-        async with self._uow() as uow:
-            await uow.recipients.add(recipient, draft.openpgp_key)
-            await uow.commit()
-        return recipient
+        return await self.recipient_keys.register(principal, draft)
 
     async def recipients(self, principal: Principal) -> list[Recipient]:
-        async with self._uow() as uow:
-            return await uow.recipients.find(principal.unit)
+        return await self.recipient_keys.recipients(principal)
 
     async def add_participant(
         self, principal: Principal, meeting_id: str, recipient_id: str
@@ -114,6 +88,8 @@ class CirculationService:
             recipient = await uow.recipients.get(recipient_id)
             if recipient is None or recipient.kif_unit != principal.unit:
                 raise InvalidInput([FieldError("recipient_id", "names no recipient of yours")])
+            if recipient.retired_at is not None:
+                raise InvalidInput([FieldError("recipient_id", "names a retired recipient")])
             if any(p.id == recipient_id for p in await uow.recipients.participants(meeting_id)):
                 raise Conflict("The recipient already takes part in the meeting.")
             try:
@@ -145,7 +121,7 @@ class CirculationService:
             participants = await uow.recipients.participants(meeting.id)
             if not participants:
                 raise InvalidInput([FieldError("participants", "the meeting has none")])
-        await self._check_keys(participants)
+        await self.recipient_keys.check_keys(participants)
         circulation = Circulation(
             self._new_id(), document_id, n, meeting.id, self._clock.now(), principal.sub
         )
@@ -155,7 +131,7 @@ class CirculationService:
             if n != await uow.documents.latest_version(document_id):
                 raise NotLatestVersion
             now_taking_part = await uow.recipients.participants(meeting.id)
-            if {r.id for r in now_taking_part} != {r.id for r in participants}:
+            if _keys_of(now_taking_part) != _keys_of(participants):
                 raise Conflict("The meeting's participants changed meanwhile; circulate again.")
             await uow.circulations.add(circulation)
             for delivery, message in messages:
@@ -221,43 +197,6 @@ class CirculationService:
         )
         return meeting, document, plaintext
 
-    async def _check_keys(self, participants: list[Recipient]) -> None:
-        """Every participant's key must be usable now; checked in parallel (gpg per key).
-
-        Each instance has a keyring of its own: a key registered through another instance
-        is pinned here from the database first, and only under the fingerprint on record.
-        """
-        missing = await self._unusable(participants)
-        if not missing:
-            return
-        async with self._uow() as uow:
-            stored = {r.id: await uow.recipients.public_key(r.id) for r in missing}
-        for recipient in missing:
-            armored = stored[recipient.id]
-            if armored is None:
-                raise RecipientKeyUnusable("not usable now")
-            pinned = await anyio.to_thread.run_sync(self._mail.pin, armored)
-            if pinned != recipient.fingerprint:
-                raise RecipientKeyUnusable("not the key on record")
-        if await self._unusable(missing):
-            raise RecipientKeyUnusable("not usable now")
-
-    async def _unusable(self, participants: list[Recipient]) -> list[Recipient]:
-        now = self._clock.now()
-        unusable: list[Recipient] = []
-
-        async def check(recipient: Recipient) -> None:
-            usable = await anyio.to_thread.run_sync(
-                self._mail.usable, recipient.fingerprint, now, limiter=self._limiter
-            )
-            if not usable:
-                unusable.append(recipient)
-
-        async with anyio.create_task_group() as group:
-            for recipient in participants:
-                group.start_soon(check, recipient)
-        return unusable
-
     async def _seal_all(
         self,
         circulation: Circulation,
@@ -301,3 +240,9 @@ class CirculationService:
             for recipient in participants:
                 group.start_soon(seal, recipient)
         return sorted(results, key=lambda item: item[0].email)
+
+
+def _keys_of(participants: list[Recipient]) -> set[tuple[str, str, bool]]:
+    """Who is circulated to, with which key: a key replaced or revoked while the messages
+    were being sealed makes the circulation start again."""
+    return {(r.id, r.fingerprint, r.key_revoked) for r in participants}

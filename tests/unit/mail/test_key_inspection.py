@@ -21,7 +21,8 @@ from keys import (
     made_catalogue,
 )
 
-from ksp.mail.gpg import KeyInfo, KeyProblem, KeyRejected, inspect_key, normalise_fingerprint
+from ksp.mail.key_policy import KeyInfo, KeyProblem, KeyRejected, normalise_fingerprint
+from ksp.mail.recipient_key import inspect_key
 
 
 @pytest.fixture(scope="module")
@@ -218,6 +219,9 @@ def test_a_refusal_says_only_its_fixed_reason(catalogue: Catalogue) -> None:
         "revoked",
         "expired or expires within 30 days",
         "fingerprint does not match",
+        "key too weak: RSA under 3072 bits, DSA, ElGamal or a weak curve",
+        "a binding self-signature uses SHA-1 or a weaker hash",
+        "the encryption key is not valid yet (made in the future)",
     }
 
 

@@ -13,14 +13,9 @@ import gnupg
 import pytest
 from keys import DAY, NOW, YEAR, YESTERDAY, Catalogue, agent_command_lines, made_catalogue
 
-from ksp.mail.gpg import (
-    EncryptionFailed,
-    KeyProblem,
-    KeyRejected,
-    Keyring,
-    check_service_key,
-    new_service_key,
-)
+from ksp.mail.key_policy import KeyProblem, KeyRejected
+from ksp.mail.keyring import EncryptionFailed, Keyring
+from ksp.mail.service_key import check_service_key, new_service_key
 
 SENDER = "ksp@x.dk"
 PAYLOAD = b"<p>KSP-liste</p>" * 1280  # 20 KB

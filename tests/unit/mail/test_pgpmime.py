@@ -14,7 +14,7 @@ from email.parser import BytesParser
 import pytest
 from keys import YESTERDAY, KeyMaker
 
-from ksp.mail.gpg import EncryptionFailed, Keyring
+from ksp.mail.keyring import EncryptionFailed, Keyring
 from ksp.mail.pgpmime import build_encrypted_message, read_encrypted_message
 
 SENDER = "KSP <ksp@x.dk>"
