@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from ksp.domain.errors import FieldError, InvalidInput
-from ksp.domain.text import line_problem
+from ksp.domain.text import address_problem, line_problem
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -31,7 +31,6 @@ MAX_ATTEMPTS = 8
 MAX_NAME = 200
 BACKOFF_BASE = dt.timedelta(seconds=30)
 BACKOFF_CAP = dt.timedelta(hours=1)
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
 class Agency(StrEnum):
@@ -79,8 +78,8 @@ def check_recipient(draft: RecipientDraft) -> None:
         errors.append(FieldError("name", f"must be 1 to {MAX_NAME} characters"))
     elif problem := line_problem(draft.name):
         errors.append(FieldError("name", problem))
-    if not _EMAIL.fullmatch(draft.email):
-        errors.append(FieldError("email", "is not an e-mail address"))
+    if problem := address_problem(draft.email):
+        errors.append(FieldError("email", problem))
     if draft.fingerprint is not None and not re.fullmatch(
         r"[0-9A-Fa-f]{40}", draft.fingerprint.replace(" ", "")
     ):

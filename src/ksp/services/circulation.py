@@ -29,6 +29,7 @@ from ksp.domain.errors import (
     Conflict,
     FieldError,
     InvalidInput,
+    KspError,
     NotFound,
     NotLatestVersion,
     RecipientKeyUnusable,
@@ -295,7 +296,18 @@ class CirculationService:
             )
             results.append((delivery, message))
 
-        async with anyio.create_task_group() as group:
-            for recipient in participants:
-                group.start_soon(seal, recipient)
+        try:
+            async with anyio.create_task_group() as group:
+                for recipient in participants:
+                    group.start_soon(seal, recipient)
+        except ExceptionGroup as failed:  # a refusal (e.g. a header) is the caller's answer
+            refusal, other = failed.split(KspError)
+            if refusal is None or other is not None:
+                raise
+            raise _first_leaf(refusal) from None
         return sorted(results, key=lambda item: item[0].email)
+
+
+def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
