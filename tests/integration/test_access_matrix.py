@@ -48,6 +48,9 @@ ROUTES = {
     "recipients": Route("GET", "/recipients"),
     "add-participant": Route("POST", "/meetings/{meeting_id:uuid}/participants"),
     "participants": Route("GET", "/meetings/{meeting_id:uuid}/participants"),
+    "remove-participant": Route(
+        "DELETE", "/meetings/{meeting_id:uuid}/participants/{recipient_id:uuid}"
+    ),
     "circulate": Route("POST", "/documents/{document_id:uuid}/versions/{n:int}/circulate"),
     "circulation": Route("GET", "/circulations/{circulation_id:uuid}"),
     "acting-municipality": Route("POST", "/acting-municipality"),
@@ -116,6 +119,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int]] = {
             "recipients",
             "add-participant",
             "participants",
+            "remove-participant",
             "circulate",
         )
         for role in ("arrest", "participant", "auditor")
@@ -124,6 +128,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int]] = {
     ("recipients", "kif"): (200, 200),
     ("add-participant", "kif"): (201, 404),
     ("participants", "kif"): (200, 404),
+    ("remove-participant", "kif"): (204, 404),
     ("circulate", "kif"): (202, 404),
     ("circulation", "kif"): (200, 404),
     ("record-exchange", "arrest"): (201, 404),
@@ -205,6 +210,7 @@ def payload(name: str, units: Units, ids: dict[str, str]) -> dict[str, Any] | No
             "openpgp_key": ids["matrix_key"],
         },
         "add-participant": lambda: {"recipient_id": ids["spare_recipient"]},
+        "circulate": lambda: {"again": True, "reason": "Matrix"},  # circulated in world()
         "change-list": lambda: {
             "add": [ids["spare_case"]],
             "reason": "Tilføjet",
@@ -246,7 +252,7 @@ def matrix_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     maker.close()
 
 
-MAIL_ROUTES = {"add-participant", "circulate", "circulation"}
+MAIL_ROUTES = {"add-participant", "remove-participant", "circulate", "circulation"}
 
 
 async def world(
@@ -305,7 +311,12 @@ async def world(
     circulated = await client.post(
         f"/api/v1/documents/{ids['document_id']}/versions/1/circulate", headers=kif
     )
-    return {**ids, "circulation_id": circulated.json()["circulation_id"], "spare_recipient": spare}
+    return {
+        **ids,
+        "circulation_id": circulated.json()["circulation_id"],
+        "spare_recipient": spare,
+        "recipient_id": first,
+    }
 
 
 def test_the_matrix_covers_every_api_route(app: Litestar) -> None:
@@ -372,6 +383,7 @@ async def test_every_api_route_needs_a_token(
             "exchange_id",
             "spare_case",
             "spare_recipient",
+            "recipient_id",
             "matrix_key",
         ),
         nobody,

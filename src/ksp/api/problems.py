@@ -75,6 +75,9 @@ PROBLEMS: dict[type[errors.KspError], ProblemType] = {
     errors.NotLatestVersion: ProblemType(
         409, "not-latest-version", "Not the latest version of the KSP document"
     ),
+    errors.AlreadyCirculated: ProblemType(
+        409, "already-circulated", "The version was already circulated"
+    ),
     errors.Conflict: ProblemType(409, "conflict", "Conflict"),
     errors.JournalIntegrityError: ProblemType(
         503, "journal-integrity", "The journal fails verification"

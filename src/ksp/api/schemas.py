@@ -344,6 +344,13 @@ class ParticipantIn(_In):
     recipient_id: UUID
 
 
+class CirculateIn(_In):
+    """Only to send a version again: ``again`` true, and why (recorded, encrypted)."""
+
+    again: bool = False
+    reason: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+
+
 class DeliveryOut(msgspec.Struct, kw_only=True):
     email: str
     fingerprint: str
@@ -352,6 +359,7 @@ class DeliveryOut(msgspec.Struct, kw_only=True):
     last_error: str | None
     sent_at: dt.datetime | None
     message_id: str
+    next_attempt_at: dt.datetime | None  # null once sent or failed
 
 
 class CirculationOut(msgspec.Struct, kw_only=True):
@@ -360,6 +368,7 @@ class CirculationOut(msgspec.Struct, kw_only=True):
     version: int
     created_at: dt.datetime
     recipients: list[DeliveryOut]
+    again_reason: str | None = None  # why a version already circulated was sent again
 
 
 class ActingMunicipalityIn(_In):

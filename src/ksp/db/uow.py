@@ -69,7 +69,7 @@ class SqlUnitOfWork:
         self.documents = SqlDocumentStore(session, a.cipher)
         self.journal = SqlJournalStore(session, a.cipher, a.signer)
         self.recipients = SqlRecipientStore(session)
-        self.circulations = SqlCirculationStore(session)
+        self.circulations = SqlCirculationStore(session, a.cipher)
         self.inquiries = SqlInquiryStore(session, a.cipher, a.hasher)
         self.exchanges = SqlExchangeStore(session, a.cipher)
         return self

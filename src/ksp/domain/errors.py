@@ -24,7 +24,8 @@ rules, never values.
     │                                    request may or may not have been kept
     └── Conflict                         the request clashes with the current state
         ├── InvalidStatusTransition      e.g. triaging a case twice
-        └── NotLatestVersion             a list change or circulation not based on the latest
+        ├── NotLatestVersion             a list change or circulation not based on the latest
+        └── AlreadyCirculated            circulating a version again without saying why
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "AlreadyCirculated",
     "CommitOutcomeUnknown",
     "Conflict",
     "FieldError",
@@ -134,6 +136,15 @@ class NotLatestVersion(Conflict):
     """The caller did not act on the latest version of the KSP document."""
 
     detail = "This is not the latest version of the KSP document; reload it and try again."
+
+
+class AlreadyCirculated(Conflict):
+    """The version was circulated already; sending it again needs ``again`` and a reason."""
+
+    detail = (
+        "This version was already circulated; to send it again, say so with "
+        '"again": true and a reason.'
+    )
 
 
 class RecipientKeyUnusable(RuleViolation):
