@@ -16,8 +16,9 @@ The mix (``MIX``), each operation one request, by a random client, on a random m
   ``base_version`` the version this client last saw. Another client may have changed the
   list since: ``409 …/not-latest-version`` is by design, and the client re-reads (a
   ``list_read``) and carries on;
-- ``circulation``: ``POST /documents/{id}/versions/{latest}/circulate`` by KiF. A version
-  superseded in the meantime gets the same 409, also by design;
+- ``circulation``: ``POST /documents/{id}/versions/{latest}/circulate`` by KiF, with
+  ``{"again": true, "reason": ...}`` (the latest version may have gone out already). A
+  version superseded in the meantime gets the same 409, also by design;
 - ``audit_journal``: ``GET /audit/journal``, the newest page, by an auditor;
 - ``audit_verify``: ``GET /audit/verify`` by an auditor; an answer that is not ``ok`` is an
   unexpected error.
@@ -52,6 +53,8 @@ MIX: Mapping[str, float] = {
 WRITES = frozenset({"case_submission", "list_update", "circulation"})
 JOURNAL_PAGE = 100
 DRAIN_POLL_S = 0.5
+
+CIRCULATE_AGAIN = msgspec.json.encode({"again": True, "reason": "Belastningsprøve"})
 
 
 @dataclass(frozen=True)
@@ -231,7 +234,11 @@ class ServiceClient:
     async def circulation(self) -> None:
         board = self._board()
         path = f"/api/v1/documents/{board.document_id}/versions/{board.latest}/circulate"
-        answer = await self._caller.call("circulation", "POST", path, self._stage.who.kif)
+        # Clients circulate the latest version whether or not another one did already:
+        # on purpose, as the service asks of a repeat (409 already-circulated otherwise).
+        answer = await self._caller.call(
+            "circulation", "POST", path, self._stage.who.kif, CIRCULATE_AGAIN
+        )
         if answer is not None:
             made = answer.json()
             self._stage.circulations[made["circulation_id"]] = len(made["recipients"])

@@ -42,6 +42,7 @@ from ksp.mail.keyring import Keyring
 from ksp.mail.secure import GpgSecureMail
 from ksp.observability import configure_logging
 from ksp.services.circulation import CirculationService
+from ksp.services.sealing import Sealer
 from ksp.settings import load_settings
 from list_version import ARREST_UNIT, KIF_UNIT, cases_for_meeting, expect, new_meeting
 from mail_support import KeyMaker
@@ -58,7 +59,7 @@ ORDER = (
     "check every key (_check_keys)",
     "  of which usable: gpg --list-keys",
     "journal.plaintext (twice)",
-    "render, encrypt all (_seal_all)",
+    "render, encrypt all (Sealer.seal_all)",
     RENDER,
     "  seal: MIME + encrypt (thread-s)",
     "  of which encrypt_and_sign (thread-s)",
@@ -115,7 +116,7 @@ def step_timers() -> Iterator[None]:
     patch(CirculationService, "_check_keys", ORDER[3], is_async=True)
     patch(GpgSecureMail, "usable", ORDER[4], is_async=False)
     patch(SqlJournalStore, "plaintext", ORDER[5], is_async=True)
-    patch(CirculationService, "_seal_all", ORDER[6], is_async=True)
+    patch(Sealer, "seal_all", ORDER[6], is_async=True)
     patch(GpgSecureMail, "seal", ORDER[8], is_async=False)
     patch(Keyring, "encrypt_and_sign", ORDER[9], is_async=False)
     patch(SqlCirculationStore, "add", ORDER[10], is_async=True)

@@ -18,6 +18,8 @@ from support.data import case_body
 from support.server import KSP, Server, running_server
 from unit.mail.keys import KeyMaker
 
+IN_TWO_WEEKS = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=14)
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
@@ -40,7 +42,7 @@ def circulate(server: Server, public_key: str, email: str) -> None:
             json={
                 "municipality_code": 101,
                 "police_district": "koebenhavn",
-                "scheduled_for": "2026-12-10T10:00:00+01:00",
+                "scheduled_for": f"{IN_TWO_WEEKS}T10:00:00+01:00",  # the real clock
                 "title": "E2E",
             },
         ).json()["id"]

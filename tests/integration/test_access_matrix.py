@@ -56,6 +56,9 @@ ROUTES = {
     "retire-recipient": Route("DELETE", "/recipients/{recipient_id:uuid}"),
     "add-participant": Route("POST", "/meetings/{meeting_id:uuid}/participants"),
     "participants": Route("GET", "/meetings/{meeting_id:uuid}/participants"),
+    "remove-participant": Route(
+        "DELETE", "/meetings/{meeting_id:uuid}/participants/{recipient_id:uuid}"
+    ),
     "circulate": Route("POST", "/documents/{document_id:uuid}/versions/{n:int}/circulate"),
     "circulation": Route("GET", "/circulations/{circulation_id:uuid}"),
     "acting-municipality": Route("POST", "/acting-municipality"),
@@ -158,6 +161,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int]] = {
             "retire-recipient",
             "add-participant",
             "participants",
+            "remove-participant",
             "circulate",
         )
         for role in ("arrest", "participant", "auditor")
@@ -168,6 +172,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int]] = {
     ("retire-recipient", "kif"): (204, 404),
     ("add-participant", "kif"): (201, 404),
     ("participants", "kif"): (200, 404),
+    ("remove-participant", "kif"): (204, 404),
     ("circulate", "kif"): (202, 404),
     ("circulation", "kif"): (200, 404),
     ("record-exchange", "arrest"): (201, 404),
@@ -273,6 +278,7 @@ def payload(name: str, units: Units, ids: dict[str, str]) -> dict[str, Any] | No
         },
         "add-participant": lambda: {"recipient_id": ids["spare_recipient"]},
         "replace-key": lambda: {"openpgp_key": ids["matrix_key"]},
+        "circulate": lambda: {"again": True, "reason": "Matrix"},  # circulated in world()
         "change-list": lambda: {
             "add": [ids["spare_case"]],
             "reason": "Tilføjet",
@@ -339,7 +345,14 @@ def matrix_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     maker.close()
 
 
-MAIL_ROUTES = {"add-participant", "circulate", "circulation", "replace-key", "retire-recipient"}
+MAIL_ROUTES = {
+    "add-participant",
+    "remove-participant",
+    "circulate",
+    "circulation",
+    "replace-key",
+    "retire-recipient",
+}
 ACTION_ROUTES = {"action-status"}
 
 
@@ -418,7 +431,7 @@ async def world(
         **ids,
         "circulation_id": circulated.json()["circulation_id"],
         "spare_recipient": spare,
-        "recipient_id": spare,
+        "recipient_id": first,  # a participant: removed, its key replaced, or retired
     }
 
 

@@ -214,7 +214,10 @@ async def test_a_version_overtaken_while_it_was_being_sealed_is_not_queued(
             change_list(client, auth, units, meeting, add=[other], base_version=1)
         )
         await journal_lock_waiters(engine, 1)  # the change queues first...
-        circulation = asyncio.create_task(client.post(f"{version}/circulate", headers=kif))
+        again = {"again": True, "reason": "Sendt igen i testen"}  # version 1 went out above
+        circulation = asyncio.create_task(
+            client.post(f"{version}/circulate", headers=kif, json=again)
+        )
         await journal_lock_waiters(engine, 2)  # ...then the sealed circulation behind it
     assert (await change).status_code == 201
     overtaken = await circulation

@@ -6,6 +6,8 @@ import asyncio
 import datetime as dt
 import ipaddress
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from pathlib import Path
@@ -38,9 +40,16 @@ class Captured:
 class Handler:
     messages: list[Captured] = field(default_factory=list)
     delay: float = 0.0  # seconds per message: a slow server, to kill a worker mid-batch
+    # An answer to every message instead of accepting it, e.g. "550 5.1.1 Mailbox
+    # unavailable" (permanent) or "451 4.3.0 Try again later" (temporary).
+    refuse_with: str | None = None
+    refused: int = 0
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
         await asyncio.sleep(self.delay)
+        if self.refuse_with is not None:
+            self.refused += 1
+            return self.refuse_with
         self.messages.append(
             Captured(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content))
         )
@@ -134,3 +143,12 @@ class SmtpServer:
     @property
     def messages(self) -> list[Captured]:
         return self.handler.messages
+
+    @contextmanager
+    def refusing(self, answer: str) -> Iterator[None]:
+        """Answer every message with ``answer`` (a code and text) while inside."""
+        self.handler.refuse_with = answer
+        try:
+            yield
+        finally:
+            self.handler.refuse_with = None

@@ -3,6 +3,7 @@ auditor, each reaching whichever server process a test points them at."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import httpx
@@ -14,7 +15,8 @@ from unit.mail.keys import KeyMaker
 MEETING = {
     "municipality_code": 101,
     "police_district": "koebenhavn",
-    "scheduled_for": "2026-12-10T10:00:00+01:00",
+    # The servers run on the real clock, and a meeting lies at most a day back.
+    "scheduled_for": f"{dt.datetime.now(dt.UTC).date() + dt.timedelta(days=14)}T10:00:00+01:00",
     "title": "KSP-møde på loopback",
 }
 

@@ -14,6 +14,7 @@ from litestar.params import FromPath, JSONBody, PathParameter
 from ksp.api.auth import action, authorised, principal_of
 from ksp.api.docs import problems
 from ksp.api.schemas import (
+    CirculateIn,
     CirculationOut,
     DeliveryOut,
     ParticipantIn,
@@ -25,10 +26,12 @@ from ksp.api.schemas import (
     strictly,
 )
 from ksp.domain.access import Action
-from ksp.domain.circulation import Recipient, RecipientDraft
-from ksp.services.circulation import Circulated, CirculationService
+from ksp.domain.circulation import DeliveryStatus, Recipient, RecipientDraft
+from ksp.services.circulation import Again, Circulated, CirculationService
 
 __all__ = ["CirculationController"]
+
+_SETTLED = frozenset({DeliveryStatus.SENT, DeliveryStatus.FAILED})  # no next attempt
 
 
 def _recipient(recipient: Recipient) -> RecipientOut:
@@ -62,9 +65,11 @@ def _circulation(result: Circulated) -> CirculationOut:
                 last_error=d.last_error,
                 sent_at=d.sent_at,
                 message_id=d.message_id,
+                next_attempt_at=None if d.status in _SETTLED else d.next_attempt_at,
             )
             for d in result.deliveries
         ],
+        again_reason=c.again_reason,
     )
 
 
@@ -185,6 +190,10 @@ class CirculationController(Controller):
         opt=action(Action.CIRCULATE),
         responses=problems(404, 409, 422),
         summary="Encrypt and send a version to every participant",
+        description=(
+            "A version already circulated: 409 already-circulated, unless the body is "
+            '{"again": true, "reason": "..."} (the reason is recorded).'
+        ),
         status_code=202,
     )
     async def circulate(
@@ -193,8 +202,32 @@ class CirculationController(Controller):
         circulation: NamedDependency[CirculationService],
         document_id: FromPath[UUID],
         n: Annotated[int, PathParameter(ge=1, le=1_000_000)],
+        data: JSONBody[CirculateIn | None] = None,  # noqa: ARG002 - documents the body; strictly() decodes it
     ) -> CirculationOut:
-        return _circulation(await circulation.circulate(principal_of(request), str(document_id), n))
+        again = Again()
+        if (await request.body()).strip():
+            body = await strictly(request, CirculateIn)
+            again = Again(body.again, None if body.reason is None else nfc(body.reason))
+        result = await circulation.circulate(principal_of(request), str(document_id), n, again)
+        return _circulation(result)
+
+    @delete(
+        "/meetings/{meeting_id:uuid}/participants/{recipient_id:uuid}",
+        opt=action(Action.MANAGE_RECIPIENTS),
+        responses=problems(404),
+        summary="Remove a participant: later circulations leave them out",
+        status_code=204,
+    )
+    async def remove_participant(
+        self,
+        request: Request[Any, Any, Any],
+        circulation: NamedDependency[CirculationService],
+        meeting_id: FromPath[UUID],
+        recipient_id: FromPath[UUID],
+    ) -> None:
+        await circulation.remove_participant(
+            principal_of(request), str(meeting_id), str(recipient_id)
+        )
 
     @get(
         "/circulations/{circulation_id:uuid}",

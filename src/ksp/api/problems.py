@@ -85,6 +85,9 @@ PROBLEMS: dict[type[errors.KspError], ProblemType] = {
         409, "duplicate-outcome", "The case already has an outcome at this meeting"
     ),
     errors.RecipientExists: ProblemType(409, "recipient-exists", "The recipient exists already"),
+    errors.AlreadyCirculated: ProblemType(
+        409, "already-circulated", "The version was already circulated"
+    ),
     errors.Conflict: ProblemType(409, "conflict", "Conflict"),
     errors.JournalIntegrityError: ProblemType(
         503, "journal-integrity", "The journal fails verification"

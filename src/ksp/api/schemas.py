@@ -11,6 +11,7 @@ import msgspec
 from litestar import Request
 from litestar.exceptions import ValidationException
 
+from ksp.api.text_rules import refuse_hidden_text
 from ksp.domain.cases import CaseStatus, Custody, TriageDecision
 from ksp.domain.circulation import Agency, DeliveryStatus, RecipientStatus
 from ksp.domain.meeting_status import MeetingStatus
@@ -53,13 +54,16 @@ async def strictly(request: Request[Any, Any, Any], model: type[T]) -> T:
     """Decode the body again without Litestar's lax coercion ("101" is not an int here).
 
     Litestar's own parse of ``data`` documents the body in OpenAPI; this one decides.
+    Every string in the body is held to the text rules (ksp.api.text_rules).
     """
     try:
-        return msgspec.json.decode(await request.body(), type=model)
+        decoded = msgspec.json.decode(await request.body(), type=model)
     except msgspec.ValidationError as exc:
         raise ValidationException(detail=f"{DECODER_PREFIX}{exc}") from None
     except msgspec.DecodeError:
         raise ValidationException(detail="malformed JSON") from None
+    refuse_hidden_text(decoded)
+    return decoded
 
 
 def nfc(text: str) -> str:
@@ -212,7 +216,17 @@ class MeetingIn(_In):
     municipality_code: MunicipalityCode
     police_district: Slug
     scheduled_for: dt.datetime
-    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    title: Annotated[
+        str,
+        msgspec.Meta(
+            min_length=1,
+            max_length=200,
+            description=(
+                "The meeting's title. It is stored unencrypted and becomes the mail's subject: "
+                "it must not name a person (a CPR-shaped number is refused)."
+            ),
+        ),
+    ]
 
 
 class MeetingOut(msgspec.Struct, kw_only=True):
@@ -368,6 +382,13 @@ class ParticipantIn(_In):
     recipient_id: UUID
 
 
+class CirculateIn(_In):
+    """Only to send a version again: ``again`` true, and why (recorded, encrypted)."""
+
+    again: bool = False
+    reason: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+
+
 class DeliveryOut(msgspec.Struct, kw_only=True):
     email: str
     fingerprint: str
@@ -376,6 +397,7 @@ class DeliveryOut(msgspec.Struct, kw_only=True):
     last_error: str | None
     sent_at: dt.datetime | None
     message_id: str
+    next_attempt_at: dt.datetime | None  # null once sent or failed
 
 
 class CirculationOut(msgspec.Struct, kw_only=True):
@@ -384,6 +406,7 @@ class CirculationOut(msgspec.Struct, kw_only=True):
     version: int
     created_at: dt.datetime
     recipients: list[DeliveryOut]
+    again_reason: str | None = None  # why a version already circulated was sent again
 
 
 class ActingMunicipalityIn(_In):

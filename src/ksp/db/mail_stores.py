@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ksp.crypto import FieldCipher
 from ksp.db.tables import circulations, meeting_participants, outbox, recipients
 from ksp.domain.circulation import Agency, Delivery, DeliveryStatus, Recipient
 from ksp.services.ports import Circulation, DuplicateKey
@@ -22,6 +23,10 @@ _NOT_IN_RECIPIENT = {"public_key", "key_replaced_at", "key_replaced_by_sub", "re
 def _recipient(row: Any) -> Recipient:
     values = {k: v for k, v in row._mapping.items() if k not in _NOT_IN_RECIPIENT}
     return Recipient(**{**values, "agency": Agency(values["agency"])})
+
+
+def _reason_context(circulation_id: str) -> str:
+    return f"circulations.again_reason:{circulation_id}"
 
 
 def _delivery(row: Any) -> Delivery:
@@ -132,6 +137,16 @@ class SqlRecipientStore:
         )
         return [_recipient(row) for row in await self._session.execute(query)]
 
+    async def remove_participant(self, meeting_id: str, recipient_id: str) -> bool:
+        """Whether the recipient took part (and no longer does)."""
+        result = await self._session.execute(
+            delete(meeting_participants).where(
+                meeting_participants.c.meeting_id == meeting_id,
+                meeting_participants.c.recipient_id == recipient_id,
+            )
+        )
+        return bool(getattr(result, "rowcount", 0))
+
     async def meetings_of(self, email: str, unit: str) -> list[str]:
         """The meetings a participant (by e-mail and unit) takes part in."""
         query = (
@@ -144,10 +159,14 @@ class SqlRecipientStore:
 
 
 class SqlCirculationStore:
-    def __init__(self, session: AsyncSession) -> None:
+    """The reason for circulating a version again is free text: it is stored encrypted."""
+
+    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
         self._session = session
+        self._cipher = cipher
 
     async def add(self, circulation: Circulation) -> None:
+        reason = circulation.again_reason
         await self._session.execute(
             insert(circulations).values(
                 id=circulation.id,
@@ -156,6 +175,9 @@ class SqlCirculationStore:
                 meeting_id=circulation.meeting_id,
                 created_at=circulation.created_at,
                 created_by_sub=circulation.created_by_sub,
+                again_reason_ct=None
+                if reason is None
+                else self._cipher.encrypt(reason, context=_reason_context(circulation.id)),
             )
         )
 
@@ -165,7 +187,24 @@ class SqlCirculationStore:
                 select(circulations).where(circulations.c.id == circulation_id)
             )
         ).first()
-        return None if row is None else Circulation(**row._mapping)
+        if row is None:
+            return None
+        values = dict(row._mapping)
+        blob = values.pop("again_reason_ct")
+        reason = (
+            None
+            if blob is None
+            else self._cipher.decrypt(bytes(blob), context=_reason_context(circulation_id))
+        )
+        return Circulation(**values, again_reason=reason)
+
+    async def circulated(self, document_id: str, version: int) -> bool:
+        query = (
+            select(circulations.c.id)
+            .where(circulations.c.document_id == document_id, circulations.c.version == version)
+            .limit(1)
+        )
+        return (await self._session.scalar(query)) is not None
 
     async def queue(self, delivery: Delivery, message: bytes, at: dt.datetime) -> None:
         """Queue one message: it is ciphertext already (the transactional outbox)."""

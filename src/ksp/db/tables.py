@@ -247,6 +247,7 @@ circulations = Table(
     Column("meeting_id", ID, ForeignKey("meetings.id"), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("created_by_sub", String(200), nullable=False),
+    Column("again_reason_ct", LargeBinary),  # encrypted: a reason may name people
 )
 
 # The transactional outbox: only OpenPGP ciphertext (a whole PGP/MIME message) is stored.

@@ -76,7 +76,7 @@ class SqlUnitOfWork:
         self.documents = SqlDocumentStore(session, a.cipher)
         self.journal = SqlJournalStore(session, a.cipher, a.signer)
         self.recipients = SqlRecipientStore(session)
-        self.circulations = SqlCirculationStore(session)
+        self.circulations = SqlCirculationStore(session, a.cipher)
         self.inquiries = SqlInquiryStore(session, a.cipher, a.hasher)
         self.exchanges = SqlExchangeStore(session, a.cipher)
         self.meeting_work = SqlMeetingWorkStore(session, a.cipher)

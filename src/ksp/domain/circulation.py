@@ -12,8 +12,8 @@ import unicodedata
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from ksp.domain.errors import FieldError, InvalidInput
-from ksp.domain.text import line_problem
+from ksp.domain.errors import AlreadyCirculated, FieldError, InvalidInput
+from ksp.domain.text import address_problem, line_problem, text_problem
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -26,6 +26,7 @@ __all__ = [
     "after_failure",
     "after_success",
     "backoff",
+    "check_circulation",
     "check_fingerprint",
     "check_recipient",
     "comparable_address",
@@ -33,9 +34,9 @@ __all__ = [
 
 MAX_ATTEMPTS = 8
 MAX_NAME = 200
+MAX_REASON = 2000
 BACKOFF_BASE = dt.timedelta(seconds=30)
 BACKOFF_CAP = dt.timedelta(hours=1)
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
 class Agency(StrEnum):
@@ -111,8 +112,8 @@ def check_recipient(draft: RecipientDraft) -> None:
         errors.append(FieldError("name", problem))
     if comparable_address(draft.email) is None:
         errors.append(FieldError("email", "changes under Unicode normalisation (NFKC)"))
-    elif not _EMAIL.fullmatch(draft.email):
-        errors.append(FieldError("email", "is not an e-mail address"))
+    elif problem := address_problem(draft.email):
+        errors.append(FieldError("email", problem))
     errors += check_fingerprint(draft.fingerprint)
     if errors:
         raise InvalidInput(errors)
@@ -125,6 +126,24 @@ def check_fingerprint(fingerprint: str | None) -> list[FieldError]:
     ):
         return [FieldError("fingerprint", "must be a full 40-hex-digit fingerprint")]
     return []
+
+
+def check_circulation(*, circulated_before: bool, again: bool, reason: str | None) -> None:
+    """A version goes out once; sending it again is done on purpose, with a reason.
+
+    Guide 3.3.7 asks KiF to circulate the list before the meeting; a second identical
+    mail to every participant is no part of that unless someone decided it (a participant
+    lost the first, a key was replaced) and the decision is recorded.
+    """
+    if reason is not None and not again:
+        raise InvalidInput([FieldError("again", "must be true when a reason is given")])
+    if again:
+        if reason is None or not reason.strip() or len(reason) > MAX_REASON:
+            raise InvalidInput([FieldError("reason", f"must be 1 to {MAX_REASON} characters")])
+        if problem := text_problem(reason):
+            raise InvalidInput([FieldError("reason", problem)])
+    elif circulated_before:
+        raise AlreadyCirculated
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,8 @@ rules, never values.
         │   └── MeetingCancelled         a cancelled meeting takes no change
         ├── DuplicateOutcome             a second outcome for a case without ``corrects``
         ├── RecipientExists              the address is registered in the unit already
-        └── NotLatestVersion             a list change or circulation not based on the latest
+        ├── NotLatestVersion             a list change or circulation not based on the latest
+        └── AlreadyCirculated            circulating a version again without saying why
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "AlreadyCirculated",
     "CommitOutcomeUnknown",
     "Conflict",
     "CsrfTokenInvalid",
@@ -157,6 +159,15 @@ class NotLatestVersion(Conflict):
     """The caller did not act on the latest version of the KSP document."""
 
     detail = "This is not the latest version of the KSP document; reload it and try again."
+
+
+class AlreadyCirculated(Conflict):
+    """The version was circulated already; sending it again needs ``again`` and a reason."""
+
+    detail = (
+        "This version was already circulated; to send it again, say so with "
+        '"again": true and a reason.'
+    )
 
 
 class RecipientKeyUnusable(RuleViolation):

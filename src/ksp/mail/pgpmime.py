@@ -6,6 +6,12 @@ clients that support protected headers show them), with the rendered document as
 ``text/html`` and its canonical JSON as an ``application/json`` attachment in base64, so
 its bytes arrive exactly. It is serialised with CRLF line endings before encryption.
 
+Every header value is checked before it is set (:func:`ksp.domain.text.header_problem`:
+no line break of any kind, no RFC 2047 encoded word, which the header parser would decode
+into a raw CRLF, no control or hidden character) and again after the parser took it: it must
+read back exactly as given. The policy raises on any defect. A value that fails raises
+:class:`HeaderRefused` and no message is built.
+
 Outside stand only what transport needs: From, To, Date, Message-ID, MIME-Version and a
 neutral Subject, which must carry no personal data. Whatever ``encrypt`` returns must be
 an ASCII-armoured OpenPGP message, or :class:`~ksp.mail.keyring.EncryptionFailed` is raised
@@ -17,17 +23,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from email import policy
+from email.errors import MessageError
 from email.message import Message, MIMEPart
 from email.parser import BytesParser
 from email.utils import format_datetime
 from typing import TypeGuard
 
+from ksp.domain.text import header_problem
 from ksp.mail.keyring import EncryptionFailed
 
-__all__ = ["build_encrypted_message", "read_encrypted_message"]
+__all__ = ["HeaderRefused", "build_encrypted_message", "read_encrypted_message"]
 
-# CRLF line endings, headers folded at 78 characters, bodies never folded.
-_POLICY = policy.SMTP
+# CRLF line endings, headers folded at 78 characters, bodies never folded; building raises
+# on any defect the header parser finds. Reading uses the plain policy.
+_POLICY = policy.SMTP.clone(raise_on_defect=True)
+_READ_POLICY = policy.SMTP
 _ARMOUR_BEGIN = "-----BEGIN PGP MESSAGE-----"
 _ARMOUR_END = "-----END PGP MESSAGE-----"
 _ENCRYPTED = "multipart/encrypted"
@@ -66,7 +76,7 @@ def build_encrypted_message(  # noqa: PLR0913 - keyword-only, one per part of th
 
 def read_encrypted_message(raw: bytes) -> tuple[Message, bytes]:
     """The outer message and its armoured OpenPGP payload; ValueError if not PGP/MIME."""
-    message = BytesParser(policy=_POLICY).parsebytes(raw)
+    message = BytesParser(policy=_READ_POLICY).parsebytes(raw)
     parts = message.get_payload()
     if (
         message.get_content_type() != _ENCRYPTED
@@ -86,6 +96,27 @@ def read_encrypted_message(raw: bytes) -> tuple[Message, bytes]:
     return message, payload
 
 
+class HeaderRefused(ValueError):
+    """A header value that could break out of its header; ``header`` names which."""
+
+    def __init__(self, header: str, problem: str) -> None:
+        super().__init__(f"the {header} header {problem}")
+        self.header = header
+
+
+def _set_header(part: MIMEPart, name: str, value: str) -> None:
+    """Set one header, refusing a value that is not exactly one header's worth of text."""
+    if problem := header_problem(value):
+        raise HeaderRefused(name, problem)
+    try:
+        part[name] = value
+    except (ValueError, LookupError, MessageError):  # a defect, or the parser failing
+        raise HeaderRefused(name, "is not well formed") from None
+    parsed = str(part[name])
+    if parsed != value or header_problem(parsed):
+        raise HeaderRefused(name, "does not read back as it was given")
+
+
 def _is_part(part: object, content_type: str) -> TypeGuard[Message]:
     return isinstance(part, Message) and part.get_content_type() == content_type
 
@@ -93,7 +124,7 @@ def _is_part(part: object, content_type: str) -> TypeGuard[Message]:
 def _outer_message(headers: dict[str, str], outer_subject: str) -> MIMEPart:
     outer = MIMEPart(policy=_POLICY)
     for name, value in {**headers, "Subject": outer_subject, "MIME-Version": "1.0"}.items():
-        outer[name] = value
+        _set_header(outer, name, value)
     outer["Content-Type"] = f'{_ENCRYPTED}; protocol="{_PROTOCOL}"'
     return outer
 
@@ -121,7 +152,7 @@ def _inner_entity(
 ) -> MIMEPart:
     inner = MIMEPart(policy=_POLICY)
     for name, value in headers.items():
-        inner[name] = value
+        _set_header(inner, name, value)
     inner.set_content(html, subtype="html", charset="utf-8", cte="quoted-printable")
     inner.add_attachment(
         attachment_json, "application", "json", cte="base64", filename=attachment_name

@@ -10,15 +10,17 @@ import datetime as dt
 import hashlib
 import threading
 
-from ksp.domain.errors import RecipientKeyUnusable
+from ksp.domain.errors import FieldError, InvalidInput, RecipientKeyUnusable
 from ksp.mail.key_policy import KeyRejected
 from ksp.mail.keyring import Keyring
-from ksp.mail.pgpmime import build_encrypted_message
+from ksp.mail.pgpmime import HeaderRefused, build_encrypted_message
 from ksp.mail.recipient_key import inspect_key, is_revoked_copy
 
 __all__ = ["OUTER_SUBJECT", "GpgSecureMail"]
 
 OUTER_SUBJECT = "Sikker meddelelse fra KSP-sekretariatet"
+# The field a refused header value came from (data stored before the text rules held).
+_FIELD_OF_HEADER = {"Subject": "title", "To": "email"}
 
 
 class GpgSecureMail:
@@ -76,18 +78,22 @@ class GpgSecureMail:
         message_id: str,
         date: dt.datetime,
     ) -> bytes:
-        return build_encrypted_message(
-            sender=self._sender,
-            recipient=to,
-            subject=subject,
-            outer_subject=OUTER_SUBJECT,
-            message_id=message_id,
-            date=date,
-            html=html,
-            attachment_name=attachment_name,
-            attachment_json=attachment_json,
-            encrypt=lambda data: self._keyring.encrypt_and_sign(data, fingerprint),
-        )
+        try:
+            return build_encrypted_message(
+                sender=self._sender,
+                recipient=to,
+                subject=subject,
+                outer_subject=OUTER_SUBJECT,
+                message_id=message_id,
+                date=date,
+                html=html,
+                attachment_name=attachment_name,
+                attachment_json=attachment_json,
+                encrypt=lambda data: self._keyring.encrypt_and_sign(data, fingerprint),
+            )
+        except HeaderRefused as exc:
+            field = _FIELD_OF_HEADER.get(exc.header, "mail")
+            raise InvalidInput([FieldError(field, "cannot be put in a mail header")]) from None
 
     def signing_fingerprint(self) -> str:
         """The service key's fingerprint; importing the configured key if not yet done."""
