@@ -63,6 +63,8 @@ ROUTES = {
     "export": Route("GET", "/audit/export"),
     "access-log": Route("GET", "/audit/access-log"),
     "access-log-search": Route("POST", "/audit/access-log/search"),
+    "inclusion-proof": Route("GET", "/audit/proofs/inclusion"),
+    "consistency-proof": Route("GET", "/audit/proofs/consistency"),
 }
 
 # (route, role) -> (status for own unit, status for foreign unit)
@@ -105,10 +107,13 @@ EXPECTED: dict[tuple[str, str], tuple[int, int]] = {
     **{(name, "auditor"): (200, 200) for name in ("versions", "read-version", "diff")},
     **{
         (name, role): (403, 403)
-        for name in ("journal", "verify", "export")
+        for name in ("journal", "verify", "export", "inclusion-proof", "consistency-proof")
         for role in ("arrest", "kif", "participant")
     },
-    **{(name, "auditor"): (200, 200) for name in ("journal", "verify", "export")},
+    **{
+        (name, "auditor"): (200, 200)
+        for name in ("journal", "verify", "export", "inclusion-proof", "consistency-proof")
+    },
     **{
         (name, role): (403, 403)
         for name in (
@@ -237,6 +242,12 @@ def payload(name: str, units: Units, ids: dict[str, str]) -> dict[str, Any] | No
 
 
 MATRIX_EMAIL = "matrix@politi.dk"
+# The world has journalised at least one version, so tree size 1 exists.
+PARAMS: dict[str, dict[str, int]] = {
+    "diff": {"from": 1, "to": 1},
+    "inclusion-proof": {"index": 0, "size": 1},
+    "consistency-proof": {"from": 1, "to": 1},
+}
 
 
 @pytest.fixture(scope="module")
@@ -338,7 +349,7 @@ async def test_role_and_unit_matrix(
     case_id = ids["case_id"]
     route = ROUTES[name]
     headers = auth(role, unit_for(units, role, relation))
-    params = {"from": 1, "to": 1} if name == "diff" else None
+    params = PARAMS.get(name)
     response = await client.request(
         route.method,
         route.url(ids),

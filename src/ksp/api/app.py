@@ -36,6 +36,7 @@ from ksp.api.meetings import MeetingController
 from ksp.api.middleware import RequestContextMiddleware, echo_request_id
 from ksp.api.ops import health, ready
 from ksp.api.problems import exception_handlers
+from ksp.api.proofs import ProofController
 from ksp.crypto import FieldCipher, KeyedHasher
 from ksp.db.engine import create_engine, create_sessionmaker
 from ksp.db.uow import Adapters, SqlUnitOfWorkFactory
@@ -52,6 +53,7 @@ from ksp.services.exchanges import ExchangeService
 from ksp.services.inquiries import InquiryService
 from ksp.services.meetings import MeetingService
 from ksp.services.ports import Clock
+from ksp.services.proofs import ProofService
 from ksp.settings import Settings
 from ksp.tokens import TokenVerifier
 
@@ -74,6 +76,7 @@ class _Wiring:
     circulation: CirculationService
     inquiries: InquiryService
     exchanges: ExchangeService
+    proofs: ProofService
     database_ping: Callable[[], Awaitable[bool]]
 
 
@@ -188,6 +191,7 @@ def create_app(
         circulation=CirculationService(uow, clock, mail, render_document),
         inquiries=InquiryService(uow, clock),
         exchanges=ExchangeService(uow, clock),
+        proofs=ProofService(uow, signer),
         database_ping=_ping(engine),
     )
     verifier = TokenVerifier(
@@ -206,6 +210,7 @@ def create_app(
             InquiryController,
             ExchangeController,
             AuditController,
+            ProofController,
             decide_acting_municipality,
         ],
         middleware=[DefineMiddleware(BearerAuthMiddleware)],

@@ -51,6 +51,7 @@ INTERNAL = ProblemType(500, "internal", "Internal error")
 
 PROBLEMS: dict[type[errors.KspError], ProblemType] = {
     errors.InvalidInput: VALIDATION,
+    errors.InvalidParameter: MALFORMED,
     errors.IdempotencyKeyReused: ProblemType(
         422, "idempotency-key-reused", "Idempotency-Key reused"
     ),

@@ -16,6 +16,7 @@ from ksp.db.journal_store import SqlJournalStore
 from ksp.db.mail_stores import SqlCirculationStore, SqlRecipientStore
 from ksp.db.meeting_stores import SqlDocumentStore, SqlMeetingStore
 from ksp.db.stores import SqlAccessLogStore, SqlCaseStore, SqlIdempotencyStore
+from ksp.db.tree_store import SqlTreeStore
 from ksp.domain.errors import CommitOutcomeUnknown, StorageUnavailable
 from ksp.journal.checkpoint import CheckpointSigner
 from ksp.services.ports import (
@@ -29,6 +30,7 @@ from ksp.services.ports import (
     JournalStore,
     MeetingStore,
     RecipientStore,
+    TreeStore,
 )
 
 __all__ = ["Adapters", "SqlUnitOfWork", "SqlUnitOfWorkFactory"]
@@ -55,6 +57,7 @@ class SqlUnitOfWork:
     circulations: CirculationStore
     inquiries: InquiryStore
     exchanges: ExchangeStore
+    tree: TreeStore
 
     def __init__(self, adapters: Adapters) -> None:
         self._adapters = adapters
@@ -72,6 +75,7 @@ class SqlUnitOfWork:
         self.circulations = SqlCirculationStore(session)
         self.inquiries = SqlInquiryStore(session, a.cipher, a.hasher)
         self.exchanges = SqlExchangeStore(session, a.cipher)
+        self.tree = SqlTreeStore(session)
         return self
 
     async def __aexit__(

@@ -54,6 +54,8 @@ class Action(StrEnum):
     READ_INQUIRIES = "read-inquiries"
     DECIDE_INQUIRY = "decide-inquiry"
     RECORD_EXCHANGE = "record-exchange"
+    READ_INCLUSION_PROOF = "read-inclusion-proof"
+    READ_CONSISTENCY_PROOF = "read-consistency-proof"
 
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -75,6 +77,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.READ_INQUIRIES: frozenset({Role.KIF, Role.PARTICIPANT, Role.ARREST}),
     Action.DECIDE_INQUIRY: frozenset({Role.KIF}),
     Action.RECORD_EXCHANGE: frozenset({Role.KIF, Role.ARREST}),
+    Action.READ_INCLUSION_PROOF: frozenset({Role.AUDITOR}),
+    Action.READ_CONSISTENCY_PROOF: frozenset({Role.AUDITOR}),
 }
 
 

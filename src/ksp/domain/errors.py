@@ -8,7 +8,8 @@ rules, never values.
 
     KspError
     ├── InvalidInput                     bad values in an otherwise well-formed request
-    │   └── IdempotencyKeyReused         same Idempotency-Key, different request
+    │   ├── IdempotencyKeyReused         same Idempotency-Key, different request
+    │   └── InvalidParameter             a query parameter out of its range (400)
     ├── RuleViolation                    a rule of the guide forbids the request
     │   ├── RemandRequiresRadicalisationConcern   (guide 3.3.7, 3.1.1 c)
     │   ├── RecipientKeyUnusable         an OpenPGP key that cannot be used (guide 3.3.7)
@@ -38,6 +39,7 @@ __all__ = [
     "Forbidden",
     "IdempotencyKeyReused",
     "InvalidInput",
+    "InvalidParameter",
     "InvalidStatusTransition",
     "JournalIntegrityError",
     "KspError",
@@ -79,6 +81,13 @@ class InvalidInput(KspError):
     def __init__(self, errors: list[FieldError]) -> None:
         super().__init__()
         self.errors = tuple(errors)
+
+
+class InvalidParameter(InvalidInput):
+    """A query parameter the request cannot be answered with (a proof's index or tree
+    size outside the journal): 400, the parameter named in the field errors."""
+
+    detail = "One or more query parameters are out of range."
 
 
 class IdempotencyKeyReused(KspError):

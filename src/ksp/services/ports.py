@@ -38,6 +38,7 @@ __all__ = [
     "SecureMail",
     "StoredResult",
     "TimeRange",
+    "TreeStore",
     "UnitOfWork",
     "UnitOfWorkFactory",
     "VersionRecord",
@@ -246,6 +247,13 @@ class ExchangeStore(Protocol):
     async def open_duties(self, scope: CaseScope) -> list[tuple[Exchange, bool, bool]]: ...
 
 
+class TreeStore(Protocol):
+    """The journal's stored perfect subtrees, ``(level, index)`` → hash, and its checkpoints."""
+
+    async def nodes(self, ids: Collection[tuple[int, int]]) -> dict[tuple[int, int], bytes]: ...
+    async def checkpoint_at(self, tree_size: int) -> str | None: ...
+
+
 class UnitOfWork(Protocol):
     cases: CaseStore
     idempotency: IdempotencyStore
@@ -257,6 +265,7 @@ class UnitOfWork(Protocol):
     circulations: CirculationStore
     inquiries: InquiryStore
     exchanges: ExchangeStore
+    tree: TreeStore
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
