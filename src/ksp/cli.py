@@ -86,6 +86,12 @@ def _journal_verify(_settings: Settings | None, args: argparse.Namespace) -> int
     )
 
 
+def _journal_verify_receipt(_settings: Settings | None, args: argparse.Namespace) -> int:
+    from ksp.journal.cli import verify_receipt_command
+
+    return verify_receipt_command(args.receipt, args.document, args.journal_key, sys.stdout)
+
+
 def _outbox_work(settings: Settings, args: argparse.Namespace) -> int:
     """A delivery worker in its own process; several may run against PostgreSQL."""
     from ksp.api.app import SystemClock
@@ -202,6 +208,15 @@ def _parser() -> argparse.ArgumentParser:
         "--journal-key", help="the verifier key `ksp journal key` printed (pins the signer)"
     )
     verify.set_defaults(run=_journal_verify, offline=True)
+    receipt = journal_commands.add_parser(
+        "verify-receipt", help="verify a document version's receipt offline (exit 0 holds, 1 not)"
+    )
+    receipt.add_argument("receipt", type=Path, help="the c2sp.org/tlog-proof@v1 receipt")
+    receipt.add_argument("--document", type=Path, required=True, help="the version's JSON")
+    receipt.add_argument(
+        "--journal-key", required=True, help="the verifier key `ksp journal key` printed"
+    )
+    receipt.set_defaults(run=_journal_verify_receipt, offline=True)
     outbox = commands.add_parser("outbox", help="the outbox of encrypted messages")
     outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True)
     work = outbox_commands.add_parser("work", help="deliver queued messages (a worker)")

@@ -5,15 +5,23 @@ checks (CONTRACT.md, "Proofs, receipts and witnesses")."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import io
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from litestar import Litestar
 
+from ksp.domain.errors import NotFound
 from ksp.journal.checkpoint import Checkpoint, verify_checkpoint
+from ksp.journal.cli import verify_receipt_command
 from ksp.journal.proofs import verify_consistency, verify_inclusion
+from ksp.journal.receipt import parse_receipt
 from ksp.journal.signing import journal_signer
+from ksp.services.proofs import ProofService
 from ksp.settings import Settings
 from support.data import Units
 from support.flows import case_for_meeting, change_list, new_meeting
@@ -190,3 +198,44 @@ async def test_a_missing_or_malformed_proof_parameter_is_400(
     )
     assert response.status_code == 400
     assert response.json()["type"].endswith("/validation")
+
+
+async def test_a_receipt_for_a_version_holds_for_its_document_offline(
+    app: Litestar,
+    client: httpx.AsyncClient,
+    auth: Auth,
+    units: Units,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    """The receipt of version 1 checks offline (`ksp journal verify-receipt`) against the
+    version's canonical JSON, whose SHA-256 the API reports, and the journal key."""
+    meeting = await new_meeting(client, auth, units)
+    made = await change_list(
+        client, auth, units, meeting, add=[await case_for_meeting(client, auth, units)]
+    )
+    created = made.json()
+    await journalise(client, auth, units, 1)  # the receipt is into a later checkpoint
+    service = ProofService(app.state.uow, journal_signer(settings))
+    receipt = await service.receipt(created["document_id"], created["version"])
+    index = parse_receipt(receipt).index
+    async with app.state.uow() as uow:
+        document = await uow.journal.plaintext(index + 1)
+    assert hashlib.sha256(document).hexdigest() == created["sha256"]
+    (tmp_path / "v1.tlog-proof").write_text(receipt, encoding="utf-8")
+    (tmp_path / "v1.json").write_bytes(document)
+    vkey = journal_signer(settings).vkey
+    out = io.StringIO()
+    code = verify_receipt_command(tmp_path / "v1.tlog-proof", tmp_path / "v1.json", vkey, out)
+    assert (code, out.getvalue().startswith("receipt holds")) == (0, True)
+    (tmp_path / "v1.json").write_bytes(document + b" ")
+    assert verify_receipt_command(tmp_path / "v1.tlog-proof", tmp_path / "v1.json", vkey, out) == 1
+
+
+async def test_a_receipt_for_a_version_that_does_not_exist_is_not_found(
+    app: Litestar, settings: Settings
+) -> None:
+    """No version, no receipt: NotFound (404 when it is served)."""
+    service = ProofService(app.state.uow, journal_signer(settings))
+    with pytest.raises(NotFound):
+        await service.receipt("00000000-0000-4000-8000-000000000000", 1)

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ksp.domain.errors import FieldError, InvalidParameter, JournalIntegrityError
+from ksp.domain.errors import FieldError, InvalidParameter, JournalIntegrityError, NotFound
 from ksp.journal.checkpoint import (
     Checkpoint,
     CheckpointSigner,
     InvalidCheckpoint,
     verify_checkpoint,
 )
+from ksp.journal.entry import entry_hash
 from ksp.journal.proofs import (
     InvalidProof,
     NodeId,
@@ -27,6 +28,7 @@ from ksp.journal.proofs import (
     verify_consistency,
     verify_inclusion,
 )
+from ksp.journal.receipt import Receipt, encode_receipt
 from ksp.services.ports import UnitOfWork, UnitOfWorkFactory
 
 __all__ = ["ConsistencyProof", "InclusionProof", "ProofService"]
@@ -100,6 +102,34 @@ class ProofService:
         except InvalidProof:
             raise JournalIntegrityError from None
         return ConsistencyProof(first, second, proof, later.note, earlier.note)
+
+    async def receipt(self, document_id: str, version: int) -> str:
+        """A C2SP ``tlog-proof@v1`` receipt that this document version is in the journal:
+        its entry header, index and inclusion proof in the latest signed checkpoint."""
+        async with self._uow() as uow:
+            record = await uow.documents.version(document_id, version)
+            latest = await uow.journal.latest_checkpoint()
+            if record is None or latest is None:
+                raise NotFound
+            index, tree_size = record.journal_seq - 1, latest[0]
+            checkpoint = await self._checkpoint(uow, tree_size, "size")
+            plan = inclusion_plan(index, tree_size)
+            nodes = await uow.tree.nodes(plan.node_ids())
+            entries = await uow.journal.stored(index, 1)
+        if not entries or entries[0].seq != record.journal_seq:
+            raise JournalIntegrityError
+        proof = _hashes(plan, nodes)
+        try:
+            verify_inclusion(
+                index=index,
+                size=tree_size,
+                leaf=entry_hash(entries[0].header),
+                proof=proof,
+                root=checkpoint.root,
+            )
+        except InvalidProof:
+            raise JournalIntegrityError from None
+        return encode_receipt(Receipt(entries[0].header, index, proof, checkpoint.note))
 
     async def _checkpoint(self, uow: UnitOfWork, tree_size: int, field: str) -> Checkpoint:
         """The stored signed checkpoint at ``tree_size``, its signature checked."""
