@@ -38,6 +38,7 @@ from ksp.services.meeting_lifecycle import MeetingLifecycleService
 from ksp.services.meetings import MeetingService
 from ksp.services.outcomes import OutcomeService
 from ksp.services.ports import Clock
+from ksp.services.proofs import ProofService
 from ksp.services.worklist import WorklistService
 from ksp.settings import Settings
 from ksp.tokens import TokenVerifier
@@ -160,6 +161,7 @@ class Services:
     inquiries: InquiryService
     exchanges: ExchangeService
     corrections: CorrectionService
+    proofs: ProofService
     units: UnitTable
     meeting_lifecycle: MeetingLifecycleService
     meeting_outcomes: OutcomeService
@@ -186,6 +188,7 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
         inquiries=InquiryService(uow, clock),
         exchanges=ExchangeService(uow, clock),
         corrections=CorrectionService(uow, clock),
+        proofs=ProofService(uow, adapters.signer),
         units=settings.units,
         meeting_lifecycle=MeetingLifecycleService(uow, clock, organizer=settings.mail_from),
         meeting_outcomes=OutcomeService(uow, clock),

@@ -123,6 +123,12 @@ def _journal_verify(_settings: Settings | None, args: argparse.Namespace) -> int
     )
 
 
+def _journal_verify_receipt(_settings: Settings | None, args: argparse.Namespace) -> int:
+    from ksp.journal.cli import verify_receipt_command
+
+    return verify_receipt_command(args.receipt, args.document, args.journal_key, sys.stdout)
+
+
 def _outbox_work(settings: Settings, args: argparse.Namespace) -> int:
     """A delivery worker in its own process; several may run against PostgreSQL."""
     from ksp.bootstrap import SystemClock, database_engine, outbox_worker, unit_of_work
@@ -303,6 +309,18 @@ def _journal_commands(journal: Any) -> None:
         help="trust the key inside the bundle instead: proves nothing about its origin",
     )
     verify.add_argument("--trusted-checkpoint", type=Path, help="a checkpoint note you kept")
+    receipt = command(
+        journal,
+        "verify-receipt",
+        "verify a document version's receipt offline (exit 0 holds, 1 not)",
+        _journal_verify_receipt,
+        offline=True,
+    )
+    receipt.add_argument("receipt", type=Path, help="the c2sp.org/tlog-proof@v1 receipt")
+    receipt.add_argument("--document", type=Path, required=True, help="the version's JSON")
+    receipt.add_argument(
+        "--journal-key", required=True, help="the verifier key `ksp journal key` printed"
+    )
 
 
 def _token_command(commands: Any) -> None:

@@ -85,6 +85,8 @@ ROUTES = {
     "actions": Route("GET", "/actions"),
     "action-status": Route("POST", "/actions/{action_id:uuid}/status"),
     "worklist": Route("GET", "/worklist"),
+    "inclusion-proof": Route("GET", "/audit/proofs/inclusion"),
+    "consistency-proof": Route("GET", "/audit/proofs/consistency"),
 }
 
 # The meeting secretariat's routes (issue 8): the meeting's KiF unit writes and reads them;
@@ -148,10 +150,13 @@ EXPECTED: dict[tuple[str, str], tuple[int, int]] = {
     **{(name, "auditor"): (200, 200) for name in ("versions", "read-version", "diff")},
     **{
         (name, role): (403, 403)
-        for name in ("journal", "verify", "export")
+        for name in ("journal", "verify", "export", "inclusion-proof", "consistency-proof")
         for role in ("arrest", "kif", "participant")
     },
-    **{(name, "auditor"): (200, 200) for name in ("journal", "verify", "export")},
+    **{
+        (name, "auditor"): (200, 200)
+        for name in ("journal", "verify", "export", "inclusion-proof", "consistency-proof")
+    },
     **{
         (name, role): (403, 403)
         for name in (
@@ -334,6 +339,12 @@ ATTENDEE = {
 }
 ACTION = {"agency": "municipality", "description": "Kontakt", "due_on": "2026-12-20"}
 SPARE_EMAIL = "spare@politi.dk"
+# The world has journalised at least one version, so tree size 1 exists.
+PARAMS: dict[str, dict[str, int]] = {
+    "diff": {"from": 1, "to": 1},
+    "inclusion-proof": {"index": 0, "size": 1},
+    "consistency-proof": {"from": 1, "to": 1},
+}
 
 
 @pytest.fixture(scope="module")
@@ -472,7 +483,7 @@ async def test_role_and_unit_matrix(
     case_id = ids["case_id"]
     route = ROUTES[name]
     headers = auth(role, unit_for(units, role, relation))
-    params = {"from": 1, "to": 1} if name == "diff" else None
+    params = PARAMS.get(name)
     response = await client.request(
         route.method,
         route.url(ids),

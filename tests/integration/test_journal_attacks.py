@@ -11,7 +11,6 @@ import hashlib
 import io
 import json
 import sqlite3
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import redirect_stdout
 from dataclasses import dataclass
@@ -24,22 +23,27 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from conftest import POSTGRES_URL, make_settings, token_headers
+from conftest import make_settings, token_headers
 from ksp.api.app import create_app
 from ksp.bootstrap import journal_signer
 from ksp.cli import main as ksp_main
-from ksp.db.engine import create_engine
 from ksp.db.migrate import upgrade
-from ksp.db.url import async_database_url
 from ksp.journal.checkpoint import CheckpointSigner
 from ksp.journal.entry import EntryHeader, encode_header, entry_hash, parse_header
 from ksp.journal.merkle import Frontier
 from support.clock import FixedClock
 from support.data import fresh_units, random_cpr
 from support.flows import case_for_meeting, change_list, new_meeting
+from support.own_database import own_database
 
 VERSIONS = 5
-TABLES = ("journal_entries", "journal_checkpoints", "document_versions", "documents")
+TABLES = (
+    "journal_entries",
+    "journal_checkpoints",
+    "journal_tree_nodes",
+    "document_versions",
+    "documents",
+)
 
 
 @dataclass
@@ -52,7 +56,7 @@ class Fresh:
     sqlite_path: Path | None
     auditor: dict[str, str]
     tmp: Path
-    next_change: Callable[[], Awaitable[httpx.Response]]
+    next_change: Callable[..., Awaitable[httpx.Response]]
     vkey: str  # the journal's verifier key, as `ksp journal key` prints it
 
     async def sql(self, statement: str, params: dict[str, Any] | None = None) -> list[Any]:
@@ -112,18 +116,17 @@ def offline(bundle: Path, trusted: Path | None = None, *, vkey: str) -> tuple[in
 
 @pytest.fixture
 async def fresh(backend: str, tmp_path: Path) -> AsyncIterator[Fresh]:
-    schema = None
-    sqlite_path = None
-    if backend == "sqlite":
-        sqlite_path = tmp_path / "attacked.sqlite3"
-        engine = create_engine(async_database_url(f"sqlite:///{sqlite_path}"))
-    else:
-        assert POSTGRES_URL is not None
-        schema = f"ksp_attack_{uuid.uuid4().hex[:12]}"
-        engine = create_engine(async_database_url(POSTGRES_URL), schema=schema)
-        async with engine.begin() as connection:
-            await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    await upgrade(engine)
+    path = tmp_path / "attacked.sqlite3"
+    async with own_database(backend, path, "ksp_attack_") as engine:
+        await upgrade(engine)
+        sqlite_path = path if backend == "sqlite" else None
+        async for attacked in _journal_of_versions(engine, backend, sqlite_path, tmp_path):
+            yield attacked
+
+
+async def _journal_of_versions(
+    engine: AsyncEngine, backend: str, sqlite_path: Path | None, tmp_path: Path
+) -> AsyncIterator[Fresh]:
     settings = make_settings(tmp_path)
     app = create_app(settings, engine=engine, clock=FixedClock())
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
@@ -143,10 +146,10 @@ async def fresh(backend: str, tmp_path: Path) -> AsyncIterator[Fresh]:
             )
             assert made.status_code == 201, made.text
 
-        async def next_change() -> httpx.Response:
+        async def next_change(base_version: int = VERSIONS) -> httpx.Response:
             case_id = await case_for_meeting(client, auth, units)
             return await change_list(
-                client, auth, units, meeting, add=[case_id], base_version=VERSIONS
+                client, auth, units, meeting, add=[case_id], base_version=base_version
             )
 
         yield Fresh(
@@ -159,10 +162,6 @@ async def fresh(backend: str, tmp_path: Path) -> AsyncIterator[Fresh]:
             next_change,
             journal_signer(settings).vkey,
         )
-    if schema is not None:
-        async with engine.begin() as connection:
-            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    await engine.dispose()
 
 
 def other_signer() -> CheckpointSigner:
@@ -332,6 +331,7 @@ async def test_postgresql_refuses_truncate(fresh: Fresh) -> None:
     for table in (
         "journal_entries",
         "journal_checkpoints",
+        "journal_tree_nodes",
         "document_versions",
         "inquiry_decisions",
         "exchanges",

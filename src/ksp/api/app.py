@@ -38,6 +38,7 @@ from ksp.api.openapi_ui import SwaggerUiPlugin, swagger_assets_router
 from ksp.api.ops import health, ready
 from ksp.api.outcomes import ActionController, OutcomeController, worklist
 from ksp.api.problems import exception_handlers
+from ksp.api.proofs import ProofController
 from ksp.api.query_params import known_query_parameters_only
 from ksp.api.reference import ReferenceController
 from ksp.api.security_headers import (
@@ -72,6 +73,7 @@ _HANDLER_SERVICES = (
     "worklists",
     "corrections",
     "units",
+    "proofs",
 )
 
 
@@ -176,6 +178,7 @@ def create_app(
             InquiryController,
             ExchangeController,
             AuditController,
+            ProofController,
             decide_acting_municipality,
         ],
         middleware=[DefineMiddleware(BearerAuthMiddleware)],

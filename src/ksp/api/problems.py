@@ -52,6 +52,7 @@ INTERNAL = ProblemType(500, "internal", "Internal error")
 PROBLEMS: dict[type[errors.KspError], ProblemType] = {
     errors.InvalidInput: VALIDATION,
     errors.MalformedInput: MALFORMED,
+    errors.InvalidParameter: MALFORMED,
     errors.IdempotencyKeyReused: ProblemType(
         422, "idempotency-key-reused", "Idempotency-Key reused"
     ),

@@ -10,11 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ksp.crypto import FieldCipher
 from ksp.db.tables import journal_checkpoints, journal_entries
+from ksp.db.tree_store import add_tree_nodes
 from ksp.domain.errors import JournalIntegrityError
 from ksp.journal.checkpoint import CheckpointSigner, InvalidCheckpoint, verify_checkpoint
 from ksp.journal.entry import (
@@ -124,11 +126,15 @@ class SqlJournalStore:
             )
         )
         link = entry_hash(header)
-        frontier.append(link)
+        completed = frontier.append(link)
         root = frontier.root()
         await self._session.execute(
             insert(journal_entries).values(seq=seq, header=header, entry_hash=link, content=content)
         )
+        try:  # a node already there means rows beyond the signed tip (a truncated journal)
+            await add_tree_nodes(self._session, completed)
+        except sa_exc.IntegrityError:
+            raise JournalIntegrityError from None
         await self._session.execute(
             insert(journal_checkpoints).values(
                 tree_size=seq,

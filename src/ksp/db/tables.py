@@ -43,6 +43,7 @@ __all__ = [
     "inquiry_decisions",
     "journal_checkpoints",
     "journal_entries",
+    "journal_tree_nodes",
     "list_entries",
     "meeting_participants",
     "meetings",
@@ -193,6 +194,17 @@ journal_checkpoints = Table(
     Column("root", LargeBinary(32), nullable=False),
     Column("note", String(2000), nullable=False),
     Column("frontier", LargeBinary, nullable=False),
+)
+
+# Every complete perfect subtree of the journal's Merkle tree: the root of leaves
+# [idx * 2**level, (idx + 1) * 2**level), level 0 being the leaf (entry) hashes. Written with
+# the entry that completes it, never changed (migration 0006); proofs read O(log n) of them.
+journal_tree_nodes = Table(
+    "journal_tree_nodes",
+    metadata,
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    Column("idx", Integer, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary(32), nullable=False),
 )
 
 document_versions = Table(

@@ -18,6 +18,7 @@ from ksp.db.mail_stores import SqlCirculationStore, SqlRecipientStore
 from ksp.db.meeting_stores import SqlDocumentStore, SqlMeetingStore
 from ksp.db.meeting_work_store import SqlMeetingWorkStore
 from ksp.db.stores import SqlAccessLogStore, SqlCaseStore, SqlIdempotencyStore
+from ksp.db.tree_store import SqlTreeStore
 from ksp.domain.errors import CommitOutcomeUnknown, StorageUnavailable
 from ksp.journal.checkpoint import CheckpointSigner
 from ksp.services.ports import (
@@ -33,6 +34,7 @@ from ksp.services.ports import (
     MeetingStore,
     MeetingWorkStore,
     RecipientStore,
+    TreeStore,
 )
 
 __all__ = ["Adapters", "SqlUnitOfWork", "SqlUnitOfWorkFactory"]
@@ -61,6 +63,7 @@ class SqlUnitOfWork:
     inquiries: InquiryStore
     exchanges: ExchangeStore
     meeting_work: MeetingWorkStore
+    tree: TreeStore
 
     def __init__(self, adapters: Adapters) -> None:
         self._adapters = adapters
@@ -80,6 +83,7 @@ class SqlUnitOfWork:
         self.inquiries = SqlInquiryStore(session, a.cipher, a.hasher)
         self.exchanges = SqlExchangeStore(session, a.cipher)
         self.meeting_work = SqlMeetingWorkStore(session, a.cipher)
+        self.tree = SqlTreeStore(session)
         return self
 
     async def __aexit__(

@@ -68,6 +68,8 @@ class Action(StrEnum):
     WITHDRAW_CASE = "withdraw-case"
     SEARCH_CASES = "search-cases"
     READ_REFERENCE = "read-reference"
+    READ_INCLUSION_PROOF = "read-inclusion-proof"
+    READ_CONSISTENCY_PROOF = "read-consistency-proof"
 
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -100,6 +102,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.WITHDRAW_CASE: frozenset({Role.ARREST, Role.KIF}),
     Action.SEARCH_CASES: frozenset({Role.KIF}),
     Action.READ_REFERENCE: frozenset(Role),
+    Action.READ_INCLUSION_PROOF: frozenset({Role.AUDITOR}),
+    Action.READ_CONSISTENCY_PROOF: frozenset({Role.AUDITOR}),
 }
 
 
@@ -146,6 +150,8 @@ PURPOSES: dict[Action, Purpose] = {
     Action.WITHDRAW_CASE: Purpose.CASE_HANDLING,
     Action.SEARCH_CASES: Purpose.CASE_HANDLING,
     Action.READ_REFERENCE: Purpose.CASE_HANDLING,
+    Action.READ_INCLUSION_PROOF: Purpose.AUDIT,
+    Action.READ_CONSISTENCY_PROOF: Purpose.AUDIT,
 }
 
 

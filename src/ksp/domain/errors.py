@@ -8,7 +8,8 @@ rules, never values.
 
     KspError
     ├── InvalidInput                     bad values in an otherwise well-formed request
-    │   └── IdempotencyKeyReused         same Idempotency-Key, different request
+    │   ├── IdempotencyKeyReused         same Idempotency-Key, different request
+    │   └── InvalidParameter             a query parameter out of its range (400)
     ├── RuleViolation                    a rule of the guide forbids the request
     │   ├── RemandRequiresRadicalisationConcern   (guide 3.3.7, 3.1.1 c)
     │   ├── RecipientKeyUnusable         an OpenPGP key that cannot be used (guide 3.3.7)
@@ -47,6 +48,7 @@ __all__ = [
     "Forbidden",
     "IdempotencyKeyReused",
     "InvalidInput",
+    "InvalidParameter",
     "InvalidStatusTransition",
     "JournalIntegrityError",
     "KspError",
@@ -98,6 +100,13 @@ class MalformedInput(InvalidInput):
     """400: a request header or parameter is malformed (each named in ``errors``)."""
 
     detail = "The request body or parameters are malformed."
+
+
+class InvalidParameter(InvalidInput):
+    """A query parameter the request cannot be answered with (a proof's index or tree
+    size outside the journal): 400, the parameter named in the field errors."""
+
+    detail = "One or more query parameters are out of range."
 
 
 class IdempotencyKeyReused(KspError):

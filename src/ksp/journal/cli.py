@@ -1,4 +1,5 @@
-"""``ksp journal verify``: check an export bundle offline and say so in one line.
+"""``ksp journal verify``: check an export bundle offline and say so in one line;
+``ksp journal verify-receipt``: check a document version's receipt the same way.
 
 Prints ``intact: N entries, checkpoint at N`` and returns 0, or
 ``NOT INTACT: first bad entry <seq or ->: <reason>`` and returns 1. The line holds only
@@ -15,8 +16,9 @@ from typing import TextIO
 
 from ksp.journal.bundle import verify_bundle
 from ksp.journal.checkpoint import verifier_key
+from ksp.journal.receipt import InvalidReceipt, parse_receipt, verify_receipt
 
-__all__ = ["verify_command", "verify_main"]
+__all__ = ["verify_command", "verify_main", "verify_receipt_command"]
 
 USAGE_ERROR = 2
 UNTRUSTED_WARNING = (
@@ -113,3 +115,24 @@ def _public_key_of(vkey: str) -> bytes | None:
         return None
     key = raw[1:]
     return key if verifier_key(name, key) == vkey.strip() else None
+
+
+def verify_receipt_command(receipt: Path, document: Path, vkey: str, out: TextIO) -> int:
+    """Check a ``tlog-proof@v1`` receipt for the document bytes in ``document`` against the
+    journal's verifier key: 0 and ``receipt holds: …`` if it does, else 1 and the reason."""
+    key = _public_key_of(vkey)
+    origin = vkey.strip().split("+", 1)[0]
+    if key is None or verifier_key(origin, key) != vkey.strip():
+        out.write("RECEIPT DOES NOT HOLD: unexpected public key\n")
+        return 1
+    try:
+        parsed = parse_receipt(receipt.read_text(encoding="utf-8"))
+        checkpoint = verify_receipt(parsed, document.read_bytes(), public_key=key, origin=origin)
+    except (InvalidReceipt, UnicodeError) as refused:
+        reason = str(refused) if isinstance(refused, InvalidReceipt) else "not UTF-8 text"
+        out.write(f"RECEIPT DOES NOT HOLD: {reason}\n")
+        return 1
+    out.write(
+        f"receipt holds: entry {parsed.index + 1} in the checkpoint at {checkpoint.tree_size}\n"
+    )
+    return 0

@@ -55,16 +55,25 @@ class Frontier:
         self.size = 0
         self._nodes: list[bytes] = []
 
-    def append(self, leaf: bytes) -> None:
-        """Add one leaf hash; merges equal-sized subtrees (one hash on average)."""
+    def append(self, leaf: bytes) -> list[tuple[int, int, bytes]]:
+        """Add one leaf hash; merges equal-sized subtrees (one hash on average).
+
+        Returns the perfect subtrees this leaf completes, as ``(level, index, hash)``: the
+        leaf itself at level 0, then each merge (the nodes a proof is built from).
+        """
         nodes = self._nodes
         node = leaf
-        carry = self.size
+        index = carry = self.size
+        completed = [(0, index, leaf)]
+        level = 0
         while carry & 1:
             node = sha256(b"\x01" + nodes.pop() + node).digest()
             carry >>= 1
+            level += 1
+            completed.append((level, index >> level, node))
         nodes.append(node)
         self.size += 1
+        return completed
 
     def root(self) -> bytes:
         """The Merkle root of the leaves so far."""

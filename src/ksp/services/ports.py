@@ -45,6 +45,7 @@ __all__ = [
     "SecureMail",
     "StoredResult",
     "TimeRange",
+    "TreeStore",
     "UnitOfWork",
     "UnitOfWorkFactory",
     "VersionRecord",
@@ -358,6 +359,13 @@ class MeetingWorkStore(Protocol):
     ) -> None: ...
 
 
+class TreeStore(Protocol):
+    """The journal's stored perfect subtrees, ``(level, index)`` → hash, and its checkpoints."""
+
+    async def nodes(self, ids: Collection[tuple[int, int]]) -> dict[tuple[int, int], bytes]: ...
+    async def checkpoint_at(self, tree_size: int) -> str | None: ...
+
+
 class UnitOfWork(Protocol):
     cases: CaseStore
     case_history: CaseHistoryStore
@@ -371,6 +379,7 @@ class UnitOfWork(Protocol):
     inquiries: InquiryStore
     exchanges: ExchangeStore
     meeting_work: MeetingWorkStore
+    tree: TreeStore
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -1,0 +1,158 @@
+"""RFC 9162 proofs for auditors, each with the signed checkpoint it proves against.
+
+A proof is built from the stored perfect subtrees in one read (O(log n) rows) and checked
+by the service itself against the root of the stored checkpoint before it is handed out:
+a damaged node table is a :class:`JournalIntegrityError`, never a proof that fails only
+at the auditor's. Proofs hold hashes only, no personal data, so reading one is not logged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ksp.domain.errors import FieldError, InvalidParameter, JournalIntegrityError, NotFound
+from ksp.journal.checkpoint import (
+    Checkpoint,
+    CheckpointSigner,
+    InvalidCheckpoint,
+    verify_checkpoint,
+)
+from ksp.journal.entry import entry_hash
+from ksp.journal.proofs import (
+    InvalidProof,
+    NodeId,
+    ProofPlan,
+    consistency_plan,
+    inclusion_plan,
+    verify_consistency,
+    verify_inclusion,
+)
+from ksp.journal.receipt import Receipt, encode_receipt
+from ksp.services.ports import UnitOfWork, UnitOfWorkFactory
+
+__all__ = ["ConsistencyProof", "InclusionProof", "ProofService"]
+
+
+@dataclass(frozen=True, slots=True)
+class InclusionProof:
+    index: int
+    tree_size: int
+    leaf_hash: bytes
+    proof: list[bytes]
+    checkpoint: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConsistencyProof:
+    first: int
+    second: int
+    proof: list[bytes]
+    checkpoint: str
+    first_checkpoint: str
+
+
+def _refuse(field: str, message: str) -> InvalidParameter:
+    return InvalidParameter([FieldError(field, message)])
+
+
+class ProofService:
+    def __init__(self, uow: UnitOfWorkFactory, signer: CheckpointSigner) -> None:
+        self._uow = uow
+        self._signer = signer
+
+    async def inclusion(self, index: int, tree_size: int) -> InclusionProof:
+        """Leaf ``index`` (0-based; journal entry ``index + 1``) in the tree of ``tree_size``."""
+        if tree_size < 1:
+            raise _refuse("size", "must be at least 1")
+        if not 0 <= index < tree_size:
+            raise _refuse("index", "must be at least 0 and below size")
+        plan = inclusion_plan(index, tree_size)
+        async with self._uow() as uow:
+            checkpoint = await self._checkpoint(uow, tree_size, "size")
+            nodes = await uow.tree.nodes(plan.node_ids() | {(0, index)})
+        leaf = nodes.get((0, index))
+        proof = _hashes(plan, nodes)
+        if leaf is None:
+            raise JournalIntegrityError
+        try:
+            verify_inclusion(
+                index=index, size=tree_size, leaf=leaf, proof=proof, root=checkpoint.root
+            )
+        except InvalidProof:
+            raise JournalIntegrityError from None
+        return InclusionProof(index, tree_size, leaf, proof, checkpoint.note)
+
+    async def consistency(self, first: int, second: int) -> ConsistencyProof:
+        """That the tree of ``second`` entries extends the tree of ``first`` entries."""
+        if first < 1:
+            raise _refuse("from", "must be at least 1")
+        if first > second:
+            raise _refuse("from", "must not exceed to")
+        plan = consistency_plan(first, second)
+        async with self._uow() as uow:
+            later = await self._checkpoint(uow, second, "to")
+            earlier = await self._checkpoint(uow, first, "from")
+            nodes = await uow.tree.nodes(plan.node_ids())
+        proof = _hashes(plan, nodes)
+        try:
+            verify_consistency(
+                size1=first, size2=second, root1=earlier.root, root2=later.root, proof=proof
+            )
+        except InvalidProof:
+            raise JournalIntegrityError from None
+        return ConsistencyProof(first, second, proof, later.note, earlier.note)
+
+    async def receipt(self, document_id: str, version: int) -> str:
+        """A C2SP ``tlog-proof@v1`` receipt that this document version is in the journal:
+        its entry header, index and inclusion proof in the latest signed checkpoint."""
+        async with self._uow() as uow:
+            record = await uow.documents.version(document_id, version)
+            latest = await uow.journal.latest_checkpoint()
+            if record is None or latest is None:
+                raise NotFound
+            index, tree_size = record.journal_seq - 1, latest[0]
+            checkpoint = await self._checkpoint(uow, tree_size, "size")
+            plan = inclusion_plan(index, tree_size)
+            nodes = await uow.tree.nodes(plan.node_ids())
+            entries = await uow.journal.stored(index, 1)
+        if not entries or entries[0].seq != record.journal_seq:
+            raise JournalIntegrityError
+        proof = _hashes(plan, nodes)
+        try:
+            verify_inclusion(
+                index=index,
+                size=tree_size,
+                leaf=entry_hash(entries[0].header),
+                proof=proof,
+                root=checkpoint.root,
+            )
+        except InvalidProof:
+            raise JournalIntegrityError from None
+        return encode_receipt(Receipt(entries[0].header, index, proof, checkpoint.note))
+
+    async def _checkpoint(self, uow: UnitOfWork, tree_size: int, field: str) -> Checkpoint:
+        """The stored signed checkpoint at ``tree_size``, its signature checked."""
+        latest = await uow.journal.latest_checkpoint()
+        if latest is None or tree_size > latest[0]:
+            raise _refuse(field, "is beyond the journal's latest checkpoint")
+        note = await uow.tree.checkpoint_at(tree_size)
+        if note is None:
+            raise _refuse(field, "is not the size of a signed checkpoint")
+        try:
+            checkpoint = verify_checkpoint(
+                note, public_key=self._signer.public_key_bytes, origin=self._signer.origin
+            )
+        except InvalidCheckpoint:
+            raise JournalIntegrityError from None
+        if checkpoint.tree_size != tree_size:
+            raise JournalIntegrityError
+        return checkpoint
+
+
+def _hashes(plan: ProofPlan, nodes: Mapping[NodeId, bytes]) -> list[bytes]:
+    """The proof from the fetched nodes; a missing node is a damaged tree."""
+    try:
+        return plan.hashes(nodes)
+    except KeyError:
+        raise JournalIntegrityError from None
