@@ -1,6 +1,6 @@
 """Circulating one version of a KSP list to 30 recipients, end to end, through HTTP.
 
-Setup: an SMTP server on loopback (``bench/mail_support.py``: aiosmtpd, STARTTLS and AUTH
+Setup: an SMTP server on loopback (``tests/support/smtp.py``: aiosmtpd, STARTTLS and AUTH
 required, a CA of its own) and a real ``ksp serve`` whose in-process outbox worker delivers
 there (``KSP_SMTP_HOST=127.0.0.1``, ``KSP_SMTP_TLS=starttls``, ``KSP_SMTP_CA_FILE``, a user
 and password, ``KSP_MAIL_FROM``); its signing key is made before it serves, with ``ksp mail
