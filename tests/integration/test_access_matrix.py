@@ -15,7 +15,7 @@ from litestar import Litestar
 from integration.test_proposals import taking_part
 from support.data import Units, case_body
 from support.flows import case_for_meeting, change_list, new_meeting
-from unit.mail.keys import LONG_AGO, KeyMaker
+from support.keys import LONG_AGO, KeyMaker
 
 ROLES = ("arrest", "kif", "participant", "auditor")
 RELATIONS = ("own", "foreign")
