@@ -36,6 +36,7 @@ from ksp.services.exchanges import ExchangeService
 from ksp.services.inquiries import InquiryService
 from ksp.services.meeting_lifecycle import MeetingLifecycleService
 from ksp.services.meetings import MeetingService
+from ksp.services.minutes import MinutesService
 from ksp.services.outcomes import OutcomeService
 from ksp.services.ports import Clock
 from ksp.services.proofs import ProofService
@@ -165,6 +166,7 @@ class Services:
     units: UnitTable
     meeting_lifecycle: MeetingLifecycleService
     meeting_outcomes: OutcomeService
+    minutes: MinutesService
     worklists: WorklistService
     uow: SqlUnitOfWorkFactory
     mail: GpgSecureMail
@@ -192,6 +194,7 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
         units=settings.units,
         meeting_lifecycle=MeetingLifecycleService(uow, clock, organizer=settings.mail_from),
         meeting_outcomes=OutcomeService(uow, clock),
+        minutes=MinutesService(uow, clock),
         worklists=WorklistService(uow, clock),
         uow=uow,
         mail=mail,

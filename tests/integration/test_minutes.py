@@ -1,0 +1,135 @@
+"""Minutes (referat) of a meeting (CONTRACT.md, "Meetings (issue 8)"): versions built from
+attendance, outcomes and actions, journalised like the list's, over HTTP on SQLite and
+PostgreSQL."""
+
+from __future__ import annotations
+
+import httpx
+from test_meeting_management import ATTENDEE, Auth, listed_meeting, outcome
+
+from support.data import Units
+from support.flows import access_log, new_meeting
+
+
+async def held_meeting_with_outcome(
+    client: httpx.AsyncClient, auth: Auth, units: Units
+) -> tuple[str, str]:
+    kif = auth("kif", units.kif)
+    meeting_id, (case_id,) = await listed_meeting(client, auth, units)
+    base = f"/api/v1/meetings/{meeting_id}"
+    held = await client.put(f"{base}/attendance", json={"attendees": [ATTENDEE]}, headers=kif)
+    assert held.status_code == 200, held.text
+    made = await client.post(f"{base}/outcomes", json=outcome(case_id), headers=kif)
+    assert made.status_code == 201, made.text
+    return meeting_id, case_id
+
+
+async def test_the_minutes_hold_attendance_outcomes_and_actions_and_close_the_meeting(
+    client: httpx.AsyncClient, auth: Auth, units: Units
+) -> None:
+    """Guide 3.3.7 (KiF holds the meetings): the minutes name who attended and, per case on
+    the agenda, the outcome and the actions; the first version closes the held meeting."""
+    kif = auth("kif", units.kif)
+    meeting_id, case_id = await held_meeting_with_outcome(client, auth, units)
+    base = f"/api/v1/meetings/{meeting_id}"
+    made = await client.post(f"{base}/minutes", json={"reason": "Referat"}, headers=kif)
+    assert made.status_code == 201, made.text
+    document_id = made.json()["document_id"]
+    assert made.json()["version"] == 1
+    assert (await client.get(base, headers=kif)).json()["status"] == "closed"
+    read = await client.get(f"/api/v1/documents/{document_id}/versions/1", headers=kif)
+    assert read.status_code == 200, read.text
+    version = read.json()
+    assert version["kind"] == "minutes"
+    assert version["attendees"] == [ATTENDEE]
+    (case,) = version["cases"]
+    assert case["case_id"] == case_id
+    assert case["outcome"]["decision"] == "follow-up"
+    assert [a["description"] for a in case["outcome"]["actions"]] == ["Kontakt borgeren"]
+    assert [e["case_id"] for e in version["entries"]] == [case_id]
+
+
+async def test_each_call_makes_a_new_minutes_version_and_the_old_one_stays(
+    client: httpx.AsyncClient, auth: Auth, units: Units
+) -> None:
+    """Guide 3.3.7 ("skal der oprettes et nyt dokument ... som skal journaliseres på ny"):
+    a second call makes version 2; version 1 reads as before, and the journal verifies."""
+    kif = auth("kif", units.kif)
+    meeting_id, _ = await held_meeting_with_outcome(client, auth, units)
+    base = f"/api/v1/meetings/{meeting_id}"
+    first = (await client.post(f"{base}/minutes", json={"reason": "Udkast"}, headers=kif)).json()
+    url = f"/api/v1/documents/{first['document_id']}/versions/1"
+    before = (await client.get(url, headers=kif)).json()
+    second = await client.post(f"{base}/minutes", json={"reason": "Rettet"}, headers=kif)
+    assert (second.status_code, second.json()["version"]) == (201, 2)
+    assert second.json()["document_id"] == first["document_id"]
+    assert (await client.get(url, headers=kif)).json() == before
+    listed = (await client.get(f"{base}/documents", headers=kif)).json()
+    kinds = [(v["kind"], v["version"]) for v in listed["versions"]]
+    assert kinds == [("list", 1), ("minutes", 1), ("minutes", 2)]
+    assert listed["document_id"] != first["document_id"]  # the list's document
+    diff = await client.get(
+        f"/api/v1/documents/{first['document_id']}/diff?from=1&to=2", headers=kif
+    )
+    assert diff.status_code == 200, diff.text
+    verified = await client.get("/api/v1/audit/verify", headers=auth("auditor", units.auditor))
+    assert verified.json()["ok"] is True
+
+
+async def test_a_planned_meeting_has_no_minutes(
+    client: httpx.AsyncClient, auth: Auth, units: Units
+) -> None:
+    """Minutes are written for a held meeting: a planned one answers 409 meeting-status."""
+    kif = auth("kif", units.kif)
+    meeting_id = await new_meeting(client, auth, units)
+    refused = await client.post(
+        f"/api/v1/meetings/{meeting_id}/minutes", json={"reason": "For tidligt"}, headers=kif
+    )
+    assert refused.status_code == 409
+    assert refused.json()["type"].endswith("/meeting-status")
+
+
+async def test_a_cancelled_meeting_has_no_minutes(
+    client: httpx.AsyncClient, auth: Auth, units: Units
+) -> None:
+    """A cancelled meeting takes nothing more: 409 meeting-cancelled, nothing stored."""
+    kif = auth("kif", units.kif)
+    meeting_id = await new_meeting(client, auth, units)
+    base = f"/api/v1/meetings/{meeting_id}"
+    assert (await client.post(f"{base}/cancel", json={"reason": "Aflyst"}, headers=kif)).is_success
+    refused = await client.post(f"{base}/minutes", json={"reason": "Referat"}, headers=kif)
+    assert refused.status_code == 409
+    assert refused.json()["type"].endswith("/meeting-cancelled")
+    assert (await client.get(f"{base}/documents", headers=kif)).json()["versions"] == []
+
+
+async def test_minutes_need_a_reason_and_another_units_kif_finds_no_meeting(
+    client: httpx.AsyncClient, auth: Auth, units: Units
+) -> None:
+    """An empty reason is refused naming `reason`; KiF of another unit gets 404."""
+    kif = auth("kif", units.kif)
+    meeting_id, _ = await held_meeting_with_outcome(client, auth, units)
+    url = f"/api/v1/meetings/{meeting_id}/minutes"
+    empty = await client.post(url, json={"reason": " "}, headers=kif)
+    assert empty.status_code in (400, 422)
+    assert [e["field"] for e in empty.json()["errors"]] == ["reason"]
+    other = await client.post(url, json={"reason": "x"}, headers=auth("kif", units.other_kif))
+    assert other.status_code == 404
+
+
+async def test_reading_a_minutes_version_is_logged_with_its_subjects(
+    client: httpx.AsyncClient, auth: Auth, units: Units
+) -> None:
+    """The minutes show the listed people: an auditor's read of them is access-logged."""
+    kif = auth("kif", units.kif)
+    auditor = auth("auditor", units.auditor)
+    meeting_id, _ = await held_meeting_with_outcome(client, auth, units)
+    made = await client.post(
+        f"/api/v1/meetings/{meeting_id}/minutes", json={"reason": "Referat"}, headers=kif
+    )
+    document_id = made.json()["document_id"]
+    read = await client.get(f"/api/v1/documents/{document_id}/versions/1", headers=auditor)
+    assert read.status_code == 200, read.text
+    rows = await access_log(client, auditor)
+    logged = [r for r in rows if r["resource_id"] == f"{document_id}/1"]
+    assert [r["resource"] for r in logged] == ["document-version"]
