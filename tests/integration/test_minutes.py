@@ -4,11 +4,20 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import hashlib
+import uuid
+
 import httpx
+from litestar import Litestar
+from test_circulation import _attachment, deliver_all, register, worker_for
 from test_meeting_management import ATTENDEE, Auth, listed_meeting, outcome
 
+from ksp.mail.pgpmime import read_encrypted_message
+from support.clock import FixedClock
 from support.data import Units
 from support.flows import access_log, new_meeting
+from support.smtp import SmtpServer
+from unit.mail.keys import KeyMaker
 
 
 async def held_meeting_with_outcome(
@@ -133,3 +142,39 @@ async def test_reading_a_minutes_version_is_logged_with_its_subjects(
     rows = await access_log(client, auditor)
     logged = [r for r in rows if r["resource_id"] == f"{document_id}/1"]
     assert [r["resource"] for r in logged] == ["document-version"]
+
+
+async def test_a_minutes_version_is_circulated_through_the_same_path(
+    client: httpx.AsyncClient,
+    app: Litestar,
+    auth: Auth,
+    units: Units,
+    keys: KeyMaker,
+    smtp: SmtpServer,
+    clock: FixedClock,
+) -> None:
+    """Guide 3.3.7 ("via sikker mail"): the minutes go to the meeting's participants
+    encrypted, carrying the version's canonical JSON, as the list does."""
+    kif = auth("kif", units.kif)
+    meeting_id, _ = await held_meeting_with_outcome(client, auth, units)
+    email = f"referat-{uuid.uuid4().hex[:8]}@kommune.dk"
+    registered = await register(client, auth, units, keys, email)
+    assert registered.status_code == 201, registered.text
+    added = await client.post(
+        f"/api/v1/meetings/{meeting_id}/participants",
+        json={"recipient_id": registered.json()["id"]},
+        headers=kif,
+    )
+    assert added.status_code == 201, added.text
+    made = await client.post(
+        f"/api/v1/meetings/{meeting_id}/minutes", json={"reason": "Referat"}, headers=kif
+    )
+    document_id = made.json()["document_id"]
+    sent = await client.post(f"/api/v1/documents/{document_id}/versions/1/circulate", headers=kif)
+    assert sent.status_code == 202, sent.text
+    await deliver_all(worker_for(app, smtp, clock))
+    (message,) = [m for m in smtp.messages if email in m.recipients]
+    _, armour = read_encrypted_message(message.data)
+    decrypted = keys.decrypt(armour)
+    assert decrypted.ok
+    assert hashlib.sha256(_attachment(decrypted.data)).hexdigest() == made.json()["sha256"]
