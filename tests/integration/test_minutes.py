@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from email import parser as email_parser
+from email import policy as email_policy
 
 import httpx
+from icalendar import Calendar
 from litestar import Litestar
 from test_circulation import _attachment, deliver_all, register, worker_for
 from test_meeting_management import ATTENDEE, Auth, listed_meeting, outcome
@@ -154,7 +157,8 @@ async def test_a_minutes_version_is_circulated_through_the_same_path(
     clock: FixedClock,
 ) -> None:
     """Guide 3.3.7 ("via sikker mail"): the minutes go to the meeting's participants
-    encrypted, carrying the version's canonical JSON, as the list does."""
+    encrypted, carrying the version's canonical JSON and the meeting's invitation
+    (text/calendar; method=REQUEST), as the list does."""
     kif = auth("kif", units.kif)
     meeting_id, _ = await held_meeting_with_outcome(client, auth, units)
     email = f"referat-{uuid.uuid4().hex[:8]}@kommune.dk"
@@ -178,3 +182,15 @@ async def test_a_minutes_version_is_circulated_through_the_same_path(
     decrypted = keys.decrypt(armour)
     assert decrypted.ok
     assert hashlib.sha256(_attachment(decrypted.data)).hexdigest() == made.json()["sha256"]
+    (part,) = [
+        p
+        for p in email_parser.BytesParser(policy=email_policy.default)
+        .parsebytes(decrypted.data)
+        .walk()
+        if p.get_content_type() == "text/calendar"
+    ]
+    assert part.get_param("method") == "REQUEST"  # the invitation, inside the encryption
+    calendar = Calendar.from_ical(part.get_content())
+    assert str(calendar["METHOD"]) == "REQUEST"
+    (event,) = calendar.walk("VEVENT")
+    assert meeting_id in str(event["UID"])

@@ -262,7 +262,7 @@ class SecureMail(Protocol):
     def pin(self, armored: str) -> str: ...
     def revoked_copy(self, armored: str, pinned: str) -> bool: ...
     def usable(self, fingerprint: str, now: dt.datetime) -> bool: ...
-    def seal(
+    def seal(  # noqa: PLR0913 - keyword-only, one per part of the message
         self,
         *,
         to: str,
@@ -273,6 +273,7 @@ class SecureMail(Protocol):
         attachment_json: bytes,
         message_id: str,
         date: dt.datetime,
+        calendar: bytes | None = None,
     ) -> bytes: ...
     def message_id(self, local_part: str) -> str: ...
 
