@@ -34,6 +34,7 @@ from ksp.api.middleware import (
     RequestGate,
     echo_request_id,
 )
+from ksp.api.minutes import MinutesController
 from ksp.api.openapi_ui import SwaggerUiPlugin, swagger_assets_router
 from ksp.api.ops import health, ready
 from ksp.api.outcomes import ActionController, OutcomeController, worklist
@@ -70,6 +71,7 @@ _HANDLER_SERVICES = (
     "exchanges",
     "meeting_lifecycle",
     "meeting_outcomes",
+    "minutes",
     "worklists",
     "corrections",
     "units",
@@ -170,6 +172,7 @@ def create_app(
             ReferenceController,
             MeetingController,
             MeetingLifecycleController,
+            MinutesController,
             OutcomeController,
             ActionController,
             worklist,

@@ -45,6 +45,9 @@ def _version(document: DocumentVersion) -> VersionOut:
         created_by=document.created_by_sub,
         reason=document.reason,
         entries=[_entry(e) for e in document.entries],
+        kind=document.kind,
+        attendees=document.body.get("attendees") if document.kind == "minutes" else None,
+        cases=document.body.get("cases") if document.kind == "minutes" else None,
     )
 
 

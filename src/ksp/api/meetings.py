@@ -132,7 +132,7 @@ class MeetingController(Controller):
         "/{meeting_id:uuid}/documents",
         opt=action(Action.READ_DOCUMENTS),
         responses=problems(404),
-        summary="The versions of the meeting's KSP document",
+        summary="The versions of the meeting's KSP list and minutes, each with its kind",
     )
     async def documents(
         self,
@@ -147,6 +147,8 @@ class MeetingController(Controller):
             document_id=document_id,
             versions=[
                 VersionSummaryOut(
+                    kind=kind,
+                    document_id=v.document_id,
                     version=v.version,
                     sha256=v.sha256,
                     created_at=v.created_at,
@@ -154,6 +156,6 @@ class MeetingController(Controller):
                     reason=v.reason,
                     entry_count=v.entry_count,
                 )
-                for v in versions
+                for kind, v in versions
             ],
         )

@@ -265,6 +265,8 @@ class NewVersionOut(msgspec.Struct, kw_only=True):
 
 
 class VersionSummaryOut(msgspec.Struct, kw_only=True):
+    kind: str = "list"  # or "minutes"
+    document_id: str | None = None
     version: int
     sha256: str
     created_at: dt.datetime
@@ -296,6 +298,9 @@ class VersionOut(msgspec.Struct, kw_only=True):
     created_by: str
     reason: str
     entries: list[EntryOut]
+    kind: str = "list"  # or "minutes": then also who attended and each case's outcome
+    attendees: list[dict[str, Any]] | None = None
+    cases: list[dict[str, Any]] | None = None
 
 
 class ChangedEntryOut(msgspec.Struct, kw_only=True):
