@@ -22,8 +22,8 @@ from ksp.api.schemas import (
     JournalEntryOut,
     JournalPage,
     VerificationOut,
-    strictly,
 )
+from ksp.api.strict_body import StrictJSON
 from ksp.domain.access import Action
 from ksp.domain.audit import AccessRecord
 from ksp.domain.errors import FieldError, InvalidInput
@@ -97,6 +97,8 @@ class AuditController(Controller):
         responses=problems(422),
         summary="Who read a person's data",
         status_code=200,
+        dto=StrictJSON[AccessLogSearch],
+        return_dto=None,
     )
     async def search(
         self,
@@ -104,7 +106,6 @@ class AuditController(Controller):
         audit: NamedDependency[AuditService],
         data: JSONBody[AccessLogSearch],
     ) -> AccessLogPage:
-        data = await strictly(request, AccessLogSearch)
         records = await audit.reads_of(
             principal_of(request),
             data.cpr,

@@ -24,8 +24,8 @@ from ksp.api.schemas import (
     TriageOut,
     TriageRecordOut,
     nfc,
-    strictly,
 )
+from ksp.api.strict_body import StrictJSON
 from ksp.domain.access import Action, Principal, sees_full_cpr, sees_personal_data
 from ksp.domain.cases import Case, CaseDraft, CaseStatus
 from ksp.domain.errors import FieldError, InvalidInput
@@ -40,7 +40,7 @@ IdempotencyKey = Annotated[
 ]
 
 
-def _draft(data: CaseIn) -> CaseDraft:
+def _draft(data: JSONBody[CaseIn]) -> CaseDraft:
     return CaseDraft(
         name=nfc(data.subject.name),
         cpr=data.subject.cpr,
@@ -112,7 +112,7 @@ def detail(principal: Principal, view: CaseView) -> CaseOut:
 
 
 def _idempotency(
-    request: Request[Any, Any, Any], key: str | None, data: CaseIn
+    request: Request[Any, Any, Any], key: str | None, data: JSONBody[CaseIn]
 ) -> IdempotencyRequest | None:
     if key is None:
         return None
@@ -135,6 +135,8 @@ class CaseController(Controller):
         responses=problems(404, 409, 422),
         summary="Submit a case",
         status_code=201,
+        dto=StrictJSON[CaseIn],
+        return_dto=None,
     )
     async def submit(
         self,
@@ -143,7 +145,6 @@ class CaseController(Controller):
         cases: NamedDependency[CaseService],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Submission]:
-        data = await strictly(request, CaseIn)
         principal = principal_of(request)
         submitted = await cases.submit(
             principal, _draft(data), _idempotency(request, idempotency_key, data)
@@ -201,6 +202,8 @@ class CaseController(Controller):
         responses=problems(404, 409, 422),
         summary="Triage a case",
         status_code=200,
+        dto=StrictJSON[TriageIn],
+        return_dto=None,
     )
     async def triage(
         self,
@@ -209,7 +212,6 @@ class CaseController(Controller):
         case_id: FromPath[UUID],
         data: JSONBody[TriageIn],
     ) -> TriageOut:
-        data = await strictly(request, TriageIn)
         reason = None if data.reason is None else nfc(data.reason)
         case = await cases.triage(
             principal_of(request), str(case_id), data.decision, reason, corrects=data.corrects

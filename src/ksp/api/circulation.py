@@ -23,8 +23,8 @@ from ksp.api.schemas import (
     RecipientList,
     RecipientOut,
     nfc,
-    strictly,
 )
+from ksp.api.strict_body import StrictJSON
 from ksp.domain.access import Action
 from ksp.domain.circulation import DeliveryStatus, Recipient, RecipientDraft
 from ksp.services.circulation import Again, Circulated, CirculationService
@@ -84,6 +84,8 @@ class CirculationController(Controller):
         responses=problems(409, 422),
         summary="Register a recipient and pin their OpenPGP key",
         status_code=201,
+        dto=StrictJSON[RecipientIn],
+        return_dto=None,
     )
     async def register(
         self,
@@ -91,7 +93,6 @@ class CirculationController(Controller):
         circulation: NamedDependency[CirculationService],
         data: JSONBody[RecipientIn],
     ) -> RecipientOut:
-        data = await strictly(request, RecipientIn)
         draft = RecipientDraft(
             nfc(data.name), data.email, data.agency, data.unit, data.openpgp_key, data.fingerprint
         )
@@ -107,6 +108,8 @@ class CirculationController(Controller):
             "by its owner, is taken too: the recipient is then `blocked` (every circulation "
             "to it is refused) until a usable key replaces it."
         ),
+        dto=StrictJSON[RecipientKeyIn],
+        return_dto=None,
     )
     async def replace_key(
         self,
@@ -115,7 +118,6 @@ class CirculationController(Controller):
         recipient_id: FromPath[UUID],
         data: JSONBody[RecipientKeyIn],
     ) -> RecipientOut:
-        data = await strictly(request, RecipientKeyIn)
         replaced = await circulation.recipient_keys.replace_key(
             principal_of(request), str(recipient_id), data.openpgp_key, data.fingerprint
         )
@@ -156,6 +158,8 @@ class CirculationController(Controller):
         responses=problems(404, 409, 422),
         summary="Add a participant",
         status_code=201,
+        dto=StrictJSON[ParticipantIn],
+        return_dto=None,
     )
     async def add_participant(
         self,
@@ -164,7 +168,6 @@ class CirculationController(Controller):
         meeting_id: FromPath[UUID],
         data: JSONBody[ParticipantIn],
     ) -> RecipientList:
-        data = await strictly(request, ParticipantIn)
         found = await circulation.add_participant(
             principal_of(request), str(meeting_id), str(data.recipient_id)
         )
@@ -195,6 +198,8 @@ class CirculationController(Controller):
             '{"again": true, "reason": "..."} (the reason is recorded).'
         ),
         status_code=202,
+        dto=StrictJSON[CirculateIn],
+        return_dto=None,
     )
     async def circulate(
         self,
@@ -202,12 +207,11 @@ class CirculationController(Controller):
         circulation: NamedDependency[CirculationService],
         document_id: FromPath[UUID],
         n: Annotated[int, PathParameter(ge=1, le=1_000_000)],
-        data: JSONBody[CirculateIn | None] = None,  # noqa: ARG002 - documents the body; strictly() decodes it
+        data: JSONBody[CirculateIn | None] = None,
     ) -> CirculationOut:
         again = Again()
-        if (await request.body()).strip():
-            body = await strictly(request, CirculateIn)
-            again = Again(body.again, None if body.reason is None else nfc(body.reason))
+        if data is not None:
+            again = Again(data.again, None if data.reason is None else nfc(data.reason))
         result = await circulation.circulate(principal_of(request), str(document_id), n, again)
         return _circulation(result)
 

@@ -24,8 +24,8 @@ from ksp.api.schemas import (
     NotificationOut,
     RecordOut,
     nfc,
-    strictly,
 )
+from ksp.api.strict_body import StrictJSON
 from ksp.domain.access import Action
 from ksp.domain.exchanges import (
     Exchange,
@@ -108,6 +108,8 @@ class ExchangeController(Controller):
         responses=problems(404, 422),
         summary="Record an exchange of information",
         status_code=201,
+        dto=StrictJSON[ExchangeIn],
+        return_dto=None,
     )
     async def record(
         self,
@@ -116,7 +118,6 @@ class ExchangeController(Controller):
         case_id: FromPath[UUID],
         data: JSONBody[ExchangeIn],
     ) -> ExchangeOut:
-        data = await strictly(request, ExchangeIn)
         draft = Exchange(
             id="",
             case_id="",
@@ -135,6 +136,8 @@ class ExchangeController(Controller):
         responses=problems(404, 422),
         summary="Was the detainee told?",
         status_code=201,
+        dto=StrictJSON[NotificationIn],
+        return_dto=None,
     )
     async def notification(
         self,
@@ -143,7 +146,6 @@ class ExchangeController(Controller):
         exchange_id: FromPath[UUID],
         data: JSONBody[NotificationIn],
     ) -> RecordOut:
-        data = await strictly(request, NotificationIn)
         draft = NotificationDraft(
             data.told,
             data.told_on,
@@ -160,6 +162,8 @@ class ExchangeController(Controller):
         responses=problems(404, 422),
         summary="Where the exchange was noted",
         status_code=201,
+        dto=StrictJSON[NoteIn],
+        return_dto=None,
     )
     async def note(
         self,
@@ -168,7 +172,6 @@ class ExchangeController(Controller):
         exchange_id: FromPath[UUID],
         data: JSONBody[NoteIn],
     ) -> RecordOut:
-        data = await strictly(request, NoteIn)
         draft = NoteDraft(NoteWhere(data.where), _text(data.reason))
         return _record(await exchanges.note(principal_of(request), str(exchange_id), draft))
 

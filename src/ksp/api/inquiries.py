@@ -18,8 +18,8 @@ from ksp.api.schemas import (
     InquiryList,
     InquiryOut,
     nfc,
-    strictly,
 )
+from ksp.api.strict_body import StrictJSON
 from ksp.domain.access import Action, Principal, sees_full_cpr, sees_personal_data
 from ksp.domain.inquiries import Decision, Inquiry
 from ksp.services.inquiries import InquiryDraft, InquiryService
@@ -69,6 +69,8 @@ class InquiryController(Controller):
         responses=problems(422),
         summary="A request about a released person",
         status_code=201,
+        dto=StrictJSON[InquiryIn],
+        return_dto=None,
     )
     async def record(
         self,
@@ -76,7 +78,6 @@ class InquiryController(Controller):
         inquiries: NamedDependency[InquiryService],
         data: JSONBody[InquiryIn],
     ) -> InquiryOut:
-        data = await strictly(request, InquiryIn)
         principal = principal_of(request)
         inquiry = await inquiries.record(
             principal,
@@ -119,6 +120,8 @@ class InquiryController(Controller):
         responses=problems(404, 422),
         summary="KiF's decision (journalised)",
         status_code=201,
+        dto=StrictJSON[DecisionIn],
+        return_dto=None,
     )
     async def decide(
         self,
@@ -127,7 +130,6 @@ class InquiryController(Controller):
         inquiry_id: FromPath[UUID],
         data: JSONBody[DecisionIn],
     ) -> DecisionOut:
-        data = await strictly(request, DecisionIn)
         principal = principal_of(request)
         text = None if data.justification is None else nfc(data.justification)
         decision = await inquiries.decide(principal, str(inquiry_id), data.eligible, text)

@@ -20,7 +20,8 @@ from ksp.api.meeting_work_schemas import (
     MeetingChangeIn,
 )
 from ksp.api.meetings import meeting_out
-from ksp.api.schemas import MeetingOut, nfc, strictly
+from ksp.api.schemas import MeetingOut, nfc
+from ksp.api.strict_body import StrictJSON
 from ksp.domain.access import Action
 from ksp.domain.attendance import Attendee
 from ksp.domain.meeting_status import Reschedule
@@ -44,6 +45,8 @@ class MeetingLifecycleController(Controller):
         summary="Reschedule a meeting, or correct its place or title",
         description="A new time only while planned, never in the past; it raises the "
         "invitation's SEQUENCE. `reason` is required.",
+        dto=StrictJSON[MeetingChangeIn],
+        return_dto=None,
     )
     async def reschedule(
         self,
@@ -52,7 +55,6 @@ class MeetingLifecycleController(Controller):
         meeting_id: FromPath[UUID],
         data: JSONBody[MeetingChangeIn],
     ) -> MeetingOut:
-        data = await strictly(request, MeetingChangeIn)
         change = Reschedule(
             reason=nfc(data.reason),
             scheduled_for=data.scheduled_for,
@@ -70,6 +72,8 @@ class MeetingLifecycleController(Controller):
         description="Afterwards the meeting takes no list change, attendance, outcome or "
         "circulation (409 meeting-cancelled).",
         status_code=200,
+        dto=StrictJSON[CancelIn],
+        return_dto=None,
     )
     async def cancel(
         self,
@@ -78,7 +82,6 @@ class MeetingLifecycleController(Controller):
         meeting_id: FromPath[UUID],
         data: JSONBody[CancelIn],
     ) -> MeetingOut:
-        data = await strictly(request, CancelIn)
         principal = principal_of(request)
         return meeting_out(
             await meeting_lifecycle.cancel(principal, str(meeting_id), nfc(data.reason))
@@ -89,6 +92,8 @@ class MeetingLifecycleController(Controller):
         opt=action(Action.RECORD_MEETING),
         responses=problems(404, 409, 422),
         summary="Record who attended (the meeting is then held)",
+        dto=StrictJSON[AttendanceIn],
+        return_dto=None,
     )
     async def record_attendance(
         self,
@@ -97,7 +102,6 @@ class MeetingLifecycleController(Controller):
         meeting_id: FromPath[UUID],
         data: JSONBody[AttendanceIn],
     ) -> AttendanceOut:
-        data = await strictly(request, AttendanceIn)
         attendees = [
             Attendee(
                 name=nfc(a.name),

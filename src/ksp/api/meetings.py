@@ -20,8 +20,8 @@ from ksp.api.schemas import (
     NewVersionOut,
     VersionSummaryOut,
     nfc,
-    strictly,
 )
+from ksp.api.strict_body import StrictJSON
 from ksp.domain.access import Action
 from ksp.domain.danish_time import in_copenhagen
 from ksp.domain.lists import ListChange
@@ -61,6 +61,8 @@ class MeetingController(Controller):
         responses=problems(422),
         summary="Call a KSP meeting",
         status_code=201,
+        dto=StrictJSON[MeetingIn],
+        return_dto=None,
     )
     async def create(
         self,
@@ -68,7 +70,6 @@ class MeetingController(Controller):
         meetings: NamedDependency[MeetingService],
         data: JSONBody[MeetingIn],
     ) -> MeetingOut:
-        data = await strictly(request, MeetingIn)
         draft = MeetingDraft(
             data.municipality_code, data.police_district, data.scheduled_for, nfc(data.title)
         )
@@ -110,6 +111,8 @@ class MeetingController(Controller):
         responses=problems(404, 409, 422),
         summary="Change the KSP list: a new version",
         status_code=201,
+        dto=StrictJSON[ListChangeIn],
+        return_dto=None,
     )
     async def change_list(
         self,
@@ -118,7 +121,6 @@ class MeetingController(Controller):
         meeting_id: FromPath[UUID],
         data: JSONBody[ListChangeIn],
     ) -> NewVersionOut:
-        data = await strictly(request, ListChangeIn)
         change = ListChange(
             add=tuple(str(c) for c in data.add),
             remove=tuple(str(c) for c in data.remove),

@@ -23,7 +23,8 @@ from ksp.api.meeting_work_schemas import (
     RecordedOutcomeOut,
     Worklist,
 )
-from ksp.api.schemas import nfc, strictly
+from ksp.api.schemas import nfc
+from ksp.api.strict_body import StrictJSON
 from ksp.domain.access import Action
 from ksp.domain.actions import ActionStatus, ActionView, is_overdue
 from ksp.domain.outcomes import ActionDraft, OutcomeDraft
@@ -64,6 +65,8 @@ class OutcomeController(Controller):
         "exchange of information (guide 3.3.7) and opens the case's notification and note "
         "duties. A second outcome for a case names the current one in `corrects`.",
         status_code=201,
+        dto=StrictJSON[OutcomeIn],
+        return_dto=None,
     )
     async def record_outcome(
         self,
@@ -72,7 +75,6 @@ class OutcomeController(Controller):
         meeting_id: FromPath[UUID],
         data: JSONBody[OutcomeIn],
     ) -> RecordedOutcomeOut:
-        data = await strictly(request, OutcomeIn)
         draft = OutcomeDraft(
             case_id=str(data.case_id),
             summary=nfc(data.summary),
@@ -150,6 +152,8 @@ class ActionController(Controller):
         summary="Close an action as done or not done",
         description="`not-done-*` and `cancelled` need a `note`. Only open actions change.",
         status_code=200,
+        dto=StrictJSON[ActionStatusIn],
+        return_dto=None,
     )
     async def change_status(
         self,
@@ -158,7 +162,6 @@ class ActionController(Controller):
         action_id: FromPath[UUID],
         data: JSONBody[ActionStatusIn],
     ) -> ActionOut:
-        data = await strictly(request, ActionStatusIn)
         note = None if data.note is None else nfc(data.note)
         changed = await meeting_outcomes.change_action_status(
             principal_of(request), str(action_id), ActionStatus(data.status), note

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 from uuid import UUID
 
 import msgspec
-from litestar import Request
-from litestar.exceptions import ValidationException
 
-from ksp.api.text_rules import refuse_hidden_text
 from ksp.domain.cases import CaseStatus, Custody, TriageDecision
 from ksp.domain.circulation import Agency, DeliveryStatus, RecipientStatus
 from ksp.domain.meeting_status import MeetingStatus
 
 __all__ = [
-    "DECODER_PREFIX",
     "AccessLogPage",
     "AccessLogSearch",
     "AccessRecordOut",
@@ -32,13 +28,9 @@ __all__ = [
     "TriageIn",
     "TriageOut",
     "nfc",
-    "strictly",
 ]
 
 T = TypeVar("T")
-
-# ``strictly`` prefixes the decoder's message with this, so the error map knows its shape.
-DECODER_PREFIX = "body: "
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
@@ -48,22 +40,6 @@ Unit = Annotated[
 ]
 Slug = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[a-z]+(-[a-z]+)*$")]
 MunicipalityCode = Annotated[int, msgspec.Meta(ge=100, le=999)]
-
-
-async def strictly(request: Request[Any, Any, Any], model: type[T]) -> T:
-    """Decode the body again without Litestar's lax coercion ("101" is not an int here).
-
-    Litestar's own parse of ``data`` documents the body in OpenAPI; this one decides.
-    Every string in the body is held to the text rules (ksp.api.text_rules).
-    """
-    try:
-        decoded = msgspec.json.decode(await request.body(), type=model)
-    except msgspec.ValidationError as exc:
-        raise ValidationException(detail=f"{DECODER_PREFIX}{exc}") from None
-    except msgspec.DecodeError:
-        raise ValidationException(detail="malformed JSON") from None
-    refuse_hidden_text(decoded)
-    return decoded
 
 
 def nfc(text: str) -> str:
