@@ -8,14 +8,14 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
-from ksp.api.auth import action, authorised, principal_of
+from ksp.api.auth import action, authorised
+from ksp.api.dependencies import PageOut, page_of
 from ksp.api.docs import problems
 from ksp.api.schemas import (
     CaseIn,
     CaseOut,
-    CasePage,
     CaseSummaryOut,
     MeetingListingOut,
     SubjectOut,
@@ -140,12 +140,12 @@ class CaseController(Controller):
     )
     async def submit(
         self,
+        principal: NamedDependency[Principal],
         request: Request[Any, Any, Any],
         data: JSONBody[CaseIn],
         cases: NamedDependency[CaseService],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Submission]:
-        principal = principal_of(request)
         submitted = await cases.submit(
             principal, _draft(data), _idempotency(request, idempotency_key, data)
         )
@@ -160,26 +160,19 @@ class CaseController(Controller):
     @get("/", opt=action(Action.LIST_CASES), responses=problems(), summary="List cases")
     async def list_cases(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         cases: NamedDependency[CaseService],
+        page: NamedDependency[Page],
         status: FromQuery[CaseStatus | None] = None,
         meeting_id: FromQuery[UUID | None] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
-    ) -> CasePage:
-        principal = principal_of(request)
+    ) -> PageOut[CaseSummaryOut]:
         found = await cases.find(
             principal,
-            Page(limit=limit, offset=offset),
+            page,
             status=status,
             meeting_id=None if meeting_id is None else str(meeting_id),
         )
-        return CasePage(
-            items=[summary_of(principal, case) for case in found],
-            limit=limit,
-            offset=offset,
-            next_offset=offset + limit if len(found) == limit else None,
-        )
+        return page_of([summary_of(principal, case) for case in found], page)
 
     @get(
         "/{case_id:uuid}",
@@ -189,11 +182,10 @@ class CaseController(Controller):
     )
     async def read(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         cases: NamedDependency[CaseService],
         case_id: FromPath[UUID],
     ) -> CaseOut:
-        principal = principal_of(request)
         return detail(principal, await cases.get(principal, str(case_id)))
 
     @post(
@@ -207,14 +199,14 @@ class CaseController(Controller):
     )
     async def triage(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         cases: NamedDependency[CaseService],
         case_id: FromPath[UUID],
         data: JSONBody[TriageIn],
     ) -> TriageOut:
         reason = None if data.reason is None else nfc(data.reason)
         case = await cases.triage(
-            principal_of(request), str(case_id), data.decision, reason, corrects=data.corrects
+            principal, str(case_id), data.decision, reason, corrects=data.corrects
         )
         assert case.triage is not None
         return TriageOut(

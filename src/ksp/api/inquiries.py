@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody
 
-from ksp.api.auth import action, authorised, principal_of
+from ksp.api.auth import action, authorised
+from ksp.api.dependencies import PageOut, page_of
 from ksp.api.docs import problems
 from ksp.api.schemas import (
     DecisionIn,
     DecisionOut,
     InquiryIn,
-    InquiryList,
     InquiryOut,
     nfc,
 )
@@ -74,11 +73,10 @@ class InquiryController(Controller):
     )
     async def record(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         inquiries: NamedDependency[InquiryService],
         data: JSONBody[InquiryIn],
     ) -> InquiryOut:
-        principal = principal_of(request)
         inquiry = await inquiries.record(
             principal,
             InquiryDraft(
@@ -100,19 +98,12 @@ class InquiryController(Controller):
     )
     async def list_inquiries(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         inquiries: NamedDependency[InquiryService],
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
-    ) -> InquiryList:
-        principal = principal_of(request)
-        found = await inquiries.visible(principal, Page(limit=limit, offset=offset))
-        return InquiryList(
-            items=[_inquiry(i, d, principal) for i, d in found],
-            limit=limit,
-            offset=offset,
-            next_offset=offset + limit if len(found) == limit else None,
-        )
+        page: NamedDependency[Page],
+    ) -> PageOut[InquiryOut]:
+        found = await inquiries.visible(principal, page)
+        return page_of([_inquiry(i, d, principal) for i, d in found], page)
 
     @post(
         "/{inquiry_id:uuid}/decision",
@@ -125,12 +116,11 @@ class InquiryController(Controller):
     )
     async def decide(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         inquiries: NamedDependency[InquiryService],
         inquiry_id: FromPath[UUID],
         data: JSONBody[DecisionIn],
     ) -> DecisionOut:
-        principal = principal_of(request)
         text = None if data.justification is None else nfc(data.justification)
         decision = await inquiries.decide(principal, str(inquiry_id), data.eligible, text)
         return _decision(decision, principal)

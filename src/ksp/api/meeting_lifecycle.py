@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, patch, post, put
+from litestar import Controller, Response, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from ksp.api.auth import action, authorised, principal_of
+from ksp.api.auth import action, authorised
 from ksp.api.docs import problems
 from ksp.api.meeting_work_schemas import (
     AttendanceIn,
@@ -22,7 +21,7 @@ from ksp.api.meeting_work_schemas import (
 from ksp.api.meetings import meeting_out
 from ksp.api.schemas import MeetingOut, nfc
 from ksp.api.strict_body import StrictJSON
-from ksp.domain.access import Action
+from ksp.domain.access import Action, Principal
 from ksp.domain.attendance import Attendee
 from ksp.domain.meeting_status import Reschedule
 from ksp.mail.invitation import invitation_ics
@@ -50,7 +49,7 @@ class MeetingLifecycleController(Controller):
     )
     async def reschedule(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         meeting_lifecycle: NamedDependency[MeetingLifecycleService],
         meeting_id: FromPath[UUID],
         data: JSONBody[MeetingChangeIn],
@@ -61,7 +60,7 @@ class MeetingLifecycleController(Controller):
             location=None if data.location is None else nfc(data.location),
             title=None if data.title is None else nfc(data.title),
         )
-        moved = await meeting_lifecycle.reschedule(principal_of(request), str(meeting_id), change)
+        moved = await meeting_lifecycle.reschedule(principal, str(meeting_id), change)
         return meeting_out(moved)
 
     @post(
@@ -77,12 +76,11 @@ class MeetingLifecycleController(Controller):
     )
     async def cancel(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         meeting_lifecycle: NamedDependency[MeetingLifecycleService],
         meeting_id: FromPath[UUID],
         data: JSONBody[CancelIn],
     ) -> MeetingOut:
-        principal = principal_of(request)
         return meeting_out(
             await meeting_lifecycle.cancel(principal, str(meeting_id), nfc(data.reason))
         )
@@ -97,7 +95,7 @@ class MeetingLifecycleController(Controller):
     )
     async def record_attendance(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         meeting_lifecycle: NamedDependency[MeetingLifecycleService],
         meeting_id: FromPath[UUID],
         data: JSONBody[AttendanceIn],
@@ -114,7 +112,7 @@ class MeetingLifecycleController(Controller):
             for a in data.attendees
         ]
         number, meeting = await meeting_lifecycle.record_attendance(
-            principal_of(request), str(meeting_id), attendees
+            principal, str(meeting_id), attendees
         )
         return AttendanceOut(
             meeting_id=meeting.id, status=meeting.status, number=number, attendees=data.attendees
@@ -128,11 +126,10 @@ class MeetingLifecycleController(Controller):
     )
     async def attendance(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         meeting_lifecycle: NamedDependency[MeetingLifecycleService],
         meeting_id: FromPath[UUID],
     ) -> AttendanceOut:
-        principal = principal_of(request)
         number, meeting, attendees = await meeting_lifecycle.attendance(principal, str(meeting_id))
         return AttendanceOut(
             meeting_id=meeting.id,
@@ -150,10 +147,10 @@ class MeetingLifecycleController(Controller):
     )
     async def invitation(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         meeting_lifecycle: NamedDependency[MeetingLifecycleService],
         meeting_id: FromPath[UUID],
     ) -> Response[bytes]:
-        facts = await meeting_lifecycle.invitation(principal_of(request), str(meeting_id))
+        facts = await meeting_lifecycle.invitation(principal, str(meeting_id))
         method = "CANCEL" if facts.cancelled else "REQUEST"
         return Response(invitation_ics(facts), media_type=CALENDAR + method)

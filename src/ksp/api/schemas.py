@@ -14,12 +14,10 @@ from ksp.domain.circulation import Agency, DeliveryStatus, RecipientStatus
 from ksp.domain.meeting_status import MeetingStatus
 
 __all__ = [
-    "AccessLogPage",
     "AccessLogSearch",
     "AccessRecordOut",
     "CaseIn",
     "CaseOut",
-    "CasePage",
     "CaseSummaryOut",
     "Problem",
     "SubjectIn",
@@ -146,13 +144,6 @@ class MeetingListingOut(msgspec.Struct, kw_only=True):
     version: int
 
 
-class CasePage(msgspec.Struct, kw_only=True):
-    items: list[CaseSummaryOut]
-    limit: int
-    offset: int
-    next_offset: int | None
-
-
 class AccessRecordOut(msgspec.Struct, kw_only=True):
     id: int
     at: dt.datetime
@@ -164,13 +155,6 @@ class AccessRecordOut(msgspec.Struct, kw_only=True):
     subject_count: int
     request_id: str | None
     purpose: str  # why it was read: case-handling, triage, meeting-preparation, ...
-
-
-class AccessLogPage(msgspec.Struct, kw_only=True):
-    items: list[AccessRecordOut]
-    limit: int
-    offset: int
-    next_offset: int | None
 
 
 class FieldProblem(msgspec.Struct, kw_only=True):
@@ -216,13 +200,6 @@ class MeetingOut(msgspec.Struct, kw_only=True):
     status: MeetingStatus
     location: str | None
     sequence: int  # reschedules so far (the invitation's SEQUENCE)
-
-
-class MeetingPage(msgspec.Struct, kw_only=True):
-    items: list[MeetingOut]
-    limit: int
-    offset: int
-    next_offset: int | None
 
 
 class ListChangeIn(_In):
@@ -446,13 +423,6 @@ class InquiryOut(msgspec.Struct, kw_only=True):
     decisions: list[DecisionOut]
 
 
-class InquiryList(msgspec.Struct, kw_only=True):
-    items: list[InquiryOut]
-    limit: int
-    offset: int
-    next_offset: int | None
-
-
 class ExchangeIn(_In):
     occurred_on: dt.date
     agencies: Annotated[list[Agency], msgspec.Meta(min_length=1, max_length=3)]
@@ -524,10 +494,3 @@ class ExchangeDetailOut(OpenExchangeOut, kw_only=True):
     summary: str
     notification: NotificationOut | None
     note: NoteOut | None
-
-
-class ExchangePage(msgspec.Struct, kw_only=True):
-    items: list[ExchangeDetailOut]
-    limit: int
-    offset: int
-    next_offset: int | None
