@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from litestar.exceptions import ValidationException
 
-from ksp.api.schemas import TriageIn
+from ksp.api.schemas.cases import TriageIn
 from ksp.api.strict_body import StrictJSON
 from ksp.domain.errors import InvalidInput
 

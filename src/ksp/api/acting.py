@@ -9,7 +9,7 @@ from litestar.params import JSONBody
 
 from ksp.api.auth import action, authorised
 from ksp.api.docs import problems
-from ksp.api.schemas import ActingMunicipalityIn, ActingMunicipalityOut, RuleOut
+from ksp.api.schemas.acting import ActingMunicipalityIn, ActingMunicipalityOut, RuleOut
 from ksp.api.strict_body import StrictJSON
 from ksp.domain.access import Action
 from ksp.domain.acting_municipality import Facts, acting_municipality

@@ -15,7 +15,7 @@ from litestar.response import Stream
 from ksp.api.auth import action, authorised
 from ksp.api.dependencies import PageOut, page_of, provide_access_log_page
 from ksp.api.docs import problems
-from ksp.api.schemas import (
+from ksp.api.schemas.audit import (
     AccessLogSearch,
     AccessRecordOut,
     CheckpointOut,

@@ -20,7 +20,8 @@ from ksp.api.case_schemas import (
 )
 from ksp.api.cases import detail, summary_of
 from ksp.api.docs import problems
-from ksp.api.schemas import CaseOut, nfc
+from ksp.api.schemas.cases import CaseOut
+from ksp.api.schemas.common import nfc
 from ksp.api.strict_body import StrictJSON
 from ksp.domain.access import Action, Principal
 from ksp.services.cases import CaseService

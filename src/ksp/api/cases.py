@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from ksp.api.auth import action, authorised
 from ksp.api.dependencies import PageOut, page_of
 from ksp.api.docs import problems
-from ksp.api.schemas import (
+from ksp.api.schemas.cases import (
     CaseIn,
     CaseOut,
     CaseSummaryOut,
@@ -23,8 +23,8 @@ from ksp.api.schemas import (
     TriageIn,
     TriageOut,
     TriageRecordOut,
-    nfc,
 )
+from ksp.api.schemas.common import nfc
 from ksp.api.strict_body import StrictJSON
 from ksp.domain.access import Action, Principal, sees_full_cpr, sees_personal_data
 from ksp.domain.cases import Case, CaseDraft, CaseStatus

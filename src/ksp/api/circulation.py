@@ -13,7 +13,7 @@ from litestar.params import FromPath, JSONBody, PathParameter
 
 from ksp.api.auth import action, authorised
 from ksp.api.docs import problems
-from ksp.api.schemas import (
+from ksp.api.schemas.circulation import (
     CirculateIn,
     CirculationOut,
     DeliveryOut,
@@ -22,8 +22,8 @@ from ksp.api.schemas import (
     RecipientKeyIn,
     RecipientList,
     RecipientOut,
-    nfc,
 )
+from ksp.api.schemas.common import nfc
 from ksp.api.strict_body import StrictJSON
 from ksp.domain.access import Action, Principal
 from ksp.domain.circulation import DeliveryStatus, Recipient, RecipientDraft

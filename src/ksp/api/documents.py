@@ -11,7 +11,7 @@ from litestar.params import FromPath, PathParameter, QueryParameter
 
 from ksp.api.auth import action, authorised
 from ksp.api.docs import problems
-from ksp.api.schemas import ChangedEntryOut, DiffOut, EntryOut, VersionOut
+from ksp.api.schemas.meetings import ChangedEntryOut, DiffOut, EntryOut, VersionOut
 from ksp.domain.access import Action, Principal
 from ksp.domain.cases import Custody
 from ksp.domain.documents import DocumentVersion

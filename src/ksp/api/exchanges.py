@@ -14,7 +14,8 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from ksp.api.auth import action, authorised
 from ksp.api.dependencies import PageOut, page_of
 from ksp.api.docs import problems
-from ksp.api.schemas import (
+from ksp.api.schemas.common import nfc
+from ksp.api.schemas.exchanges import (
     ExchangeDetailOut,
     ExchangeIn,
     ExchangeOut,
@@ -23,7 +24,6 @@ from ksp.api.schemas import (
     NotificationIn,
     NotificationOut,
     RecordOut,
-    nfc,
 )
 from ksp.api.strict_body import StrictJSON
 from ksp.domain.access import Action, Principal

@@ -11,13 +11,8 @@ from litestar.params import FromPath, JSONBody
 from ksp.api.auth import action, authorised
 from ksp.api.dependencies import PageOut, page_of
 from ksp.api.docs import problems
-from ksp.api.schemas import (
-    DecisionIn,
-    DecisionOut,
-    InquiryIn,
-    InquiryOut,
-    nfc,
-)
+from ksp.api.schemas.common import nfc
+from ksp.api.schemas.inquiries import DecisionIn, DecisionOut, InquiryIn, InquiryOut
 from ksp.api.strict_body import StrictJSON
 from ksp.domain.access import Action, Principal, sees_full_cpr, sees_personal_data
 from ksp.domain.inquiries import Decision, Inquiry

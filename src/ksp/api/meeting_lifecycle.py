@@ -19,7 +19,8 @@ from ksp.api.meeting_work_schemas import (
     MeetingChangeIn,
 )
 from ksp.api.meetings import meeting_out
-from ksp.api.schemas import MeetingOut, nfc
+from ksp.api.schemas.common import nfc
+from ksp.api.schemas.meetings import MeetingOut
 from ksp.api.strict_body import StrictJSON
 from ksp.domain.access import Action, Principal
 from ksp.domain.attendance import Attendee

@@ -11,14 +11,14 @@ from litestar.params import FromPath, JSONBody
 from ksp.api.auth import action, authorised
 from ksp.api.dependencies import PageOut, page_of
 from ksp.api.docs import problems
-from ksp.api.schemas import (
+from ksp.api.schemas.common import nfc
+from ksp.api.schemas.meetings import (
     DocumentVersionsOut,
     ListChangeIn,
     MeetingIn,
     MeetingOut,
     NewVersionOut,
     VersionSummaryOut,
-    nfc,
 )
 from ksp.api.strict_body import StrictJSON
 from ksp.domain.access import Action, Principal

@@ -23,7 +23,7 @@ from ksp.api.meeting_work_schemas import (
     RecordedOutcomeOut,
     Worklist,
 )
-from ksp.api.schemas import nfc
+from ksp.api.schemas.common import nfc
 from ksp.api.strict_body import StrictJSON
 from ksp.domain.access import Action, Principal
 from ksp.domain.actions import ActionStatus, ActionView, is_overdue

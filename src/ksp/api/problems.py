@@ -15,7 +15,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from ksp.api.field_errors import field_problems
-from ksp.api.schemas import FieldProblem, Problem
+from ksp.api.schemas.common import FieldProblem, Problem
 from ksp.domain import errors
 from ksp.observability import exception_location
 
