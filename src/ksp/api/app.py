@@ -23,6 +23,7 @@ from ksp.api.auth import BearerAuthMiddleware
 from ksp.api.case_corrections import CaseCorrectionController
 from ksp.api.cases import CaseController
 from ksp.api.circulation import CirculationController
+from ksp.api.dependencies import API_DEPENDENCIES
 from ksp.api.documents import DocumentController
 from ksp.api.exchanges import ExchangeController
 from ksp.api.inquiries import InquiryController
@@ -186,6 +187,7 @@ def create_app(
         ],
         middleware=[DefineMiddleware(BearerAuthMiddleware)],
         guards=[known_query_parameters_only],
+        dependencies=API_DEPENDENCIES,
         security=[{"bearer": []}],
     )
     return Litestar(

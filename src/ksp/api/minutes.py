@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, post
+from litestar import Controller, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from ksp.api.auth import action, authorised, principal_of
+from ksp.api.auth import action, authorised
 from ksp.api.docs import problems
 from ksp.api.meeting_work_schemas import MinutesIn
-from ksp.api.schemas import NewVersionOut, nfc, strictly
-from ksp.domain.access import Action
+from ksp.api.schemas import NewVersionOut, nfc
+from ksp.api.strict_body import StrictJSON
+from ksp.domain.access import Action, Principal
 from ksp.services.minutes import MinutesService
 
 __all__ = ["MinutesController"]
@@ -33,14 +33,15 @@ class MinutesController(Controller):
         "actions. The first version closes a held meeting; a planned meeting has no minutes "
         "(409 meeting-status), nor a cancelled one (409 meeting-cancelled).",
         status_code=201,
+        dto=StrictJSON[MinutesIn],
+        return_dto=None,
     )
     async def write(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         minutes: NamedDependency[MinutesService],
         meeting_id: FromPath[UUID],
         data: JSONBody[MinutesIn],
     ) -> NewVersionOut:
-        data = await strictly(request, MinutesIn)
-        made = await minutes.write(principal_of(request), str(meeting_id), nfc(data.reason))
+        made = await minutes.write(principal, str(meeting_id), nfc(data.reason))
         return NewVersionOut(document_id=made.document_id, version=made.version, sha256=made.sha256)
