@@ -14,12 +14,12 @@ from icalendar import Calendar
 from litestar import Litestar
 from test_circulation import _attachment, deliver_all, register, worker_for
 from test_meeting_management import ATTENDEE, Auth, listed_meeting, outcome
-from unit.mail.keys import KeyMaker
 
 from ksp.mail.pgpmime import read_encrypted_message
 from support.clock import FixedClock
 from support.data import Units
 from support.flows import access_log, new_meeting
+from support.keys import KeyMaker
 from support.smtp import SmtpServer
 
 
