@@ -46,7 +46,8 @@ class State:
     idempotency: dict[tuple[str, str, str], StoredResult] = field(default_factory=dict)
     access_log: list[LoggedRead] = field(default_factory=list)
     meetings: dict[str, Meeting] = field(default_factory=dict)
-    documents: dict[str, str] = field(default_factory=dict)  # document id -> meeting id
+    # document id -> (meeting id, kind: "list" or "minutes")
+    documents: dict[str, tuple[str, str]] = field(default_factory=dict)
     versions: dict[str, list[VersionRecord]] = field(default_factory=dict)
     journal: list[JournalRow] = field(default_factory=list)
     circulated: set[tuple[str, int]] = field(default_factory=set)

@@ -161,15 +161,21 @@ class FakeDocumentStore(DocumentStore):
     def __init__(self, state: State) -> None:
         self._state = state
 
-    async def of_meeting(self, meeting_id: str) -> str | None:
-        found = [d for d, m in self._state.documents.items() if m == meeting_id]
+    async def of_meeting(self, meeting_id: str, kind: str = "list") -> str | None:
+        found = [d for d, (m, k) in self._state.documents.items() if (m, k) == (meeting_id, kind)]
         return found[0] if found else None
 
     async def meeting_of(self, document_id: str) -> str | None:
-        return self._state.documents.get(document_id)
+        found = self._state.documents.get(document_id)
+        return None if found is None else found[0]
 
-    async def create(self, document_id: str, meeting_id: str, at: dt.datetime) -> None:
-        self._state.documents[document_id] = meeting_id
+    async def kinds_of_meeting(self, meeting_id: str) -> list[tuple[str, str]]:
+        return [(d, k) for d, (m, k) in self._state.documents.items() if m == meeting_id]
+
+    async def create(
+        self, document_id: str, meeting_id: str, at: dt.datetime, kind: str = "list"
+    ) -> None:
+        self._state.documents[document_id] = (meeting_id, kind)
         self._state.versions[document_id] = []
 
     async def latest_version(self, document_id: str) -> int:
