@@ -1,6 +1,6 @@
 """Circulating one version of a KSP list to 30 recipients, end to end, through HTTP.
 
-Setup: an SMTP server on loopback (``bench/mail_support.py``: aiosmtpd, STARTTLS and AUTH
+Setup: an SMTP server on loopback (``tests/support/smtp.py``: aiosmtpd, STARTTLS and AUTH
 required, a CA of its own) and a real ``ksp serve`` whose in-process outbox worker delivers
 there (``KSP_SMTP_HOST=127.0.0.1``, ``KSP_SMTP_TLS=starttls``, ``KSP_SMTP_CA_FILE``, a user
 and password, ``KSP_MAIL_FROM``); its signing key is made before it serves, with ``ksp mail
@@ -485,11 +485,13 @@ def summary(outcome: Outcome, config: CirculationConfig, gpg_version: str) -> di
 def bench_circulation(
     backend: Backend, kit: Kit, config: CirculationConfig, work: Path
 ) -> dict[str, Any]:
-    """Migrate, make the service key, serve with SMTP delivery, set up and circulate."""
+    """Make the data dir and its keys, migrate, serve with SMTP delivery, set up and
+    circulate."""
     port = free_port()
     data_dir = work / "ksp-data"
     env = service_env(data_dir, backend.service_url, port)
     env.update(kit.smtp.env(), KSP_MAIL_FROM=MAIL_FROM)
+    ksp(env, "init")  # `ksp mail key` no longer makes a missing key on the fly
     ksp(env, "db", "upgrade")
     kit.keys.import_keys(ksp(env, "mail", "key") + "\n")
     tokens = {

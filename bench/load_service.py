@@ -4,7 +4,7 @@ outbox at the end.
 Set-up, over HTTP as users do it: ``meetings`` meetings of one KiF unit, each with
 ``persons + spare`` remand cases submitted by a jail and triaged to ``meeting``, a first list
 version of ``persons`` of them, and ``recipients`` participants registered with real OpenPGP
-public keys (``bench/mail_support.py``), so a circulation encrypts and signs a message to
+public keys (``tests/support/keys.py``), so a circulation encrypts and signs a message to
 each of them.
 
 The mix (``MIX``), each operation one request, by a random client, on a random meeting:

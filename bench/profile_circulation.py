@@ -133,6 +133,7 @@ def step_timers() -> Iterator[None]:
 async def profile(args: argparse.Namespace, work: Path) -> None:
     env = service_env(work / "ksp-data", f"sqlite:///{work / 'service.sqlite3'}", free_port())
     env["KSP_MAIL_FROM"] = MAIL_FROM
+    ksp(env, "init")  # the data dir, its secrets and the service key, made once
     ksp(env, "db", "upgrade")
     ksp(env, "mail", "key")  # the service's signing key, made before it serves
     kif = {"Authorization": f"Bearer {token(env, 'kif', KIF_UNIT, 'bench-kif')}"}

@@ -38,8 +38,8 @@ from support.data import (
     fresh_units,
     test_unit_table,
 )
+from support.keys import KeyMaker
 from support.smtp import SmtpServer
-from unit.mail.keys import KeyMaker
 
 pytest_plugins = ["support.require_oidc"]  # KSP_REQUIRE_OIDC: the sign-in tests must run
 

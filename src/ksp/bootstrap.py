@@ -20,8 +20,11 @@ from ksp.auth.context import SignIn
 from ksp.crypto import FieldCipher, KeyedHasher
 from ksp.db.engine import create_engine, create_sessionmaker
 from ksp.db.uow import Adapters, SqlUnitOfWorkFactory
+from ksp.domain.circulation import Recipient
+from ksp.domain.meetings import Meeting
 from ksp.domain.reference import UnitTable
 from ksp.journal.checkpoint import CheckpointSigner
+from ksp.mail.invitation import invitation_ics
 from ksp.mail.keyring import Keyring
 from ksp.mail.secure import GpgSecureMail
 from ksp.mail.transport import MaildirTransport, SmtpConfig, SmtpTransport, Transport
@@ -36,6 +39,7 @@ from ksp.services.exchanges import ExchangeService
 from ksp.services.inquiries import InquiryService
 from ksp.services.meeting_lifecycle import MeetingLifecycleService
 from ksp.services.meetings import MeetingService
+from ksp.services.minutes import MinutesService
 from ksp.services.outcomes import OutcomeService
 from ksp.services.ports import Clock
 from ksp.services.proofs import ProofService
@@ -165,6 +169,7 @@ class Services:
     units: UnitTable
     meeting_lifecycle: MeetingLifecycleService
     meeting_outcomes: OutcomeService
+    minutes: MinutesService
     worklists: WorklistService
     uow: SqlUnitOfWorkFactory
     mail: GpgSecureMail
@@ -179,19 +184,26 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
     uow = SqlUnitOfWorkFactory(adapters)
     mail = secure_mail(settings)
     sign_in = sign_in_wiring.sign_in(settings, adapters.sessions, adapters.cipher, clock)
+    lifecycle = MeetingLifecycleService(uow, clock, organizer=settings.mail_from)
+
+    def invite(meeting: Meeting, participants: list[Recipient]) -> bytes:
+        """Every circulation mail carries the meeting's invitation (issue 8)."""
+        return invitation_ics(lifecycle.invitation_facts(meeting, [r.email for r in participants]))
+
     return Services(
         cases=CaseService(uow, clock, kif_units=settings.units.kif_units()),
         audit=AuditService(uow, clock, adapters.signer),
         meetings=MeetingService(uow, clock, max_list_entries=settings.max_list_entries),
         documents=DocumentService(uow, clock),
-        circulation=CirculationService(uow, clock, mail, render_document),
+        circulation=CirculationService(uow, clock, mail, render_document, invite=invite),
         inquiries=InquiryService(uow, clock),
         exchanges=ExchangeService(uow, clock),
         corrections=CorrectionService(uow, clock),
         proofs=ProofService(uow, adapters.signer),
         units=settings.units,
-        meeting_lifecycle=MeetingLifecycleService(uow, clock, organizer=settings.mail_from),
+        meeting_lifecycle=lifecycle,
         meeting_outcomes=OutcomeService(uow, clock),
+        minutes=MinutesService(uow, clock),
         worklists=WorklistService(uow, clock),
         uow=uow,
         mail=mail,

@@ -15,8 +15,8 @@ import pytest
 
 from ksp.mail.pgpmime import read_encrypted_message
 from support.data import case_body
+from support.keys import KeyMaker
 from support.server import KSP, Server, running_server
-from unit.mail.keys import KeyMaker
 
 IN_TWO_WEEKS = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=14)
 

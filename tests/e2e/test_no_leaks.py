@@ -50,6 +50,7 @@ from ksp.db.tables import access_log_subjects, cases, inquiries
 from ksp.db.url import async_database_url
 from support.data import fresh_units
 from support.deployment import postgres_schema, smtp_env
+from support.keys import KeyMaker
 from support.leaks import (
     PersonalData,
     byte_needles,
@@ -63,7 +64,6 @@ from support.leaks import (
 )
 from support.server import Server, running_server, server_env
 from support.smtp import Captured, SmtpServer
-from unit.mail.keys import KeyMaker
 
 T = TypeVar("T")
 PROBLEMS = "https://ksp.kriminalforsorgen.dk/problems/"

@@ -50,7 +50,7 @@ def walked(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, Path]:
             check=False,
         )
     assert done.returncode == 0, done.stderr
-    html = (workdir / "ksp-liste-v1.html").read_text(encoding="utf-8")
+    html = (workdir / "var" / "walkthrough" / "ksp-liste-v1.html").read_text(encoding="utf-8")
     assert "Jens Jensen" in html
     assert "databeskyttelsesregler" in html
     return done.stdout, data_dir, server.log
@@ -87,3 +87,16 @@ def test_no_personal_data_is_stored_or_logged_in_plaintext(
         for secret in PERSONAL_DATA:
             for encoding in ("utf-8", "utf-16-le"):
                 assert secret.encode(encoding) not in raw, f"{secret!r} in {path.name}"
+
+
+def test_the_readme_links_only_what_a_clone_has() -> None:
+    """A clone has no ../shared: every relative link of the README names a file of the
+    repository, and the walk-through's files holding personal data go under git-ignored var/."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "../shared" not in readme
+    for target in re.findall(r"\]\(((?!https?:|#)[^)#]+)", readme):
+        assert (ROOT / target).exists(), target
+    assert "var/" in (ROOT / ".gitignore").read_text(encoding="utf-8").split()
+    for line in walkthrough().splitlines():
+        if re.search(r"(tee|-o) ", line):
+            assert "$OUT/" in line, line

@@ -22,9 +22,9 @@ from ksp.mail.pgpmime import read_encrypted_message
 from ksp.mail.service_key import check_service_key
 from support.data import case_body
 from support.deployment import Deployment, deployment
+from support.keys import KeyMaker
 from support.smtp import SmtpServer
 from support.staff import Staff
-from unit.mail.keys import KeyMaker
 
 WRITERS = 4
 UPDATES_PER_WRITER = 6

@@ -25,9 +25,9 @@ from ksp.domain.access import Role
 from ksp.tokens import LEEWAY_SECONDS, issue_token
 from support.data import case_body
 from support.deployment import Deployment, Process, deployment
+from support.keys import KeyMaker
 from support.smtp import SmtpServer
 from support.staff import Staff
-from unit.mail.keys import KeyMaker
 
 RECIPIENTS = ["kommune@fault.example.dk", "politi@fault.example.dk"]
 KILLS = 2

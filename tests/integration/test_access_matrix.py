@@ -15,7 +15,7 @@ from litestar import Litestar
 from integration.test_proposals import taking_part
 from support.data import Units, case_body
 from support.flows import case_for_meeting, change_list, new_meeting
-from unit.mail.keys import LONG_AGO, KeyMaker
+from support.keys import LONG_AGO, KeyMaker
 
 ROLES = ("arrest", "kif", "participant", "auditor")
 RELATIONS = ("own", "foreign")
@@ -85,6 +85,7 @@ ROUTES = {
     "actions": Route("GET", "/actions"),
     "action-status": Route("POST", "/actions/{action_id:uuid}/status"),
     "worklist": Route("GET", "/worklist"),
+    "write-minutes": Route("POST", "/meetings/{meeting_id:uuid}/minutes"),
     "inclusion-proof": Route("GET", "/audit/proofs/inclusion"),
     "consistency-proof": Route("GET", "/audit/proofs/consistency"),
 }
@@ -92,6 +93,7 @@ ROUTES = {
 # The meeting secretariat's routes (issue 8): the meeting's KiF unit writes and reads them;
 # a participant reads the actions of its unit and closes them.
 SECRETARIAT = (
+    "write-minutes",
     "reschedule",
     "cancel",
     "record-attendance",
@@ -229,6 +231,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int]] = {
     },
     **{(name, "kif"): (200, 404) for name in SECRETARIAT},
     ("record-outcome", "kif"): (201, 404),
+    ("write-minutes", "kif"): (201, 404),
     ("invitation", "kif"): (200, 404),
     ("invitation", "participant"): (404, 404),  # not a registered participant of it
     ("invitation", "arrest"): (403, 403),
@@ -323,6 +326,7 @@ def payload(name: str, units: Units, ids: dict[str, str]) -> dict[str, Any] | No
             "actions": [ACTION | {"unit": units.participant}],
         },
         "action-status": lambda: {"status": "done"},
+        "write-minutes": lambda: {"reason": "Referat"},
     }
     make = bodies.get(name)
     return None if make is None else make()
@@ -365,6 +369,7 @@ MAIL_ROUTES = {
     "retire-recipient",
 }
 ACTION_ROUTES = {"action-status"}
+HELD_ROUTES = {"write-minutes"}  # minutes are written for a held meeting
 
 
 async def world(
@@ -375,6 +380,7 @@ async def world(
     *,
     with_mail: bool,
     with_action: bool = False,
+    held: bool = False,
 ) -> dict[str, str]:
     """A submitted case; a meeting of units.kif with version 1 of its list, circulated to
     one participant; a spare triaged case and a spare recipient."""
@@ -407,6 +413,11 @@ async def world(
             },
         )
         ids["action_id"] = outcome.json()["action_ids"][0]
+    if held:
+        attended = await client.put(
+            f"/api/v1/meetings/{meeting_id}/attendance", headers=kif, json={"attendees": [ATTENDEE]}
+        )
+        assert attended.status_code == 200, attended.text
     inquiry = await client.post(
         "/api/v1/inquiries",
         headers=kif,
@@ -479,6 +490,7 @@ async def test_role_and_unit_matrix(
         matrix_key,
         with_mail=name in MAIL_ROUTES,
         with_action=name in ACTION_ROUTES,
+        held=name in HELD_ROUTES,
     )
     case_id = ids["case_id"]
     route = ROUTES[name]

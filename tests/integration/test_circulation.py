@@ -25,8 +25,8 @@ from support.clock import FixedClock
 from support.data import Units, case_body
 from support.flows import Auth, case_for_meeting, change_list, new_meeting
 from support.journal_lock import held_journal_lock, journal_lock_waiters
+from support.keys import KeyMaker
 from support.smtp import PASSWORD, USER, SmtpServer
-from unit.mail.keys import KeyMaker
 
 PROBLEMS = "https://ksp.kriminalforsorgen.dk/problems/"
 KEY_MADE_AT = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)

@@ -13,8 +13,8 @@ from ksp.domain.circulation import MAX_ATTEMPTS, backoff
 from support.clock import FixedClock
 from support.data import Units
 from support.flows import Auth
+from support.keys import KeyMaker
 from support.smtp import SmtpServer
-from unit.mail.keys import KeyMaker
 
 
 async def _deliveries(

@@ -26,8 +26,8 @@ from ksp.settings import Settings
 from support.clock import FixedClock
 from support.data import Units
 from support.flows import Auth, case_for_meeting, change_list, new_meeting
+from support.keys import KeyMaker
 from support.smtp import SmtpServer
-from unit.mail.keys import KeyMaker
 
 PROBLEMS = "https://ksp.kriminalforsorgen.dk/problems/"
 INJECTED_TITLES = {

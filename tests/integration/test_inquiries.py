@@ -11,7 +11,7 @@ from test_proposals import taking_part
 
 from support.data import Units, case_body, random_cpr
 from support.flows import Auth, access_log, case_for_meeting, change_list, new_meeting
-from unit.mail.keys import KeyMaker
+from support.keys import KeyMaker
 
 PROBLEMS = "https://ksp.kriminalforsorgen.dk/problems/"
 

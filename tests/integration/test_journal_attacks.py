@@ -58,6 +58,8 @@ class Fresh:
     tmp: Path
     next_change: Callable[..., Awaitable[httpx.Response]]
     vkey: str  # the journal's verifier key, as `ksp journal key` prints it
+    kif: dict[str, str] = dataclasses.field(default_factory=dict)  # the meeting's KiF
+    meeting_id: str = ""
 
     async def sql(self, statement: str, params: dict[str, Any] | None = None) -> list[Any]:
         """Run SQL as an attacker with direct database access, the guards switched off."""
@@ -161,6 +163,8 @@ async def _journal_of_versions(
             tmp_path,
             next_change,
             journal_signer(settings).vkey,
+            auth("kif", units.kif),
+            meeting,
         )
 
 
@@ -194,6 +198,34 @@ async def test_an_edited_content_byte_is_detected(fresh: Fresh) -> None:
     seq, header, link, content = (await fresh.rows())[1]
     await fresh.put(seq, header, link, content[:-1] + bytes([content[-1] ^ 1]))
     await assert_detected(fresh, 2)
+
+
+async def test_an_edited_minutes_version_is_detected(fresh: Fresh) -> None:
+    """Guide 3.3.7: the minutes are journalised like the list ("et journaliseret dokument
+    ... ikke kan opdateres"); a flipped bit in a minutes version's entry is found."""
+    base = f"/api/v1/meetings/{fresh.meeting_id}"
+    attendee = {
+        "name": "Mette Sekretær",
+        "agency": "kf",
+        "unit": "kif-hovedstaden",
+        "role": "secretary",
+        "present": True,
+        "confidentiality_acknowledged": True,
+    }
+    held = await fresh.client.put(
+        f"{base}/attendance", json={"attendees": [attendee]}, headers=fresh.kif
+    )
+    assert held.status_code == 200, held.text
+    made = await fresh.client.post(f"{base}/minutes", json={"reason": "Referat"}, headers=fresh.kif)
+    assert made.status_code == 201, made.text
+    assert (await fresh.verify())["ok"] is True
+    ((seq,),) = await fresh.sql(
+        "SELECT journal_seq FROM document_versions WHERE document_id = :d",
+        {"d": made.json()["document_id"]},
+    )
+    _, header, link, content = next(r for r in await fresh.rows() if r[0] == seq)
+    await fresh.put(seq, header, link, content[:-1] + bytes([content[-1] ^ 1]))
+    await assert_detected(fresh, seq)
 
 
 async def test_edited_content_and_its_hash_are_detected(fresh: Fresh) -> None:
@@ -297,6 +329,8 @@ async def test_a_line_dropped_from_a_bundle_is_detected(fresh: Fresh) -> None:
         "UPDATE journal_checkpoints SET note = 'x'",
         "DELETE FROM document_versions",
         "UPDATE documents SET meeting_id = id",
+        "UPDATE documents SET kind = 'minutes'",
+        "DELETE FROM documents",
     ],
 )
 async def test_the_database_refuses_to_change_or_remove_a_written_version(

@@ -24,9 +24,9 @@ from support.clock import FixedClock
 from support.data import Units
 from support.deployment import smtp_env
 from support.flows import Auth
+from support.keys import KeyMaker
 from support.server import server_env
 from support.smtp import SmtpServer
-from unit.mail.keys import KeyMaker
 
 KSP = str(Path(sys.executable).with_name("ksp"))
 

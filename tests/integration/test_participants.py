@@ -11,8 +11,8 @@ from integration.test_circulation import circulate_to, deliver_all, worker_for
 from support.clock import FixedClock
 from support.data import Units
 from support.flows import Auth, case_for_meeting, change_list
+from support.keys import KeyMaker
 from support.smtp import SmtpServer
-from unit.mail.keys import KeyMaker
 
 PROBLEMS = "https://ksp.kriminalforsorgen.dk/problems/"
 

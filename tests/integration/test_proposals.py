@@ -8,7 +8,7 @@ import httpx
 
 from support.data import Units, case_body
 from support.flows import Auth, new_meeting
-from unit.mail.keys import LONG_AGO, KeyMaker
+from support.keys import LONG_AGO, KeyMaker
 
 PROBLEMS = "https://ksp.kriminalforsorgen.dk/problems/"
 

@@ -27,8 +27,8 @@ from ksp.settings import Settings
 from support.clock import FixedClock
 from support.data import Units
 from support.flows import Auth, case_for_meeting, change_list, new_meeting
+from support.keys import KeyMaker
 from support.smtp import PASSWORD, USER, SmtpServer
-from unit.mail.keys import KeyMaker
 
 PROBLEMS = "https://ksp.kriminalforsorgen.dk/problems/"
 MADE_AT = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)  # before the app's clock (2026-11-27)

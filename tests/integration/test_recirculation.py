@@ -12,7 +12,7 @@ from integration.test_circulation import circulate_to
 from ksp.db.tables import circulations
 from support.data import Units
 from support.flows import Auth
-from unit.mail.keys import KeyMaker
+from support.keys import KeyMaker
 
 PROBLEMS = "https://ksp.kriminalforsorgen.dk/problems/"
 

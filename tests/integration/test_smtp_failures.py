@@ -23,8 +23,8 @@ from ksp.observability import configure_logging
 from support.clock import FixedClock
 from support.data import Units
 from support.flows import Auth
+from support.keys import KeyMaker
 from support.smtp import PASSWORD, USER, Handler, SmtpServer
-from unit.mail.keys import KeyMaker
 
 MESSAGE = b"Subject: test\r\n\r\nnothing\r\n"
 

@@ -25,7 +25,7 @@ from ksp.db.engine import create_engine
 from ksp.db.tables import outbox
 from ksp.db.url import async_database_url
 from support.server import KSP, free_port, server_env, wait_for_health
-from support.smtp import PASSWORD, USER, SmtpServer
+from support.smtp import SmtpServer
 
 __all__ = ["Deployment", "Process", "deployment", "postgres_schema", "smtp_env"]
 
@@ -172,12 +172,7 @@ def postgres_schema(database_url: str, prefix: str = "ksp_deploy") -> Iterator[s
 
 def smtp_env(smtp: SmtpServer) -> dict[str, str]:
     return {
-        "KSP_SMTP_HOST": "127.0.0.1",
-        "KSP_SMTP_PORT": str(smtp.port),
-        "KSP_SMTP_TLS": "starttls",
-        "KSP_SMTP_USERNAME": USER,
-        "KSP_SMTP_PASSWORD": PASSWORD,
-        "KSP_SMTP_CA_FILE": str(smtp.ca_file),
+        **smtp.env(),
         "KSP_MAIL_FROM": "ksp@kriminalforsorgen.dk",
         "KSP_OUTBOX_LEASE_SECONDS": "2",
         "KSP_OUTBOX_POLL_MS": "200",

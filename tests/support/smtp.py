@@ -1,4 +1,9 @@
-"""A real SMTP server on loopback (aiosmtpd) requiring STARTTLS and AUTH, with its own CA."""
+"""A real SMTP server on loopback (aiosmtpd) requiring STARTTLS and AUTH, with its own CA.
+
+The tests and the benchmarks (``bench/mail_support.py``) share this one copy. It keeps every
+message it accepts with the ``time.perf_counter()`` of its arrival, and the time of every
+EHLO (when a client came).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,13 @@ import asyncio
 import datetime as dt
 import ipaddress
 import ssl
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -30,6 +36,11 @@ class Captured:
     sender: str
     recipients: list[str]
     data: bytes
+    at: float = field(default_factory=time.perf_counter)  # when the server accepted it
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
 
     @property
     def message_id(self) -> str:
@@ -44,6 +55,14 @@ class Handler:
     # unavailable" (permanent) or "451 4.3.0 Try again later" (temporary).
     refuse_with: str | None = None
     refused: int = 0
+    contacts: list[float] = field(default_factory=list)  # perf_counter() of each EHLO
+
+    async def handle_EHLO(  # noqa: N802 - aiosmtpd's hook name
+        self, _server: Any, session: Any, _envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        self.contacts.append(time.perf_counter())
+        session.host_name = hostname
+        return responses
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
         await asyncio.sleep(self.delay)
@@ -98,6 +117,7 @@ def make_tls(directory: Path, ca_name: str = "ksp test CA") -> tuple[ssl.SSLCont
         )
         .sign(ca_key, hashes.SHA256())
     )
+    directory.mkdir(parents=True, exist_ok=True)
     ca_file, cert_file, key_file = (directory / n for n in ("ca.pem", "cert.pem", "key.pem"))
     ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
@@ -140,9 +160,31 @@ class SmtpServer:
             self._controller.stop()
             self._controller = None
 
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    def env(self) -> dict[str, str]:
+        """The service's settings to deliver here."""
+        return {
+            "KSP_SMTP_HOST": "127.0.0.1",
+            "KSP_SMTP_PORT": str(self.port),
+            "KSP_SMTP_TLS": "starttls",
+            "KSP_SMTP_USERNAME": USER,
+            "KSP_SMTP_PASSWORD": PASSWORD,
+            "KSP_SMTP_CA_FILE": str(self.ca_file),
+        }
+
     @property
     def messages(self) -> list[Captured]:
         return self.handler.messages
+
+    def first_contact(self, since: float) -> float | None:
+        """The first EHLO at or after ``since`` (perf_counter), if any."""
+        return next((at for at in self.handler.contacts if at >= since), None)
 
     @contextmanager
     def refusing(self, answer: str) -> Iterator[None]:

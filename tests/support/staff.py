@@ -10,7 +10,7 @@ import httpx
 
 from support.data import case_body
 from support.deployment import Deployment
-from unit.mail.keys import KeyMaker
+from support.keys import KeyMaker
 
 MEETING = {
     "municipality_code": 101,

@@ -6,7 +6,7 @@ import msgspec
 import pytest
 
 from ksp.api.field_errors import field_problems, from_decoder_message
-from ksp.api.schemas import FieldProblem
+from ksp.api.schemas.common import FieldProblem
 
 
 def _message(body: bytes, model: type) -> str:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
-from litestar import Request, post
+from litestar import post
 from litestar.params import JSONBody
 
 from ksp.api.auth import action, authorised
 from ksp.api.docs import problems
-from ksp.api.schemas import ActingMunicipalityIn, ActingMunicipalityOut, RuleOut, strictly
+from ksp.api.schemas.acting import ActingMunicipalityIn, ActingMunicipalityOut, RuleOut
+from ksp.api.strict_body import StrictJSON
 from ksp.domain.access import Action
 from ksp.domain.acting_municipality import Facts, acting_municipality
 from ksp.domain.reference import municipalities
@@ -31,11 +31,12 @@ def _name(code: int) -> str:
     summary="Which municipality acts (guide 3.2.1)",
     status_code=200,
     tags=["decisions"],
+    dto=StrictJSON[ActingMunicipalityIn],
+    return_dto=None,
 )
 async def decide_acting_municipality(
-    request: Request[Any, Any, Any], data: JSONBody[ActingMunicipalityIn]
+    data: JSONBody[ActingMunicipalityIn],
 ) -> ActingMunicipalityOut:
-    data = await strictly(request, ActingMunicipalityIn)
     result = acting_municipality(
         Facts(**{f.name: getattr(data, f.name) for f in dataclasses.fields(Facts)})
     )

@@ -23,6 +23,7 @@ from ksp.api.auth import BearerAuthMiddleware
 from ksp.api.case_corrections import CaseCorrectionController
 from ksp.api.cases import CaseController
 from ksp.api.circulation import CirculationController
+from ksp.api.dependencies import API_DEPENDENCIES
 from ksp.api.documents import DocumentController
 from ksp.api.exchanges import ExchangeController
 from ksp.api.inquiries import InquiryController
@@ -34,6 +35,7 @@ from ksp.api.middleware import (
     RequestGate,
     echo_request_id,
 )
+from ksp.api.minutes import MinutesController
 from ksp.api.openapi_ui import SwaggerUiPlugin, swagger_assets_router
 from ksp.api.ops import health, ready
 from ksp.api.outcomes import ActionController, OutcomeController, worklist
@@ -70,6 +72,7 @@ _HANDLER_SERVICES = (
     "exchanges",
     "meeting_lifecycle",
     "meeting_outcomes",
+    "minutes",
     "worklists",
     "corrections",
     "units",
@@ -170,6 +173,7 @@ def create_app(
             ReferenceController,
             MeetingController,
             MeetingLifecycleController,
+            MinutesController,
             OutcomeController,
             ActionController,
             worklist,
@@ -183,6 +187,7 @@ def create_app(
         ],
         middleware=[DefineMiddleware(BearerAuthMiddleware)],
         guards=[known_query_parameters_only],
+        dependencies=API_DEPENDENCIES,
         security=[{"bearer": []}],
     )
     return Litestar(

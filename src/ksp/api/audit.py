@@ -5,26 +5,26 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
-from ksp.api.auth import action, authorised, principal_of
+from ksp.api.auth import action, authorised
+from ksp.api.dependencies import PageOut, page_of, provide_access_log_page
 from ksp.api.docs import problems
-from ksp.api.schemas import (
-    AccessLogPage,
+from ksp.api.schemas.audit import (
     AccessLogSearch,
     AccessRecordOut,
     CheckpointOut,
     JournalEntryOut,
     JournalPage,
     VerificationOut,
-    strictly,
 )
-from ksp.domain.access import Action
+from ksp.api.strict_body import StrictJSON
+from ksp.domain.access import Action, Principal
 from ksp.domain.audit import AccessRecord
 from ksp.domain.errors import FieldError, InvalidInput
 from ksp.journal.verify import Verification
@@ -43,13 +43,8 @@ def _period(since: dt.datetime | None, until: dt.datetime | None) -> TimeRange:
     return TimeRange(since=since, until=until)
 
 
-def _page(records: list[AccessRecord], limit: int, offset: int) -> AccessLogPage:
-    return AccessLogPage(
-        items=[AccessRecordOut(**dataclasses.asdict(record)) for record in records],
-        limit=limit,
-        offset=offset,
-        next_offset=offset + limit if len(records) == limit else None,
-    )
+def _page(records: list[AccessRecord], page: Page) -> PageOut[AccessRecordOut]:
+    return page_of([AccessRecordOut(**dataclasses.asdict(record)) for record in records], page)
 
 
 def _verification(result: Verification) -> VerificationOut:
@@ -79,17 +74,16 @@ class AuditController(Controller):
         opt=action(Action.READ_ACCESS_LOG),
         responses=problems(422),
         summary="Read the access log",
+        dependencies=provide_access_log_page,
     )
     async def access_log(
         self,
         audit: NamedDependency[AuditService],
+        page: NamedDependency[Page],
         since: FromQuery[dt.datetime | None] = None,
         until: FromQuery[dt.datetime | None] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
-        offset: Annotated[int, QueryParameter(ge=0, le=10_000_000)] = 0,
-    ) -> AccessLogPage:
-        records = await audit.access_log(_period(since, until), Page(limit, offset))
-        return _page(records, limit, offset)
+    ) -> PageOut[AccessRecordOut]:
+        return _page(await audit.access_log(_period(since, until), page), page)
 
     @post(
         "/access-log/search",
@@ -97,21 +91,18 @@ class AuditController(Controller):
         responses=problems(422),
         summary="Who read a person's data",
         status_code=200,
+        dto=StrictJSON[AccessLogSearch],
+        return_dto=None,
     )
     async def search(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         audit: NamedDependency[AuditService],
         data: JSONBody[AccessLogSearch],
-    ) -> AccessLogPage:
-        data = await strictly(request, AccessLogSearch)
-        records = await audit.reads_of(
-            principal_of(request),
-            data.cpr,
-            _period(data.since, data.until),
-            Page(data.limit, data.offset),
-        )
-        return _page(records, data.limit, data.offset)
+    ) -> PageOut[AccessRecordOut]:
+        page = Page(data.limit, data.offset)
+        period = _period(data.since, data.until)
+        return _page(await audit.reads_of(principal, data.cpr, period, page), page)
 
     @get(
         "/journal",
@@ -161,11 +152,11 @@ class AuditController(Controller):
     )
     async def export(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         audit: NamedDependency[AuditService],
         content: FromQuery[bool] = True,
     ) -> Stream:
-        lines = audit.export(principal_of(request), include_content=content)
+        lines = audit.export(principal, include_content=content)
         return Stream(
             (line + "\n" async for line in lines),
             media_type="application/x-ndjson",

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from ksp.api.auth import action, authorised, principal_of
+from ksp.api.auth import action, authorised
 from ksp.api.case_schemas import (
     CaseCorrectionIn,
     CaseSearchIn,
@@ -21,8 +20,10 @@ from ksp.api.case_schemas import (
 )
 from ksp.api.cases import detail, summary_of
 from ksp.api.docs import problems
-from ksp.api.schemas import CaseOut, nfc, strictly
-from ksp.domain.access import Action
+from ksp.api.schemas.cases import CaseOut
+from ksp.api.schemas.common import nfc
+from ksp.api.strict_body import StrictJSON
+from ksp.domain.access import Action, Principal
 from ksp.services.cases import CaseService
 from ksp.services.corrections import CorrectionService
 
@@ -39,10 +40,12 @@ class CaseCorrectionController(Controller):
         opt=action(Action.CORRECT_CASE),
         responses=problems(404, 409, 422),
         summary="Correct a case (a new revision, with a reason)",
+        dto=StrictJSON[CaseCorrectionIn],
+        return_dto=None,
     )
     async def correct(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         corrections: NamedDependency[CorrectionService],
         cases: NamedDependency[CaseService],
         case_id: FromPath[UUID],
@@ -50,8 +53,6 @@ class CaseCorrectionController(Controller):
     ) -> CaseOut:
         """Any submitted field but ``kif_unit``; every rule is checked again on the merged
         case. List versions already written keep what they hold."""
-        data = await strictly(request, CaseCorrectionIn)
-        principal = principal_of(request)
         await corrections.correct(principal, str(case_id), data.changes(), nfc(data.reason))
         return detail(principal, await cases.get(principal, str(case_id)))
 
@@ -63,11 +64,11 @@ class CaseCorrectionController(Controller):
     )
     async def revisions(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         corrections: NamedDependency[CorrectionService],
         case_id: FromPath[UUID],
     ) -> RevisionPage:
-        found = await corrections.revisions(principal_of(request), str(case_id))
+        found = await corrections.revisions(principal, str(case_id))
         return RevisionPage(
             items=[
                 RevisionOut(
@@ -87,17 +88,17 @@ class CaseCorrectionController(Controller):
         responses=problems(404, 409, 422),
         summary="Withdraw a case",
         status_code=200,
+        dto=StrictJSON[WithdrawIn],
+        return_dto=None,
     )
     async def withdraw(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         corrections: NamedDependency[CorrectionService],
         case_id: FromPath[UUID],
         data: JSONBody[WithdrawIn],
     ) -> WithdrawOut:
         """Status ``withdrawn``: the case can no longer be added to a list."""
-        data = await strictly(request, WithdrawIn)
-        principal = principal_of(request)
         case, revision = await corrections.withdraw(principal, str(case_id), nfc(data.reason))
         return WithdrawOut(id=case.id, status=case.status, revision=revision)
 
@@ -107,15 +108,15 @@ class CaseCorrectionController(Controller):
         responses=problems(422),
         summary="A person's cases routed to the caller's KiF unit, by CPR in the body",
         status_code=200,
+        dto=StrictJSON[CaseSearchIn],
+        return_dto=None,
     )
     async def search(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         cases: NamedDependency[CaseService],
         data: JSONBody[CaseSearchIn],
     ) -> CaseSearchOut:
         """The CPR number travels in the body, never in a URL; the search is access-logged."""
-        data = await strictly(request, CaseSearchIn)
-        principal = principal_of(request)
         found = await cases.search(principal, data.cpr)
         return CaseSearchOut(items=[summary_of(principal, case) for case in found])

@@ -12,17 +12,8 @@ from typing import Any
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from ksp.api.schemas import (
-    CaseSummaryOut,
-    CprText,
-    MunicipalityCode,
-    Name,
-    Slug,
-    Text,
-    Unit,
-    _In,
-    nfc,
-)
+from ksp.api.schemas.cases import CaseSummaryOut
+from ksp.api.schemas.common import CprText, MunicipalityCode, Name, Slug, Text, Unit, _In, nfc
 from ksp.domain.cases import CaseStatus, Custody
 from ksp.domain.reference import UnitKind
 

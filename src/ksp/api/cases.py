@@ -8,14 +8,14 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
-from ksp.api.auth import action, authorised, principal_of
+from ksp.api.auth import action, authorised
+from ksp.api.dependencies import PageOut, page_of
 from ksp.api.docs import problems
-from ksp.api.schemas import (
+from ksp.api.schemas.cases import (
     CaseIn,
     CaseOut,
-    CasePage,
     CaseSummaryOut,
     MeetingListingOut,
     SubjectOut,
@@ -23,9 +23,9 @@ from ksp.api.schemas import (
     TriageIn,
     TriageOut,
     TriageRecordOut,
-    nfc,
-    strictly,
 )
+from ksp.api.schemas.common import nfc
+from ksp.api.strict_body import StrictJSON
 from ksp.domain.access import Action, Principal, sees_full_cpr, sees_personal_data
 from ksp.domain.cases import Case, CaseDraft, CaseStatus
 from ksp.domain.errors import FieldError, InvalidInput
@@ -40,7 +40,7 @@ IdempotencyKey = Annotated[
 ]
 
 
-def _draft(data: CaseIn) -> CaseDraft:
+def _draft(data: JSONBody[CaseIn]) -> CaseDraft:
     return CaseDraft(
         name=nfc(data.subject.name),
         cpr=data.subject.cpr,
@@ -112,7 +112,7 @@ def detail(principal: Principal, view: CaseView) -> CaseOut:
 
 
 def _idempotency(
-    request: Request[Any, Any, Any], key: str | None, data: CaseIn
+    request: Request[Any, Any, Any], key: str | None, data: JSONBody[CaseIn]
 ) -> IdempotencyRequest | None:
     if key is None:
         return None
@@ -135,16 +135,17 @@ class CaseController(Controller):
         responses=problems(404, 409, 422),
         summary="Submit a case",
         status_code=201,
+        dto=StrictJSON[CaseIn],
+        return_dto=None,
     )
     async def submit(
         self,
+        principal: NamedDependency[Principal],
         request: Request[Any, Any, Any],
         data: JSONBody[CaseIn],
         cases: NamedDependency[CaseService],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Submission]:
-        data = await strictly(request, CaseIn)
-        principal = principal_of(request)
         submitted = await cases.submit(
             principal, _draft(data), _idempotency(request, idempotency_key, data)
         )
@@ -159,26 +160,19 @@ class CaseController(Controller):
     @get("/", opt=action(Action.LIST_CASES), responses=problems(), summary="List cases")
     async def list_cases(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         cases: NamedDependency[CaseService],
+        page: NamedDependency[Page],
         status: FromQuery[CaseStatus | None] = None,
         meeting_id: FromQuery[UUID | None] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
-    ) -> CasePage:
-        principal = principal_of(request)
+    ) -> PageOut[CaseSummaryOut]:
         found = await cases.find(
             principal,
-            Page(limit=limit, offset=offset),
+            page,
             status=status,
             meeting_id=None if meeting_id is None else str(meeting_id),
         )
-        return CasePage(
-            items=[summary_of(principal, case) for case in found],
-            limit=limit,
-            offset=offset,
-            next_offset=offset + limit if len(found) == limit else None,
-        )
+        return page_of([summary_of(principal, case) for case in found], page)
 
     @get(
         "/{case_id:uuid}",
@@ -188,11 +182,10 @@ class CaseController(Controller):
     )
     async def read(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         cases: NamedDependency[CaseService],
         case_id: FromPath[UUID],
     ) -> CaseOut:
-        principal = principal_of(request)
         return detail(principal, await cases.get(principal, str(case_id)))
 
     @post(
@@ -201,18 +194,19 @@ class CaseController(Controller):
         responses=problems(404, 409, 422),
         summary="Triage a case",
         status_code=200,
+        dto=StrictJSON[TriageIn],
+        return_dto=None,
     )
     async def triage(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         cases: NamedDependency[CaseService],
         case_id: FromPath[UUID],
         data: JSONBody[TriageIn],
     ) -> TriageOut:
-        data = await strictly(request, TriageIn)
         reason = None if data.reason is None else nfc(data.reason)
         case = await cases.triage(
-            principal_of(request), str(case_id), data.decision, reason, corrects=data.corrects
+            principal, str(case_id), data.decision, reason, corrects=data.corrects
         )
         assert case.triage is not None
         return TriageOut(

@@ -4,16 +4,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, Request, delete, get, post, put
+from litestar import Controller, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, PathParameter
 
-from ksp.api.auth import action, authorised, principal_of
+from ksp.api.auth import action, authorised
 from ksp.api.docs import problems
-from ksp.api.schemas import (
+from ksp.api.schemas.circulation import (
     CirculateIn,
     CirculationOut,
     DeliveryOut,
@@ -22,10 +22,10 @@ from ksp.api.schemas import (
     RecipientKeyIn,
     RecipientList,
     RecipientOut,
-    nfc,
-    strictly,
 )
-from ksp.domain.access import Action
+from ksp.api.schemas.common import nfc
+from ksp.api.strict_body import StrictJSON
+from ksp.domain.access import Action, Principal
 from ksp.domain.circulation import DeliveryStatus, Recipient, RecipientDraft
 from ksp.services.circulation import Again, Circulated, CirculationService
 
@@ -84,18 +84,19 @@ class CirculationController(Controller):
         responses=problems(409, 422),
         summary="Register a recipient and pin their OpenPGP key",
         status_code=201,
+        dto=StrictJSON[RecipientIn],
+        return_dto=None,
     )
     async def register(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         circulation: NamedDependency[CirculationService],
         data: JSONBody[RecipientIn],
     ) -> RecipientOut:
-        data = await strictly(request, RecipientIn)
         draft = RecipientDraft(
             nfc(data.name), data.email, data.agency, data.unit, data.openpgp_key, data.fingerprint
         )
-        return _recipient(await circulation.register(principal_of(request), draft))
+        return _recipient(await circulation.register(principal, draft))
 
     @put(
         "/recipients/{recipient_id:uuid}/key",
@@ -107,17 +108,18 @@ class CirculationController(Controller):
             "by its owner, is taken too: the recipient is then `blocked` (every circulation "
             "to it is refused) until a usable key replaces it."
         ),
+        dto=StrictJSON[RecipientKeyIn],
+        return_dto=None,
     )
     async def replace_key(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         circulation: NamedDependency[CirculationService],
         recipient_id: FromPath[UUID],
         data: JSONBody[RecipientKeyIn],
     ) -> RecipientOut:
-        data = await strictly(request, RecipientKeyIn)
         replaced = await circulation.recipient_keys.replace_key(
-            principal_of(request), str(recipient_id), data.openpgp_key, data.fingerprint
+            principal, str(recipient_id), data.openpgp_key, data.fingerprint
         )
         return _recipient(replaced)
 
@@ -130,11 +132,11 @@ class CirculationController(Controller):
     )
     async def retire(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         circulation: NamedDependency[CirculationService],
         recipient_id: FromPath[UUID],
     ) -> None:
-        await circulation.recipient_keys.retire(principal_of(request), str(recipient_id))
+        await circulation.recipient_keys.retire(principal, str(recipient_id))
 
     @get(
         "/recipients",
@@ -144,10 +146,10 @@ class CirculationController(Controller):
     )
     async def recipients(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         circulation: NamedDependency[CirculationService],
     ) -> RecipientList:
-        found = await circulation.recipients(principal_of(request))
+        found = await circulation.recipients(principal)
         return RecipientList(items=[_recipient(r) for r in found])
 
     @post(
@@ -156,17 +158,18 @@ class CirculationController(Controller):
         responses=problems(404, 409, 422),
         summary="Add a participant",
         status_code=201,
+        dto=StrictJSON[ParticipantIn],
+        return_dto=None,
     )
     async def add_participant(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         circulation: NamedDependency[CirculationService],
         meeting_id: FromPath[UUID],
         data: JSONBody[ParticipantIn],
     ) -> RecipientList:
-        data = await strictly(request, ParticipantIn)
         found = await circulation.add_participant(
-            principal_of(request), str(meeting_id), str(data.recipient_id)
+            principal, str(meeting_id), str(data.recipient_id)
         )
         return RecipientList(items=[_recipient(r) for r in found])
 
@@ -178,11 +181,11 @@ class CirculationController(Controller):
     )
     async def participants(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         circulation: NamedDependency[CirculationService],
         meeting_id: FromPath[UUID],
     ) -> RecipientList:
-        found = await circulation.participants(principal_of(request), str(meeting_id))
+        found = await circulation.participants(principal, str(meeting_id))
         return RecipientList(items=[_recipient(r) for r in found])
 
     @post(
@@ -195,20 +198,21 @@ class CirculationController(Controller):
             '{"again": true, "reason": "..."} (the reason is recorded).'
         ),
         status_code=202,
+        dto=StrictJSON[CirculateIn],
+        return_dto=None,
     )
     async def circulate(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         circulation: NamedDependency[CirculationService],
         document_id: FromPath[UUID],
         n: Annotated[int, PathParameter(ge=1, le=1_000_000)],
-        data: JSONBody[CirculateIn | None] = None,  # noqa: ARG002 - documents the body; strictly() decodes it
+        data: JSONBody[CirculateIn | None] = None,
     ) -> CirculationOut:
         again = Again()
-        if (await request.body()).strip():
-            body = await strictly(request, CirculateIn)
-            again = Again(body.again, None if body.reason is None else nfc(body.reason))
-        result = await circulation.circulate(principal_of(request), str(document_id), n, again)
+        if data is not None:
+            again = Again(data.again, None if data.reason is None else nfc(data.reason))
+        result = await circulation.circulate(principal, str(document_id), n, again)
         return _circulation(result)
 
     @delete(
@@ -220,14 +224,12 @@ class CirculationController(Controller):
     )
     async def remove_participant(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         circulation: NamedDependency[CirculationService],
         meeting_id: FromPath[UUID],
         recipient_id: FromPath[UUID],
     ) -> None:
-        await circulation.remove_participant(
-            principal_of(request), str(meeting_id), str(recipient_id)
-        )
+        await circulation.remove_participant(principal, str(meeting_id), str(recipient_id))
 
     @get(
         "/circulations/{circulation_id:uuid}",
@@ -237,8 +239,8 @@ class CirculationController(Controller):
     )
     async def status(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         circulation: NamedDependency[CirculationService],
         circulation_id: FromPath[UUID],
     ) -> CirculationOut:
-        return _circulation(await circulation.status(principal_of(request), str(circulation_id)))
+        return _circulation(await circulation.status(principal, str(circulation_id)))

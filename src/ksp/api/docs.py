@@ -6,7 +6,7 @@ from http import HTTPStatus
 
 from litestar.openapi.datastructures import ResponseSpec
 
-from ksp.api.schemas import Problem
+from ksp.api.schemas.common import Problem
 
 __all__ = ["problems"]
 

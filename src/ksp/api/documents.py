@@ -9,10 +9,10 @@ from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, PathParameter, QueryParameter
 
-from ksp.api.auth import action, authorised, principal_of
+from ksp.api.auth import action, authorised
 from ksp.api.docs import problems
-from ksp.api.schemas import ChangedEntryOut, DiffOut, EntryOut, VersionOut
-from ksp.domain.access import Action
+from ksp.api.schemas.meetings import ChangedEntryOut, DiffOut, EntryOut, VersionOut
+from ksp.domain.access import Action, Principal
 from ksp.domain.cases import Custody
 from ksp.domain.documents import DocumentVersion
 from ksp.domain.lists import ListEntry
@@ -45,6 +45,9 @@ def _version(document: DocumentVersion) -> VersionOut:
         created_by=document.created_by_sub,
         reason=document.reason,
         entries=[_entry(e) for e in document.entries],
+        kind=document.kind,
+        attendees=document.body.get("attendees") if document.kind == "minutes" else None,
+        cases=document.body.get("cases") if document.kind == "minutes" else None,
     )
 
 
@@ -65,12 +68,13 @@ class DocumentController(Controller):
     )
     async def version(
         self,
+        principal: NamedDependency[Principal],
         request: Request[Any, Any, Any],
         documents: NamedDependency[DocumentService],
         document_id: FromPath[UUID],
         n: Annotated[int, PathParameter(ge=1, le=1_000_000)],
     ) -> Response[VersionOut] | Response[str]:
-        found = await documents.version(principal_of(request), str(document_id), n)
+        found = await documents.version(principal, str(document_id), n)
         if _wants_html(request):
             return Response(render_document(found), media_type="text/html; charset=utf-8")
         return Response(_version(found))
@@ -83,15 +87,13 @@ class DocumentController(Controller):
     )
     async def diff(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         documents: NamedDependency[DocumentService],
         document_id: FromPath[UUID],
         from_version: Annotated[int, QueryParameter(name="from", ge=1, le=1_000_000)],
         to_version: Annotated[int, QueryParameter(name="to", ge=1, le=1_000_000)],
     ) -> DiffOut:
-        result = await documents.diff(
-            principal_of(request), str(document_id), from_version, to_version
-        )
+        result = await documents.diff(principal, str(document_id), from_version, to_version)
         return DiffOut(
             document_id=str(document_id),
             from_version=from_version,

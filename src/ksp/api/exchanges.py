@@ -3,30 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from ksp.api.auth import action, authorised, principal_of
+from ksp.api.auth import action, authorised
+from ksp.api.dependencies import PageOut, page_of
 from ksp.api.docs import problems
-from ksp.api.schemas import (
+from ksp.api.schemas.common import nfc
+from ksp.api.schemas.exchanges import (
     ExchangeDetailOut,
     ExchangeIn,
     ExchangeOut,
-    ExchangePage,
     NoteIn,
     NoteOut,
     NotificationIn,
     NotificationOut,
     RecordOut,
-    nfc,
-    strictly,
 )
-from ksp.domain.access import Action
+from ksp.api.strict_body import StrictJSON
+from ksp.domain.access import Action, Principal
 from ksp.domain.exchanges import (
     Exchange,
     ExchangeRecord,
@@ -108,15 +108,16 @@ class ExchangeController(Controller):
         responses=problems(404, 422),
         summary="Record an exchange of information",
         status_code=201,
+        dto=StrictJSON[ExchangeIn],
+        return_dto=None,
     )
     async def record(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         exchanges: NamedDependency[ExchangeService],
         case_id: FromPath[UUID],
         data: JSONBody[ExchangeIn],
     ) -> ExchangeOut:
-        data = await strictly(request, ExchangeIn)
         draft = Exchange(
             id="",
             case_id="",
@@ -127,7 +128,7 @@ class ExchangeController(Controller):
             created_at=_UNSET,
             created_by_sub="",
         )
-        return _exchange(await exchanges.record(principal_of(request), str(case_id), draft))
+        return _exchange(await exchanges.record(principal, str(case_id), draft))
 
     @post(
         "/exchanges/{exchange_id:uuid}/notification",
@@ -135,15 +136,16 @@ class ExchangeController(Controller):
         responses=problems(404, 422),
         summary="Was the detainee told?",
         status_code=201,
+        dto=StrictJSON[NotificationIn],
+        return_dto=None,
     )
     async def notification(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         exchanges: NamedDependency[ExchangeService],
         exchange_id: FromPath[UUID],
         data: JSONBody[NotificationIn],
     ) -> RecordOut:
-        data = await strictly(request, NotificationIn)
         draft = NotificationDraft(
             data.told,
             data.told_on,
@@ -152,7 +154,7 @@ class ExchangeController(Controller):
             _text(data.manager),
             data.discussed_on,
         )
-        return _record(await exchanges.notify(principal_of(request), str(exchange_id), draft))
+        return _record(await exchanges.notify(principal, str(exchange_id), draft))
 
     @post(
         "/exchanges/{exchange_id:uuid}/note",
@@ -160,17 +162,18 @@ class ExchangeController(Controller):
         responses=problems(404, 422),
         summary="Where the exchange was noted",
         status_code=201,
+        dto=StrictJSON[NoteIn],
+        return_dto=None,
     )
     async def note(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         exchanges: NamedDependency[ExchangeService],
         exchange_id: FromPath[UUID],
         data: JSONBody[NoteIn],
     ) -> RecordOut:
-        data = await strictly(request, NoteIn)
         draft = NoteDraft(NoteWhere(data.where), _text(data.reason))
-        return _record(await exchanges.note(principal_of(request), str(exchange_id), draft))
+        return _record(await exchanges.note(principal, str(exchange_id), draft))
 
     @get(
         "/exchanges/{exchange_id:uuid}",
@@ -180,11 +183,11 @@ class ExchangeController(Controller):
     )
     async def read(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         exchanges: NamedDependency[ExchangeService],
         exchange_id: FromPath[UUID],
     ) -> ExchangeDetailOut:
-        return _detail(await exchanges.get(principal_of(request), str(exchange_id)))
+        return _detail(await exchanges.get(principal, str(exchange_id)))
 
     @get(
         "/exchanges",
@@ -194,17 +197,10 @@ class ExchangeController(Controller):
     )
     async def list_exchanges(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         exchanges: NamedDependency[ExchangeService],
+        page: NamedDependency[Page],
         open_duties: Annotated[bool | None, QueryParameter(name="open")] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
-    ) -> ExchangePage:
-        page = Page(limit=limit, offset=offset)
-        found = await exchanges.find(principal_of(request), page, open_duties=open_duties)
-        return ExchangePage(
-            items=[_detail(view) for view in found],
-            limit=limit,
-            offset=offset,
-            next_offset=offset + limit if len(found) == limit else None,
-        )
+    ) -> PageOut[ExchangeDetailOut]:
+        found = await exchanges.find(principal, page, open_duties=open_duties)
+        return page_of([_detail(view) for view in found], page)

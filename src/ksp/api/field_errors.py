@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ksp.api.schemas import FieldProblem
+from ksp.api.schemas.common import FieldProblem
 
 __all__ = ["field_problems", "from_decoder_message"]
 

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody
 
-from ksp.api.auth import action, authorised, principal_of
+from ksp.api.auth import action, authorised
+from ksp.api.dependencies import PageOut, page_of
 from ksp.api.docs import problems
-from ksp.api.schemas import (
-    DecisionIn,
-    DecisionOut,
-    InquiryIn,
-    InquiryList,
-    InquiryOut,
-    nfc,
-    strictly,
-)
+from ksp.api.schemas.common import nfc
+from ksp.api.schemas.inquiries import DecisionIn, DecisionOut, InquiryIn, InquiryOut
+from ksp.api.strict_body import StrictJSON
 from ksp.domain.access import Action, Principal, sees_full_cpr, sees_personal_data
 from ksp.domain.inquiries import Decision, Inquiry
 from ksp.services.inquiries import InquiryDraft, InquiryService
@@ -69,15 +63,15 @@ class InquiryController(Controller):
         responses=problems(422),
         summary="A request about a released person",
         status_code=201,
+        dto=StrictJSON[InquiryIn],
+        return_dto=None,
     )
     async def record(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         inquiries: NamedDependency[InquiryService],
         data: JSONBody[InquiryIn],
     ) -> InquiryOut:
-        data = await strictly(request, InquiryIn)
-        principal = principal_of(request)
         inquiry = await inquiries.record(
             principal,
             InquiryDraft(
@@ -99,19 +93,12 @@ class InquiryController(Controller):
     )
     async def list_inquiries(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         inquiries: NamedDependency[InquiryService],
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
-    ) -> InquiryList:
-        principal = principal_of(request)
-        found = await inquiries.visible(principal, Page(limit=limit, offset=offset))
-        return InquiryList(
-            items=[_inquiry(i, d, principal) for i, d in found],
-            limit=limit,
-            offset=offset,
-            next_offset=offset + limit if len(found) == limit else None,
-        )
+        page: NamedDependency[Page],
+    ) -> PageOut[InquiryOut]:
+        found = await inquiries.visible(principal, page)
+        return page_of([_inquiry(i, d, principal) for i, d in found], page)
 
     @post(
         "/{inquiry_id:uuid}/decision",
@@ -119,16 +106,16 @@ class InquiryController(Controller):
         responses=problems(404, 422),
         summary="KiF's decision (journalised)",
         status_code=201,
+        dto=StrictJSON[DecisionIn],
+        return_dto=None,
     )
     async def decide(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         inquiries: NamedDependency[InquiryService],
         inquiry_id: FromPath[UUID],
         data: JSONBody[DecisionIn],
     ) -> DecisionOut:
-        data = await strictly(request, DecisionIn)
-        principal = principal_of(request)
         text = None if data.justification is None else nfc(data.justification)
         decision = await inquiries.decide(principal, str(inquiry_id), data.eligible, text)
         return _decision(decision, principal)

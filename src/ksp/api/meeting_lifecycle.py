@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, patch, post, put
+from litestar import Controller, Response, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from ksp.api.auth import action, authorised, principal_of
+from ksp.api.auth import action, authorised
 from ksp.api.docs import problems
 from ksp.api.meeting_work_schemas import (
     AttendanceIn,
@@ -20,8 +19,10 @@ from ksp.api.meeting_work_schemas import (
     MeetingChangeIn,
 )
 from ksp.api.meetings import meeting_out
-from ksp.api.schemas import MeetingOut, nfc, strictly
-from ksp.domain.access import Action
+from ksp.api.schemas.common import nfc
+from ksp.api.schemas.meetings import MeetingOut
+from ksp.api.strict_body import StrictJSON
+from ksp.domain.access import Action, Principal
 from ksp.domain.attendance import Attendee
 from ksp.domain.meeting_status import Reschedule
 from ksp.mail.invitation import invitation_ics
@@ -44,22 +45,23 @@ class MeetingLifecycleController(Controller):
         summary="Reschedule a meeting, or correct its place or title",
         description="A new time only while planned, never in the past; it raises the "
         "invitation's SEQUENCE. `reason` is required.",
+        dto=StrictJSON[MeetingChangeIn],
+        return_dto=None,
     )
     async def reschedule(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         meeting_lifecycle: NamedDependency[MeetingLifecycleService],
         meeting_id: FromPath[UUID],
         data: JSONBody[MeetingChangeIn],
     ) -> MeetingOut:
-        data = await strictly(request, MeetingChangeIn)
         change = Reschedule(
             reason=nfc(data.reason),
             scheduled_for=data.scheduled_for,
             location=None if data.location is None else nfc(data.location),
             title=None if data.title is None else nfc(data.title),
         )
-        moved = await meeting_lifecycle.reschedule(principal_of(request), str(meeting_id), change)
+        moved = await meeting_lifecycle.reschedule(principal, str(meeting_id), change)
         return meeting_out(moved)
 
     @post(
@@ -70,16 +72,16 @@ class MeetingLifecycleController(Controller):
         description="Afterwards the meeting takes no list change, attendance, outcome or "
         "circulation (409 meeting-cancelled).",
         status_code=200,
+        dto=StrictJSON[CancelIn],
+        return_dto=None,
     )
     async def cancel(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         meeting_lifecycle: NamedDependency[MeetingLifecycleService],
         meeting_id: FromPath[UUID],
         data: JSONBody[CancelIn],
     ) -> MeetingOut:
-        data = await strictly(request, CancelIn)
-        principal = principal_of(request)
         return meeting_out(
             await meeting_lifecycle.cancel(principal, str(meeting_id), nfc(data.reason))
         )
@@ -89,15 +91,16 @@ class MeetingLifecycleController(Controller):
         opt=action(Action.RECORD_MEETING),
         responses=problems(404, 409, 422),
         summary="Record who attended (the meeting is then held)",
+        dto=StrictJSON[AttendanceIn],
+        return_dto=None,
     )
     async def record_attendance(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         meeting_lifecycle: NamedDependency[MeetingLifecycleService],
         meeting_id: FromPath[UUID],
         data: JSONBody[AttendanceIn],
     ) -> AttendanceOut:
-        data = await strictly(request, AttendanceIn)
         attendees = [
             Attendee(
                 name=nfc(a.name),
@@ -110,7 +113,7 @@ class MeetingLifecycleController(Controller):
             for a in data.attendees
         ]
         number, meeting = await meeting_lifecycle.record_attendance(
-            principal_of(request), str(meeting_id), attendees
+            principal, str(meeting_id), attendees
         )
         return AttendanceOut(
             meeting_id=meeting.id, status=meeting.status, number=number, attendees=data.attendees
@@ -124,11 +127,10 @@ class MeetingLifecycleController(Controller):
     )
     async def attendance(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         meeting_lifecycle: NamedDependency[MeetingLifecycleService],
         meeting_id: FromPath[UUID],
     ) -> AttendanceOut:
-        principal = principal_of(request)
         number, meeting, attendees = await meeting_lifecycle.attendance(principal, str(meeting_id))
         return AttendanceOut(
             meeting_id=meeting.id,
@@ -146,10 +148,10 @@ class MeetingLifecycleController(Controller):
     )
     async def invitation(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         meeting_lifecycle: NamedDependency[MeetingLifecycleService],
         meeting_id: FromPath[UUID],
     ) -> Response[bytes]:
-        facts = await meeting_lifecycle.invitation(principal_of(request), str(meeting_id))
+        facts = await meeting_lifecycle.invitation(principal, str(meeting_id))
         method = "CANCEL" if facts.cancelled else "REQUEST"
         return Response(invitation_ics(facts), media_type=CALENDAR + method)

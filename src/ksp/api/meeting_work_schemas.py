@@ -23,6 +23,7 @@ __all__ = [
     "CancelIn",
     "DueItemOut",
     "MeetingChangeIn",
+    "MinutesIn",
     "OutcomeActionIn",
     "OutcomeIn",
     "OutcomeList",
@@ -49,6 +50,10 @@ class MeetingChangeIn(_In):
 
 
 class CancelIn(_In):
+    reason: Reason
+
+
+class MinutesIn(_In):
     reason: Reason
 
 

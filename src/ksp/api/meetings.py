@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody
 
-from ksp.api.auth import action, authorised, principal_of
+from ksp.api.auth import action, authorised
+from ksp.api.dependencies import PageOut, page_of
 from ksp.api.docs import problems
-from ksp.api.schemas import (
+from ksp.api.schemas.common import nfc
+from ksp.api.schemas.meetings import (
     DocumentVersionsOut,
     ListChangeIn,
     MeetingIn,
     MeetingOut,
-    MeetingPage,
     NewVersionOut,
     VersionSummaryOut,
-    nfc,
-    strictly,
 )
-from ksp.domain.access import Action
+from ksp.api.strict_body import StrictJSON
+from ksp.domain.access import Action, Principal
 from ksp.domain.danish_time import in_copenhagen
 from ksp.domain.lists import ListChange
 from ksp.domain.meetings import Meeting, MeetingDraft
@@ -61,34 +60,29 @@ class MeetingController(Controller):
         responses=problems(422),
         summary="Call a KSP meeting",
         status_code=201,
+        dto=StrictJSON[MeetingIn],
+        return_dto=None,
     )
     async def create(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         meetings: NamedDependency[MeetingService],
         data: JSONBody[MeetingIn],
     ) -> MeetingOut:
-        data = await strictly(request, MeetingIn)
         draft = MeetingDraft(
             data.municipality_code, data.police_district, data.scheduled_for, nfc(data.title)
         )
-        return meeting_out(await meetings.create(principal_of(request), draft))
+        return meeting_out(await meetings.create(principal, draft))
 
     @get("/", opt=action(Action.READ_MEETINGS), responses=problems(), summary="List meetings")
     async def list_meetings(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         meetings: NamedDependency[MeetingService],
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
-    ) -> MeetingPage:
-        found = await meetings.find(principal_of(request), Page(limit, offset))
-        return MeetingPage(
-            items=[meeting_out(m) for m in found],
-            limit=limit,
-            offset=offset,
-            next_offset=offset + limit if len(found) == limit else None,
-        )
+        page: NamedDependency[Page],
+    ) -> PageOut[MeetingOut]:
+        found = await meetings.find(principal, page)
+        return page_of([meeting_out(m) for m in found], page)
 
     @get(
         "/{meeting_id:uuid}",
@@ -98,11 +92,11 @@ class MeetingController(Controller):
     )
     async def read(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         meetings: NamedDependency[MeetingService],
         meeting_id: FromPath[UUID],
     ) -> MeetingOut:
-        return meeting_out(await meetings.get(principal_of(request), str(meeting_id)))
+        return meeting_out(await meetings.get(principal, str(meeting_id)))
 
     @post(
         "/{meeting_id:uuid}/list",
@@ -110,43 +104,44 @@ class MeetingController(Controller):
         responses=problems(404, 409, 422),
         summary="Change the KSP list: a new version",
         status_code=201,
+        dto=StrictJSON[ListChangeIn],
+        return_dto=None,
     )
     async def change_list(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         meetings: NamedDependency[MeetingService],
         meeting_id: FromPath[UUID],
         data: JSONBody[ListChangeIn],
     ) -> NewVersionOut:
-        data = await strictly(request, ListChangeIn)
         change = ListChange(
             add=tuple(str(c) for c in data.add),
             remove=tuple(str(c) for c in data.remove),
             reason=nfc(data.reason),
             base_version=data.base_version,
         )
-        made = await meetings.change_list(principal_of(request), str(meeting_id), change)
+        made = await meetings.change_list(principal, str(meeting_id), change)
         return NewVersionOut(document_id=made.document_id, version=made.version, sha256=made.sha256)
 
     @get(
         "/{meeting_id:uuid}/documents",
         opt=action(Action.READ_DOCUMENTS),
         responses=problems(404),
-        summary="The versions of the meeting's KSP document",
+        summary="The versions of the meeting's KSP list and minutes, each with its kind",
     )
     async def documents(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         documents: NamedDependency[DocumentService],
         meeting_id: FromPath[UUID],
     ) -> DocumentVersionsOut:
-        document_id, versions = await documents.versions_of_meeting(
-            principal_of(request), str(meeting_id)
-        )
+        document_id, versions = await documents.versions_of_meeting(principal, str(meeting_id))
         return DocumentVersionsOut(
             document_id=document_id,
             versions=[
                 VersionSummaryOut(
+                    kind=kind,
+                    document_id=v.document_id,
                     version=v.version,
                     sha256=v.sha256,
                     created_at=v.created_at,
@@ -154,6 +149,6 @@ class MeetingController(Controller):
                     reason=v.reason,
                     entry_count=v.entry_count,
                 )
-                for v in versions
+                for kind, v in versions
             ],
         )

@@ -9,7 +9,7 @@ from litestar.di import NamedDependency
 
 from ksp.api.docs import problems
 from ksp.api.problems import ProblemType, problem_response
-from ksp.api.schemas import Problem
+from ksp.api.schemas.common import Problem
 
 __all__ = ["health", "ready"]
 

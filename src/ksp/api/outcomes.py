@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from ksp.api.auth import action, authorised, principal_of
+from ksp.api.auth import action, authorised
 from ksp.api.docs import problems
 from ksp.api.meeting_work_schemas import (
     ActionOut,
@@ -23,8 +23,9 @@ from ksp.api.meeting_work_schemas import (
     RecordedOutcomeOut,
     Worklist,
 )
-from ksp.api.schemas import nfc, strictly
-from ksp.domain.access import Action
+from ksp.api.schemas.common import nfc
+from ksp.api.strict_body import StrictJSON
+from ksp.domain.access import Action, Principal
 from ksp.domain.actions import ActionStatus, ActionView, is_overdue
 from ksp.domain.outcomes import ActionDraft, OutcomeDraft
 from ksp.services.outcomes import OutcomeService
@@ -64,15 +65,16 @@ class OutcomeController(Controller):
         "exchange of information (guide 3.3.7) and opens the case's notification and note "
         "duties. A second outcome for a case names the current one in `corrects`.",
         status_code=201,
+        dto=StrictJSON[OutcomeIn],
+        return_dto=None,
     )
     async def record_outcome(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         meeting_outcomes: NamedDependency[OutcomeService],
         meeting_id: FromPath[UUID],
         data: JSONBody[OutcomeIn],
     ) -> RecordedOutcomeOut:
-        data = await strictly(request, OutcomeIn)
         draft = OutcomeDraft(
             case_id=str(data.case_id),
             summary=nfc(data.summary),
@@ -82,7 +84,7 @@ class OutcomeController(Controller):
             ),
             corrects=None if data.corrects is None else str(data.corrects),
         )
-        made = await meeting_outcomes.record_outcome(principal_of(request), str(meeting_id), draft)
+        made = await meeting_outcomes.record_outcome(principal, str(meeting_id), draft)
         return RecordedOutcomeOut(
             id=made.id, action_ids=list(made.action_ids), exchange_id=made.exchange_id
         )
@@ -95,11 +97,10 @@ class OutcomeController(Controller):
     )
     async def outcomes(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         meeting_outcomes: NamedDependency[OutcomeService],
         meeting_id: FromPath[UUID],
     ) -> OutcomeList:
-        principal = principal_of(request)
         found, actions = await meeting_outcomes.outcomes(principal, str(meeting_id))
         today = meeting_outcomes.today()
         return OutcomeList(
@@ -133,13 +134,13 @@ class ActionController(Controller):
     )
     async def list_actions(
         self,
+        principal: NamedDependency[Principal],
         meeting_outcomes: NamedDependency[OutcomeService],
-        request: Request[Any, Any, Any],
         status: Annotated[
             Literal["open", "overdue", "done", "all"], QueryParameter(required=False)
         ] = "open",
     ) -> ActionPage:
-        found = await meeting_outcomes.actions(principal_of(request), status)
+        found = await meeting_outcomes.actions(principal, status)
         today = meeting_outcomes.today()
         return ActionPage(items=[_action_out(a, today) for a in found])
 
@@ -150,18 +151,19 @@ class ActionController(Controller):
         summary="Close an action as done or not done",
         description="`not-done-*` and `cancelled` need a `note`. Only open actions change.",
         status_code=200,
+        dto=StrictJSON[ActionStatusIn],
+        return_dto=None,
     )
     async def change_status(
         self,
-        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
         meeting_outcomes: NamedDependency[OutcomeService],
         action_id: FromPath[UUID],
         data: JSONBody[ActionStatusIn],
     ) -> ActionOut:
-        data = await strictly(request, ActionStatusIn)
         note = None if data.note is None else nfc(data.note)
         changed = await meeting_outcomes.change_action_status(
-            principal_of(request), str(action_id), ActionStatus(data.status), note
+            principal, str(action_id), ActionStatus(data.status), note
         )
         return _action_out(changed, meeting_outcomes.today())
 
@@ -178,9 +180,10 @@ class ActionController(Controller):
     tags=["meetings"],
 )
 async def worklist(
-    request: Request[Any, Any, Any], worklists: NamedDependency[WorklistService]
+    principal: NamedDependency[Principal],
+    worklists: NamedDependency[WorklistService],
 ) -> Worklist:
-    items = await worklists.worklist(principal_of(request))
+    items = await worklists.worklist(principal)
     return Worklist(
         items=[
             DueItemOut(

@@ -14,8 +14,8 @@ import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from ksp.api.field_errors import field_problems, from_decoder_message
-from ksp.api.schemas import DECODER_PREFIX, FieldProblem, Problem
+from ksp.api.field_errors import field_problems
+from ksp.api.schemas.common import FieldProblem, Problem
 from ksp.domain import errors
 from ksp.observability import exception_location
 
@@ -163,14 +163,8 @@ def _domain(_: Request[Any, Any, Any], exc: errors.KspError) -> Response[Problem
 
 def _fields_of(exc: ValidationException) -> list[FieldProblem]:
     """The fields that failed, by path and kind, never by the decoder's message (it may quote
-    a value): from Litestar's ``extra`` list, or from our strict decoder's message."""
-    problems = field_problems(exc.extra)
-    if problems:
-        return problems
-    detail = str(exc.detail)
-    if detail.startswith(DECODER_PREFIX):
-        return [from_decoder_message(detail.removeprefix(DECODER_PREFIX))]
-    return []
+    a value): from Litestar's ``extra`` list, which the strict body decoder fills too."""
+    return field_problems(exc.extra)
 
 
 def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:

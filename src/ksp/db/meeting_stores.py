@@ -63,8 +63,10 @@ class SqlDocumentStore:
         self._session = session
         self._cipher = cipher
 
-    async def of_meeting(self, meeting_id: str) -> str | None:
-        query = select(documents.c.id).where(documents.c.meeting_id == meeting_id)
+    async def of_meeting(self, meeting_id: str, kind: str = "list") -> str | None:
+        query = select(documents.c.id).where(
+            documents.c.meeting_id == meeting_id, documents.c.kind == kind
+        )
         found: str | None = (await self._session.execute(query)).scalar_one_or_none()
         return found
 
@@ -73,9 +75,22 @@ class SqlDocumentStore:
         found: str | None = (await self._session.execute(query)).scalar_one_or_none()
         return found
 
-    async def create(self, document_id: str, meeting_id: str, at: dt.datetime) -> None:
+    async def kinds_of_meeting(self, meeting_id: str) -> list[tuple[str, str]]:
+        """The meeting's documents as (id, kind), the list first."""
+        query = (
+            select(documents.c.id, documents.c.kind)
+            .where(documents.c.meeting_id == meeting_id)
+            .order_by(documents.c.kind)
+        )
+        return [(row.id, row.kind) for row in await self._session.execute(query)]
+
+    async def create(
+        self, document_id: str, meeting_id: str, at: dt.datetime, kind: str = "list"
+    ) -> None:
         await self._session.execute(
-            insert(documents).values(id=document_id, meeting_id=meeting_id, created_at=at)
+            insert(documents).values(
+                id=document_id, meeting_id=meeting_id, kind=kind, created_at=at
+            )
         )
 
     async def latest_version(self, document_id: str) -> int:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     TypeDecorator,
+    UniqueConstraint,
     false,
 )
 from sqlalchemy.engine import Dialect
@@ -174,8 +175,10 @@ documents = Table(
     "documents",
     metadata,
     Column("id", ID, primary_key=True),
-    Column("meeting_id", ID, ForeignKey("meetings.id"), nullable=False, unique=True),
+    Column("meeting_id", ID, ForeignKey("meetings.id"), nullable=False),
+    Column("kind", String(20), nullable=False, server_default="list"),  # "list" or "minutes"
     Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("meeting_id", "kind"),
 )
 
 journal_entries = Table(

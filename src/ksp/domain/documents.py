@@ -10,7 +10,15 @@ from typing import Any
 from ksp.domain.lists import ListEntry
 from ksp.domain.meetings import Meeting
 
-__all__ = ["DocumentVersion", "ListDiff", "diff_lists", "document_body", "entries_of"]
+__all__ = [
+    "DocumentVersion",
+    "ListDiff",
+    "diff_lists",
+    "document_body",
+    "entries_of",
+    "kind_of",
+    "meeting_facts",
+]
 
 FORMAT = "ksp-document/1"
 
@@ -28,6 +36,7 @@ class DocumentVersion:
     reason: str
     entries: tuple[ListEntry, ...]
     body: Mapping[str, Any]
+    kind: str = "list"  # or "minutes"
 
 
 def document_body(
@@ -53,20 +62,30 @@ def document_body(
         "created_by": created_by_sub,
         "created_by_name": created_by_name,
         "reason": reason,
-        "meeting": {
-            "id": meeting.id,
-            "title": meeting.title,
-            "scheduled_for": meeting.scheduled_for.isoformat(),
-            "municipality_code": meeting.municipality_code,
-            "police_district": meeting.police_district,
-            "kif_unit": meeting.kif_unit,
-        },
+        "meeting": meeting_facts(meeting),
         "entries": [asdict(entry) for entry in entries],
+    }
+
+
+def meeting_facts(meeting: Meeting) -> dict[str, Any]:
+    """The meeting as a document names it."""
+    return {
+        "id": meeting.id,
+        "title": meeting.title,
+        "scheduled_for": meeting.scheduled_for.isoformat(),
+        "municipality_code": meeting.municipality_code,
+        "police_district": meeting.police_district,
+        "kif_unit": meeting.kif_unit,
     }
 
 
 def entries_of(body: Mapping[str, Any]) -> tuple[ListEntry, ...]:
     return tuple(ListEntry(**entry) for entry in body["entries"])
+
+
+def kind_of(body: Mapping[str, Any]) -> str:
+    """``minutes`` for a minutes version, else ``list``."""
+    return "minutes" if body.get("kind") == "minutes" else "list"
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,7 @@ def build_encrypted_message(  # noqa: PLR0913 - keyword-only, one per part of th
     attachment_name: str,
     attachment_json: bytes,
     encrypt: Callable[[bytes], bytes],
+    calendar: bytes | None = None,
 ) -> bytes:
     """The RFC 5322 bytes of the PGP/MIME message; ``encrypt`` gets the inner entity."""
     if date.tzinfo is None:
@@ -68,6 +69,8 @@ def build_encrypted_message(  # noqa: PLR0913 - keyword-only, one per part of th
     }
     outer = _outer_message(headers, outer_subject)  # a bad header stops before encryption
     inner = _inner_entity({"Subject": subject, **headers}, html, attachment_name, attachment_json)
+    if calendar is not None:
+        _add_invitation(inner, calendar)
     armour = _armour_of(encrypt(inner.as_bytes(policy=_POLICY)))
     for part in _encrypted_parts(armour):
         outer.attach(part)
@@ -145,6 +148,20 @@ def _encrypted_parts(armour: bytes) -> tuple[MIMEPart, MIMEPart]:
     )
     body["Content-Description"] = "OpenPGP encrypted message"
     return version, body
+
+
+def _add_invitation(inner: MIMEPart, calendar: bytes) -> None:
+    """The invitation as ``text/calendar; method=…`` (REQUEST, or CANCEL once cancelled),
+    the part mail clients show as a meeting invitation."""
+    method = "CANCEL" if b"METHOD:CANCEL" in calendar else "REQUEST"
+    inner.add_attachment(
+        calendar.decode("utf-8"),
+        subtype="calendar",
+        charset="utf-8",
+        cte="quoted-printable",
+        filename="invitation.ics",
+        params={"method": method},
+    )
 
 
 def _inner_entity(

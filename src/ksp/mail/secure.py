@@ -66,7 +66,7 @@ class GpgSecureMail:
     def message_id(self, local_part: str) -> str:
         return f"<{local_part}@{self._domain}>"
 
-    def seal(
+    def seal(  # noqa: PLR0913 - keyword-only, one per part of the message
         self,
         *,
         to: str,
@@ -77,7 +77,9 @@ class GpgSecureMail:
         attachment_json: bytes,
         message_id: str,
         date: dt.datetime,
+        calendar: bytes | None = None,
     ) -> bytes:
+        """``calendar``: the meeting's RFC 5545 invitation, carried inside the encryption."""
         try:
             return build_encrypted_message(
                 sender=self._sender,
@@ -89,6 +91,7 @@ class GpgSecureMail:
                 html=html,
                 attachment_name=attachment_name,
                 attachment_json=attachment_json,
+                calendar=calendar,
                 encrypt=lambda data: self._keyring.encrypt_and_sign(data, fingerprint),
             )
         except HeaderRefused as exc:

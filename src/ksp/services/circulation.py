@@ -73,6 +73,8 @@ class CirculationService:
         mail: SecureMail,
         render: Callable[[DocumentVersion], str],
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        *,
+        invite: Callable[[Meeting, list[Recipient]], bytes] | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -81,7 +83,7 @@ class CirculationService:
         self._new_id = new_id
         self._limiter = anyio.CapacityLimiter(ENCRYPTION_THREADS)
         self.recipient_keys = RecipientService(uow, clock, mail, self._limiter, new_id)
-        self._sealer = Sealer(mail, render, new_id, self._limiter)
+        self._sealer = Sealer(mail, render, new_id, self._limiter, invite)
 
     async def register(self, principal: Principal, draft: RecipientDraft) -> Recipient:
         return await self.recipient_keys.register(principal, draft)

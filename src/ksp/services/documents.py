@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from ksp.domain.access import Principal, reads_documents_of
 from ksp.domain.cpr import Cpr
-from ksp.domain.documents import DocumentVersion, ListDiff, diff_lists, entries_of
+from ksp.domain.documents import DocumentVersion, ListDiff, diff_lists, entries_of, kind_of
 from ksp.domain.errors import FieldError, InvalidInput, NotFound
 from ksp.domain.lists import ListEntry
 from ksp.services.ports import Clock, UnitOfWork, UnitOfWorkFactory, VersionRecord
@@ -31,25 +31,31 @@ class DocumentService:
 
     async def versions_of_meeting(
         self, principal: Principal, meeting_id: str
-    ) -> tuple[str | None, list[VersionRecord]]:
-        """The meeting's document id and its versions (no personal data but the reasons)."""
+    ) -> tuple[str | None, list[tuple[str, VersionRecord]]]:
+        """The id of the meeting's list document, and the versions of its list and minutes,
+        each with its kind (no personal data but the reasons)."""
         async with self._uow() as uow:
             meeting = await uow.meetings.get(meeting_id)
             if meeting is None or not reads_documents_of(principal, meeting.kif_unit):
                 raise NotFound
-            document_id = await uow.documents.of_meeting(meeting_id)
-            if document_id is None:
+            kinds = await uow.documents.kinds_of_meeting(meeting_id)
+            if not kinds:
                 return None, []
-            versions = await uow.documents.versions(document_id)
+            versions = [
+                (kind, v)
+                for document_id, kind in kinds
+                for v in await uow.documents.versions(document_id)
+            ]
             await uow.access_log.record(
                 principal,
                 resource="document-versions",
-                resource_id=document_id,
+                resource_id=kinds[0][0],
                 subjects=[],
                 at=self._clock.now(),
             )
             await uow.commit()
-        return document_id, versions
+        list_id = next((document_id for document_id, kind in kinds if kind == "list"), None)
+        return list_id, versions
 
     async def version(self, principal: Principal, document_id: str, n: int) -> DocumentVersion:
         async with self._uow() as uow:
@@ -106,4 +112,5 @@ class DocumentService:
             reason=record.reason,
             entries=entries_of(body),
             body=body,
+            kind=kind_of(body),
         )

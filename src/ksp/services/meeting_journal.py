@@ -10,12 +10,20 @@ from zoneinfo import ZoneInfo
 from ksp.domain.access import Principal, owns_meeting
 from ksp.domain.documents import entries_of
 from ksp.domain.errors import NotFound
+from ksp.domain.lists import ListEntry
 from ksp.domain.meetings import Meeting
 from ksp.domain.records import Record
 from ksp.journal.canonical import canonical
 from ksp.services.ports import UnitOfWork
 
-__all__ = ["COPENHAGEN", "append_record", "listed_case_ids", "meeting_day", "owned_meeting"]
+__all__ = [
+    "COPENHAGEN",
+    "append_record",
+    "latest_list_entries",
+    "listed_case_ids",
+    "meeting_day",
+    "owned_meeting",
+]
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
@@ -48,12 +56,16 @@ async def owned_meeting(uow: UnitOfWork, principal: Principal, meeting_id: str) 
 
 async def listed_case_ids(uow: UnitOfWork, meeting_id: str) -> set[str]:
     """The case ids on the meeting's latest list version."""
+    return {entry.case_id for entry in await latest_list_entries(uow, meeting_id)}
+
+
+async def latest_list_entries(uow: UnitOfWork, meeting_id: str) -> tuple[ListEntry, ...]:
+    """The entries of the meeting's latest list version, in its order (the agenda)."""
     document_id = await uow.documents.of_meeting(meeting_id)
     if document_id is None:
-        return set()
+        return ()
     latest = await uow.documents.latest_version(document_id)
     record = await uow.documents.version(document_id, latest)
     if record is None:
-        return set()
-    body = json.loads(await uow.journal.plaintext(record.journal_seq))
-    return {entry.case_id for entry in entries_of(body)}
+        return ()
+    return entries_of(json.loads(await uow.journal.plaintext(record.journal_seq)))

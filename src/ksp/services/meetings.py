@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ksp.domain.access import Principal, Role, owns_meeting
 from ksp.domain.cases import Case, CaseStatus
@@ -23,7 +26,13 @@ from ksp.domain.meetings import Meeting, MeetingDraft, parse_meeting
 from ksp.journal.canonical import canonical
 from ksp.services.ports import Clock, Page, UnitOfWork, UnitOfWorkFactory, VersionRecord
 
-__all__ = ["DOCUMENT_VERSION", "MeetingService", "NewVersion"]
+__all__ = [
+    "DOCUMENT_VERSION",
+    "MeetingService",
+    "NewVersion",
+    "document_of",
+    "journal_version",
+]
 
 DOCUMENT_VERSION = "document-version"  # the journal entry kind of a list version
 
@@ -117,36 +126,20 @@ class MeetingService:
                 entries=entries,
                 created_by_name=principal.name,
             )
-            appended = await uow.journal.append(
-                kind=DOCUMENT_VERSION,
-                ref=f"{document_id}/{version}",
-                author=principal.sub,
-                created_at=now,
-                plaintext=canonical(body),
-            )
-            await uow.documents.add_version(
+            made = await journal_version(
+                uow,
+                DOCUMENT_VERSION,
                 VersionRecord(
-                    document_id,
-                    version,
-                    appended.seq,
-                    appended.plaintext_sha256,
-                    now,
-                    principal.sub,
-                    change.reason,
-                    len(entries),
-                )
+                    document_id, version, 0, "", now, principal.sub, change.reason, len(entries)
+                ),
+                body,
             )
             await _record_listing(uow, meeting, document_id, version, entries, change.remove)
             await uow.commit()
-        return NewVersion(document_id, version, appended.plaintext_sha256)
+        return made
 
     async def _document(self, uow: UnitOfWork, meeting: Meeting) -> tuple[str, int]:
-        document_id = await uow.documents.of_meeting(meeting.id)
-        if document_id is None:
-            document_id = self._new_id()
-            await uow.documents.create(document_id, meeting.id, self._clock.now())
-            return document_id, 0
-        return document_id, await uow.documents.latest_version(document_id)
+        return await document_of(uow, meeting, "list", self._new_id, self._clock.now())
 
     @staticmethod
     async def _entries(uow: UnitOfWork, document_id: str, version: int) -> tuple[ListEntry, ...]:
@@ -159,6 +152,35 @@ class MeetingService:
     @staticmethod
     async def _cases(uow: UnitOfWork, case_ids: tuple[str, ...]) -> dict[str, Case]:
         return await uow.cases.get_many(case_ids)
+
+
+async def document_of(
+    uow: UnitOfWork, meeting: Meeting, kind: str, new_id: Callable[[], str], at: dt.datetime
+) -> tuple[str, int]:
+    """The meeting's document of ``kind`` (made if it has none) and its latest version."""
+    document_id = await uow.documents.of_meeting(meeting.id, kind)
+    if document_id is None:
+        document_id = new_id()
+        await uow.documents.create(document_id, meeting.id, at, kind)
+        return document_id, 0
+    return document_id, await uow.documents.latest_version(document_id)
+
+
+async def journal_version(
+    uow: UnitOfWork, entry_kind: str, facts: VersionRecord, body: dict[str, Any]
+) -> NewVersion:
+    """Journal a version's canonical body and index it (``facts`` without seq and hash)."""
+    appended = await uow.journal.append(
+        kind=entry_kind,
+        ref=f"{facts.document_id}/{facts.version}",
+        author=facts.created_by_sub,
+        created_at=facts.created_at,
+        plaintext=canonical(body),
+    )
+    await uow.documents.add_version(
+        dataclasses.replace(facts, journal_seq=appended.seq, sha256=appended.plaintext_sha256)
+    )
+    return NewVersion(facts.document_id, facts.version, appended.plaintext_sha256)
 
 
 async def _record_listing(

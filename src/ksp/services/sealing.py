@@ -28,6 +28,7 @@ class Sealer:
     render: Callable[[DocumentVersion], str]
     new_id: Callable[[], str]
     limiter: anyio.CapacityLimiter
+    invite: Callable[[Meeting, list[Recipient]], bytes] | None = None  # the invitation
 
     async def seal_all(
         self,
@@ -39,6 +40,7 @@ class Sealer:
     ) -> list[tuple[Delivery, bytes]]:
         """Each participant's delivery and sealed message, in the order of their address."""
         html = self.render(document)
+        calendar = None if self.invite is None else self.invite(meeting, participants)
         subject = f"KSP-liste: {meeting.title}, version {document.version}"
         results: list[tuple[Delivery, bytes]] = []
 
@@ -64,6 +66,7 @@ class Sealer:
                     attachment_json=plaintext,
                     message_id=delivery.message_id,
                     date=circulation.created_at,
+                    calendar=calendar,
                 ),
                 limiter=self.limiter,
             )

@@ -8,7 +8,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from keys import (
+
+from ksp.mail.key_policy import KeyInfo, KeyProblem, KeyRejected, normalise_fingerprint
+from ksp.mail.recipient_key import inspect_key
+from support.keys import (
     ALICE,
     DAY,
     LONG_AGO,
@@ -20,9 +23,6 @@ from keys import (
     agent_command_lines,
     made_catalogue,
 )
-
-from ksp.mail.key_policy import KeyInfo, KeyProblem, KeyRejected, normalise_fingerprint
-from ksp.mail.recipient_key import inspect_key
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from keys import DAY, NOW, YEAR, YESTERDAY, KeyMaker
 
 from ksp.mail.key_listing import parse_listing
 from ksp.mail.key_policy import (
@@ -24,6 +23,7 @@ from ksp.mail.key_policy import (
 )
 from ksp.mail.keyring import Keyring
 from ksp.mail.recipient_key import inspect_key
+from support.keys import DAY, NOW, YEAR, YESTERDAY, KeyMaker
 
 ALICE = "Alice <a@x.dk>"
 SHA1 = ["--cert-digest-algo", "SHA1", "--digest-algo", "SHA1"]

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import gnupg
 import pytest
-from keys import DAY, NOW, YEAR, YESTERDAY, Catalogue, agent_command_lines, made_catalogue
 
 from ksp.mail.key_policy import KeyProblem, KeyRejected
 from ksp.mail.keyring import EncryptionFailed, Keyring
 from ksp.mail.service_key import check_service_key, new_service_key
+from support.keys import DAY, NOW, YEAR, YESTERDAY, Catalogue, agent_command_lines, made_catalogue
 
 SENDER = "ksp@x.dk"
 PAYLOAD = b"<p>KSP-liste</p>" * 1280  # 20 KB

@@ -12,10 +12,10 @@ from email.message import EmailMessage, Message
 from email.parser import BytesParser
 
 import pytest
-from keys import YESTERDAY, KeyMaker
 
 from ksp.mail.keyring import EncryptionFailed, Keyring
 from ksp.mail.pgpmime import build_encrypted_message, read_encrypted_message
+from support.keys import YESTERDAY, KeyMaker
 
 SENDER = "KSP <ksp@x.dk>"
 RECIPIENT = "Rita Ravn <rita@x.dk>"

@@ -4,10 +4,10 @@ Each :class:`KeyMaker` is a GnuPG home holding the secret keys it made, so it ca
 decrypt what was encrypted to them. Keys are made "in the past" with gpg's
 ``--faked-system-time``, so an expired key is a real expired key, not a doctored one.
 Times are whole seconds, as OpenPGP stores them. :func:`made_catalogue` makes the set of
-good and unusable keys the tests share, once per module.
+good and unusable keys the tests share, once per module. The benchmarks use the same
+:class:`KeyMaker` (``bench/mail_support.py``).
 
-(Fixtures live in the test modules: a ``conftest.py`` here would shadow ``tests/conftest.py``
-for the modules that import from it.)
+(Fixtures live in the test modules that use them.)
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import gnupg
 
@@ -40,6 +40,12 @@ class KeyMaker:
     def __init__(self, home: Path) -> None:
         home.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.home = home
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     def gpg(self, *args: str, at: datetime | None = None, stdin: bytes = b"") -> str:
         """Run gpg on this home (no passphrases, batch mode); its standard output."""
@@ -71,8 +77,13 @@ class KeyMaker:
         self.gpg("--quick-add-key", fingerprint, "cv25519", "encr", "never", at=at)
 
     def public(self, *fingerprints: str) -> str:
-        """The public keys in one ASCII-armoured block."""
-        return self.gpg("--armor", "--export", *fingerprints)
+        """The public keys in one ASCII-armoured block (without gpg's status lines)."""
+        out = self.gpg("--armor", "--export", *fingerprints)
+        lines = out.splitlines(keepends=True)
+        return "".join(line for line in lines if not line.startswith("[GNUPG:]"))
+
+    def import_keys(self, armour: str) -> None:
+        self.gpg("--import", stdin=armour.encode("ascii"))
 
     def secret(self, fingerprint: str) -> str:
         return self.gpg("--armor", "--export-secret-keys", fingerprint)
@@ -102,11 +113,14 @@ class KeyMaker:
         return gnupg.GPG(gnupghome=str(self.home)).decrypt(message)
 
     def close(self) -> None:
-        subprocess.run(
-            ["gpgconf", "--homedir", str(self.home), "--kill", "all"],
-            capture_output=True,
-            check=False,
-        )
+        stop_agent(self.home)
+
+
+def stop_agent(home: Path) -> None:
+    """Stop the gpg-agent of one GnuPG home (and nothing else)."""
+    subprocess.run(
+        ["gpgconf", "--homedir", str(home), "--kill", "all"], capture_output=True, check=False
+    )
 
 
 def _created(status: str) -> str:
