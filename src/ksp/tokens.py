@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import jwt
 
 from ksp.domain.access import Principal, Role
-from ksp.domain.errors import NotAuthenticated
+from ksp.domain.errors import NotAuthenticated, TokenKeysUnavailable
 
 __all__ = [
     "DEFAULT_MAX_TOKEN_BYTES",
@@ -199,6 +199,8 @@ class TokenVerifier:
             raise NotAuthenticated  # before any parsing or key look-up
         try:
             claims = self._claims(token)
+        except jwt.PyJWKClientConnectionError:
+            raise TokenKeysUnavailable from None  # the provider is down, not the token bad
         except (jwt.PyJWTError, KeyError, ValueError, TypeError, json.JSONDecodeError):
             raise NotAuthenticated from None
         if self._claims_of is not None and self.uses_jwks:

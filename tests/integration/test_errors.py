@@ -3,16 +3,22 @@ stores nothing and echoes no personal data."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
+import socket
 from collections.abc import Callable
 
 import httpx
+import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ksp.api.app import create_app
 from ksp.db.tables import cases
+from ksp.settings import Settings
 from support.data import Units, case_body
 
 CPR = "010190-1234"
@@ -120,3 +126,34 @@ async def test_bad_query_parameters_are_400(
         response = await client.get("/api/v1/cases", params=params, headers=headers)
         assert response.status_code == 400, params
         assert response.json()["type"].endswith("/validation")
+
+
+async def test_an_identity_provider_that_cannot_be_reached_is_503_not_401(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    """The JWKS URL down: 503 `…/token-keys-unavailable` with Retry-After, so that a client
+    retries instead of sending its user to sign in again."""
+    with socket.socket() as closed:  # a loopback port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    down = dataclasses.replace(settings, jwks=f"http://127.0.0.1:{port}/jwks.json")
+    app = create_app(down, engine=engine)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = int(dt.datetime.now(dt.UTC).timestamp())
+    token = jwt.encode(
+        {"sub": "u", "role": "kif", "unit": "kif-x", "iat": now, "exp": now + 600},
+        key,
+        algorithm="RS256",
+        headers={"kid": "k1"},
+    )
+    try:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ksp.test") as client:
+            response = await client.get(
+                "/api/v1/cases", headers={"Authorization": f"Bearer {token}"}
+            )
+    finally:
+        app.state.mail.close()
+    assert response.status_code == 503
+    assert response.json()["type"].endswith("/token-keys-unavailable")
+    assert response.headers["retry-after"] == "1"

@@ -7,6 +7,7 @@ import datetime as dt
 import http.server
 import json
 import os
+import socket
 import ssl
 import threading
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from ksp.domain.access import Principal, Role
-from ksp.domain.errors import NotAuthenticated
+from ksp.domain.errors import NotAuthenticated, TokenKeysUnavailable
 from ksp.tokens import TokenVerifier, issue_token
 from support.smtp import make_tls
 
@@ -253,3 +254,17 @@ def test_a_shorter_configured_maximum_lifetime_refuses_a_token_that_lives_longer
     assert TokenVerifier(SECRET).verify(token).sub == "u"
     with pytest.raises(NotAuthenticated):
         TokenVerifier(SECRET, max_ttl=dt.timedelta(hours=1)).verify(token)
+
+
+def test_a_jwks_url_that_cannot_be_fetched_is_unavailable_not_a_bad_token(
+    keys: dict[str, Any],
+) -> None:
+    """The provider down is not the caller's fault: TokenKeysUnavailable (503), never the
+    NotAuthenticated (401) that would tell a client to sign in again."""
+    with socket.socket() as closed:  # a loopback port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    verifier = TokenVerifier(SECRET, jwks=f"http://127.0.0.1:{port}/jwks.json")
+    token = jwt.encode(claims(), keys["rsa"], algorithm="RS256", headers={"kid": "r1"})
+    with pytest.raises(TokenKeysUnavailable):
+        verifier.verify(token)

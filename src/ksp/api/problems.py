@@ -99,6 +99,9 @@ PROBLEMS: dict[type[errors.KspError], ProblemType] = {
     errors.StorageUnavailable: ProblemType(
         503, "storage-unavailable", "The database is unavailable"
     ),
+    errors.TokenKeysUnavailable: ProblemType(
+        503, "token-keys-unavailable", "The identity provider's keys cannot be fetched"
+    ),
 }
 RETRY_AFTER_SECONDS = "1"
 
@@ -155,6 +158,9 @@ def _domain(_: Request[Any, Any, Any], exc: errors.KspError) -> Response[Problem
         headers = {"Retry-After": RETRY_AFTER_SECONDS}
         cause = exc.__cause__ or exc
         log.warning("storage_unavailable", error=type(cause).__name__, at=exception_location(cause))
+    elif isinstance(exc, errors.TokenKeysUnavailable):
+        headers = {"Retry-After": RETRY_AFTER_SECONDS}
+        log.warning("token_keys_unavailable")
     response = problem_response(kind, exc.detail, field_errors)
     if headers:
         response.headers.update(headers)

@@ -203,6 +203,13 @@ class StorageUnavailable(KspError):
     detail = "The database is unavailable just now; nothing was saved. Try again shortly."
 
 
+class TokenKeysUnavailable(KspError):
+    """The identity provider's signing keys (its JWKS URL) could not be fetched, so no
+    bearer token can be checked just now. Not the caller's fault: answered 503, not 401."""
+
+    detail = "The identity provider's signing keys cannot be fetched just now. Try again shortly."
+
+
 class CommitOutcomeUnknown(StorageUnavailable):
     """The connection was lost while the transaction was being committed: the database
     may have kept it or not. Only a retry with the same Idempotency-Key is safe blind."""
