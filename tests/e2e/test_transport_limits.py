@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from support.data import fresh_units
 from support.server import KSP, Server, running_server, server_env, wait_for_health
 
 HEADER_TIMEOUT = 2  # KSP_HEADER_TIMEOUT_SECONDS in these servers (default 30)
@@ -253,3 +254,25 @@ def test_ksp_token_refuses_a_lifetime_over_the_maximum(tmp_path: Path) -> None:
     )
     assert at_most.returncode == 0
     assert at_most.stdout.count(".") == 2
+
+
+def test_a_client_that_leaves_mid_body_is_logged_as_499_not_as_an_error(server: Server) -> None:
+    """A client that hangs up half-way through its body is not a fault of the service: the
+    access line says 499 (the client closed the request), and no unhandled error is logged."""
+    token = server.token("arrest", fresh_units().arrest)
+    with connect(server) as sock:
+        sock.sendall(
+            b"POST /api/v1/cases HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + f"Authorization: Bearer {token}\r\n".encode()
+            + b"Content-Length: 100\r\n\r\n{"
+        )
+        time.sleep(0.2)  # the handler is reading the body now
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        lines = [json.loads(line) for line in server.log.read_text().splitlines() if line]
+        posts = [e for e in lines if e.get("event") == "request" and e.get("method") == "POST"]
+        if posts:
+            break
+        time.sleep(0.1)
+    assert [e["status"] for e in posts] == [499]
+    assert not [e for e in lines if e.get("event") == "unhandled_exception"]

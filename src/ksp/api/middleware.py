@@ -12,7 +12,7 @@ import structlog
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from ksp.api.problems import PROBLEM_BASE, status_of
+from ksp.api.problems import CLIENT_GONE_KEY, PROBLEM_BASE, status_of
 from ksp.observability import request_id_var
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
 ]
 
 _STATE_KEY = "ksp_request_id"
+CLIENT_CLOSED_REQUEST = 499  # nginx's status for a client that left before the answer
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 log = structlog.get_logger("ksp.http")
@@ -74,6 +75,12 @@ class RequestContextMiddleware:
         status = 500
         responded = False
 
+        async def receive_noting_disconnect() -> Message:
+            message = await receive()
+            if message["type"] == "http.disconnect" and not responded:
+                scope["state"][CLIENT_GONE_KEY] = True  # for the exception handlers
+            return message
+
         async def send_noting_status(message: Message) -> None:
             nonlocal status, responded
             if message["type"] == "http.response.start":
@@ -82,20 +89,26 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_noting_status)
+            await self.app(scope, receive_noting_disconnect, send_noting_status)
         except Exception as exc:
             if not responded:  # answered by the app's outer handler, with this status
                 status = status_of(exc)
             raise
         finally:
-            log.info(
-                "request",
-                method=scope.get("method"),
-                path=_redacted(scope["path"]),
-                status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-            )
+            _log_request(scope, status, started)
             request_id_var.reset(token)
+
+
+def _log_request(scope: Scope, status: int, started: float) -> None:
+    if scope["state"].get(CLIENT_GONE_KEY):
+        status = CLIENT_CLOSED_REQUEST
+    log.info(
+        "request",
+        method=scope.get("method"),
+        path=_redacted(scope["path"]),
+        status=status,
+        duration_ms=round((time.perf_counter() - started) * 1000, 2),
+    )
 
 
 _BUSY_BODY = json.dumps(

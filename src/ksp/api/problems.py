@@ -104,6 +104,7 @@ PROBLEMS: dict[type[errors.KspError], ProblemType] = {
     ),
 }
 RETRY_AFTER_SECONDS = "1"
+CLIENT_GONE_KEY = "ksp_client_gone"  # set in scope state when the client left mid-request
 
 _HTTP_SLUGS = {
     400: "validation",
@@ -173,19 +174,24 @@ def _fields_of(exc: ValidationException) -> list[FieldProblem]:
     return field_problems(exc.extra)
 
 
-def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
     status = exc.status_code
     if isinstance(exc, ValidationException) or status == 400:
         fields = _fields_of(exc) if isinstance(exc, ValidationException) else []
         return problem_response(MALFORMED, "The request body or parameters are malformed.", fields)
     if status >= 500:
-        return _internal(_, exc)
+        return _internal(request, exc)
     phrase = HTTPStatus(status).phrase
     kind = ProblemType(status, _HTTP_SLUGS.get(status, "http-error"), phrase)
     return problem_response(kind, f"{phrase}.")
 
 
-def _internal(_: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    if request.scope.get("state", {}).get(CLIENT_GONE_KEY):
+        # The client left mid-body (Litestar raises a 500 for it): not our fault, nothing
+        # was read to the end, so nothing was done; the answer goes nowhere.
+        log.info("client_disconnected")
+        return problem_response(MALFORMED, "The client disconnected before the body ended.")
     log.error("unhandled_exception", error=type(exc).__name__, at=exception_location(exc))
     return problem_response(INTERNAL, "An internal error occurred; it has been logged.")
 
