@@ -263,14 +263,15 @@ def test_a_client_that_leaves_mid_body_is_logged_as_499_not_as_an_error(server: 
     with connect(server) as sock:
         sock.sendall(
             b"POST /api/v1/cases HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            + f"Authorization: Bearer {token}\r\n".encode()
+            + f"Authorization: Bearer {token}\r\nX-Request-ID: leaves-mid-body\r\n".encode()
             + b"Content-Length: 100\r\n\r\n{"
         )
         time.sleep(0.2)  # the handler is reading the body now
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         lines = [json.loads(line) for line in server.log.read_text().splitlines() if line]
-        posts = [e for e in lines if e.get("event") == "request" and e.get("method") == "POST"]
+        lines = [e for e in lines if e.get("request_id") == "leaves-mid-body"]
+        posts = [e for e in lines if e.get("event") == "request"]
         if posts:
             break
         time.sleep(0.1)

@@ -10,7 +10,7 @@ import uuid
 
 import structlog
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 from ksp.api.problems import CLIENT_GONE_KEY, PROBLEM_BASE, status_of
 from ksp.observability import request_id_var
@@ -75,7 +75,7 @@ class RequestContextMiddleware:
         status = 500
         responded = False
 
-        async def receive_noting_disconnect() -> Message:
+        async def receive_noting_disconnect() -> ReceiveMessage:
             message = await receive()
             if message["type"] == "http.disconnect" and not responded:
                 scope["state"][CLIENT_GONE_KEY] = True  # for the exception handlers
