@@ -14,8 +14,9 @@ import jinja2
 from ksp.domain import reference
 from ksp.domain.danish_time import danish_datetime
 from ksp.domain.documents import DocumentVersion
+from ksp.domain.meetings import Meeting
 
-__all__ = ["render_document", "render_page", "template_sources"]
+__all__ = ["render_cancellation", "render_document", "render_page", "template_sources"]
 
 CUSTODY_DA = {
     "remand": "Varetægtsarrestant",
@@ -62,6 +63,22 @@ def render_document(document: DocumentVersion) -> str:
             scheduled_for=danish_datetime(dt.datetime.fromisoformat(meeting["scheduled_for"])),
             created_at=danish_datetime(document.created_at),
             author=document.body.get("created_by_name") or meeting["kif_unit"],
+        )
+    )
+
+
+def render_cancellation(meeting: Meeting) -> str:
+    """The Danish notice that ``meeting`` is cancelled: no personal data, only the meeting."""
+    municipality = reference.municipality(meeting.municipality_code)
+    district = reference.police_district(meeting.police_district)
+    return (
+        _environment()
+        .get_template("ksp_cancellation.html.j2")
+        .render(
+            meeting=meeting,
+            municipality=municipality.name if municipality else meeting.municipality_code,
+            district=district.name if district else meeting.police_district,
+            scheduled_for=danish_datetime(meeting.scheduled_for),
         )
     )
 
