@@ -15,7 +15,7 @@ import anyio
 import anyio.to_thread
 
 from ksp.domain.circulation import Delivery, DeliveryStatus, Recipient
-from ksp.domain.documents import DocumentVersion
+from ksp.domain.documents import DocumentVersion, kind_of
 from ksp.domain.errors import KspError
 from ksp.domain.meetings import Meeting
 from ksp.services.ports import Circulation, SecureMail
@@ -37,7 +37,7 @@ class Letter:
 def document_letter_names(meeting: Meeting, document: DocumentVersion) -> tuple[str, str]:
     """The inner subject and the attachment's name of a list or a minutes version."""
     n = document.version
-    if document.body.get("kind") == "minutes":
+    if kind_of(document.body) == "minutes":
         return f"Referat af KSP-møde: {meeting.title}, version {n}", f"ksp-referat-v{n}.json"
     return f"KSP-liste: {meeting.title}, version {n}", f"ksp-liste-v{n}.json"
 
