@@ -136,6 +136,28 @@ async def cases_for_meeting(
 # The measured changes ---------------------------------------------------------------------
 
 
+async def timed_post(
+    connection: HttpConnection, head: bytes, body: bytes, errors: Counter[str], what: str
+) -> tuple[float, bytes] | None:
+    """One POST on the keep-alive connection: its seconds and answer if it made something
+    (201); else None, the failure counted in ``errors`` (the first few printed)."""
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(REQUEST_TIMEOUT_S):
+            status, answer = await connection.exchange(head, body)
+    except REQUEST_ERRORS as exc:
+        errors[type(exc).__name__] += 1
+        await connection.close()
+        return None
+    elapsed = time.perf_counter() - started
+    if status != 201:
+        errors[str(status)] += 1
+        if errors.total() <= 3:
+            print(f"{what}: {status} {answer[:300]!r}", file=sys.stderr)
+        return None
+    return elapsed, answer
+
+
 async def change_loop(
     server: Server,
     kif_token: str,
@@ -167,20 +189,10 @@ async def change_loop(
                     "base_version": version,
                 }
             )
-            started = time.perf_counter()
-            try:
-                async with asyncio.timeout(REQUEST_TIMEOUT_S):
-                    status, answer = await connection.exchange(head, body)
-            except REQUEST_ERRORS as exc:
-                errors[type(exc).__name__] += 1
-                await connection.close()
+            timed = await timed_post(connection, head, body, errors, f"list change {number}")
+            if timed is None:
                 continue
-            elapsed = time.perf_counter() - started
-            if status != 201:
-                errors[str(status)] += 1
-                if errors.total() <= 3:
-                    print(f"list change {number}: {status} {answer[:300]!r}", file=sys.stderr)
-                continue
+            elapsed, answer = timed
             made = msgspec.json.decode(answer).get("version")
             if made != version + 1:
                 errors["unexpected version"] += 1
@@ -251,10 +263,9 @@ def summary(outcome: Outcome) -> dict[str, Any]:
     }
 
 
-def bench_list_version(
-    backend: Backend, config: ListConfig, work: Path, cpus: frozenset[int] | None = None
-) -> dict[str, Any]:
-    """Migrate, issue tokens, serve, set the list up and change it; the latencies."""
+def migrated_service(backend: Backend, work: Path) -> tuple[int, dict[str, str], dict[str, str]]:
+    """A port, the service's environment on a migrated database, and KiF's and the jail's
+    tokens."""
     port = free_port()
     env = service_env(work / "ksp-data", backend.service_url, port)
     ksp(env, "db", "upgrade")
@@ -262,6 +273,14 @@ def bench_list_version(
         "kif": token(env, "kif", KIF_UNIT, "bench-kif"),
         "arrest": token(env, "arrest", ARREST_UNIT, "bench-arrest"),
     }
+    return port, env, tokens
+
+
+def bench_list_version(
+    backend: Backend, config: ListConfig, work: Path, cpus: frozenset[int] | None = None
+) -> dict[str, Any]:
+    """Migrate, issue tokens, serve, set the list up and change it; the latencies."""
+    port, env, tokens = migrated_service(backend, work)
     outcome = Outcome()
     with running("service", [str(KSP), "serve"], env, port, work, cpus) as server:
         wait_healthy(server)

@@ -1,9 +1,12 @@
-"""The service's benchmarks: ``make bench``. Four sections in one ``results.json``:
+"""The service's benchmarks: ``make bench``. Five sections in one ``results.json``:
 
 - ``case_submission`` (this module): case submissions per second through HTTP, next to a
   bare insert endpoint; described below.
 - ``list_version`` (``bench/list_version.py``): the latency of a new version of a
   200-person KSP list through HTTP, one change at a time.
+- ``minutes_version`` (``bench/minutes_version.py``): the latency of a new minutes version
+  of a 50-case meeting with 100 actions, next to a list version of the same 50 cases in the
+  same run (target: minutes p95 at most 2x the list's).
 - ``journal_verification`` (``bench/journal_verification.py``): verifying a journal of
   100,000 entries in process, next to a bare SHA-256 hash chain over the same bytes.
 - ``circulation`` (``bench/circulation.py``): circulating one version to 30 recipients
@@ -101,6 +104,7 @@ from harness import (
 )
 from journal_verification import bench_journal_verification
 from list_version import ListConfig, bench_list_version
+from minutes_version import TARGET_MINUTES_TO_LIST, MinutesConfig, bench_minutes_version
 
 BARE_APP = BENCH_DIR / "bare_app.py"
 TARGET_RATIO = 0.5
@@ -119,7 +123,13 @@ VERSIONED = (
     "aiosmtpd",
     "ksp",
 )
-SECTIONS = ("case_submission", "list_version", "journal_verification", "circulation")
+SECTIONS = (
+    "case_submission",
+    "list_version",
+    "minutes_version",
+    "journal_verification",
+    "circulation",
+)
 
 
 @dataclass(frozen=True)
@@ -351,6 +361,7 @@ class Plan:
     sections: tuple[str, ...]
     load: LoadConfig
     lists: ListConfig
+    minutes: MinutesConfig
     journal: JournalConfig
     circulation: CirculationConfig
     pinning: Pinning
@@ -369,6 +380,13 @@ def run_sections(plan: Plan, work: Path) -> dict[str, Any]:
                 backend, plan.lists, where, plan.pinning.server
             ),
             work / "list_version",
+        )
+    if "minutes_version" in plan.sections:
+        results["minutes_version"] = on_backends(
+            lambda backend, where: bench_minutes_version(
+                backend, plan.minutes, where, plan.pinning.server
+            ),
+            work / "minutes_version",
         )
     if "journal_verification" in plan.sections:
         results["journal_verification"] = bench_journal_verification(
@@ -421,6 +439,11 @@ def report(plan: Plan, results: dict[str, Any], load_before: list[float] | None)
     sections = dict(results)
     if "list_version" in sections:
         sections["list_version"] = {"config": plan.lists.as_json(), **sections["list_version"]}
+    if "minutes_version" in sections:
+        sections["minutes_version"] = {
+            "config": plan.minutes.as_json(),
+            **sections["minutes_version"],
+        }
     if "circulation" in sections:
         sections["circulation"] = {
             "config": plan.circulation.as_json(),
@@ -480,6 +503,23 @@ def print_list_version(results: dict[str, Any]) -> None:
         )
 
 
+def print_minutes_version(results: dict[str, Any]) -> None:
+    print("minutes_version:")
+    for backend, result in results.items():
+        if "skipped" in result:
+            print(f"  {backend}: skipped ({result['skipped']})")
+            continue
+        verdict = "meets" if result["meets_target"] else "misses"
+        listed, minutes = result["list_version_ms"], result["minutes_version_ms"]
+        print(
+            f"  {backend:<10}  {result['cases']} cases, {result['actions']} actions: "
+            f"list version p50 {listed['p50']} ms p95 {listed['p95']} ms; "
+            f"minutes version p50 {minutes['p50']} ms p95 {minutes['p95']} ms; "
+            f"ratio p95 {result['ratio_p95_minutes_to_list']} "
+            f"({verdict} {TARGET_MINUTES_TO_LIST}x)  errors {result['errors']}"
+        )
+
+
 def print_journal(result: dict[str, Any]) -> None:
     seconds, rates = result["seconds"], result["entries_per_s"]
     verdict = "meets" if result["meets_target"] else "misses"
@@ -518,6 +558,8 @@ def print_summary(results: dict[str, Any], out: Path) -> None:
         print_case_submission(results["case_submission"])
     if "list_version" in results:
         print_list_version(results["list_version"])
+    if "minutes_version" in results:
+        print_minutes_version(results["minutes_version"])
     if "journal_verification" in results:
         print_journal(results["journal_verification"])
     if "circulation" in results:
@@ -531,6 +573,21 @@ def sections_of(text: str) -> tuple[str, ...]:
     if unknown or not chosen:
         raise argparse.ArgumentTypeError(f"choose from {', '.join(SECTIONS)}")
     return tuple(section for section in SECTIONS if section in chosen)
+
+
+def add_minutes_arguments(parser: argparse.ArgumentParser) -> None:
+    minutes = parser.add_argument_group("minutes_version")
+    minutes.add_argument("--minutes-cases", type=int, default=50, help="on the agenda (50)")
+    minutes.add_argument("--minutes-actions", type=int, default=100, help="in all (100)")
+    minutes.add_argument("--minutes-versions", type=int, default=30, help="measured, each (30)")
+    minutes.add_argument("--minutes-warmup", type=int, default=3, help="not counted (3)")
+
+
+def check_minutes_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if not 1 <= args.minutes_cases <= 500 or args.minutes_actions < 0:
+        parser.error("--minutes-cases must be 1 to 500, --minutes-actions >= 0")
+    if args.minutes_versions < 1 or args.minutes_warmup < 0:
+        parser.error("--minutes-versions must be >= 1, --minutes-warmup >= 0")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -549,6 +606,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     lists.add_argument("--list-warmup", type=int, default=3, help="changes not counted (3)")
     lists.add_argument("--list-persons", type=int, default=200, help="per version (200)")
     lists.add_argument("--list-spare", type=int, help="cases to add (default: the changes)")
+    add_minutes_arguments(parser)
     journal = parser.add_argument_group("journal_verification")
     journal.add_argument("--journal-entries", type=int, default=100_000, help="(100000)")
     journal.add_argument("--journal-runs", type=int, default=3, help="best of (3)")
@@ -561,6 +619,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if args.quick:
         args.warmup, args.duration, args.rounds = 0.5, 1.0, 1
         args.list_changes, args.list_warmup = 10, 1
+        args.minutes_versions, args.minutes_warmup = 10, 1
         args.journal_entries = 10_000
         args.circulation_rounds = 1
     if args.list_spare is None:
@@ -571,6 +630,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--list-changes and --list-spare must be >= 1, --list-warmup >= 0")
     if not 1 <= args.list_persons <= 500:
         parser.error("--list-persons must be 1 to 500 (one request adds at most 500)")
+    check_minutes_arguments(parser, args)
     if args.journal_entries < 1 or args.journal_runs < 1:
         parser.error("--journal-entries and --journal-runs must be >= 1")
     circulation = (
@@ -605,6 +665,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             changes=args.list_changes,
             warmup=args.list_warmup,
             spare=args.list_spare,
+            setup_concurrency=8,
+        ),
+        minutes=MinutesConfig(
+            cases=args.minutes_cases,
+            actions=args.minutes_actions,
+            versions=args.minutes_versions,
+            warmup=args.minutes_warmup,
             setup_concurrency=8,
         ),
         journal=JournalConfig(args.journal_entries, args.journal_runs),

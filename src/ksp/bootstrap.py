@@ -9,9 +9,11 @@ feeds which part.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from typing import Literal, cast
 
+import anyio
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -29,10 +31,11 @@ from ksp.mail.keyring import Keyring
 from ksp.mail.secure import GpgSecureMail
 from ksp.mail.transport import MaildirTransport, SmtpConfig, SmtpTransport, Transport
 from ksp.mail.worker import OutboxWorker
-from ksp.rendering import render_document
+from ksp.rendering import render_cancellation, render_document
 from ksp.services.audit import AuditService
+from ksp.services.cancellation import CancellationNotices
 from ksp.services.cases import CaseService
-from ksp.services.circulation import CirculationService
+from ksp.services.circulation import ENCRYPTION_THREADS, CirculationService
 from ksp.services.corrections import CorrectionService
 from ksp.services.documents import DocumentService
 from ksp.services.exchanges import ExchangeService
@@ -43,6 +46,7 @@ from ksp.services.minutes import MinutesService
 from ksp.services.outcomes import OutcomeService
 from ksp.services.ports import Clock
 from ksp.services.proofs import ProofService
+from ksp.services.sealing import Sealer
 from ksp.services.worklist import WorklistService
 from ksp.settings import Settings
 from ksp.tokens import TokenVerifier
@@ -184,18 +188,30 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
     uow = SqlUnitOfWorkFactory(adapters)
     mail = secure_mail(settings)
     sign_in = sign_in_wiring.sign_in(settings, adapters.sessions, adapters.cipher, clock)
-    lifecycle = MeetingLifecycleService(uow, clock, organizer=settings.mail_from)
 
     def invite(meeting: Meeting, participants: list[Recipient]) -> bytes:
         """Every circulation mail carries the meeting's invitation (issue 8)."""
         return invitation_ics(lifecycle.invitation_facts(meeting, [r.email for r in participants]))
 
+    circulation = CirculationService(uow, clock, mail, render_document, invite=invite)
+    notices = CancellationNotices(
+        Sealer(
+            mail,
+            render_document,
+            lambda: str(uuid.uuid4()),
+            anyio.CapacityLimiter(ENCRYPTION_THREADS),
+        ),
+        circulation.recipient_keys.check_keys,
+        render_cancellation,
+        invite,
+    )
+    lifecycle = MeetingLifecycleService(uow, clock, organizer=settings.mail_from, notices=notices)
     return Services(
         cases=CaseService(uow, clock, kif_units=settings.units.kif_units()),
         audit=AuditService(uow, clock, adapters.signer),
         meetings=MeetingService(uow, clock, max_list_entries=settings.max_list_entries),
         documents=DocumentService(uow, clock),
-        circulation=CirculationService(uow, clock, mail, render_document, invite=invite),
+        circulation=circulation,
         inquiries=InquiryService(uow, clock),
         exchanges=ExchangeService(uow, clock),
         corrections=CorrectionService(uow, clock),

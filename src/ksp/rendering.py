@@ -12,10 +12,11 @@ from pathlib import Path
 import jinja2
 
 from ksp.domain import reference
-from ksp.domain.danish_time import danish_datetime
-from ksp.domain.documents import DocumentVersion
+from ksp.domain.danish_time import danish_date, danish_datetime
+from ksp.domain.documents import DocumentVersion, kind_of
+from ksp.domain.meetings import Meeting
 
-__all__ = ["render_document", "render_page", "template_sources"]
+__all__ = ["render_cancellation", "render_document", "render_page", "template_sources"]
 
 CUSTODY_DA = {
     "remand": "Varetægtsarrestant",
@@ -43,25 +44,91 @@ def _environment() -> jinja2.Environment:
     return environment
 
 
+MINUTES_DA = {
+    "agency": {
+        "kf": "Kriminalforsorgen",
+        "municipality": "Kommunen",
+        "police": "Politiet",
+        "other": "Anden myndighed",
+    },
+    "role": {
+        "chair": "Mødeleder",
+        "secretary": "Sekretær",
+        "participant": "Deltager",
+        "observer": "Observatør",
+    },
+    "decision": {
+        "information-exchanged": "Oplysninger udvekslet",
+        "no-further-action": "Ingen yderligere handling",
+        "follow-up": "Opfølgning",
+        "next-meeting": "Drøftes igen på næste møde",
+    },
+    "action_status": {
+        "open": "Åben",
+        "done": "Udført",
+        "not-done-circumstances-changed": "Ikke udført – forholdene har ændret sig",
+        "not-done-agency": "Ikke udført – myndigheden har ikke handlet",
+        "cancelled": "Annulleret",
+    },
+}
+
+
 def render_document(document: DocumentVersion) -> str:
-    """The version as the Danish HTML document the participants receive.
+    """The version as the Danish HTML document the participants receive: a list, or the
+    minutes (referat) with their own template.
 
     Times are Danish wall-clock times in words; the author is the name the token carried,
     else the meeting's KiF unit, never a login id."""
     meeting = document.body["meeting"]
     municipality = reference.municipality(meeting["municipality_code"])
     district = reference.police_district(meeting["police_district"])
+    context = {
+        "document": document,
+        "meeting": meeting,
+        "municipality": municipality.name if municipality else meeting["municipality_code"],
+        "district": district.name if district else meeting["police_district"],
+        "scheduled_for": danish_datetime(dt.datetime.fromisoformat(meeting["scheduled_for"])),
+        "created_at": danish_datetime(document.created_at),
+        "author": document.body.get("created_by_name") or meeting["kif_unit"],
+    }
+    if kind_of(document.body) == "minutes":  # from the body: the canonical JSON says
+        return (
+            _environment()
+            .get_template("ksp_minutes.html.j2")
+            .render(**context, **_minutes(document))
+        )
+    return _environment().get_template("ksp_document.html.j2").render(**context)
+
+
+def _minutes(document: DocumentVersion) -> dict[str, object]:
+    """The minutes' attendance, and per case on the agenda its entry and outcome, the
+    actions' due dates in Danish."""
+    entries = {entry.case_id: entry for entry in document.entries}
+    cases = []
+    for case in document.body["cases"]:
+        outcome = case["outcome"]
+        if outcome is not None:
+            actions = [
+                {**a, "due_on_da": danish_date(dt.date.fromisoformat(a["due_on"]))}
+                for a in outcome["actions"]
+            ]
+            outcome = {**outcome, "actions": actions}
+        cases.append({"entry": entries[case["case_id"]], "outcome": outcome})
+    return {"attendees": document.body["attendees"], "cases": cases, "labels": MINUTES_DA}
+
+
+def render_cancellation(meeting: Meeting) -> str:
+    """The Danish notice that ``meeting`` is cancelled: no personal data, only the meeting."""
+    municipality = reference.municipality(meeting.municipality_code)
+    district = reference.police_district(meeting.police_district)
     return (
         _environment()
-        .get_template("ksp_document.html.j2")
+        .get_template("ksp_cancellation.html.j2")
         .render(
-            document=document,
             meeting=meeting,
-            municipality=municipality.name if municipality else meeting["municipality_code"],
-            district=district.name if district else meeting["police_district"],
-            scheduled_for=danish_datetime(dt.datetime.fromisoformat(meeting["scheduled_for"])),
-            created_at=danish_datetime(document.created_at),
-            author=document.body.get("created_by_name") or meeting["kif_unit"],
+            municipality=municipality.name if municipality else meeting.municipality_code,
+            district=district.name if district else meeting.police_district,
+            scheduled_for=danish_datetime(meeting.scheduled_for),
         )
     )
 

@@ -22,14 +22,18 @@ PERSONAL_DATA = [
     "020285-4321",
     "Udtrykt sympati for voldelig ekstremisme",
     "Kan afvente mødet",
+    "Mette Sekretær",  # an attendee: staff personal data, encrypted at rest
+    "Drøftet; kommunen følger op",  # an outcome's summary
 ]
 
 
 def walkthrough() -> str:
+    """Every walk-through block of the README, in order, as one script (the meetings'
+    block goes on from the first one's shell)."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    match = re.search(r"<!-- walkthrough -->\n```sh\n(.*?)```", readme, re.DOTALL)
-    assert match is not None, "the README has no walk-through block"
-    return match.group(1)
+    blocks = re.findall(r"<!-- walkthrough -->\n```sh\n(.*?)```", readme, re.DOTALL)
+    assert blocks, "the README has no walk-through block"
+    return "".join(blocks)
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +57,12 @@ def walked(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, Path]:
     html = (workdir / "var" / "walkthrough" / "ksp-liste-v1.html").read_text(encoding="utf-8")
     assert "Jens Jensen" in html
     assert "databeskyttelsesregler" in html
+    referat = (workdir / "var" / "walkthrough" / "ksp-referat-v1.html").read_text("utf-8")
+    assert "Referat af KSP-møde" in referat
+    assert "Mette Sekretær" in referat
+    assert "Kontakt borgeren" in referat
+    invitation = (workdir / "var" / "walkthrough" / "invitation.ics").read_text("utf-8")
+    assert "SEQUENCE:1" in invitation
     return done.stdout, data_dir, server.log
 
 
@@ -69,6 +79,21 @@ def test_the_readme_walkthrough_works_as_written(walked: tuple[str, Path, Path])
     assert '"revision":1,"fields":["released_on"]' in output  # the jail's correction
     assert '"ok":true' in output
     assert "intact: 1 entries, checkpoint at 1" in output
+
+
+def test_the_meetings_walkthrough_goes_from_attendance_to_the_worklist(
+    walked: tuple[str, Path, Path],
+) -> None:
+    """README, "Meetings": attendance holds the meeting, an outcome with an action, two
+    minutes versions whose diff names the action's status, the worklist, a cancellation."""
+    output, _, _ = walked
+    assert '"status":"held"' in output
+    assert re.search(r'"action_ids":\["[0-9a-f-]{36}"\],"exchange_id"', output)
+    assert "['status']" in output  # the minutes diff: the action's status changed
+    assert '"kind":"minutes"' in output  # the meeting's documents: its list and minutes
+    assert '"kind":"exchange-duties-open"' in output
+    assert '"status":"cancelled"' in output
+    assert '"recipients":[]' in output  # the cancelled meeting had no participants
 
 
 def test_no_personal_data_is_stored_or_logged_in_plaintext(

@@ -142,6 +142,7 @@ async def test_removing_and_the_diff_of_two_versions(
     assert [e["case_id"] for e in diff.json()["added"]] == [c]
     assert [e["case_id"] for e in diff.json()["removed"]] == [a]
     assert diff.json()["changed"] == []
+    assert diff.json()["minutes"] is None  # a list's versions: nothing but the entries
 
 
 async def test_an_empty_or_contradictory_change_is_refused(

@@ -181,6 +181,12 @@ async def test_a_minutes_version_is_circulated_through_the_same_path(
     _, armour = read_encrypted_message(message.data)
     decrypted = keys.decrypt(armour)
     assert decrypted.ok
+    inner = email_parser.BytesParser(policy=email_policy.default).parsebytes(decrypted.data)
+    assert inner["Subject"] == "Referat af KSP-møde: KSP-møde København, version 1"
+    (attached,) = [p for p in inner.walk() if p.get_content_type() == "application/json"]
+    assert attached.get_filename() == "ksp-referat-v1.json"
+    (html,) = [p for p in inner.walk() if p.get_content_type() == "text/html"]
+    assert "Referat af KSP-møde" in html.get_content()
     assert hashlib.sha256(_attachment(decrypted.data)).hexdigest() == made.json()["sha256"]
     (part,) = [
         p
@@ -194,3 +200,93 @@ async def test_a_minutes_version_is_circulated_through_the_same_path(
     assert str(calendar["METHOD"]) == "REQUEST"
     (event,) = calendar.walk("VEVENT")
     assert meeting_id in str(event["UID"])
+
+
+async def test_the_minutes_render_in_danish_with_their_own_template(
+    client: httpx.AsyncClient, auth: Auth, units: Units
+) -> None:
+    """Guide 3.3.7 (KiF holds the meetings and keeps the minutes): the HTML of a minutes
+    version is a referat, not a list: attendance, the outcome and decision per case, the
+    actions with agency, unit and a Danish due date."""
+    kif = auth("kif", units.kif)
+    meeting_id, _ = await held_meeting_with_outcome(client, auth, units)
+    made = await client.post(
+        f"/api/v1/meetings/{meeting_id}/minutes", json={"reason": "Referat"}, headers=kif
+    )
+    read = await client.get(
+        f"/api/v1/documents/{made.json()['document_id']}/versions/1",
+        headers={**kif, "Accept": "text/html"},
+    )
+    assert read.status_code == 200, read.text
+    assert read.headers["content-type"].startswith("text/html")
+    page = read.text
+    assert "<h1>Referat af KSP-møde: KSP-møde København</h1>" in page
+    assert "KSP-liste" not in page
+    attendance = page[page.index("<h2>Fremmøde</h2>") : page.index("<h2>Drøftede sager")]
+    for shown in ("Mette Sekretær", "Kriminalforsorgen", "kif-hovedstaden", "Sekretær"):
+        assert shown in attendance
+    assert "Til stede" in attendance
+    assert "Erkendt" in attendance
+    cases = page[page.index("<h2>Drøftede sager (1)</h2>") :]
+    assert "Drøftet; kommunen følger op" in cases
+    assert "<dd>Opfølgning</dd>" in cases
+    assert (
+        "<td>Kontakt borgeren</td><td>Kommunen</td><td>kommune-101</td>"
+        "<td>søndag 20. december 2026</td><td>Åben</td>"
+    ) in cases
+
+
+async def test_the_diff_of_two_minutes_versions_shows_attendance_outcomes_and_actions(
+    client: httpx.AsyncClient, auth: Auth, units: Units
+) -> None:
+    """CONTRACT.md: diffing works for the minutes as for the list, so it shows what the
+    minutes hold: who attended, the outcome per case, the actions; the read is logged with
+    the people of the cases whose outcome or actions changed."""
+    kif = auth("kif", units.kif)
+    auditor = auth("auditor", units.auditor)
+    meeting_id, (first, second) = await listed_meeting(client, auth, units, count=2)
+    base = f"/api/v1/meetings/{meeting_id}"
+    await client.put(f"{base}/attendance", json={"attendees": [ATTENDEE]}, headers=kif)
+    made = await client.post(f"{base}/outcomes", json=outcome(first), headers=kif)
+    (action_id,) = made.json()["action_ids"]
+    v1 = (await client.post(f"{base}/minutes", json={"reason": "Udkast"}, headers=kif)).json()
+
+    apology = ATTENDEE | {"name": "Ole Afbud", "role": "participant", "present": False}
+    corrected = [ATTENDEE | {"role": "chair"}, apology]
+    assert (
+        await client.put(f"{base}/attendance", json={"attendees": corrected}, headers=kif)
+    ).status_code == 200
+    assert (
+        await client.post(f"{base}/outcomes", json=outcome(second, actions=[]), headers=kif)
+    ).status_code == 201
+    done = await client.post(
+        f"/api/v1/actions/{action_id}/status", json={"status": "done"}, headers=kif
+    )
+    assert done.status_code == 200, done.text
+    v2 = await client.post(f"{base}/minutes", json={"reason": "Rettet"}, headers=kif)
+    assert v2.json()["version"] == 2
+
+    diff = await client.get(
+        f"/api/v1/documents/{v1['document_id']}/diff?from=1&to=2", headers=auditor
+    )
+    assert diff.status_code == 200, diff.text
+    body = diff.json()
+    assert (body["added"], body["removed"], body["changed"]) == ([], [], [])  # same agenda
+    minutes = body["minutes"]
+    assert minutes["attendees"]["added"] == [apology]
+    assert minutes["attendees"]["removed"] == []
+    (role,) = minutes["attendees"]["changed"]
+    assert (role["fields"], role["before"]["role"], role["after"]["role"]) == (
+        ["role"],
+        "secretary",
+        "chair",
+    )
+    assert [o["case_id"] for o in minutes["outcomes"]["added"]] == [second]
+    assert minutes["outcomes"]["changed"] == []
+    (status,) = minutes["actions"]["changed"]
+    assert (status["key"], status["fields"]) == (action_id, ["status"])
+    assert (status["before"]["status"], status["after"]["status"]) == ("open", "done")
+    assert status["after"]["case_id"] == first
+    rows = await access_log(client, auditor)
+    (logged,) = [r for r in rows if r["resource_id"] == f"{v1['document_id']}/1..2"]
+    assert (logged["resource"], logged["subject_count"]) == ("document-diff", 2)

@@ -26,10 +26,10 @@ from ksp.api.schemas.circulation import (
 from ksp.api.schemas.common import nfc
 from ksp.api.strict_body import StrictJSON
 from ksp.domain.access import Action, Principal
-from ksp.domain.circulation import DeliveryStatus, Recipient, RecipientDraft
+from ksp.domain.circulation import Delivery, DeliveryStatus, Recipient, RecipientDraft
 from ksp.services.circulation import Again, Circulated, CirculationService
 
-__all__ = ["CirculationController"]
+__all__ = ["CirculationController", "delivery_out"]
 
 _SETTLED = frozenset({DeliveryStatus.SENT, DeliveryStatus.FAILED})  # no next attempt
 
@@ -56,20 +56,22 @@ def _circulation(result: Circulated) -> CirculationOut:
         document_id=c.document_id,
         version=c.version,
         created_at=c.created_at,
-        recipients=[
-            DeliveryOut(
-                email=d.email,
-                fingerprint=d.fingerprint,
-                status=d.status,
-                attempts=d.attempts,
-                last_error=d.last_error,
-                sent_at=d.sent_at,
-                message_id=d.message_id,
-                next_attempt_at=None if d.status in _SETTLED else d.next_attempt_at,
-            )
-            for d in result.deliveries
-        ],
+        recipients=[delivery_out(d) for d in result.deliveries],
         again_reason=c.again_reason,
+    )
+
+
+def delivery_out(d: Delivery) -> DeliveryOut:
+    """How one message went (a circulation's, or a cancellation notice)."""
+    return DeliveryOut(
+        email=d.email,
+        fingerprint=d.fingerprint,
+        status=d.status,
+        attempts=d.attempts,
+        last_error=d.last_error,
+        sent_at=d.sent_at,
+        message_id=d.message_id,
+        next_attempt_at=None if d.status in _SETTLED else d.next_attempt_at,
     )
 
 

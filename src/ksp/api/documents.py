@@ -11,11 +11,20 @@ from litestar.params import FromPath, PathParameter, QueryParameter
 
 from ksp.api.auth import action, authorised
 from ksp.api.docs import problems
-from ksp.api.schemas.meetings import ChangedEntryOut, DiffOut, EntryOut, VersionOut
+from ksp.api.schemas.meetings import (
+    ChangedEntryOut,
+    ChangedItemOut,
+    DiffOut,
+    EntryOut,
+    ItemDiffOut,
+    MinutesDiffOut,
+    VersionOut,
+)
 from ksp.domain.access import Action, Principal
 from ksp.domain.cases import Custody
 from ksp.domain.documents import DocumentVersion
 from ksp.domain.lists import ListEntry
+from ksp.domain.minutes_diff import KeyedDiff, MinutesDiff
 from ksp.rendering import render_document
 from ksp.services.documents import DocumentService
 
@@ -84,6 +93,8 @@ class DocumentController(Controller):
         opt=action(Action.READ_DOCUMENTS),
         responses=problems(404, 422),
         summary="Entries added, removed and changed",
+        description="For two versions of the minutes, also `minutes`: attendees, outcomes "
+        "(by case) and actions (by id) added, removed and changed.",
     )
     async def diff(
         self,
@@ -109,4 +120,26 @@ class DocumentController(Controller):
                 )
                 for before, after in result.changed
             ],
+            minutes=None if result.minutes is None else _minutes_diff(result.minutes),
         )
+
+
+def _items(diff: KeyedDiff) -> ItemDiffOut:
+    return ItemDiffOut(
+        added=[dict(item) for item in diff.added],
+        removed=[dict(item) for item in diff.removed],
+        changed=[
+            ChangedItemOut(
+                key=c.key, fields=list(c.fields), before=dict(c.before), after=dict(c.after)
+            )
+            for c in diff.changed
+        ],
+    )
+
+
+def _minutes_diff(diff: MinutesDiff) -> MinutesDiffOut:
+    return MinutesDiffOut(
+        attendees=_items(diff.attendees),
+        outcomes=_items(diff.outcomes),
+        actions=_items(diff.actions),
+    )

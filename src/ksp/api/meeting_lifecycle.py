@@ -10,12 +10,14 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from ksp.api.auth import action, authorised
+from ksp.api.circulation import delivery_out
 from ksp.api.docs import problems
 from ksp.api.meeting_work_schemas import (
     AttendanceIn,
     AttendanceOut,
     AttendeeIn,
     CancelIn,
+    CancellationOut,
     MeetingChangeIn,
 )
 from ksp.api.meetings import meeting_out
@@ -70,7 +72,9 @@ class MeetingLifecycleController(Controller):
         responses=problems(404, 409, 422),
         summary="Cancel a meeting",
         description="Afterwards the meeting takes no list change, attendance, outcome or "
-        "circulation (409 meeting-cancelled).",
+        "circulation (409 meeting-cancelled). Each participant is sent a signed, encrypted "
+        "notice carrying the invitation with METHOD:CANCEL (see `GET .../cancellation`); "
+        "a participant's unusable key refuses the cancellation (422).",
         status_code=200,
         dto=StrictJSON[CancelIn],
         return_dto=None,
@@ -84,6 +88,31 @@ class MeetingLifecycleController(Controller):
     ) -> MeetingOut:
         return meeting_out(
             await meeting_lifecycle.cancel(principal, str(meeting_id), nfc(data.reason))
+        )
+
+    @get(
+        "/cancellation",
+        opt=action(Action.MANAGE_MEETING),
+        responses=problems(404),
+        summary="How each participant's cancellation notice went",
+        description="Cancelling sends each participant a signed, encrypted notice without "
+        "personal data carrying the invitation with METHOD:CANCEL; one delivery per "
+        "participant, retried like a circulation's. Empty before the cancellation.",
+    )
+    async def cancellation(
+        self,
+        principal: NamedDependency[Principal],
+        meeting_lifecycle: NamedDependency[MeetingLifecycleService],
+        meeting_id: FromPath[UUID],
+    ) -> CancellationOut:
+        meeting, deliveries = await meeting_lifecycle.cancellation_notices(
+            principal, str(meeting_id)
+        )
+        return CancellationOut(
+            meeting_id=meeting.id,
+            status=meeting.status,
+            sequence=meeting.sequence,
+            recipients=[delivery_out(d) for d in deliveries],
         )
 
     @put(

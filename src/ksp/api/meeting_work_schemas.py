@@ -8,6 +8,7 @@ from uuid import UUID
 
 import msgspec
 
+from ksp.api.schemas.circulation import DeliveryOut
 from ksp.domain.actions import ActionStatus
 from ksp.domain.attendance import Agency, AttendeeRole
 from ksp.domain.meeting_status import MeetingStatus
@@ -21,6 +22,7 @@ __all__ = [
     "AttendanceOut",
     "AttendeeIn",
     "CancelIn",
+    "CancellationOut",
     "DueItemOut",
     "MeetingChangeIn",
     "MinutesIn",
@@ -51,6 +53,15 @@ class MeetingChangeIn(_In):
 
 class CancelIn(_In):
     reason: Reason
+
+
+class CancellationOut(msgspec.Struct, kw_only=True):
+    """Each participant's cancellation notice and how its delivery went."""
+
+    meeting_id: str
+    status: MeetingStatus
+    sequence: int
+    recipients: list[DeliveryOut]
 
 
 class MinutesIn(_In):

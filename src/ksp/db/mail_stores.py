@@ -16,7 +16,9 @@ from ksp.services.ports import Circulation, DuplicateKey
 
 __all__ = ["SqlCirculationStore", "SqlRecipientStore"]
 
-_DELIVERY_COLUMNS = [c for c in outbox.c if c.name not in {"message", "created_at"}]
+_DELIVERY_COLUMNS = [
+    c for c in outbox.c if c.name not in {"message", "created_at", "cancelled_meeting_id"}
+]
 _NOT_IN_RECIPIENT = {"public_key", "key_replaced_at", "key_replaced_by_sub", "retired_by_sub"}
 
 
@@ -206,12 +208,21 @@ class SqlCirculationStore:
         )
         return (await self._session.scalar(query)) is not None
 
-    async def queue(self, delivery: Delivery, message: bytes, at: dt.datetime) -> None:
-        """Queue one message: it is ciphertext already (the transactional outbox)."""
+    async def queue(
+        self,
+        delivery: Delivery,
+        message: bytes,
+        at: dt.datetime,
+        *,
+        cancelled_meeting_id: str | None = None,
+    ) -> None:
+        """Queue one message: it is ciphertext already (the transactional outbox). A
+        cancellation notice names the meeting cancelled instead of a circulation."""
         await self._session.execute(
             insert(outbox).values(
                 id=delivery.id,
                 circulation_id=delivery.circulation_id,
+                cancelled_meeting_id=cancelled_meeting_id,
                 recipient_id=delivery.recipient_id,
                 email=delivery.email,
                 fingerprint=delivery.fingerprint,
@@ -228,6 +239,15 @@ class SqlCirculationStore:
         query = (
             select(*_DELIVERY_COLUMNS)
             .where(outbox.c.circulation_id == circulation_id)
+            .order_by(outbox.c.email, outbox.c.id)
+        )
+        return [_delivery(row) for row in await self._session.execute(query)]
+
+    async def cancellation_deliveries(self, meeting_id: str) -> list[Delivery]:
+        """The cancellation notices of a meeting, one per participant, as they went."""
+        query = (
+            select(*_DELIVERY_COLUMNS)
+            .where(outbox.c.cancelled_meeting_id == meeting_id)
             .order_by(outbox.c.email, outbox.c.id)
         )
         return [_delivery(row) for row in await self._session.execute(query)]

@@ -266,11 +266,13 @@ circulations = Table(
 )
 
 # The transactional outbox: only OpenPGP ciphertext (a whole PGP/MIME message) is stored.
+# A message belongs to a circulation or, since 0014, to a meeting's cancellation notice.
 outbox = Table(
     "outbox",
     metadata,
     Column("id", ID, primary_key=True),
-    Column("circulation_id", ID, ForeignKey("circulations.id"), nullable=False, index=True),
+    Column("circulation_id", ID, ForeignKey("circulations.id"), index=True),
+    Column("cancelled_meeting_id", ID, ForeignKey("meetings.id"), index=True),  # 0014
     Column("recipient_id", ID, ForeignKey("recipients.id"), nullable=False),
     Column("email", String(320), nullable=False),
     Column("fingerprint", String(40), nullable=False),

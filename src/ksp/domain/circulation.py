@@ -148,10 +148,11 @@ def check_circulation(*, circulated_before: bool, again: bool, reason: str | Non
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """One encrypted message to one recipient, and how its delivery went."""
+    """One encrypted message to one recipient, and how its delivery went: of a circulation,
+    or (``circulation_id`` None) of a meeting's cancellation notice."""
 
     id: str
-    circulation_id: str
+    circulation_id: str | None
     recipient_id: str
     email: str
     fingerprint: str

@@ -9,6 +9,7 @@ from typing import Any
 
 from ksp.domain.lists import ListEntry
 from ksp.domain.meetings import Meeting
+from ksp.domain.minutes_diff import MinutesDiff
 
 __all__ = [
     "DocumentVersion",
@@ -93,6 +94,7 @@ class ListDiff:
     added: tuple[ListEntry, ...]
     removed: tuple[ListEntry, ...]
     changed: tuple[tuple[ListEntry, ListEntry], ...]  # (before, after)
+    minutes: MinutesDiff | None = None  # of two minutes versions: what only they hold
 
 
 def diff_lists(before: Sequence[ListEntry], after: Sequence[ListEntry]) -> ListDiff:

@@ -5,6 +5,7 @@ Every read that shows personal data is logged with the subjects it showed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable
 
@@ -13,6 +14,7 @@ from ksp.domain.cpr import Cpr
 from ksp.domain.documents import DocumentVersion, ListDiff, diff_lists, entries_of, kind_of
 from ksp.domain.errors import FieldError, InvalidInput, NotFound
 from ksp.domain.lists import ListEntry
+from ksp.domain.minutes_diff import diff_minutes
 from ksp.services.ports import Clock, UnitOfWork, UnitOfWorkFactory, VersionRecord
 
 __all__ = ["DocumentService", "subjects_of"]
@@ -79,7 +81,12 @@ class DocumentService:
             old = await self._read(uow, principal, document_id, before)
             new = await self._read(uow, principal, document_id, after)
             result = diff_lists(old.entries, new.entries)
-            shown = (result.added, result.removed, tuple(a for _, a in result.changed))
+            shown = [result.added, result.removed, tuple(a for _, a in result.changed)]
+            if old.kind == "minutes" and new.kind == "minutes":
+                minutes = diff_minutes(old.body, new.body)
+                result = dataclasses.replace(result, minutes=minutes)
+                touched = minutes.case_ids()
+                shown.append(tuple(e for e in (*old.entries, *new.entries) if e.case_id in touched))
             await uow.access_log.record(
                 principal,
                 resource="document-diff",

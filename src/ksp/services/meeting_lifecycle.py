@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 
 from ksp.domain.access import Principal, Role, owns_meeting
 from ksp.domain.attendance import Attendee, check_attendance
-from ksp.domain.errors import NotFound
+from ksp.domain.circulation import Delivery, Recipient
+from ksp.domain.errors import Conflict, NotFound
 from ksp.domain.invitation import InvitationFacts
 from ksp.domain.meeting_status import (
     MeetingStatus,
@@ -27,6 +28,7 @@ from ksp.domain.records import (
     MeetingChangeRecord,
     plain,
 )
+from ksp.services.cancellation import CancellationNotices
 from ksp.services.meeting_journal import (
     append_record,
     meeting_day,
@@ -45,11 +47,13 @@ class MeetingLifecycleService:
         *,
         organizer: str,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        notices: CancellationNotices | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._new_id = new_id
         self._organizer = organizer  # the secretariat's mailbox: the invitation's ORGANIZER
+        self._notices = notices  # None: cancelling sends no mail (unit tests of the rules)
 
     async def reschedule(
         self, principal: Principal, meeting_id: str, change: Reschedule
@@ -88,27 +92,53 @@ class MeetingLifecycleService:
         return updated
 
     async def cancel(self, principal: Principal, meeting_id: str, reason: str) -> Meeting:
-        """A cancelled meeting takes no list change, outcome or circulation afterwards."""
+        """A cancelled meeting takes no list change, outcome or circulation afterwards.
+
+        Each participant's notice (the invitation with METHOD:CANCEL) is sealed holding no
+        transaction, then queued in the transaction that cancels, which checks that neither
+        the meeting nor its participants changed meanwhile: all of it or none is stored."""
         now = self._clock.now()
         async with self._uow() as uow:
-            await uow.journal.lock()
             meeting = await owned_meeting(uow, principal, meeting_id)
             check_cancellable(meeting.status, reason)
-            updated = dataclasses.replace(
-                meeting, status=MeetingStatus.CANCELLED, sequence=meeting.sequence + 1
-            )
+            participants = await uow.recipients.participants(meeting_id)
+        cancelled = dataclasses.replace(
+            meeting, status=MeetingStatus.CANCELLED, sequence=meeting.sequence + 1
+        )
+        notices = (
+            [] if self._notices is None else await self._notices.seal(cancelled, participants, now)
+        )
+        async with self._uow() as uow:
+            await uow.journal.lock()
+            current = await owned_meeting(uow, principal, meeting_id)
+            check_cancellable(current.status, reason)
+            now_taking_part = await uow.recipients.participants(meeting_id)
+            if current != meeting or _sealed_for(now_taking_part) != _sealed_for(participants):
+                raise Conflict("The meeting or its participants changed meanwhile; cancel again.")
             record = MeetingChangeRecord(
                 recorded_by=principal.sub,
                 recorded_at=now,
                 meeting_id=meeting_id,
                 change="cancelled",
                 reason=reason,
-                sequence=updated.sequence,
+                sequence=cancelled.sequence,
             )
             await append_record(uow, record, f"meeting/{meeting_id}/change/{now.isoformat()}")
-            await uow.meeting_work.save_state(updated)
+            await uow.meeting_work.save_state(cancelled)
+            for delivery, message in notices:
+                await uow.circulations.queue(
+                    delivery, message, now, cancelled_meeting_id=meeting_id
+                )
             await uow.commit()
-        return updated
+        return cancelled
+
+    async def cancellation_notices(
+        self, principal: Principal, meeting_id: str
+    ) -> tuple[Meeting, list[Delivery]]:
+        """How each participant's cancellation notice went (none before the cancellation)."""
+        async with self._uow() as uow:
+            meeting = await owned_meeting(uow, principal, meeting_id)
+            return meeting, await uow.circulations.cancellation_deliveries(meeting_id)
 
     async def record_attendance(
         self, principal: Principal, meeting_id: str, attendees: Sequence[Attendee]
@@ -193,3 +223,8 @@ class MeetingLifecycleService:
             attendees=attendees,
             stamped_at=self._clock.now(),
         )
+
+
+def _sealed_for(participants: list[Recipient]) -> set[tuple[str, str, bool]]:
+    """Who the notices were sealed for, with which key."""
+    return {(r.id, r.fingerprint, r.key_revoked) for r in participants}

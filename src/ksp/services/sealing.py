@@ -7,6 +7,7 @@ answer, not an exception group.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,12 +15,31 @@ import anyio
 import anyio.to_thread
 
 from ksp.domain.circulation import Delivery, DeliveryStatus, Recipient
-from ksp.domain.documents import DocumentVersion
+from ksp.domain.documents import DocumentVersion, kind_of
 from ksp.domain.errors import KspError
 from ksp.domain.meetings import Meeting
 from ksp.services.ports import Circulation, SecureMail
 
-__all__ = ["Sealer"]
+__all__ = ["Letter", "Sealer", "document_letter_names"]
+
+
+@dataclass(frozen=True, slots=True)
+class Letter:
+    """What every participant's message says; each is sealed to its recipient alone."""
+
+    subject: str
+    html: str
+    attachment_name: str
+    attachment_json: bytes
+    calendar: bytes | None
+
+
+def document_letter_names(meeting: Meeting, document: DocumentVersion) -> tuple[str, str]:
+    """The inner subject and the attachment's name of a list or a minutes version."""
+    n = document.version
+    if kind_of(document.body) == "minutes":
+        return f"Referat af KSP-møde: {meeting.title}, version {n}", f"ksp-referat-v{n}.json"
+    return f"KSP-liste: {meeting.title}, version {n}", f"ksp-liste-v{n}.json"
 
 
 @dataclass(frozen=True)
@@ -39,34 +59,58 @@ class Sealer:
         participants: list[Recipient],
     ) -> list[tuple[Delivery, bytes]]:
         """Each participant's delivery and sealed message, in the order of their address."""
-        html = self.render(document)
-        calendar = None if self.invite is None else self.invite(meeting, participants)
-        subject = f"KSP-liste: {meeting.title}, version {document.version}"
+        subject, attachment_name = document_letter_names(meeting, document)
+        letter = Letter(
+            subject=subject,
+            html=self.render(document),
+            attachment_name=attachment_name,
+            attachment_json=plaintext,
+            calendar=None if self.invite is None else self.invite(meeting, participants),
+        )
+        return await self.seal_letter(
+            letter,
+            participants,
+            circulation_id=circulation.id,
+            key=circulation.id,
+            at=circulation.created_at,
+        )
+
+    async def seal_letter(
+        self,
+        letter: Letter,
+        participants: list[Recipient],
+        *,
+        circulation_id: str | None,
+        key: str,
+        at: dt.datetime,
+    ) -> list[tuple[Delivery, bytes]]:
+        """``letter`` sealed to each participant, queued at ``at``; ``key`` makes the
+        Message-IDs (``circulation_id`` None: a notice of no circulation)."""
         results: list[tuple[Delivery, bytes]] = []
 
         async def seal(recipient: Recipient) -> None:
             delivery = Delivery(
                 id=self.new_id(),
-                circulation_id=circulation.id,
+                circulation_id=circulation_id,
                 recipient_id=recipient.id,
                 email=recipient.email,
                 fingerprint=recipient.fingerprint,
-                message_id=self.mail.message_id(f"{circulation.id}.{recipient.id}"),
+                message_id=self.mail.message_id(f"{key}.{recipient.id}"),
                 status=DeliveryStatus.QUEUED,
                 attempts=0,
-                next_attempt_at=circulation.created_at,
+                next_attempt_at=at,
             )
             message = await anyio.to_thread.run_sync(
                 lambda: self.mail.seal(
                     to=recipient.email,
                     fingerprint=recipient.fingerprint,
-                    subject=subject,
-                    html=html,
-                    attachment_name=f"ksp-liste-v{document.version}.json",
-                    attachment_json=plaintext,
+                    subject=letter.subject,
+                    html=letter.html,
+                    attachment_name=letter.attachment_name,
+                    attachment_json=letter.attachment_json,
                     message_id=delivery.message_id,
-                    date=circulation.created_at,
-                    calendar=calendar,
+                    date=at,
+                    calendar=letter.calendar,
                 ),
                 limiter=self.limiter,
             )

@@ -18,12 +18,15 @@ from ksp.domain.meeting_status import MeetingStatus
 
 __all__ = [
     "ChangedEntryOut",
+    "ChangedItemOut",
     "DiffOut",
     "DocumentVersionsOut",
     "EntryOut",
+    "ItemDiffOut",
     "ListChangeIn",
     "MeetingIn",
     "MeetingOut",
+    "MinutesDiffOut",
     "NewVersionOut",
     "VersionOut",
     "VersionSummaryOut",
@@ -121,6 +124,27 @@ class ChangedEntryOut(msgspec.Struct, kw_only=True):
     after: EntryOut
 
 
+class ChangedItemOut(msgspec.Struct, kw_only=True):
+    key: str  # an attendee's name|agency|unit, an outcome's case id, an action's id
+    fields: list[str]
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+class ItemDiffOut(msgspec.Struct, kw_only=True):
+    added: list[dict[str, Any]]
+    removed: list[dict[str, Any]]
+    changed: list[ChangedItemOut]
+
+
+class MinutesDiffOut(msgspec.Struct, kw_only=True):
+    """What only the minutes hold: attendance, the outcome per case, the actions."""
+
+    attendees: ItemDiffOut
+    outcomes: ItemDiffOut
+    actions: ItemDiffOut
+
+
 class DiffOut(msgspec.Struct, kw_only=True):
     document_id: str
     from_version: int = msgspec.field(name="from")
@@ -128,3 +152,4 @@ class DiffOut(msgspec.Struct, kw_only=True):
     added: list[EntryOut]
     removed: list[EntryOut]
     changed: list[ChangedEntryOut]
+    minutes: MinutesDiffOut | None = None  # two versions of the minutes: what else changed
