@@ -5,6 +5,7 @@ on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import uuid
@@ -13,6 +14,7 @@ from email import policy as email_policy
 from email.message import EmailMessage
 
 import httpx
+import pytest
 from icalendar import Calendar
 from litestar import Litestar
 from sqlalchemy import func, select
@@ -24,6 +26,7 @@ from ksp.mail.pgpmime import read_encrypted_message
 from support.clock import FixedClock
 from support.data import Units, case_body
 from support.flows import Auth, case_for_meeting, change_list, new_meeting
+from support.journal_lock import held_journal_lock, journal_lock_waiters
 from support.keys import KeyMaker
 from support.leaks import PersonalData, find_leaks, mail_views
 from support.smtp import SmtpServer
@@ -275,3 +278,41 @@ async def test_another_units_kif_finds_no_cancellation(
         f"/api/v1/meetings/{meeting_id}/cancellation", headers=auth("kif", units.other_kif)
     )
     assert foreign.status_code == 404
+
+
+async def test_a_meeting_moved_while_its_notices_were_sealed_is_not_cancelled(
+    client: httpx.AsyncClient,
+    engine: AsyncEngine,
+    backend: str,
+    auth: Auth,
+    units: Units,
+    keys: KeyMaker,
+) -> None:
+    """Sealing holds no lock, so a reschedule can land meanwhile: the cancellation then gets
+    409 when it comes to queue, the meeting stays planned with the reschedule's SEQUENCE, and
+    no notice is stored (PostgreSQL, where the test can order the two on the journal's lock).
+    """
+    if backend != "postgres":
+        pytest.skip("orders two requests on PostgreSQL's advisory lock")
+    kif = auth("kif", units.kif)
+    meeting_id, _, emails = await meeting_with_participants(client, auth, units, keys, 2)
+    base = f"/api/v1/meetings/{meeting_id}"
+    move = {"scheduled_for": "2026-12-11T10:00:00+01:00", "reason": "Flyttet"}
+    async with held_journal_lock(engine):
+        moved = asyncio.create_task(client.patch(base, json=move, headers=kif))
+        await journal_lock_waiters(engine, 1)  # the reschedule queues first...
+        cancel = asyncio.create_task(
+            client.post(f"{base}/cancel", json={"reason": "Aflyst"}, headers=kif)
+        )
+        await journal_lock_waiters(engine, 2)  # ...then the sealed cancellation behind it
+    assert (await moved).status_code == 200
+    refused = await cancel
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["type"] == PROBLEMS + "conflict"
+    meeting = (await client.get(base, headers=kif)).json()
+    assert (meeting["status"], meeting["sequence"]) == ("planned", 1)
+    async with engine.connect() as connection:
+        queued = await connection.scalar(
+            select(func.count()).select_from(outbox).where(outbox.c.email.in_(emails))
+        )
+    assert queued == 0
