@@ -19,6 +19,7 @@ from ksp.api.problems import status_of
 from ksp.domain import errors
 from ksp.observability import exception_location
 from ksp.rendering import render_page
+from ksp.web.labels import DANISH
 from ksp.web.messages import SENTENCES, sentence_of
 from ksp.web.navigation import navigation_of
 from ksp.web.visitor import Visitor
@@ -58,6 +59,7 @@ def render(
         visitor=visitor,
         navigation=navigation_of(None if visitor is None else visitor.principal.role),
         current_path=current_path,
+        da=DANISH,
         **context,
     )
 
