@@ -8,7 +8,6 @@ API would not.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -27,7 +26,7 @@ from ksp.services.corrections import CorrectionService
 from ksp.services.ports import Clock, Page
 from ksp.web.case_form import LABELS, case_choices, draft_from, errors_of
 from ksp.web.forms import form_values
-from ksp.web.pages import page
+from ksp.web.pages import form_page, page
 from ksp.web.visitor import Visitor
 
 __all__ = ["CASES_PER_PAGE", "CasePages"]
@@ -35,7 +34,7 @@ __all__ = ["CASES_PER_PAGE", "CasePages"]
 AnyRequest = Request[Any, Any, Any]
 CASES_PER_PAGE = 50
 PageNumber = Annotated[int, QueryParameter(ge=1, le=10_000)]
-Flag = Annotated[int | None, QueryParameter(ge=1, le=1)]
+SAVED = frozenset({"indsendt", "rettet", "trukket"})  # what the case page confirms
 
 
 def _may(visitor: Visitor, performed: Action) -> bool:
@@ -49,11 +48,10 @@ def _may(visitor: Visitor, performed: Action) -> bool:
 def _form(
     request: AnyRequest, units: UnitTable, *, values: dict[str, Any], errors: dict[str, str]
 ) -> Response[str]:
-    return page(
+    return form_page(
         request,
         "web/cases/new.html.j2",
-        status=422 if errors else 200,
-        values=defaultdict(str, values),
+        values=values,
         errors=errors,
         labels=LABELS,
         choices=case_choices(units),
@@ -114,7 +112,7 @@ class CasePages(Controller):
             submitted = await cases.submit(visitor.principal, draft, None)
         except (InvalidInput, RemandRequiresRadicalisationConcern) as refusal:
             return _form(request, units, values=values, errors=errors_of(refusal, []))
-        query = "?indsendt=1" + "".join(f"&dublet={d}" for d in submitted.possible_duplicates)
+        query = "?gemt=indsendt" + "".join(f"&dublet={d}" for d in submitted.possible_duplicates)
         return Redirect(f"/sager/{submitted.case_id}{query}", status_code=303)
 
     @get("/{case_id:uuid}", opt=action(Action.READ_CASE))
@@ -125,7 +123,7 @@ class CasePages(Controller):
         cases: NamedDependency[CaseService],
         corrections: NamedDependency[CorrectionService],
         case_id: FromPath[UUID],
-        indsendt: Flag = None,
+        gemt: Annotated[str | None, QueryParameter(max_length=20)] = None,
         dublet: Annotated[list[UUID] | None, QueryParameter(max_items=20)] = None,
     ) -> Response[str]:
         """The case as the API shows it to this role; to its jail and KiF also its
@@ -145,7 +143,7 @@ class CasePages(Controller):
             case=shown,
             revisions=revisions,
             handles=handles,
-            submitted=indsendt == 1,
+            saved=gemt if gemt in SAVED else None,
             duplicates=[str(d) for d in dublet or []],
             labels=LABELS,
         )

@@ -8,6 +8,8 @@ not catch becomes a Danish page with the API's status and the sentence of
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
@@ -24,7 +26,7 @@ from ksp.web.messages import SENTENCES, sentence_of
 from ksp.web.navigation import navigation_of
 from ksp.web.visitor import Visitor
 
-__all__ = ["PAGE_EXCEPTION_HANDLERS", "PAGE_POLICY", "html_response", "page", "render"]
+__all__ = ["PAGE_EXCEPTION_HANDLERS", "PAGE_POLICY", "form_page", "html_response", "page", "render"]
 
 AnyRequest = Request[Any, Any, Any]
 log = structlog.get_logger("ksp.web")
@@ -74,6 +76,26 @@ def page(request: AnyRequest, template: str, *, status: int = 200, **context: An
         **context,
     )
     return html_response(html, status)
+
+
+def form_page(
+    request: AnyRequest,
+    template: str,
+    *,
+    values: Mapping[str, Any],
+    errors: Mapping[str, str],
+    **context: Any,
+) -> Response[str]:
+    """A page with a form: 422 when it came back refused, with the values as they were sent
+    (a field not sent shows empty) and the errors by field."""
+    return page(
+        request,
+        template,
+        status=422 if errors else 200,
+        values=defaultdict(str, values),
+        errors=errors,
+        **context,
+    )
 
 
 def _refused(request: AnyRequest, exc: errors.KspError) -> Response[Any]:
