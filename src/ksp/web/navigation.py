@@ -35,6 +35,7 @@ NAVIGATION: dict[Role, tuple[Link, ...]] = {
     Role.AUDITOR: (
         Link("Forside", "/"),
         Link("Revision", "/revision"),
+        Link("Søg i adgangsloggen", "/revision/adgangslog"),
     ),
 }
 

@@ -26,7 +26,15 @@ from ksp.web.messages import SENTENCES, sentence_of
 from ksp.web.navigation import navigation_of
 from ksp.web.visitor import Visitor
 
-__all__ = ["PAGE_EXCEPTION_HANDLERS", "PAGE_POLICY", "form_page", "html_response", "page", "render"]
+__all__ = [
+    "NO_STORE",
+    "PAGE_EXCEPTION_HANDLERS",
+    "PAGE_POLICY",
+    "form_page",
+    "html_response",
+    "page",
+    "render",
+]
 
 AnyRequest = Request[Any, Any, Any]
 log = structlog.get_logger("ksp.web")
@@ -36,7 +44,8 @@ PAGE_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; font-src 'self'; "
     "img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
-PAGE_HEADERS = {"Cache-Control": "no-store", "Content-Security-Policy": PAGE_POLICY}
+NO_STORE = {"Cache-Control": "no-store"}
+PAGE_HEADERS = {**NO_STORE, "Content-Security-Policy": PAGE_POLICY}
 
 
 def html_response(html: str, status: int = 200) -> Response[str]:

@@ -9,6 +9,7 @@ from litestar import Router
 from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 
+from ksp.web.audit import AuditPages
 from ksp.web.case_changes import CaseChangePages
 from ksp.web.cases import CasePages
 from ksp.web.exchanges import ExchangePages
@@ -22,7 +23,7 @@ DKFDS = _STATIC / "dkfds"  # copied from node_modules/dkfds by `make install`
 OWN = _STATIC / "own"  # our own few lines of CSS and JS, kept in git
 
 # Each page module's controller, in the order of the menu.
-PAGE_CONTROLLERS: list[type] = [CasePages, CaseChangePages, ExchangePages]
+PAGE_CONTROLLERS: list[type] = [CasePages, CaseChangePages, ExchangePages, AuditPages]
 
 
 def static_routers() -> list[Router]:
