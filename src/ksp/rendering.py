@@ -41,6 +41,9 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     environment.globals["custody_da"] = CUSTODY_DA
+    # Danish dates and times in Europe/Copenhagen for the pages (``{{ case.at | tidspunkt }}``).
+    environment.filters["dato"] = danish_date
+    environment.filters["tidspunkt"] = danish_datetime
     return environment
 
 
