@@ -9,6 +9,7 @@ from litestar import Router
 from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 
+from ksp.web.meeting_pages import MEETING_PAGE_CONTROLLERS
 from ksp.web.pages import PAGE_EXCEPTION_HANDLERS
 from ksp.web.visitor import provide_visitor
 
@@ -20,6 +21,7 @@ OWN = _STATIC / "own"  # our own few lines of CSS and JS, kept in git
 
 # Each page module's controller, in the order of the menu.
 PAGE_CONTROLLERS: list[type] = []
+PAGE_CONTROLLERS += MEETING_PAGE_CONTROLLERS  # KiF and participants (ksp.web.meeting_pages)
 
 
 def static_routers() -> list[Router]:
