@@ -36,6 +36,7 @@ from ksp.services.audit import AuditService
 from ksp.services.cancellation import CancellationNotices
 from ksp.services.cases import CaseService
 from ksp.services.circulation import ENCRYPTION_THREADS, CirculationService
+from ksp.services.circulation_history import CirculationHistoryService
 from ksp.services.corrections import CorrectionService
 from ksp.services.documents import DocumentService
 from ksp.services.exchanges import ExchangeService
@@ -166,6 +167,7 @@ class Services:
     meetings: MeetingService
     documents: DocumentService
     circulation: CirculationService
+    circulation_history: CirculationHistoryService
     inquiries: InquiryService
     exchanges: ExchangeService
     corrections: CorrectionService
@@ -212,6 +214,7 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
         meetings=MeetingService(uow, clock, max_list_entries=settings.max_list_entries),
         documents=DocumentService(uow, clock),
         circulation=circulation,
+        circulation_history=CirculationHistoryService(uow, clock),
         inquiries=InquiryService(uow, clock),
         exchanges=ExchangeService(uow, clock),
         corrections=CorrectionService(uow, clock),

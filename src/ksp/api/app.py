@@ -69,6 +69,7 @@ _HANDLER_SERVICES = (
     "meetings",
     "documents",
     "circulation",
+    "circulation_history",
     "inquiries",
     "exchanges",
     "meeting_lifecycle",

@@ -26,11 +26,17 @@ NAVIGATION: dict[Role, tuple[Link, ...]] = {
     ),
     Role.KIF: (
         Link("Forside", "/"),
+        Link("Visitering", "/indbakke"),
         Link("Møder", "/moeder"),
+        Link("Modtagere", "/modtagere"),
+        Link("Henvendelser", "/henvendelser"),
+        Link("Handlinger", "/handlinger"),
+        Link("Arbejdsliste", "/arbejdsliste"),
     ),
     Role.PARTICIPANT: (
         Link("Forside", "/"),
         Link("Møder", "/moeder"),
+        Link("Handlinger", "/handlinger"),
     ),
     Role.AUDITOR: (
         Link("Forside", "/"),
