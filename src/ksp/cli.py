@@ -23,7 +23,7 @@ from ksp.domain.access import Role
 from ksp.settings import ConfigError, Settings, load_settings, mail_sender
 
 if TYPE_CHECKING:
-    from ksp.mail.secure import GpgSecureMail
+    from ksp.mail.secure import EnvelopeMail
 
 __all__ = ["main"]
 
@@ -153,7 +153,7 @@ def _outbox_work(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _secure_mail(settings: Settings) -> GpgSecureMail:
+def _secure_mail(settings: Settings) -> EnvelopeMail:
     from ksp.bootstrap import secure_mail
 
     return secure_mail(settings)

@@ -27,6 +27,7 @@ from ksp.api.dependencies import API_DEPENDENCIES
 from ksp.api.documents import DocumentController
 from ksp.api.exchanges import ExchangeController
 from ksp.api.inquiries import InquiryController
+from ksp.api.mail_identity import MailIdentityController
 from ksp.api.meeting_lifecycle import MeetingLifecycleController
 from ksp.api.meetings import MeetingController
 from ksp.api.middleware import (
@@ -52,7 +53,7 @@ from ksp.auth.csrf import CsrfMiddleware
 from ksp.auth.web import ROUTES as SIGN_IN_ROUTES
 from ksp.bootstrap import SystemClock, build_services, database_engine
 from ksp.db.migrate import at_code_head, code_heads
-from ksp.mail.secure import GpgSecureMail
+from ksp.mail.secure import EnvelopeMail
 from ksp.mail.worker import OutboxWorker
 from ksp.rendering import template_sources
 from ksp.services.ports import Clock
@@ -77,6 +78,7 @@ _HANDLER_SERVICES = (
     "corrections",
     "units",
     "proofs",
+    "mail",
 )
 
 
@@ -130,7 +132,7 @@ def _openapi() -> OpenAPIConfig:
 
 def _outbox_lifespan(
     worker: OutboxWorker,
-    mail: GpgSecureMail,
+    mail: EnvelopeMail,
     *,
     run_worker: bool,
     poll_seconds: float,
@@ -183,6 +185,7 @@ def create_app(
             ExchangeController,
             AuditController,
             ProofController,
+            MailIdentityController,
             decide_acting_municipality,
         ],
         middleware=[DefineMiddleware(BearerAuthMiddleware)],

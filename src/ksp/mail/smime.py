@@ -1,0 +1,92 @@
+"""S/MIME messages (RFC 8551), one recipient each: signed, then enveloped.
+
+The inner message of :mod:`ksp.mail.mime_parts` (its real subject among its protected
+headers) is signed by the service's certificate as opaque ``signed-data`` (SHA-256,
+RSA PKCS#1 v1.5, the service's chain included), that entity is enveloped to the
+recipient's certificate alone with AES-256-CBC (key transport RSA PKCS#1 v1.5, the one
+``cryptography``'s builder makes; see the README), and the result is the body of an outer
+message whose headers are only what transport needs and a neutral subject. Nothing
+unencrypted goes outside: the outer body is the DER the envelope builder returned.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.message import MIMEPart
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.ciphers import algorithms
+from cryptography.hazmat.primitives.serialization import pkcs7
+
+from ksp.mail.mime_parts import POLICY, headers_of, inner_entity, set_header
+from ksp.mail.smime_identity import SigningIdentity
+
+__all__ = ["build_smime_message", "sign_entity"]
+
+_P7M = "smime.p7m"
+
+
+def build_smime_message(  # noqa: PLR0913 - keyword-only, one per part of the message
+    *,
+    sender: str,
+    recipient: str,
+    subject: str,
+    outer_subject: str,
+    message_id: str,
+    date: datetime,
+    html: str,
+    attachment_name: str,
+    attachment_json: bytes,
+    identity: SigningIdentity,
+    certificate: x509.Certificate,
+    calendar: bytes | None = None,
+) -> bytes:
+    """The RFC 5322 bytes of the signed and enveloped message to ``certificate``."""
+    headers = headers_of(sender=sender, recipient=recipient, message_id=message_id, date=date)
+    outer = MIMEPart(policy=POLICY)  # a bad header stops before anything is signed
+    for name, value in {**headers, "Subject": outer_subject, "MIME-Version": "1.0"}.items():
+        set_header(outer, name, value)
+    inner = inner_entity(
+        {"Subject": subject, **headers}, html, attachment_name, attachment_json, calendar
+    )
+    signed = _pkcs7_part(sign_entity(inner.as_bytes(policy=POLICY), identity), "signed-data")
+    enveloped = (
+        pkcs7.PKCS7EnvelopeBuilder()
+        .set_data(signed.as_bytes(policy=POLICY))
+        .add_recipient(certificate)
+        .set_content_encryption_algorithm(algorithms.AES256)
+        .encrypt(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
+    )
+    _fill(outer, enveloped, "enveloped-data")
+    return outer.as_bytes(policy=POLICY)
+
+
+def sign_entity(entity: bytes, identity: SigningIdentity) -> bytes:
+    """``entity`` wrapped in a CMS SignedData (DER) signed by the service."""
+    builder = (
+        pkcs7.PKCS7SignatureBuilder()
+        .set_data(entity)
+        .add_signer(identity.certificate, identity.key, hashes.SHA256())
+    )
+    for certificate in identity.chain:
+        builder = builder.add_certificate(certificate)
+    return builder.sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
+
+
+def _pkcs7_part(der: bytes, smime_type: str) -> MIMEPart:
+    part = MIMEPart(policy=POLICY)
+    _fill(part, der, smime_type)
+    return part
+
+
+def _fill(part: MIMEPart, der: bytes, smime_type: str) -> None:
+    part.set_content(
+        der,
+        "application",
+        "pkcs7-mime",
+        cte="base64",
+        disposition="attachment",
+        filename=_P7M,
+        params={"smime-type": smime_type, "name": _P7M},
+    )
