@@ -131,6 +131,15 @@ class SmimeCa:
         )
         return cls(name, root_key, root, issuing_key, issuing)
 
+    def sibling(self, name: str) -> SmimeCa:
+        """Another issuing CA under the same root, not among the trust anchors: what it
+        issues chains only through a CA certificate the service does not hold."""
+        issuing_key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+        issuing = _ca_certificate(
+            _name(name), issuing_key, self.root.subject, self.root_key, path_length=0
+        )
+        return SmimeCa(name, self.root_key, self.root, issuing_key, issuing)
+
     @property
     def anchors_pem(self) -> str:
         """The bundle for ``KSP_SMIME_TRUST_ANCHORS``: the root and the issuing CA."""

@@ -42,7 +42,7 @@ class CrlSources:
     def __init__(self, sources: Sequence[str]) -> None:
         self._sources = list(sources)
         self._lock = threading.Lock()
-        self._cache: dict[str, tuple[float, list[x509.CertificateRevocationList]]] = {}
+        self._cache: dict[str, tuple[object, list[x509.CertificateRevocationList]]] = {}
 
     def __call__(self) -> list[x509.CertificateRevocationList]:
         """Every CRL held now, refreshing what is stale."""
@@ -53,17 +53,22 @@ class CrlSources:
             return crls
 
     def _current(self, source: str) -> list[x509.CertificateRevocationList]:
-        is_url = source.startswith(("https://", "http://"))
+        cached = self._cache.get(source)
+        if source.startswith(("https://", "http://")):
+            now = time.monotonic()
+            if cached is not None and now - float(cached[0]) < URL_MAX_AGE_SECONDS:  # type: ignore[arg-type]
+                return cached[1]
+            crls = parse_crls(_fetch(source))
+            self._cache[source] = (now, crls)
+            return crls
         try:
-            stamp = time.monotonic() if is_url else Path(source).stat().st_mtime
+            stat = Path(source).stat()
         except OSError:
             raise CrlUnavailable("a configured CRL file cannot be read") from None
-        cached = self._cache.get(source)
-        if cached is not None and (
-            stamp - cached[0] < URL_MAX_AGE_SECONDS if is_url else stamp == cached[0]
-        ):
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        if cached is not None and cached[0] == stamp:
             return cached[1]
-        crls = parse_crls(_fetch(source) if is_url else _read(source))
+        crls = parse_crls(_read(source))
         self._cache[source] = (stamp, crls)
         return crls
 
