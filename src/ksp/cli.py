@@ -206,6 +206,30 @@ def _mail_new_key(_settings: Settings | None, args: argparse.Namespace) -> int:
     return 0
 
 
+def _mail_new_cert(_settings: Settings | None, args: argparse.Namespace) -> int:
+    """Write a new self-signed S/MIME signing certificate and its RSA 3072 key, both new
+    files with mode 0600, for KSP_MAIL_FROM; to have it issued by a CA instead, make a
+    request from the key (``openssl req -new -key KEY``) and configure what comes back."""
+    from pathlib import Path
+
+    from ksp.mail.smime_identity import make_identity_files
+
+    try:
+        sender = mail_sender(os.environ)
+    except ConfigError as exc:
+        print(f"ksp: configuration error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        make_identity_files(Path(args.cert), Path(args.key), sender)
+    except FileExistsError:
+        print(f"ksp: {args.cert} or {args.key} exists; nothing was made", file=sys.stderr)
+        return 1
+    print(
+        f"wrote the service's S/MIME certificate for {sender} to {args.cert}, its key to {args.key}"
+    )
+    return 0
+
+
 def _keys_check(settings: Settings, args: argparse.Namespace) -> int:
     """Recipient keys expiring within --days (default 30); exit 1 if there are any."""
     from ksp.db.engine import create_engine
@@ -264,7 +288,7 @@ def _parser() -> argparse.ArgumentParser:
     work.add_argument(
         "--poll", type=float, default=None, help="seconds between looks (KSP_OUTBOX_POLL_MS)"
     )
-    mail = group(commands, "mail", "the service's OpenPGP identity")
+    mail = group(commands, "mail", "the service's OpenPGP and S/MIME identity")
     command(mail, "key", "print the service's OpenPGP public key (ASCII armour)", _mail_key)
     new_key = command(
         mail,
@@ -274,6 +298,16 @@ def _parser() -> argparse.ArgumentParser:
         offline=True,
     )
     new_key.add_argument("--out", required=True, help="a new file (made with mode 0600)")
+    new_cert = command(
+        mail,
+        "new-cert",
+        "write a new S/MIME signing certificate and key for KSP_SMIME_CERT_FILE and "
+        "KSP_SMIME_KEY_FILE (self-signed, e-mail KSP_MAIL_FROM)",
+        _mail_new_cert,
+        offline=True,
+    )
+    new_cert.add_argument("--cert", required=True, help="a new PEM file for the certificate")
+    new_cert.add_argument("--key", required=True, help="a new PEM file for the key (mode 0600)")
     keys = group(commands, "keys", "recipient keys")
     check = command(
         keys,

@@ -185,8 +185,9 @@ class SmimeCa:
         certificate = builder.sign(signer, hashes.SHA256(), rsa_padding=PSS)
         return Issued(certificate, key)
 
-    def crl(self, *serials: int) -> bytes:
-        """A CRL of the issuing CA, DER, listing ``serials`` (and :attr:`revoked`)."""
+    def crl(self, *serials: int, signed_by: rsa.RSAPrivateKey | None = None) -> bytes:
+        """A CRL of the issuing CA, DER, listing ``serials`` (and :attr:`revoked`);
+        ``signed_by`` another key makes a forged one."""
         builder = (
             x509.CertificateRevocationListBuilder()
             .issuer_name(self.issuing.subject)
@@ -200,7 +201,7 @@ class SmimeCa:
                 .revocation_date(NOT_BEFORE)
                 .build()
             )
-        crl = builder.sign(self.issuing_key, hashes.SHA256(), rsa_padding=PSS)
+        crl = builder.sign(signed_by or self.issuing_key, hashes.SHA256(), rsa_padding=PSS)
         return crl.public_bytes(serialization.Encoding.DER)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from cryptography import x509
@@ -39,8 +39,9 @@ def parse_crls(data: bytes) -> list[x509.CertificateRevocationList]:
 
 
 class CrlSources:
-    def __init__(self, sources: Sequence[str]) -> None:
+    def __init__(self, sources: Sequence[str], clock: Callable[[], float] = time.monotonic) -> None:
         self._sources = list(sources)
+        self._clock = clock
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[object, list[x509.CertificateRevocationList]]] = {}
 
@@ -55,7 +56,7 @@ class CrlSources:
     def _current(self, source: str) -> list[x509.CertificateRevocationList]:
         cached = self._cache.get(source)
         if source.startswith(("https://", "http://")):
-            now = time.monotonic()
+            now = self._clock()
             if cached is not None and now - float(cached[0]) < URL_MAX_AGE_SECONDS:  # type: ignore[arg-type]
                 return cached[1]
             crls = parse_crls(_fetch(source))
