@@ -88,12 +88,13 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _init(settings: Settings, args: argparse.Namespace) -> int:
-    """The data dir with its secrets and the service's OpenPGP key, made if missing; then
-    the journal key to keep on paper."""
+    """The data dir with its secrets, the service's OpenPGP key and its S/MIME certificate,
+    made if missing; then the journal key to keep on paper."""
     with locked(settings.data_dir):  # one keyring made at a time, whoever starts with us
         mail = _secure_mail(settings)
         try:
             mail.signing_fingerprint()
+            mail.smime.identity()
         finally:
             mail.close()
     print(f"data dir:     {settings.data_dir}")

@@ -139,13 +139,14 @@ def _outbox_lifespan(
     check_key: bool,
 ) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
     """Deliver the outbox inside this process (the default of `make run`), and stop the
-    keyring's gpg-agent on shutdown. A configured signing key is checked at start-up, so a
-    wrong key file stops the instance before it serves anything."""
+    keyring's gpg-agent on shutdown. A configured signing key (OpenPGP or S/MIME) is checked
+    at start-up, so a wrong key file stops the instance before it serves anything."""
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         if check_key:
             await anyio.to_thread.run_sync(mail.signing_fingerprint)
+            await anyio.to_thread.run_sync(mail.smime.identity)
         async with anyio.create_task_group() as group:
             if run_worker:
                 group.start_soon(functools.partial(worker.run, poll_seconds=poll_seconds))
@@ -219,7 +220,7 @@ def create_app(
                 built.mail,
                 run_worker=settings.outbox_in_process,
                 poll_seconds=settings.outbox_poll_ms / 1000,
-                check_key=settings.mail_signing_key is not None,
+                check_key=settings.mail_signing_key is not None or settings.smime_cert is not None,
             )
         ],
         middleware=[

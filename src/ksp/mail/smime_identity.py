@@ -134,8 +134,9 @@ def _own_pair(directory: Path, sender: str) -> tuple[str, str]:
     with os.fdopen(fd, "r+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         cert_path, key_path = directory / _CERT, directory / _KEY
-        if not key_path.exists():
-            cert_path.unlink(missing_ok=True)  # a certificate without its key is useless
+        if not (key_path.exists() and cert_path.exists()):  # none yet, or half made
+            cert_path.unlink(missing_ok=True)
+            key_path.unlink(missing_ok=True)
             make_identity_files(cert_path, key_path, sender)
     return read_small(cert_path), read_small(key_path)
 
