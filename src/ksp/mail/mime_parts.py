@@ -17,6 +17,7 @@ read back exactly as given. The policy raises on any defect. A value that fails 
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from email import policy
 from email.errors import MessageError
@@ -25,7 +26,7 @@ from email.utils import format_datetime
 
 from ksp.domain.text import header_problem
 
-__all__ = ["POLICY", "HeaderRefused", "headers_of", "inner_entity", "set_header"]
+__all__ = ["POLICY", "HeaderRefused", "headers_of", "inner_bytes", "inner_entity", "set_header"]
 
 # CRLF line endings, headers folded at 78 characters, bodies never folded; building raises
 # on any defect the header parser finds.
@@ -84,6 +85,38 @@ def inner_entity(
         _add_invitation(inner, calendar)
     inner.set_param("protected-headers", "v1")
     return inner
+
+
+def inner_bytes(
+    headers: dict[str, str],
+    html: str,
+    attachment_name: str,
+    attachment_json: bytes,
+    calendar: bytes | None = None,
+) -> bytes:
+    """The inner message as CRLF bytes: what an envelope signs and encrypts.
+
+    The parts are the same for every recipient of a circulation, so they are encoded once
+    (the email package's quoted-printable and base64 are slow) and only each recipient's
+    headers are written anew; the bytes are those of :func:`inner_entity`'s message.
+    """
+    top = MIMEPart(policy=POLICY)
+    for name, value in headers.items():
+        set_header(top, name, value)
+    head = top.as_bytes(policy=POLICY)
+    if not head.endswith(b"\r\n\r\n"):
+        raise ValueError("the inner headers did not end as expected")
+    return head[:-2] + _encoded_parts(html, attachment_name, attachment_json, calendar)
+
+
+@functools.lru_cache(maxsize=2)  # the circulations being sealed now; kept in memory only
+def _encoded_parts(
+    html: str, attachment_name: str, attachment_json: bytes, calendar: bytes | None
+) -> bytes:
+    """The multipart entity alone (its Content-Type, a blank line, the parts)."""
+    return inner_entity({}, html, attachment_name, attachment_json, calendar).as_bytes(
+        policy=POLICY
+    )
 
 
 def _add_invitation(inner: MIMEPart, calendar: bytes) -> None:

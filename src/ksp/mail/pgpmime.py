@@ -22,7 +22,7 @@ from typing import TypeGuard
 
 from ksp.mail.keyring import EncryptionFailed
 from ksp.mail.mime_parts import POLICY as _POLICY
-from ksp.mail.mime_parts import HeaderRefused, headers_of, inner_entity, set_header
+from ksp.mail.mime_parts import HeaderRefused, headers_of, inner_bytes, set_header
 
 __all__ = ["HeaderRefused", "build_encrypted_message", "read_encrypted_message"]
 
@@ -51,10 +51,10 @@ def build_encrypted_message(  # noqa: PLR0913 - keyword-only, one per part of th
     """The RFC 5322 bytes of the PGP/MIME message; ``encrypt`` gets the inner entity."""
     headers = headers_of(sender=sender, recipient=recipient, message_id=message_id, date=date)
     outer = _outer_message(headers, outer_subject)  # a bad header stops before encryption
-    inner = inner_entity(
+    inner = inner_bytes(
         {"Subject": subject, **headers}, html, attachment_name, attachment_json, calendar
     )
-    armour = _armour_of(encrypt(inner.as_bytes(policy=_POLICY)))
+    armour = _armour_of(encrypt(inner))
     for part in _encrypted_parts(armour):
         outer.attach(part)
     return outer.as_bytes(policy=_POLICY)

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.ciphers import algorithms
 from cryptography.hazmat.primitives.serialization import pkcs7
 
-from ksp.mail.mime_parts import POLICY, headers_of, inner_entity, set_header
+from ksp.mail.mime_parts import POLICY, headers_of, inner_bytes, set_header
 from ksp.mail.smime_identity import SigningIdentity
 
 __all__ = ["build_smime_message", "sign_entity"]
@@ -48,10 +48,10 @@ def build_smime_message(  # noqa: PLR0913 - keyword-only, one per part of the me
     outer = MIMEPart(policy=POLICY)  # a bad header stops before anything is signed
     for name, value in {**headers, "Subject": outer_subject, "MIME-Version": "1.0"}.items():
         set_header(outer, name, value)
-    inner = inner_entity(
+    inner = inner_bytes(
         {"Subject": subject, **headers}, html, attachment_name, attachment_json, calendar
     )
-    signed = _pkcs7_entity(sign_entity(inner.as_bytes(policy=POLICY), identity), "signed-data")
+    signed = _pkcs7_entity(sign_entity(inner, identity), "signed-data")
     enveloped = (
         pkcs7.PKCS7EnvelopeBuilder()
         .set_data(signed)
