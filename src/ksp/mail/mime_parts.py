@@ -26,7 +26,7 @@ from email.utils import format_datetime
 
 from ksp.domain.text import header_problem
 
-__all__ = ["POLICY", "HeaderRefused", "headers_of", "inner_bytes", "inner_entity", "set_header"]
+__all__ = ["POLICY", "HeaderRefused", "headers_of", "inner_bytes", "set_header"]
 
 # CRLF line endings, headers folded at 78 characters, bodies never folded; building raises
 # on any defect the header parser finds.
@@ -66,27 +66,6 @@ def set_header(part: MIMEPart, name: str, value: str) -> None:
         raise HeaderRefused(name, "does not read back as it was given")
 
 
-def inner_entity(
-    headers: dict[str, str],
-    html: str,
-    attachment_name: str,
-    attachment_json: bytes,
-    calendar: bytes | None = None,
-) -> MIMEPart:
-    """The inner message; ``headers`` include the real Subject."""
-    inner = MIMEPart(policy=POLICY)
-    for name, value in headers.items():
-        set_header(inner, name, value)
-    inner.set_content(html, subtype="html", charset="utf-8", cte="quoted-printable")
-    inner.add_attachment(
-        attachment_json, "application", "json", cte="base64", filename=attachment_name
-    )
-    if calendar is not None:
-        _add_invitation(inner, calendar)
-    inner.set_param("protected-headers", "v1")
-    return inner
-
-
 def inner_bytes(
     headers: dict[str, str],
     html: str,
@@ -98,7 +77,7 @@ def inner_bytes(
 
     The parts are the same for every recipient of a circulation, so they are encoded once
     (the email package's quoted-printable and base64 are slow) and only each recipient's
-    headers are written anew; the bytes are those of :func:`inner_entity`'s message.
+    headers are written anew.
     """
     top = MIMEPart(policy=POLICY)
     for name, value in headers.items():
@@ -113,10 +92,17 @@ def inner_bytes(
 def _encoded_parts(
     html: str, attachment_name: str, attachment_json: bytes, calendar: bytes | None
 ) -> bytes:
-    """The multipart entity alone (its Content-Type, a blank line, the parts)."""
-    return inner_entity({}, html, attachment_name, attachment_json, calendar).as_bytes(
-        policy=POLICY
+    """The multipart entity alone (its Content-Type, a blank line, the parts): the HTML
+    document, its JSON as an attachment in base64, the invitation if there is one."""
+    parts = MIMEPart(policy=POLICY)
+    parts.set_content(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    parts.add_attachment(
+        attachment_json, "application", "json", cte="base64", filename=attachment_name
     )
+    if calendar is not None:
+        _add_invitation(parts, calendar)
+    parts.set_param("protected-headers", "v1")
+    return parts.as_bytes(policy=POLICY)
 
 
 def _add_invitation(inner: MIMEPart, calendar: bytes) -> None:
