@@ -9,16 +9,18 @@ field's name; a CPR number born in the future; one case replayed with an
 KiF reads and triages them; a meeting gets two participants, one with a real OpenPGP key
 and one with an S/MIME certificate from the test CA; a participant proposes a citizen; list
 versions 1 and 2 are circulated and delivered by the in-process worker through a real SMTP
-server; an inquiry is decided and an exchange of information recorded; the participant, the jail and an auditor
-read, so the access log is written; the auditor reads, verifies and exports the journal.
-The server logs at DEBUG, so the most verbose logs are the ones scanned.
+server; an inquiry is decided and an exchange of information recorded; the participant,
+the jail and an auditor read, so the access log is written; the auditor reads, verifies
+and exports the journal. The server logs at DEBUG, so the most verbose logs are the ones
+scanned.
 
 Scanned afterwards: every file under the server's data directory (the SQLite file with its
--wal and -shm, the GnuPG home, the log, a maildir if one were made) while the server runs
-and after it stopped; a PostgreSQL dump of the run's schema (COPY and INSERT forms); every
-captured mail (raw, decoded headers, decoded parts); the exported journal bundle; every
-error answer. Each source is shown to hold what it should (tables, request lines, the
-encrypted list) before its scan counts, so no scan passes by looking at nothing.
+-wal and -shm, the GnuPG home, the S/MIME key, the log, a maildir if one were made) while
+the server runs and after it stopped; a PostgreSQL dump of the run's schema (COPY and
+INSERT forms); every captured mail (raw, decoded headers, decoded parts; PGP/MIME and
+S/MIME); the exported journal bundle; every error answer. Each source is shown to hold what
+it should (tables, request lines, the encrypted list) before its scan counts, so no scan
+passes by looking at nothing.
 """
 
 from __future__ import annotations
