@@ -26,6 +26,7 @@ from ksp.mail.smime_identity import SigningIdentity
 __all__ = ["build_smime_message", "sign_entity"]
 
 _P7M = "smime.p7m"
+_LINE = 76
 
 
 def build_smime_message(  # noqa: PLR0913 - keyword-only, one per part of the message
@@ -85,4 +86,11 @@ def _pkcs7_entity(der: bytes, smime_type: str) -> bytes:
         f'Content-Type: application/pkcs7-mime; smime-type={smime_type}; name="{_P7M}"\r\n'
         "Content-Transfer-Encoding: base64\r\n"
         f'Content-Disposition: attachment; filename="{_P7M}"\r\n\r\n'
-    ).encode("ascii") + base64.encodebytes(der).replace(b"\n", b"\r\n")
+    ).encode("ascii") + _base64_lines(der)
+
+
+def _base64_lines(data: bytes) -> bytes:
+    """Base64 in CRLF-ended lines of 76 characters (RFC 2045 section 6.8)."""
+    encoded = base64.b64encode(data)
+    lines = [encoded[at : at + _LINE] for at in range(0, len(encoded), _LINE)]
+    return b"\r\n".join(lines) + b"\r\n"
