@@ -12,6 +12,8 @@
 - ``circulation`` (``bench/circulation.py``): circulating one version to 30 recipients
   through HTTP, the outbox and a local SMTP server, next to 30 bare python-gnupg
   encrypt+sign calls.
+- ``smime`` (``bench/smime_circulation.py``): circulating one 200-person version to 30
+  S/MIME recipients next to the same version to 30 OpenPGP recipients (gpg), in one run.
 
 ``--only`` runs some of them; the file then holds only those. Each server section runs on
 SQLite and, when a PostgreSQL server is named (below), PostgreSQL, in fresh databases.
@@ -105,6 +107,7 @@ from harness import (
 from journal_verification import bench_journal_verification
 from list_version import ListConfig, bench_list_version
 from minutes_version import TARGET_MINUTES_TO_LIST, MinutesConfig, bench_minutes_version
+from smime_circulation import SmimeBenchConfig, bench_smime, prepared_smime
 
 BARE_APP = BENCH_DIR / "bare_app.py"
 TARGET_RATIO = 0.5
@@ -129,6 +132,7 @@ SECTIONS = (
     "minutes_version",
     "journal_verification",
     "circulation",
+    "smime",
 )
 
 
@@ -364,6 +368,7 @@ class Plan:
     minutes: MinutesConfig
     journal: JournalConfig
     circulation: CirculationConfig
+    smime: SmimeBenchConfig
     pinning: Pinning
 
 
@@ -397,6 +402,12 @@ def run_sections(plan: Plan, work: Path) -> dict[str, Any]:
             results["circulation"] = on_backends(
                 lambda backend, where: bench_circulation(backend, kit, plan.circulation, where),
                 work / "circulation",
+            )
+    if "smime" in plan.sections:
+        with prepared_smime(plan.smime, work / "smime-kit") as smime_kit:
+            results["smime"] = on_backends(
+                lambda backend, where: bench_smime(backend, smime_kit, plan.smime, where),
+                work / "smime",
             )
     return results
 
@@ -449,6 +460,8 @@ def report(plan: Plan, results: dict[str, Any], load_before: list[float] | None)
             "config": plan.circulation.as_json(),
             **sections["circulation"],
         }
+    if "smime" in sections:
+        sections["smime"] = {"config": plan.smime.as_json(), **sections["smime"]}
     return {
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": machine(load_before),
@@ -553,6 +566,21 @@ def print_circulation(results: dict[str, Any]) -> None:
         )
 
 
+def print_smime(results: dict[str, Any]) -> None:
+    print("smime (one version to S/MIME recipients, then the same to OpenPGP ones):")
+    for backend, result in results.items():
+        if "skipped" in result:
+            print(f"  {backend}: skipped ({result['skipped']})")
+            continue
+        verdict = "meets" if result["meets_target"] else "misses"
+        smime, gpg = result["smime_circulate_ms"], result["openpgp_circulate_ms"]
+        print(
+            f"  {backend:<10}  S/MIME p50 {smime['p50']} ms (max {smime['max']})  "
+            f"gpg p50 {gpg['p50']} ms (max {gpg['max']})  "
+            f"ratio {result['ratio_smime_to_gpg']} ({verdict} {result['target']})"
+        )
+
+
 def print_summary(results: dict[str, Any], out: Path) -> None:
     if "case_submission" in results:
         print_case_submission(results["case_submission"])
@@ -564,6 +592,8 @@ def print_summary(results: dict[str, Any], out: Path) -> None:
         print_journal(results["journal_verification"])
     if "circulation" in results:
         print_circulation(results["circulation"])
+    if "smime" in results:
+        print_smime(results["smime"])
     print(f"written to {out}")
 
 
@@ -588,6 +618,13 @@ def check_minutes_arguments(parser: argparse.ArgumentParser, args: argparse.Name
         parser.error("--minutes-cases must be 1 to 500, --minutes-actions >= 0")
     if args.minutes_versions < 1 or args.minutes_warmup < 0:
         parser.error("--minutes-versions must be >= 1, --minutes-warmup >= 0")
+
+
+def check_smime_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if min(args.smime_rounds, args.smime_recipients, args.smime_warmup + 1) < 1 or not (
+        1 <= args.smime_persons <= 500
+    ):
+        parser.error("--smime-rounds and --smime-recipients >= 1, --smime-persons 1 to 500")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -615,6 +652,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     mail.add_argument("--circulation-warmup", type=int, default=1, help="not counted (1)")
     mail.add_argument("--circulation-recipients", type=int, default=30, help="(30)")
     mail.add_argument("--circulation-persons", type=int, default=20, help="per version (20)")
+    smime = parser.add_argument_group("smime")
+    smime.add_argument("--smime-rounds", type=int, default=5, help="measured (default 5)")
+    smime.add_argument("--smime-warmup", type=int, default=1, help="not counted (1)")
+    smime.add_argument("--smime-recipients", type=int, default=30, help="of each kind (30)")
+    smime.add_argument("--smime-persons", type=int, default=200, help="on the version (200)")
     args = parser.parse_args(argv)
     if args.quick:
         args.warmup, args.duration, args.rounds = 0.5, 1.0, 1
@@ -622,6 +664,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         args.minutes_versions, args.minutes_warmup = 10, 1
         args.journal_entries = 10_000
         args.circulation_rounds = 1
+        args.smime_rounds = 1
+    check_smime_args(parser, args)
     if args.list_spare is None:
         args.list_spare = max(1, min(args.list_changes + args.list_warmup, 100))
     if args.concurrency < 1 or args.rounds < 1 or args.duration <= 0 or args.warmup < 0:
@@ -681,6 +725,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             rounds=args.circulation_rounds,
             warmup=args.circulation_warmup,
             setup_concurrency=8,
+        ),
+        smime=SmimeBenchConfig(
+            recipients=args.smime_recipients,
+            persons=args.smime_persons,
+            rounds=args.smime_rounds,
+            warmup=args.smime_warmup,
         ),
         pinning=pin_cpus(args.pin),
     )

@@ -39,6 +39,7 @@ from support.data import (
     test_unit_table,
 )
 from support.keys import KeyMaker
+from support.smime_ca import session_ca
 from support.smtp import SmtpServer
 
 pytest_plugins = ["support.require_oidc"]  # KSP_REQUIRE_OIDC: the sign-in tests must run
@@ -80,7 +81,12 @@ def assert_no_plaintext(database: Path) -> None:
 
 
 def make_settings(tmp: Path, database_url: str = "sqlite:///unused.sqlite3") -> Settings:
-    """Settings with fresh random secrets, as a deployment would configure them."""
+    """Settings with fresh random secrets, as a deployment would configure them; S/MIME
+    certificates are trusted when the session's test CA issued them, and its CRL is held
+    in ``smime-crl.der`` (tests that revoke write it again)."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    crl = tmp / "smime-crl.der"
+    crl.write_bytes(session_ca().crl())
     return Settings(
         database_url=async_database_url(database_url),
         data_dir=tmp,
@@ -91,6 +97,8 @@ def make_settings(tmp: Path, database_url: str = "sqlite:///unused.sqlite3") -> 
         journal_signing_key=secrets.token_bytes(32),
         max_body_bytes=65_536,
         units=test_unit_table(),
+        smime_trust_anchors=session_ca().anchors_pem,
+        smime_crls=(str(crl),),
     )
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal, cast
 
 import anyio
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -28,7 +29,10 @@ from ksp.domain.reference import UnitTable
 from ksp.journal.checkpoint import CheckpointSigner
 from ksp.mail.invitation import invitation_ics
 from ksp.mail.keyring import Keyring
-from ksp.mail.secure import GpgSecureMail
+from ksp.mail.secure import EnvelopeMail, GpgSecureMail
+from ksp.mail.smime_crls import CrlSources
+from ksp.mail.smime_mail import SmimeSecureMail
+from ksp.mail.smime_policy import TrustPolicy
 from ksp.mail.transport import MaildirTransport, SmtpConfig, SmtpTransport, Transport
 from ksp.mail.worker import OutboxWorker
 from ksp.rendering import render_cancellation, render_document
@@ -78,15 +82,30 @@ def journal_signer(settings: Settings) -> CheckpointSigner:
     return CheckpointSigner(key, settings.journal_origin)
 
 
-def secure_mail(settings: Settings) -> GpgSecureMail:
+def secure_mail(settings: Settings) -> EnvelopeMail:
     """The service's keyring lives in ``$KSP_DATA_DIR/gnupg`` (0700); its signing key comes
-    from ``KSP_MAIL_SIGNING_KEY_FILE`` when that is set."""
+    from ``KSP_MAIL_SIGNING_KEY_FILE`` when that is set. S/MIME certificates are checked
+    against ``KSP_SMIME_TRUST_ANCHORS`` (none: no certificate is taken) and the CRLs of
+    ``KSP_SMIME_CRLS``; mail is signed with ``KSP_SMIME_CERT_FILE``/``KSP_SMIME_KEY_FILE``
+    or the data dir's own certificate."""
     keyring = Keyring(
         settings.data_dir / "gnupg",
         sender_email=settings.mail_from,
         service_key=settings.mail_signing_key,
     )
-    return GpgSecureMail(keyring, sender=settings.mail_from)
+    anchors = (
+        x509.load_pem_x509_certificates(settings.smime_trust_anchors.encode("ascii"))
+        if settings.smime_trust_anchors
+        else []
+    )
+    smime = SmimeSecureMail.from_files(
+        TrustPolicy(anchors, CrlSources(settings.smime_crls)),
+        sender=settings.mail_from,
+        data_dir=settings.data_dir,
+        cert_pem=settings.smime_cert,
+        key_pem=settings.smime_key,
+    )
+    return EnvelopeMail(GpgSecureMail(keyring, sender=settings.mail_from), smime)
 
 
 def transport(settings: Settings) -> Transport:
@@ -178,7 +197,7 @@ class Services:
     minutes: MinutesService
     worklists: WorklistService
     uow: SqlUnitOfWorkFactory
-    mail: GpgSecureMail
+    mail: EnvelopeMail
     worker: OutboxWorker
     hasher: KeyedHasher
     verifier: TokenVerifier

@@ -23,7 +23,7 @@ from ksp.domain.access import Role
 from ksp.settings import ConfigError, Settings, load_settings, mail_sender
 
 if TYPE_CHECKING:
-    from ksp.mail.secure import GpgSecureMail
+    from ksp.mail.secure import EnvelopeMail
 
 __all__ = ["main"]
 
@@ -88,12 +88,13 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _init(settings: Settings, args: argparse.Namespace) -> int:
-    """The data dir with its secrets and the service's OpenPGP key, made if missing; then
-    the journal key to keep on paper."""
+    """The data dir with its secrets, the service's OpenPGP key and its S/MIME certificate,
+    made if missing; then the journal key to keep on paper."""
     with locked(settings.data_dir):  # one keyring made at a time, whoever starts with us
         mail = _secure_mail(settings)
         try:
             mail.signing_fingerprint()
+            mail.smime.identity()
         finally:
             mail.close()
     print(f"data dir:     {settings.data_dir}")
@@ -153,7 +154,7 @@ def _outbox_work(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _secure_mail(settings: Settings) -> GpgSecureMail:
+def _secure_mail(settings: Settings) -> EnvelopeMail:
     from ksp.bootstrap import secure_mail
 
     return secure_mail(settings)
@@ -203,6 +204,30 @@ def _mail_new_key(_settings: Settings | None, args: argparse.Namespace) -> int:
     with os.fdopen(fd, "w", encoding="ascii") as sink:
         sink.write(new_service_key(sender))
     print(f"wrote the service's secret signing key for {sender} to {args.out}")
+    return 0
+
+
+def _mail_new_cert(_settings: Settings | None, args: argparse.Namespace) -> int:
+    """Write a new self-signed S/MIME signing certificate and its RSA 3072 key, both new
+    files with mode 0600, for KSP_MAIL_FROM; to have it issued by a CA instead, make a
+    request from the key (``openssl req -new -key KEY``) and configure what comes back."""
+    from pathlib import Path
+
+    from ksp.mail.smime_identity import make_identity_files
+
+    try:
+        sender = mail_sender(os.environ)
+    except ConfigError as exc:
+        print(f"ksp: configuration error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        make_identity_files(Path(args.cert), Path(args.key), sender)
+    except FileExistsError:
+        print(f"ksp: {args.cert} or {args.key} exists; nothing was made", file=sys.stderr)
+        return 1
+    print(
+        f"wrote the service's S/MIME certificate for {sender} to {args.cert}, its key to {args.key}"
+    )
     return 0
 
 
@@ -264,7 +289,7 @@ def _parser() -> argparse.ArgumentParser:
     work.add_argument(
         "--poll", type=float, default=None, help="seconds between looks (KSP_OUTBOX_POLL_MS)"
     )
-    mail = group(commands, "mail", "the service's OpenPGP identity")
+    mail = group(commands, "mail", "the service's OpenPGP and S/MIME identity")
     command(mail, "key", "print the service's OpenPGP public key (ASCII armour)", _mail_key)
     new_key = command(
         mail,
@@ -274,6 +299,16 @@ def _parser() -> argparse.ArgumentParser:
         offline=True,
     )
     new_key.add_argument("--out", required=True, help="a new file (made with mode 0600)")
+    new_cert = command(
+        mail,
+        "new-cert",
+        "write a new S/MIME signing certificate and key for KSP_SMIME_CERT_FILE and "
+        "KSP_SMIME_KEY_FILE (self-signed, e-mail KSP_MAIL_FROM)",
+        _mail_new_cert,
+        offline=True,
+    )
+    new_cert.add_argument("--cert", required=True, help="a new PEM file for the certificate")
+    new_cert.add_argument("--key", required=True, help="a new PEM file for the key (mode 0600)")
     keys = group(commands, "keys", "recipient keys")
     check = command(
         keys,

@@ -46,6 +46,10 @@ class Settings:
     database_schema: str | None = None
     mail_from: str = "ksp@localhost"
     mail_signing_key: str | None = field(default=None, repr=False)
+    smime_trust_anchors: str | None = field(default=None, repr=False)  # PEM bundle
+    smime_crls: tuple[str, ...] = ()  # files or URLs, DER or PEM
+    smime_cert: str | None = field(default=None, repr=False)  # PEM, with its chain
+    smime_key: str | None = field(default=None, repr=False)
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_tls: str = "starttls"
@@ -187,7 +191,45 @@ def _mail(env: Mapping[str, str]) -> dict[str, Any]:
         "outbox_in_process": in_process in {"true", "1"},
         "outbox_lease_seconds": _int(env, "KSP_OUTBOX_LEASE_SECONDS", 300, 1, 86_400),
         "outbox_poll_ms": _int(env, "KSP_OUTBOX_POLL_MS", 2_000, 50, 600_000),
+        **_smime(env),
     }
+
+
+def _smime(env: Mapping[str, str]) -> dict[str, Any]:
+    """KSP_SMIME_TRUST_ANCHORS (a PEM bundle), KSP_SMIME_CRLS (comma-separated files or
+    http(s) URLs), KSP_SMIME_CERT_FILE and KSP_SMIME_KEY_FILE (0600), read now."""
+    anchors = _pem_file(env, "KSP_SMIME_TRUST_ANCHORS", "CERTIFICATE")
+    cert = _pem_file(env, "KSP_SMIME_CERT_FILE", "CERTIFICATE")
+    key = _pem_file(env, "KSP_SMIME_KEY_FILE", "PRIVATE KEY", private=True)
+    if (cert is None) != (key is None):
+        raise ConfigError("KSP_SMIME_CERT_FILE and KSP_SMIME_KEY_FILE must be set together")
+    crls = tuple(item.strip() for item in (env.get("KSP_SMIME_CRLS") or "").split(",") if item)
+    for source in crls:
+        if not source.startswith(("https://", "http://")) and not Path(source).is_file():
+            raise ConfigError("KSP_SMIME_CRLS must list readable files or http(s) URLs")
+    return {
+        "smime_trust_anchors": anchors,
+        "smime_crls": crls,
+        "smime_cert": cert,
+        "smime_key": key,
+    }
+
+
+def _pem_file(env: Mapping[str, str], name: str, kind: str, *, private: bool = False) -> str | None:
+    path = env.get(name)
+    if not path:
+        return None
+    try:
+        if private and Path(path).stat().st_mode & 0o077:
+            raise ConfigError(f"{name} must not be open to group or others (chmod 600)")
+        if Path(path).stat().st_size > 1_048_576:
+            raise ConfigError(f"{name} must name a PEM file under 1 MiB")
+        text = Path(path).read_text(encoding="ascii")
+    except (OSError, UnicodeError):
+        raise ConfigError(f"{name} must name a readable PEM file") from None
+    if f"-----BEGIN {kind}" not in text and not (private and "PRIVATE KEY-----" in text):
+        raise ConfigError(f"{name} must name a PEM file of {kind.lower()}s")
+    return text
 
 
 def _ca_file(env: Mapping[str, str]) -> str | None:

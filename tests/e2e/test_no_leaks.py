@@ -6,19 +6,21 @@ The scenario (CONTRACT.md, guide 3.3.7): a jail submits cases (one refused reman
 malformed bodies with a CPR number, a name or a concern in wrong fields or as an unknown
 field's name; a CPR number born in the future; one case replayed with an
 ``Idempotency-Key`` built from its CPR number; a CPR number in a path and in a query);
-KiF reads and triages them; a meeting gets two participants with real OpenPGP keys; a
-participant proposes a citizen; list versions 1 and 2 are
-circulated and delivered by the in-process worker through a real SMTP server; an inquiry is
-decided and an exchange of information recorded; the participant, the jail and an auditor
-read, so the access log is written; the auditor reads, verifies and exports the journal.
-The server logs at DEBUG, so the most verbose logs are the ones scanned.
+KiF reads and triages them; a meeting gets two participants, one with a real OpenPGP key
+and one with an S/MIME certificate from the test CA; a participant proposes a citizen; list
+versions 1 and 2 are circulated and delivered by the in-process worker through a real SMTP
+server; an inquiry is decided and an exchange of information recorded; the participant,
+the jail and an auditor read, so the access log is written; the auditor reads, verifies
+and exports the journal. The server logs at DEBUG, so the most verbose logs are the ones
+scanned.
 
 Scanned afterwards: every file under the server's data directory (the SQLite file with its
--wal and -shm, the GnuPG home, the log, a maildir if one were made) while the server runs
-and after it stopped; a PostgreSQL dump of the run's schema (COPY and INSERT forms); every
-captured mail (raw, decoded headers, decoded parts); the exported journal bundle; every
-error answer. Each source is shown to hold what it should (tables, request lines, the
-encrypted list) before its scan counts, so no scan passes by looking at nothing.
+-wal and -shm, the GnuPG home, the S/MIME key, the log, a maildir if one were made) while
+the server runs and after it stopped; a PostgreSQL dump of the run's schema (COPY and
+INSERT forms); every captured mail (raw, decoded headers, decoded parts; PGP/MIME and
+S/MIME); the exported journal bundle; every error answer. Each source is shown to hold what
+it should (tables, request lines, the encrypted list) before its scan counts, so no scan
+passes by looking at nothing.
 """
 
 from __future__ import annotations
@@ -63,6 +65,8 @@ from support.leaks import (
     sql_lines,
 )
 from support.server import Server, running_server, server_env
+from support.smime_ca import session_ca
+from support.smime_open import open_smime
 from support.smtp import Captured, SmtpServer
 
 T = TypeVar("T")
@@ -178,15 +182,24 @@ class Outcome:
     listed: dict[int, list[Person]] = field(default_factory=dict)  # version -> its people
     access_log: list[dict[str, Any]] = field(default_factory=list)
     export: Path | None = None
+    smime_chain: str = ""  # the service's S/MIME chain, to verify its signatures against
+    smime_dir: Path | None = None
 
 
 class Scenario:
     """The whole scenario over HTTP, step by step, with tokens from `ksp token`."""
 
-    def __init__(self, server: Server, api: httpx.Client, keys: KeyMaker, cast: Cast) -> None:
+    def __init__(
+        self,
+        server: Server,
+        api: httpx.Client,
+        keys: KeyMaker,
+        cast: Cast,
+        smime_dir: Path,
+    ) -> None:
         self.server, self.api, self.keys, self.cast = server, api, keys, cast
         self.units = Units.fresh()
-        self.outcome = Outcome()
+        self.outcome = Outcome(smime_dir=smime_dir)  # each S/MIME recipient's files
         self.participant_email = f"{self.units.municipality}@kommune.dk"
         self._tokens: dict[str, dict[str, str]] = {}
 
@@ -240,6 +253,8 @@ class Scenario:
         self.decisions(cases)
         self.reads(cases)
         self.audit()
+        identity = self.call("auditor", "GET", "/mail/identity", 200).json()
+        self.outcome.smime_chain = identity["smime_certificates"]
         return self.outcome
 
     def intake(self) -> dict[str, str]:
@@ -305,20 +320,21 @@ class Scenario:
             (self.participant_email, "municipality", self.units.municipality),
             (police, "police", self.units.police),
         ):
-            fingerprint = self.keys.make(f"Deltager <{email}>")
+            smime_dir = self.outcome.smime_dir
+            assert smime_dir is not None
+            if agency == "police":  # the police by S/MIME, the municipality by OpenPGP
+                issued = session_ca().issue(email)
+                issued.write(smime_dir, email)
+                key = {"certificate": issued.pem}
+            else:
+                fingerprint = self.keys.make(f"Deltager <{email}>")
+                key = {"openpgp_key": self.keys.public(fingerprint), "fingerprint": fingerprint}
             recipient = self.call(
                 "kif",
                 "POST",
                 "/recipients",
                 201,
-                json={
-                    "name": "Deltager",
-                    "email": email,
-                    "agency": agency,
-                    "unit": unit,
-                    "openpgp_key": self.keys.public(fingerprint),
-                    "fingerprint": fingerprint,
-                },
+                json={"name": "Deltager", "email": email, "agency": agency, "unit": unit, **key},
             ).json()["id"]
             self.call(
                 "kif",
@@ -554,12 +570,16 @@ def run(
     """The whole scenario on ``backend``, and everything it left behind."""
     data_dir = tmp_path_factory.mktemp(f"leaks-{backend}") / "var"
     data_dir.mkdir()
+    smime_dir = data_dir.parent / "smime-recipients"
+    anchors = data_dir.parent / "smime-anchors.pem"
+    anchors.write_text(session_ca().anchors_pem)
     cast = Cast()
     with database(backend, data_dir) as (settings, dump):
         env = server_env(data_dir) | settings | smtp_env(smtp) | {"KSP_LOG_LEVEL": "DEBUG"}
+        env |= {"KSP_SMIME_TRUST_ANCHORS": str(anchors)}
         with running_server(data_dir, env) as server:
             with httpx.Client(base_url=server.base_url + "/api/v1", timeout=60) as api:
-                outcome = Scenario(server, api, keys, cast).run()
+                outcome = Scenario(server, api, keys, cast, smime_dir).run()
             stored = files_under(data_dir, label="running: ")
         stored |= files_under(data_dir, label="stopped: ")
         dumps = dump()
@@ -696,33 +716,46 @@ def test_the_sql_scan_reports_a_statement_a_parameter_line_and_a_hash() -> None:
     assert find_needles({"log": logged}, {"h": byte_needles(digest)})
 
 
-def test_every_mail_is_pgp_mime_encrypted_and_holds_no_personal_data(
-    run: Run, keys: KeyMaker
-) -> None:
-    """Each participant got each version as PGP/MIME (RFC 3156) only; nothing in the raw
-    message, its decoded headers or its decoded parts names anyone; decrypted with the
-    recipient's key, it does hold the listed people, so the scan looked at the right thing."""
+def test_every_mail_is_encrypted_and_holds_no_personal_data(run: Run, keys: KeyMaker) -> None:
+    """Each participant got each version in their envelope only, PGP/MIME (RFC 3156) or
+    S/MIME (RFC 8551); nothing in the raw message, its decoded headers or its decoded parts
+    names anyone; opened with the recipient's key (gpg, or `openssl cms` with the signature
+    verified against the service's chain), it does hold the listed people, so the scan
+    looked at the right thing."""
     assert len(run.mails) == 2 * len(run.outcome.recipients)
     sources: dict[str, bytes] = {}
     decrypted: dict[str, bytes] = {}
+    envelopes = set()
     for number, mail in enumerate(run.mails):
-        message = message_from_bytes(mail.data)
-        assert message.get_content_type() == "multipart/encrypted"
-        assert message.get_param("protocol") == "application/pgp-encrypted"
-        control, body = message.get_payload()
-        assert control.get_content_type() == "application/pgp-encrypted"
-        armour = body.get_payload(decode=True)
-        assert armour.startswith(b"-----BEGIN PGP MESSAGE-----")
         name = f"mail {number} to {mail.recipients[0]}"
         sources |= mail_views(name, mail.data)
-        plain = keys.decrypt(armour)
-        assert plain.ok, plain.status
-        decrypted |= mail_views(f"decrypted {name}", plain.data)
+        decrypted |= mail_views(f"decrypted {name}", opened(mail, run, keys))
+        envelopes.add(message_from_bytes(mail.data).get_content_type())
+    assert envelopes == {"multipart/encrypted", "application/pkcs7-mime"}
     leaked = leaks_in(sources, run)
     assert not leaked, f"personal data found in a mail:\n{leaked}"
     seen = {f.value for f in find_leaks(decrypted, run.personal)}
     listed = {p for people in run.outcome.listed.values() for p in people}
     assert {p.name for p in listed} | {p.cpr for p in listed} <= seen  # the list carries them
+
+
+def opened(mail: Captured, run: Run, keys: KeyMaker) -> bytes:
+    """The inner message, as its recipient opens it."""
+    message = message_from_bytes(mail.data)
+    if message.get_content_type() == "application/pkcs7-mime":
+        assert message.get_param("smime-type") == "enveloped-data"
+        assert run.outcome.smime_dir is not None
+        files = run.outcome.smime_dir / f"{mail.recipients[0]}.crt"
+        return open_smime(mail.data, files, files.with_suffix(".key"), run.outcome.smime_chain)
+    assert message.get_content_type() == "multipart/encrypted"
+    assert message.get_param("protocol") == "application/pgp-encrypted"
+    control, body = message.get_payload()
+    assert control.get_content_type() == "application/pgp-encrypted"
+    armour = body.get_payload(decode=True)
+    assert armour.startswith(b"-----BEGIN PGP MESSAGE-----")
+    plain = keys.decrypt(armour)
+    assert plain.ok, plain.status
+    return bytes(plain.data)
 
 
 def test_error_answers_and_the_export_hold_no_personal_data(run: Run) -> None:

@@ -129,7 +129,7 @@ async def test_each_participant_gets_one_signed_message_only_they_can_decrypt_gu
     only_second.gpg("--import", stdin=keys.secret(sent.fingerprints[sent.emails[1]]).encode())
     service_key = app.state.mail.public_key()  # as `ksp mail key` prints it
     keys.gpg("--import", stdin=service_key.encode())
-    service_fingerprint = app.state.mail._keyring.service_fingerprint()
+    service_fingerprint = app.state.mail.signing_fingerprint()
     for message in mine:
         assert len(message.recipients) == 1
         outer, armour = read_encrypted_message(message.data)

@@ -27,6 +27,7 @@ from ksp.api.dependencies import API_DEPENDENCIES
 from ksp.api.documents import DocumentController
 from ksp.api.exchanges import ExchangeController
 from ksp.api.inquiries import InquiryController
+from ksp.api.mail_identity import MailIdentityController
 from ksp.api.meeting_lifecycle import MeetingLifecycleController
 from ksp.api.meetings import MeetingController
 from ksp.api.middleware import (
@@ -52,7 +53,7 @@ from ksp.auth.csrf import CsrfMiddleware
 from ksp.auth.web import ROUTES as SIGN_IN_ROUTES
 from ksp.bootstrap import SystemClock, build_services, database_engine
 from ksp.db.migrate import at_code_head, code_heads
-from ksp.mail.secure import GpgSecureMail
+from ksp.mail.secure import EnvelopeMail
 from ksp.mail.worker import OutboxWorker
 from ksp.rendering import template_sources
 from ksp.services.ports import Clock
@@ -79,6 +80,7 @@ _HANDLER_SERVICES = (
     "corrections",
     "units",
     "proofs",
+    "mail",
 )
 
 
@@ -132,20 +134,21 @@ def _openapi() -> OpenAPIConfig:
 
 def _outbox_lifespan(
     worker: OutboxWorker,
-    mail: GpgSecureMail,
+    mail: EnvelopeMail,
     *,
     run_worker: bool,
     poll_seconds: float,
     check_key: bool,
 ) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
     """Deliver the outbox inside this process (the default of `make run`), and stop the
-    keyring's gpg-agent on shutdown. A configured signing key is checked at start-up, so a
-    wrong key file stops the instance before it serves anything."""
+    keyring's gpg-agent on shutdown. A configured signing key (OpenPGP or S/MIME) is checked
+    at start-up, so a wrong key file stops the instance before it serves anything."""
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         if check_key:
             await anyio.to_thread.run_sync(mail.signing_fingerprint)
+            await anyio.to_thread.run_sync(mail.smime.identity)
         async with anyio.create_task_group() as group:
             if run_worker:
                 group.start_soon(functools.partial(worker.run, poll_seconds=poll_seconds))
@@ -185,6 +188,7 @@ def create_app(
             ExchangeController,
             AuditController,
             ProofController,
+            MailIdentityController,
             decide_acting_municipality,
         ],
         middleware=[DefineMiddleware(BearerAuthMiddleware)],
@@ -221,7 +225,7 @@ def create_app(
                 built.mail,
                 run_worker=settings.outbox_in_process,
                 poll_seconds=settings.outbox_poll_ms / 1000,
-                check_key=settings.mail_signing_key is not None,
+                check_key=settings.mail_signing_key is not None or settings.smime_cert is not None,
             )
         ],
         middleware=[

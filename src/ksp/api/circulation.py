@@ -26,7 +26,8 @@ from ksp.api.schemas.circulation import (
 from ksp.api.schemas.common import nfc
 from ksp.api.strict_body import StrictJSON
 from ksp.domain.access import Action, Principal
-from ksp.domain.circulation import Delivery, DeliveryStatus, Recipient, RecipientDraft
+from ksp.domain.circulation import Delivery, DeliveryStatus, KeyFormat, Recipient, RecipientDraft
+from ksp.domain.errors import FieldError, InvalidInput
 from ksp.services.circulation import Again, Circulated, CirculationService
 
 __all__ = ["CirculationController", "delivery_out"]
@@ -46,7 +47,20 @@ def _recipient(recipient: Recipient) -> RecipientOut:
         created_at=recipient.created_at,
         status=recipient.status,
         retired_at=recipient.retired_at,
+        format=recipient.key_format,
     )
+
+
+def _key_of(openpgp_key: str | None, certificate: str | None) -> tuple[str, KeyFormat]:
+    """The key material given and its format: an OpenPGP key or a certificate, one of them."""
+    if (openpgp_key is None) == (certificate is None):
+        raise InvalidInput(
+            [FieldError("certificate", "give either openpgp_key or certificate, not both")]
+        )
+    if certificate is not None:
+        return certificate, KeyFormat.SMIME
+    assert openpgp_key is not None
+    return openpgp_key, KeyFormat.OPENPGP
 
 
 def _circulation(result: Circulated) -> CirculationOut:
@@ -84,7 +98,14 @@ class CirculationController(Controller):
         "/recipients",
         opt=action(Action.MANAGE_RECIPIENTS),
         responses=problems(409, 422),
-        summary="Register a recipient and pin their OpenPGP key",
+        summary="Register a recipient and pin their OpenPGP key or S/MIME certificate",
+        description=(
+            "`openpgp_key` (ASCII armour) or `certificate` (one PEM X.509 certificate, which "
+            "must chain to `KSP_SMIME_TRUST_ANCHORS`, be valid 30 more days, hold an RSA key "
+            "of at least 2048 bits allowing key encipherment, name the address and not be "
+            "revoked); the recipient's `format` is then `openpgp` or `smime`, and mail to them "
+            "PGP/MIME or S/MIME."
+        ),
         status_code=201,
         dto=StrictJSON[RecipientIn],
         return_dto=None,
@@ -95,8 +116,9 @@ class CirculationController(Controller):
         circulation: NamedDependency[CirculationService],
         data: JSONBody[RecipientIn],
     ) -> RecipientOut:
+        key, key_format = _key_of(data.openpgp_key, data.certificate)
         draft = RecipientDraft(
-            nfc(data.name), data.email, data.agency, data.unit, data.openpgp_key, data.fingerprint
+            nfc(data.name), data.email, data.agency, data.unit, key, data.fingerprint, key_format
         )
         return _recipient(await circulation.register(principal, draft))
 
@@ -120,8 +142,9 @@ class CirculationController(Controller):
         recipient_id: FromPath[UUID],
         data: JSONBody[RecipientKeyIn],
     ) -> RecipientOut:
+        key, key_format = _key_of(data.openpgp_key, data.certificate)
         replaced = await circulation.recipient_keys.replace_key(
-            principal, str(recipient_id), data.openpgp_key, data.fingerprint
+            principal, str(recipient_id), key, data.fingerprint, key_format
         )
         return _recipient(replaced)
 

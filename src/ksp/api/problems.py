@@ -62,7 +62,7 @@ PROBLEMS: dict[type[errors.KspError], ProblemType] = {
         "A remand case needs a radicalisation concern",
     ),
     errors.RecipientKeyUnusable: ProblemType(
-        422, "recipient-key-unusable", "A recipient's OpenPGP key cannot be used"
+        422, "recipient-key-unusable", "A recipient's OpenPGP key or certificate cannot be used"
     ),
     errors.NotificationOmissionNeedsManager: ProblemType(
         422, "notification-omission-needs-manager", "Not telling needs a manager's discussion"

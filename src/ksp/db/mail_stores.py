@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ksp.crypto import FieldCipher
 from ksp.db.tables import circulations, meeting_participants, outbox, recipients
-from ksp.domain.circulation import Agency, Delivery, DeliveryStatus, Recipient
+from ksp.domain.circulation import Agency, Delivery, DeliveryStatus, KeyFormat, Recipient
 from ksp.services.ports import Circulation, DuplicateKey
 
 __all__ = ["SqlCirculationStore", "SqlRecipientStore"]
@@ -24,7 +24,13 @@ _NOT_IN_RECIPIENT = {"public_key", "key_replaced_at", "key_replaced_by_sub", "re
 
 def _recipient(row: Any) -> Recipient:
     values = {k: v for k, v in row._mapping.items() if k not in _NOT_IN_RECIPIENT}
-    return Recipient(**{**values, "agency": Agency(values["agency"])})
+    return Recipient(
+        **{
+            **values,
+            "agency": Agency(values["agency"]),
+            "key_format": KeyFormat(values["key_format"]),
+        }
+    )
 
 
 def _reason_context(circulation_id: str) -> str:
@@ -52,6 +58,7 @@ class SqlRecipientStore:
                 fingerprint=recipient.fingerprint,
                 expires_at=recipient.expires_at,
                 public_key=public_key.encode(),
+                key_format=recipient.key_format.value,
                 created_at=recipient.created_at,
                 created_by_sub=recipient.created_by_sub,
             )
@@ -100,6 +107,7 @@ class SqlRecipientStore:
                 expires_at=recipient.expires_at,
                 key_revoked=recipient.key_revoked,
                 public_key=public_key.encode(),
+                key_format=recipient.key_format.value,
                 key_replaced_at=at,
                 key_replaced_by_sub=by_sub,
             )

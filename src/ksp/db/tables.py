@@ -232,7 +232,7 @@ recipients = Table(
     Column("email", String(320), nullable=False),
     Column("agency", String(20), nullable=False),
     Column("unit", UNIT, nullable=False),
-    Column("fingerprint", String(40), nullable=False),
+    Column("fingerprint", String(64), nullable=False),  # 0014: 64 for a certificate
     Column("expires_at", UtcDateTime),
     Column("public_key", LargeBinary, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
@@ -242,6 +242,7 @@ recipients = Table(
     Column("key_replaced_by_sub", String(200)),
     Column("retired_at", UtcDateTime),
     Column("retired_by_sub", String(200)),
+    Column("key_format", String(10), nullable=False, server_default="openpgp"),  # 0014
 )
 
 meeting_participants = Table(
@@ -265,7 +266,7 @@ circulations = Table(
     Column("again_reason_ct", LargeBinary),  # encrypted: a reason may name people
 )
 
-# The transactional outbox: only OpenPGP ciphertext (a whole PGP/MIME message) is stored.
+# The transactional outbox: only ciphertext (a whole PGP/MIME or S/MIME message) is stored.
 # A message belongs to a circulation or, since 0014, to a meeting's cancellation notice.
 outbox = Table(
     "outbox",
@@ -275,7 +276,7 @@ outbox = Table(
     Column("cancelled_meeting_id", ID, ForeignKey("meetings.id"), index=True),  # 0014
     Column("recipient_id", ID, ForeignKey("recipients.id"), nullable=False),
     Column("email", String(320), nullable=False),
-    Column("fingerprint", String(40), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
     Column("message_id", String(200), nullable=False, unique=True),
     Column("message", LargeBinary, nullable=False),
     Column("status", String(20), nullable=False),

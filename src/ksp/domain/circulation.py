@@ -20,6 +20,7 @@ __all__ = [
     "Agency",
     "Delivery",
     "DeliveryStatus",
+    "KeyFormat",
     "Recipient",
     "RecipientDraft",
     "RecipientStatus",
@@ -52,6 +53,14 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"
 
 
+class KeyFormat(StrEnum):
+    """How mail to a recipient is encrypted: to their OpenPGP key (PGP/MIME, RFC 3156) or
+    to their X.509 certificate (S/MIME, RFC 8551)."""
+
+    OPENPGP = "openpgp"
+    SMIME = "smime"
+
+
 class RecipientStatus(StrEnum):
     """``blocked``: the owner revoked the pinned key, and no usable key replaced it yet;
     ``retired``: kept for history, never circulated to again."""
@@ -67,13 +76,15 @@ class RecipientDraft:
     email: str
     agency: Agency
     unit: str
-    openpgp_key: str
+    key: str  # an armoured OpenPGP public key, or a PEM certificate
     fingerprint: str | None
+    key_format: KeyFormat = KeyFormat.OPENPGP
 
 
 @dataclass(frozen=True, slots=True)
 class Recipient:
-    """A participant's mail address and the OpenPGP key pinned to it by fingerprint."""
+    """A participant's mail address and the OpenPGP key or X.509 certificate pinned to it
+    by fingerprint (an OpenPGP v4 fingerprint, or the SHA-256 of the certificate's DER)."""
 
     id: str
     kif_unit: str
@@ -87,6 +98,7 @@ class Recipient:
     created_by_sub: str
     key_revoked: bool = False
     retired_at: dt.datetime | None = None
+    key_format: KeyFormat = KeyFormat.OPENPGP
 
     @property
     def status(self) -> RecipientStatus:
@@ -114,17 +126,21 @@ def check_recipient(draft: RecipientDraft) -> None:
         errors.append(FieldError("email", "changes under Unicode normalisation (NFKC)"))
     elif problem := address_problem(draft.email):
         errors.append(FieldError("email", problem))
-    errors += check_fingerprint(draft.fingerprint)
+    errors += check_fingerprint(draft.fingerprint, draft.key_format)
     if errors:
         raise InvalidInput(errors)
 
 
-def check_fingerprint(fingerprint: str | None) -> list[FieldError]:
-    """The problem with a fingerprint confirmed out of band, if it is not a full one."""
+def check_fingerprint(
+    fingerprint: str | None, key_format: KeyFormat = KeyFormat.OPENPGP
+) -> list[FieldError]:
+    """The problem with a fingerprint confirmed out of band, if it is not a full one: 40 hex
+    digits for an OpenPGP key, 64 (SHA-256 of the DER) for a certificate."""
+    digits = 64 if key_format is KeyFormat.SMIME else 40
     if fingerprint is not None and not re.fullmatch(
-        r"[0-9A-Fa-f]{40}", fingerprint.replace(" ", "")
+        f"[0-9A-Fa-f]{{{digits}}}", fingerprint.replace(" ", "")
     ):
-        return [FieldError("fingerprint", "must be a full 40-hex-digit fingerprint")]
+        return [FieldError("fingerprint", f"must be a full {digits}-hex-digit fingerprint")]
     return []
 
 

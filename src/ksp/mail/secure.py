@@ -1,7 +1,10 @@
-"""The SecureMail adapter: the helper modules ``gpg`` and ``pgpmime`` behind one port.
+"""The SecureMail adapter: the recipient's envelope chosen by their key's format.
 
-Every rejection of a key becomes :class:`~ksp.domain.errors.RecipientKeyUnusable` with a
-fixed reason; encryption failing raises, so a message is never built without it.
+:class:`GpgSecureMail` wraps the helper modules ``gpg`` and ``pgpmime`` (PGP/MIME);
+:class:`~ksp.mail.smime_mail.SmimeSecureMail` the S/MIME ones; :class:`EnvelopeMail` puts
+both behind the one port. Every rejection of a key or certificate becomes
+:class:`~ksp.domain.errors.RecipientKeyUnusable` with a fixed reason; encryption failing
+raises, so a message is never built without it.
 """
 
 from __future__ import annotations
@@ -9,14 +12,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import threading
+from typing import Any
 
+from ksp.domain.circulation import KeyFormat
 from ksp.domain.errors import FieldError, InvalidInput, RecipientKeyUnusable
 from ksp.mail.key_policy import KeyRejected
 from ksp.mail.keyring import Keyring
-from ksp.mail.pgpmime import HeaderRefused, build_encrypted_message
+from ksp.mail.mime_parts import HeaderRefused
+from ksp.mail.pgpmime import build_encrypted_message
 from ksp.mail.recipient_key import inspect_key, is_revoked_copy
+from ksp.mail.smime_mail import SmimeSecureMail
 
-__all__ = ["OUTER_SUBJECT", "GpgSecureMail"]
+__all__ = ["OUTER_SUBJECT", "EnvelopeMail", "GpgSecureMail"]
 
 OUTER_SUBJECT = "Sikker meddelelse fra KSP-sekretariatet"
 # The field a refused header value came from (data stored before the text rules held).
@@ -80,23 +87,19 @@ class GpgSecureMail:
         calendar: bytes | None = None,
     ) -> bytes:
         """``calendar``: the meeting's RFC 5545 invitation, carried inside the encryption."""
-        try:
-            return build_encrypted_message(
-                sender=self._sender,
-                recipient=to,
-                subject=subject,
-                outer_subject=OUTER_SUBJECT,
-                message_id=message_id,
-                date=date,
-                html=html,
-                attachment_name=attachment_name,
-                attachment_json=attachment_json,
-                calendar=calendar,
-                encrypt=lambda data: self._keyring.encrypt_and_sign(data, fingerprint),
-            )
-        except HeaderRefused as exc:
-            field = _FIELD_OF_HEADER.get(exc.header, "mail")
-            raise InvalidInput([FieldError(field, "cannot be put in a mail header")]) from None
+        return build_encrypted_message(
+            sender=self._sender,
+            recipient=to,
+            subject=subject,
+            outer_subject=OUTER_SUBJECT,
+            message_id=message_id,
+            date=date,
+            html=html,
+            attachment_name=attachment_name,
+            attachment_json=attachment_json,
+            calendar=calendar,
+            encrypt=lambda data: self._keyring.encrypt_and_sign(data, fingerprint),
+        )
 
     def signing_fingerprint(self) -> str:
         """The service key's fingerprint; importing the configured key if not yet done."""
@@ -108,3 +111,88 @@ class GpgSecureMail:
 
     def close(self) -> None:
         self._keyring.close()
+
+
+class EnvelopeMail:
+    """The ``SecureMail`` port: PGP/MIME or S/MIME, as the recipient's key format says."""
+
+    def __init__(self, gpg: GpgSecureMail, smime: SmimeSecureMail) -> None:
+        self.gpg = gpg
+        self.smime = smime
+
+    def check_key(
+        self,
+        material: str,
+        *,
+        key_format: KeyFormat,
+        email: str,
+        fingerprint: str | None,
+        now: dt.datetime,
+    ) -> tuple[str, dt.datetime | None]:
+        return self._of(key_format).check_key(
+            material, email=email, fingerprint=fingerprint, now=now
+        )
+
+    def pin(self, material: str, key_format: KeyFormat) -> str:
+        return self._of(key_format).pin(material)
+
+    def revoked_copy(self, material: str, pinned: str, key_format: KeyFormat) -> bool:
+        """Only an OpenPGP key carries its owner's revocation; certificates have CRLs."""
+        return key_format is KeyFormat.OPENPGP and self.gpg.revoked_copy(material, pinned)
+
+    def usable(self, fingerprint: str, now: dt.datetime, key_format: KeyFormat) -> bool:
+        return self._of(key_format).usable(fingerprint, now)
+
+    def message_id(self, local_part: str) -> str:
+        return self.gpg.message_id(local_part)
+
+    def seal(  # noqa: PLR0913 - keyword-only, one per part of the message
+        self,
+        *,
+        key_format: KeyFormat,
+        to: str,
+        fingerprint: str,
+        subject: str,
+        html: str,
+        attachment_name: str,
+        attachment_json: bytes,
+        message_id: str,
+        date: dt.datetime,
+        calendar: bytes | None = None,
+    ) -> bytes:
+        """One recipient's message in their envelope; a value that cannot be a header is
+        the request's error (422 on the field it came from), and nothing is built."""
+        parts: dict[str, Any] = {
+            "to": to,
+            "fingerprint": fingerprint,
+            "subject": subject,
+            "html": html,
+            "attachment_name": attachment_name,
+            "attachment_json": attachment_json,
+            "message_id": message_id,
+            "date": date,
+            "calendar": calendar,
+        }
+        try:
+            if key_format is KeyFormat.SMIME:
+                return self.smime.seal(outer_subject=OUTER_SUBJECT, **parts)
+            return self.gpg.seal(**parts)
+        except HeaderRefused as exc:
+            field = _FIELD_OF_HEADER.get(exc.header, "mail")
+            raise InvalidInput([FieldError(field, "cannot be put in a mail header")]) from None
+
+    def signing_fingerprint(self) -> str:
+        return self.gpg.signing_fingerprint()
+
+    def public_key(self) -> str:
+        return self.gpg.public_key()
+
+    def smime_chain(self) -> str:
+        """The service's S/MIME certificate and its CAs, PEM."""
+        return self.smime.identity().chain_pem()
+
+    def close(self) -> None:
+        self.gpg.close()
+
+    def _of(self, key_format: KeyFormat) -> GpgSecureMail | SmimeSecureMail:
+        return self.smime if key_format is KeyFormat.SMIME else self.gpg

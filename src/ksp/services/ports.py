@@ -12,7 +12,7 @@ from ksp.domain.access import CaseScope, Principal
 from ksp.domain.actions import ActionStatus, ActionView
 from ksp.domain.audit import AccessRecord
 from ksp.domain.cases import Case, CaseStatus, Triage
-from ksp.domain.circulation import Delivery, Recipient
+from ksp.domain.circulation import Delivery, KeyFormat, Recipient
 from ksp.domain.corrections import Revision
 from ksp.domain.cpr import Cpr
 from ksp.domain.exchanges import Exchange, ExchangeRecord
@@ -263,17 +263,26 @@ class CirculationStore(Protocol):
 
 
 class SecureMail(Protocol):
-    """OpenPGP mail (the adapter is ``ksp.mail.secure``); blocking: call it in a thread."""
+    """OpenPGP or S/MIME mail, as ``key_format`` says (the adapter is ``ksp.mail.secure``);
+    blocking: call it in a thread. ``material`` is an armoured OpenPGP key or a PEM
+    certificate."""
 
     def check_key(
-        self, armored: str, *, email: str, fingerprint: str | None, now: dt.datetime
+        self,
+        material: str,
+        *,
+        key_format: KeyFormat,
+        email: str,
+        fingerprint: str | None,
+        now: dt.datetime,
     ) -> tuple[str, dt.datetime | None]: ...
-    def pin(self, armored: str) -> str: ...
-    def revoked_copy(self, armored: str, pinned: str) -> bool: ...
-    def usable(self, fingerprint: str, now: dt.datetime) -> bool: ...
+    def pin(self, material: str, key_format: KeyFormat) -> str: ...
+    def revoked_copy(self, material: str, pinned: str, key_format: KeyFormat) -> bool: ...
+    def usable(self, fingerprint: str, now: dt.datetime, key_format: KeyFormat) -> bool: ...
     def seal(  # noqa: PLR0913 - keyword-only, one per part of the message
         self,
         *,
+        key_format: KeyFormat,
         to: str,
         fingerprint: str,
         subject: str,

@@ -1,6 +1,7 @@
 """Use cases for recipients (guide 3.3.7, "via sikker mail"): register one with a pinned
-OpenPGP key, replace the key (also with the owner's revocation of it), retire one, and ask
-the keyring again, before each circulation, whether every pinned key is still usable.
+OpenPGP key or X.509 certificate (S/MIME), replace the key (also with the owner's
+revocation of it), retire one, and ask again, before each circulation, whether every pinned
+key or certificate is still usable.
 
 A recipient is registered once per address and KiF unit (409 ``recipient-exists``). A key
 replacing the pinned one passes the same checks as at registration, except that the pinned
@@ -20,6 +21,7 @@ import anyio.to_thread
 
 from ksp.domain.access import Principal
 from ksp.domain.circulation import (
+    KeyFormat,
     Recipient,
     RecipientDraft,
     check_fingerprint,
@@ -63,10 +65,14 @@ class RecipientService:
         now = self._clock.now()
         fingerprint, expires_at = await anyio.to_thread.run_sync(
             lambda: self._mail.check_key(
-                draft.openpgp_key, email=email, fingerprint=draft.fingerprint, now=now
+                draft.key,
+                key_format=draft.key_format,
+                email=email,
+                fingerprint=draft.fingerprint,
+                now=now,
             )
         )
-        await anyio.to_thread.run_sync(self._mail.pin, draft.openpgp_key)
+        await anyio.to_thread.run_sync(self._mail.pin, draft.key, draft.key_format)
         recipient = Recipient(
             self._new_id(),
             principal.unit,
@@ -78,11 +84,12 @@ class RecipientService:
             expires_at,
             now,
             principal.sub,
+            key_format=draft.key_format,
         )
         async with self._uow() as uow:
             await uow.journal.lock()  # two registrations of one address: one wins
             await self._refuse_registered(uow, principal.unit, email)
-            await uow.recipients.add(recipient, draft.openpgp_key)
+            await uow.recipients.add(recipient, draft.key)
             await uow.commit()
         return recipient
 
@@ -91,10 +98,16 @@ class RecipientService:
             return await uow.recipients.find(principal.unit)
 
     async def replace_key(
-        self, principal: Principal, recipient_id: str, armored: str, fingerprint: str | None
+        self,
+        principal: Principal,
+        recipient_id: str,
+        armored: str,
+        fingerprint: str | None,
+        key_format: KeyFormat = KeyFormat.OPENPGP,
     ) -> Recipient:
-        """Pin a new key for the recipient, or the owner's revocation of the pinned one."""
-        if errors := check_fingerprint(fingerprint):
+        """Pin a new key (or certificate) for the recipient, or the owner's revocation of the
+        pinned OpenPGP key. A certificate may replace a key and the other way round."""
+        if errors := check_fingerprint(fingerprint, key_format):
             raise InvalidInput(errors)
         async with self._uow() as uow:
             recipient = await self._own_current(uow, principal, recipient_id)
@@ -102,20 +115,30 @@ class RecipientService:
         try:
             pinned, expires_at = await anyio.to_thread.run_sync(
                 lambda: self._mail.check_key(
-                    armored, email=recipient.email, fingerprint=fingerprint, now=now
+                    armored,
+                    key_format=key_format,
+                    email=recipient.email,
+                    fingerprint=fingerprint,
+                    now=now,
                 )
             )
             revoked = False
         except RecipientKeyUnusable:
-            if not await self._revokes(recipient, armored, fingerprint):
+            if key_format is not recipient.key_format or not await self._revokes(
+                recipient, armored, fingerprint
+            ):
                 raise
             pinned, expires_at, revoked = recipient.fingerprint, recipient.expires_at, True
         if recipient.key_revoked and pinned == recipient.fingerprint and not revoked:
             raise RecipientKeyUnusable("revoked")  # an old copy never lifts a revocation
-        if await anyio.to_thread.run_sync(self._mail.pin, armored) != pinned:
+        if await anyio.to_thread.run_sync(self._mail.pin, armored, key_format) != pinned:
             raise RecipientKeyUnusable("not the key on record")
         replaced = replace(
-            recipient, fingerprint=pinned, expires_at=expires_at, key_revoked=revoked
+            recipient,
+            fingerprint=pinned,
+            expires_at=expires_at,
+            key_revoked=revoked,
+            key_format=key_format,
         )
         async with self._uow() as uow:
             await uow.journal.lock()  # a circulation being queued sees the old key or the new
@@ -149,7 +172,8 @@ class RecipientService:
             armored = stored.get(recipient.id)
             if armored is None:
                 raise RecipientKeyUnusable("not usable now")
-            if await anyio.to_thread.run_sync(self._mail.pin, armored) != recipient.fingerprint:
+            pinned = await anyio.to_thread.run_sync(self._mail.pin, armored, recipient.key_format)
+            if pinned != recipient.fingerprint:
                 raise RecipientKeyUnusable("not the key on record")
         if await self._unusable(participants):
             raise RecipientKeyUnusable("not usable now")
@@ -160,7 +184,11 @@ class RecipientService:
 
         async def check(recipient: Recipient) -> None:
             usable = await anyio.to_thread.run_sync(
-                self._mail.usable, recipient.fingerprint, now, limiter=self._limiter
+                self._mail.usable,
+                recipient.fingerprint,
+                now,
+                recipient.key_format,
+                limiter=self._limiter,
             )
             if not usable:
                 unusable.append(recipient)
@@ -178,7 +206,7 @@ class RecipientService:
         ):
             return False
         return await anyio.to_thread.run_sync(
-            self._mail.revoked_copy, armored, recipient.fingerprint
+            self._mail.revoked_copy, armored, recipient.fingerprint, recipient.key_format
         )
 
     @staticmethod

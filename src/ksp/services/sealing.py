@@ -1,8 +1,9 @@
-"""Sealing a circulation: one signed, encrypted message per participant, in parallel.
+"""Sealing a circulation: one signed, encrypted message per participant, in parallel, each
+in the envelope of the participant's key format (PGP/MIME or S/MIME).
 
-gpg runs in worker threads, at most as many at once as the limiter allows. A refusal by
-the mail adapter (a domain error, e.g. a value that cannot be a header) is the request's
-answer, not an exception group.
+gpg and the S/MIME builders run in worker threads, at most as many at once as the limiter
+allows. A refusal by the mail adapter (a domain error, e.g. a value that cannot be a
+header) is the request's answer, not an exception group.
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ class Sealer:
             )
             message = await anyio.to_thread.run_sync(
                 lambda: self.mail.seal(
+                    key_format=recipient.key_format,
                     to=recipient.email,
                     fingerprint=recipient.fingerprint,
                     subject=letter.subject,

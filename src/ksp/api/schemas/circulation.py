@@ -12,12 +12,13 @@ from ksp.api.schemas.common import (
     Unit,
     _In,
 )
-from ksp.domain.circulation import Agency, DeliveryStatus, RecipientStatus
+from ksp.domain.circulation import Agency, DeliveryStatus, KeyFormat, RecipientStatus
 
 __all__ = [
     "CirculateIn",
     "CirculationOut",
     "DeliveryOut",
+    "MailIdentityOut",
     "ParticipantIn",
     "RecipientIn",
     "RecipientKeyIn",
@@ -31,8 +32,9 @@ class RecipientIn(_In):
     email: Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
     agency: Agency
     unit: Unit
-    openpgp_key: Annotated[str, msgspec.Meta(min_length=1, max_length=200_000)]
-    fingerprint: Annotated[str, msgspec.Meta(max_length=60)] | None = None
+    openpgp_key: Annotated[str, msgspec.Meta(min_length=1, max_length=200_000)] | None = None
+    certificate: Annotated[str, msgspec.Meta(min_length=1, max_length=200_000)] | None = None
+    fingerprint: Annotated[str, msgspec.Meta(max_length=100)] | None = None
 
 
 class RecipientOut(msgspec.Struct, kw_only=True):
@@ -46,13 +48,25 @@ class RecipientOut(msgspec.Struct, kw_only=True):
     created_at: dt.datetime
     status: RecipientStatus = RecipientStatus.ACTIVE
     retired_at: dt.datetime | None = None
+    format: KeyFormat = KeyFormat.OPENPGP  # the envelope: PGP/MIME or S/MIME
+
+
+class MailIdentityOut(msgspec.Struct, kw_only=True):
+    """The service's public keys, for recipients to pin and verify its signatures with."""
+
+    openpgp_key: str  # ASCII armour
+    openpgp_fingerprint: str
+    smime_certificates: str  # PEM: the signing certificate first, then its CAs
+    smime_fingerprint: str  # SHA-256 of the signing certificate's DER
 
 
 class RecipientKeyIn(_In):
-    """A key replacing the pinned one, or the owner's revocation of the pinned key."""
+    """A key or certificate replacing the pinned one, or the owner's revocation of the
+    pinned OpenPGP key; ``openpgp_key`` or ``certificate``, not both."""
 
-    openpgp_key: Annotated[str, msgspec.Meta(min_length=1, max_length=200_000)]
-    fingerprint: Annotated[str, msgspec.Meta(max_length=60)] | None = None
+    openpgp_key: Annotated[str, msgspec.Meta(min_length=1, max_length=200_000)] | None = None
+    certificate: Annotated[str, msgspec.Meta(min_length=1, max_length=200_000)] | None = None
+    fingerprint: Annotated[str, msgspec.Meta(max_length=100)] | None = None
 
 
 class RecipientList(msgspec.Struct, kw_only=True):

@@ -1,0 +1,264 @@
+"""Circulating one 200-person version to 30 S/MIME recipients, next to the same version to
+30 OpenPGP recipients (gpg), in the same run, through HTTP.
+
+Setup: an SMTP server on loopback (``tests/support/smtp.py``), a test CA built like OCES3
+(``tests/support/smime_ca.py``: RSA 4096 root, RSA 3072 issuing CA, RSASSA-PSS) whose
+bundle is ``KSP_SMIME_TRUST_ANCHORS``, and a real ``ksp serve`` delivering there. 30
+recipients with an RSA 3072 certificate of their own (``POST /recipients`` with
+``certificate``) and 30 with an OpenPGP key of their own (ed25519/cv25519, made by gpg) are
+registered; one meeting's list holds ``persons`` remand cases.
+
+Each round circulates that one version twice, once to each set of participants (the other
+set removed first, untimed; the order alternates between rounds): ``POST
+/documents/{id}/versions/1/circulate`` with ``again`` and a reason. The call checks every
+participant's key or certificate (chain, CRLs, dates), renders the version and seals one
+message per recipient (S/MIME: ``cryptography``'s PKCS#7 builders, signed then enveloped
+with AES-256; OpenPGP: gpg, four at a time), queues them and answers 202; it is timed until
+the 202. Before the next call every message of the round has arrived at the SMTP server, so
+the in-process worker is idle again. The target: the S/MIME median at most 0.5x the gpg
+median. One message of each kind is opened as its recipient would (``openssl cms`` decrypt
+and verify against ``GET /api/v1/mail/identity``; gpg), so the numbers are of real mail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import statistics
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from harness import (
+    HOST,
+    KSP,
+    REQUEST_TIMEOUT_S,
+    Backend,
+    BenchError,
+    free_port,
+    ksp,
+    log_tail,
+    running,
+    service_env,
+    token,
+    wait_healthy,
+)
+from ksp.mail.pgpmime import read_encrypted_message
+from list_version import ARREST_UNIT, KIF_UNIT, cases_for_meeting, expect, new_meeting
+from mail_support import Captured, KeyMaker, SmtpServer, stop_agent
+from support.smime_ca import SmimeCa  # mail_support put tests/ on the path
+from support.smime_open import open_smime
+
+TARGET_RATIO = 0.5
+MAIL_FROM = "ksp@kriminalforsorgen.dk"
+DELIVERY_TIMEOUT_S = 180.0
+KINDS = ("smime", "openpgp")
+
+
+@dataclass(frozen=True)
+class SmimeBenchConfig:
+    recipients: int  # of each kind
+    persons: int  # on the version
+    rounds: int  # measured, each circulating to both sets
+    warmup: int
+    setup_concurrency: int = 8
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "recipients_each": self.recipients,
+            "persons": self.persons,
+            "rounds": self.rounds,
+            "warmup_rounds": self.warmup,
+            "target": f"S/MIME circulate median within {TARGET_RATIO:g}x the gpg one",
+        }
+
+
+@dataclass(frozen=True)
+class Kit:
+    keys: KeyMaker
+    bodies: dict[str, list[dict[str, str]]]  # kind -> registration bodies
+    smime_files: dict[str, tuple[Path, Path]]  # email -> certificate, key
+    anchors: Path
+    smtp: SmtpServer
+
+
+@contextlib.contextmanager
+def prepared_smime(config: SmimeBenchConfig, work: Path) -> Iterator[Kit]:
+    """The CA, the certificates and keys, the SMTP server; stopped on the way out."""
+    work.mkdir(parents=True, exist_ok=True)
+    ca = SmimeCa.make("KSP Bench Root CA")
+    anchors = work / "anchors.pem"
+    anchors.write_text(ca.anchors_pem)
+    with contextlib.ExitStack() as stack:
+        keys = stack.enter_context(KeyMaker(work / "recipients-gnupg"))
+        bodies: dict[str, list[dict[str, str]]] = {kind: [] for kind in KINDS}
+        files = {}
+        for number in range(1, config.recipients + 1):
+            email = f"smime{number:02d}@bench.politi.dk"
+            issued = ca.issue(email, fresh_key=True)
+            files[email] = issued.write(work / "certificates", f"{number:02d}")
+            bodies["smime"].append({"email": email, "certificate": issued.pem})
+            email = f"openpgp{number:02d}@bench.kommune.dk"
+            fingerprint = keys.make(f"Modtager {number:02d} <{email}>")
+            bodies["openpgp"].append({"email": email, "openpgp_key": keys.public(fingerprint)})
+        smtp = stack.enter_context(SmtpServer(work / "smtp-tls"))
+        yield Kit(keys, bodies, files, anchors, smtp)
+
+
+@dataclass
+class Outcome:
+    times: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in KINDS})
+    message_bytes: dict[str, int] = field(default_factory=dict)
+    checked: dict[str, bool] = field(default_factory=dict)
+    setup_s: float = 0.0
+
+
+async def arrived(smtp: SmtpServer, circulation_id: str, count: int) -> list[Captured]:
+    deadline = time.monotonic() + DELIVERY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        found = [m for m in smtp.messages if circulation_id in m.message_id]
+        if len(found) >= count:
+            return found
+        await asyncio.sleep(0.01)
+    raise BenchError(f"the messages of {circulation_id} did not all arrive")
+
+
+class Session:
+    def __init__(self, client: httpx.AsyncClient, kif: dict[str, str], kit: Kit) -> None:
+        self.client, self.kif, self.kit = client, kif, kit
+        self.ids: dict[str, list[str]] = {kind: [] for kind in KINDS}
+        self.meeting = ""
+        self.current: str | None = None
+
+    async def register(self) -> None:
+        for kind in KINDS:
+            for number, body in enumerate(self.kit.bodies[kind]):
+                full = {"name": "Modtager", "agency": "police", "unit": f"m-{number:02d}", **body}
+                made = await self.client.post("/api/v1/recipients", json=full, headers=self.kif)
+                self.ids[kind].append(str(expect(made, 201, f"{kind} recipient")["id"]))
+
+    async def participants(self, kind: str) -> None:
+        """Only ``kind``'s recipients take part."""
+        base = f"/api/v1/meetings/{self.meeting}/participants"
+        if self.current is not None:
+            for recipient_id in self.ids[self.current]:
+                gone = await self.client.delete(f"{base}/{recipient_id}", headers=self.kif)
+                if gone.status_code != 204:
+                    raise BenchError(f"remove participant: {gone.status_code}")
+        for recipient_id in self.ids[kind]:
+            added = await self.client.post(
+                base, json={"recipient_id": recipient_id}, headers=self.kif
+            )
+            expect(added, 201, "participant")
+        self.current = kind
+
+    async def circulate(self, document_id: str, number: int) -> tuple[float, list[Captured]]:
+        body = {"again": True, "reason": f"Bench round {number}"}
+        path = f"/api/v1/documents/{document_id}/versions/1/circulate"
+        started = time.perf_counter()
+        answer = await self.client.post(path, json=body, headers=self.kif)
+        elapsed = time.perf_counter() - started
+        circulation_id = str(expect(answer, 202, "circulate")["circulation_id"])
+        messages = await arrived(self.kit.smtp, circulation_id, self.kit_count)
+        return elapsed, messages
+
+    @property
+    def kit_count(self) -> int:
+        return len(self.kit.bodies["smime"])
+
+
+def checked(kind: str, message: Captured, kit: Kit, chain: str) -> bool:
+    """Whether the message opens as its recipient would open it."""
+    if kind == "smime":
+        inner = open_smime(message.data, *kit.smime_files[message.recipients[0]], chain)
+        return b"KSP-liste:" in inner
+    return bool(kit.keys.decrypt(read_encrypted_message(message.data)[1]).ok)
+
+
+async def session(
+    port: int, tokens: dict[str, str], kit: Kit, config: SmimeBenchConfig, outcome: Outcome
+) -> None:
+    kif = {"Authorization": f"Bearer {tokens['kif']}"}
+    arrest = {"Authorization": f"Bearer {tokens['arrest']}"}
+    started = time.perf_counter()
+    async with httpx.AsyncClient(
+        base_url=f"http://{HOST}:{port}", timeout=REQUEST_TIMEOUT_S, trust_env=False
+    ) as client:
+        run = Session(client, kif, kit)
+        run.meeting = await new_meeting(client, kif)
+        case_ids = await cases_for_meeting(
+            client, arrest, kif, config.persons, config.setup_concurrency
+        )
+        first = {"add": case_ids, "reason": "Bench: the list"}
+        made = await client.post(f"/api/v1/meetings/{run.meeting}/list", json=first, headers=kif)
+        document_id = str(expect(made, 201, "version 1")["document_id"])
+        await run.register()
+        chain = expect(await client.get("/api/v1/mail/identity", headers=kif), 200, "identity")
+        outcome.setup_s = time.perf_counter() - started
+        for number in range(config.warmup + config.rounds):
+            order = KINDS if number % 2 == 0 else tuple(reversed(KINDS))
+            for kind in order:
+                await run.participants(kind)
+                elapsed, messages = await run.circulate(document_id, number)
+                if number >= config.warmup:
+                    outcome.times[kind].append(elapsed)
+                if kind not in outcome.checked:
+                    outcome.checked[kind] = checked(
+                        kind, messages[0], kit, str(chain["smime_certificates"])
+                    )
+                    outcome.message_bytes[kind] = round(
+                        sum(m.size for m in messages) / len(messages)
+                    )
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 1)
+
+
+def summary(outcome: Outcome) -> dict[str, Any]:
+    medians = {kind: statistics.median(outcome.times[kind]) for kind in KINDS}
+    ratio = medians["smime"] / medians["openpgp"]
+    return {
+        **{
+            f"{kind}_circulate_ms": {
+                "p50": ms(medians[kind]),
+                "max": ms(max(outcome.times[kind])),
+                "each": [ms(t) for t in outcome.times[kind]],
+            }
+            for kind in KINDS
+        },
+        "ratio_smime_to_gpg": round(ratio, 2),
+        "target": f"S/MIME within {TARGET_RATIO:g}x gpg",
+        "meets_target": ratio <= TARGET_RATIO,
+        "message_bytes": outcome.message_bytes,
+        "checked": outcome.checked,
+        "setup_s": round(outcome.setup_s, 1),
+    }
+
+
+def bench_smime(backend: Backend, kit: Kit, config: SmimeBenchConfig, work: Path) -> dict[str, Any]:
+    port = free_port()
+    data_dir = work / "ksp-data"
+    env = service_env(data_dir, backend.service_url, port)
+    env.update(kit.smtp.env(), KSP_MAIL_FROM=MAIL_FROM)
+    env["KSP_SMIME_TRUST_ANCHORS"] = str(kit.anchors)
+    ksp(env, "init")
+    ksp(env, "db", "upgrade")
+    tokens = {
+        "kif": token(env, "kif", KIF_UNIT, "bench-kif"),
+        "arrest": token(env, "arrest", ARREST_UNIT, "bench-arrest"),
+    }
+    outcome = Outcome()
+    try:
+        with running("service", [str(KSP), "serve"], env, port, work) as server:
+            wait_healthy(server)
+            asyncio.run(session(port, tokens, kit, config, outcome))
+            if server.process.poll() is not None:
+                raise BenchError(f"the service died:\n{log_tail(server.log)}")
+    finally:
+        stop_agent(data_dir / "gnupg")
+    return summary(outcome)

@@ -1,0 +1,217 @@
+"""The service's S/MIME identity and its configuration (issue 11): `ksp mail new-cert`,
+a configured certificate issued by a CA (its chain travels in every signature), the
+settings that are refused, and CRLs fetched from a URL (a real HTTP server on loopback)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.server
+import stat
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from ksp.mail.smime import build_smime_message
+from ksp.mail.smime_crls import CrlSources, CrlUnavailable
+from ksp.mail.smime_identity import load_identity
+from ksp.mail.smime_policy import CertificateProblem, CertificateRejected, TrustPolicy
+from ksp.settings import ConfigError, load_settings
+from support.clock import DEFAULT_NOW
+from support.smime_ca import Issued, session_ca
+from support.smime_open import open_smime
+
+KSP = str(Path(sys.executable).with_name("ksp"))
+SENDER = "ksp@kriminalforsorgen.dk"
+
+
+def sealed_to(recipient: Issued, identity_dir: Path, **files: str | None) -> bytes:
+    identity = load_identity(
+        cert_pem=files.get("cert"), key_pem=files.get("key"), data_dir=identity_dir, sender=SENDER
+    )
+    return build_smime_message(
+        sender=SENDER,
+        recipient="r@politi.dk",
+        subject="KSP-liste: Møde, version 1",
+        outer_subject="Sikker meddelelse fra KSP-sekretariatet",
+        message_id="<m@kriminalforsorgen.dk>",
+        date=DEFAULT_NOW,
+        html="<p>Liste</p>",
+        attachment_name="ksp-liste-v1.json",
+        attachment_json=b"{}",
+        identity=identity,
+        certificate=recipient.certificate,
+    )
+
+
+def test_ksp_mail_new_cert_writes_a_certificate_and_key_the_service_signs_with(
+    tmp_path: Path,
+) -> None:
+    """Two new files, mode 0600, needing no data dir; configured, they sign, and the
+    signature verifies against that certificate; a second run never overwrites them."""
+    cert, key = tmp_path / "smime.crt", tmp_path / "smime.key"
+    env = {"KSP_DATA_DIR": str(tmp_path / "var"), "KSP_MAIL_FROM": SENDER}
+    done = subprocess.run(
+        [KSP, "mail", "new-cert", "--cert", str(cert), "--key", str(key)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert not (tmp_path / "var").exists()
+    again = subprocess.run(
+        [KSP, "mail", "new-cert", "--cert", str(cert), "--key", str(key)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert again.returncode == 1
+    settings = load_settings(
+        {**env, "KSP_SMIME_CERT_FILE": str(cert), "KSP_SMIME_KEY_FILE": str(key)}
+    )
+    recipient = session_ca().issue("r@politi.dk")
+    files = recipient.write(tmp_path, "r")
+    message = sealed_to(
+        recipient, tmp_path / "unused", cert=settings.smime_cert, key=settings.smime_key
+    )
+    inner = open_smime(message, *files, cert.read_text())
+    assert b"protected-headers" in inner
+    assert not (tmp_path / "unused").exists()  # the configured pair, not one of its own
+
+
+def test_a_ca_issued_signing_certificate_sends_its_chain_and_verifies_against_the_root(
+    tmp_path: Path,
+) -> None:
+    """KSP_SMIME_CERT_FILE holding the certificate and its issuing CA: a recipient who
+    trusts only the root verifies the signature."""
+    ca = session_ca()
+    signer = ca.issue(SENDER)
+    recipient = ca.issue("r@politi.dk")
+    message = sealed_to(
+        recipient, tmp_path, cert=signer.pem + x509_pem(ca.issuing), key=signer.key_pem()
+    )
+    inner = open_smime(message, *recipient.write(tmp_path, "r"), x509_pem(ca.root))
+    assert b"KSP-liste:" in inner
+
+
+def x509_pem(certificate: x509.Certificate) -> str:
+    return certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def test_a_key_that_is_not_the_certificates_is_refused(tmp_path: Path) -> None:
+    ca = session_ca()
+    signer, other = ca.issue(SENDER), ca.issue(SENDER, fresh_key=True)
+    with pytest.raises(ValueError, match="not the certificate's key"):
+        load_identity(
+            cert_pem=signer.pem, key_pem=other.key_pem(), data_dir=tmp_path, sender=SENDER
+        )
+
+
+def test_the_smime_settings_refuse_what_cannot_work(tmp_path: Path) -> None:
+    """One of the pair alone, a key open to others, anchors that are no certificates, a
+    CRL file that does not exist: each stops start-up naming the variable."""
+    cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
+    issued = session_ca().issue(SENDER)
+    cert.write_text(issued.pem)
+    key.write_text(issued.key_pem())
+    key.chmod(0o644)
+    base = {"KSP_DATA_DIR": str(tmp_path / "var")}
+    cases = {
+        "KSP_SMIME_CERT_FILE": {"KSP_SMIME_CERT_FILE": str(cert)},
+        "KSP_SMIME_KEY_FILE": {"KSP_SMIME_CERT_FILE": str(cert), "KSP_SMIME_KEY_FILE": str(key)},
+        "KSP_SMIME_TRUST_ANCHORS": {"KSP_SMIME_TRUST_ANCHORS": str(key)},
+        "KSP_SMIME_CRLS": {"KSP_SMIME_CRLS": str(tmp_path / "missing.crl")},
+    }
+    for variable, env in cases.items():
+        with pytest.raises(ConfigError, match=variable):
+            load_settings({**base, **env})
+    key.chmod(0o600)
+    anchors = tmp_path / "anchors.pem"
+    anchors.write_text(session_ca().anchors_pem)
+    good = load_settings(
+        {
+            **base,
+            "KSP_SMIME_CERT_FILE": str(cert),
+            "KSP_SMIME_KEY_FILE": str(key),
+            "KSP_SMIME_TRUST_ANCHORS": str(anchors),
+            "KSP_SMIME_CRLS": f"{anchors},https://crl.example/ca.crl",
+        }
+    )
+    assert good.smime_crls == (str(anchors), "https://crl.example/ca.crl")
+    assert "PRIVATE" not in repr(good)
+
+
+class _CrlHandler(http.server.BaseHTTPRequestHandler):
+    body = b""
+    hits = 0
+
+    def do_GET(self) -> None:
+        type(self).hits += 1
+        self.send_response(200)
+        self.send_header("Content-Type", "application/pkix-crl")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def crl_server() -> Iterator[tuple[str, type[_CrlHandler]]]:
+    handler = type("Handler", (_CrlHandler,), {"body": b"", "hits": 0})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/issuing.crl", handler
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_crl_fetched_from_a_url_revokes_and_is_fetched_again_only_when_an_hour_old(
+    crl_server: tuple[str, type[_CrlHandler]],
+) -> None:
+    url, handler = crl_server
+    ca = session_ca()
+    revoked = ca.issue("r@politi.dk")
+    handler.body = ca.crl(revoked.certificate.serial_number)
+    seconds = [0.0]
+    sources = CrlSources([url], clock=lambda: seconds[0])
+    policy = TrustPolicy([ca.root, ca.issuing], sources)
+    with pytest.raises(CertificateRejected) as refused:
+        policy.check(revoked.certificate, email="r@politi.dk", now=DEFAULT_NOW)
+    assert refused.value.reason is CertificateProblem.REVOKED
+    policy.check(ca.issue("r@politi.dk").certificate, email="r@politi.dk", now=DEFAULT_NOW)
+    assert handler.hits == 1  # the copy is kept for an hour
+    seconds[0] = 3599.0
+    sources()
+    assert handler.hits == 1
+    seconds[0] = 3600.0  # an hour on: fetched again, and a broken answer fails closed
+    handler.body = b"garbage"
+    with pytest.raises(CrlUnavailable):
+        sources()
+    assert handler.hits == 2
+
+
+def test_a_crl_signed_by_someone_else_revokes_nothing(tmp_path: Path) -> None:
+    """A CRL naming the issuing CA but not signed by it is ignored."""
+    ca, other = session_ca(), session_ca("Another Root CA")
+    issued = ca.issue("r@politi.dk")
+    serial = issued.certificate.serial_number
+    forged = x509.load_der_x509_crl(ca.crl(serial, signed_by=other.issuing_key))
+    assert forged.issuer == ca.issuing.subject
+    crl = tmp_path / "forged.crl"
+    crl.write_bytes(forged.public_bytes(serialization.Encoding.PEM))
+    policy = TrustPolicy([ca.root, ca.issuing], CrlSources([str(crl)]))
+    policy.check(issued.certificate, email="r@politi.dk", now=DEFAULT_NOW)
+    assert policy.inspect(
+        issued.pem, email="R@politi.dk", expected_fingerprint=None, now=DEFAULT_NOW
+    ).expires_at > DEFAULT_NOW + dt.timedelta(days=30)
