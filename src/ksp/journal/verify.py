@@ -34,8 +34,9 @@ from ksp.journal.merkle import HASH_SIZE, Frontier
 
 __all__ = ["ContentOpener", "Reason", "Verification", "verify_journal"]
 
-ContentOpener = Callable[[int, bytes], bytes]
-"""Decrypts an entry's content: (seq, ciphertext) to plaintext; may raise."""
+ContentOpener = Callable[[int, bytes], bytes | None]
+"""Decrypts an entry's content: (seq, ciphertext) to plaintext, or None for content that was
+erased (its data key destroyed: only its ciphertext hash is checked then); may raise."""
 
 
 class Reason(StrEnum):
@@ -170,6 +171,8 @@ def _check_content(
         plaintext = open_content(seq, content)
     except Exception:  # noqa: BLE001 - content that cannot be opened is a bad entry, whatever the cause
         return Reason.CONTENT_UNREADABLE
+    if plaintext is None:  # erased: the ciphertext hash above is all that is left to check
+        return None
     if sha256(plaintext).hexdigest() != plaintext_sha256:
         return Reason.PLAINTEXT_HASH
     return None
