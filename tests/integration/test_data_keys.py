@@ -23,6 +23,7 @@ from ksp.keys.file_kek import FileKekKeeper
 from ksp.keys.kek import KekError
 from ksp.settings import Settings
 from support.data import Units
+from support.entries import append_entry
 
 NOW = dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC)
 
@@ -35,16 +36,6 @@ async def submit_case(
     )
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
-
-
-async def append_entry(settings: Settings, engine: AsyncEngine, plaintext: bytes) -> int:
-    async with unit_of_work(settings, engine)() as uow:
-        await uow.journal.lock()
-        appended = await uow.journal.append(
-            kind="test", ref="data-keys", author="test", created_at=NOW, plaintext=plaintext
-        )
-        await uow.commit()
-    return appended.seq
 
 
 async def test_each_case_has_its_own_data_key_wrapped_under_the_kek(
