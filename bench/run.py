@@ -14,6 +14,8 @@
   encrypt+sign calls.
 - ``smime`` (``bench/smime_circulation.py``): circulating one 200-person version to 30
   S/MIME recipients next to the same version to 30 OpenPGP recipients (gpg), in one run.
+- ``key_rotation`` (``bench/key_rotation.py``): rewrapping 100,000 data keys under a new
+  KEK on SQLite with the KEK file, and fewer in a SoftHSM2 token.
 
 ``--only`` runs some of them; the file then holds only those. Each server section runs on
 SQLite and, when a PostgreSQL server is named (below), PostgreSQL, in fresh databases.
@@ -133,6 +135,7 @@ SECTIONS = (
     "journal_verification",
     "circulation",
     "smime",
+    "key_rotation",
 )
 
 
@@ -370,6 +373,7 @@ class Plan:
     circulation: CirculationConfig
     smime: SmimeBenchConfig
     pinning: Pinning
+    rotation_keys: tuple[int, int] = (100_000, 10_000)
 
 
 def run_sections(plan: Plan, work: Path) -> dict[str, Any]:
@@ -409,6 +413,10 @@ def run_sections(plan: Plan, work: Path) -> dict[str, Any]:
                 lambda backend, where: bench_smime(backend, smime_kit, plan.smime, where),
                 work / "smime",
             )
+    if "key_rotation" in plan.sections:
+        from key_rotation import bench_key_rotation  # noqa: PLC0415 - imports the service
+
+        results["key_rotation"] = bench_key_rotation(*plan.rotation_keys)
     return results
 
 
@@ -594,6 +602,9 @@ def print_summary(results: dict[str, Any], out: Path) -> None:
         print_circulation(results["circulation"])
     if "smime" in results:
         print_smime(results["smime"])
+    if "key_rotation" in results:
+        for keeper, figures in results["key_rotation"].items():
+            print(f"key rotation ({keeper}): {figures}")
     print(f"written to {out}")
 
 
@@ -647,6 +658,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     journal = parser.add_argument_group("journal_verification")
     journal.add_argument("--journal-entries", type=int, default=100_000, help="(100000)")
     journal.add_argument("--journal-runs", type=int, default=3, help="best of (3)")
+    rotation = parser.add_argument_group("key_rotation")
+    rotation.add_argument("--rotation-keys", type=int, default=100_000, help="file KEK (100000)")
+    rotation.add_argument("--rotation-hsm-keys", type=int, default=10_000, help="SoftHSM (10000)")
     mail = parser.add_argument_group("circulation")
     mail.add_argument("--circulation-rounds", type=int, default=5, help="measured (default 5)")
     mail.add_argument("--circulation-warmup", type=int, default=1, help="not counted (1)")
@@ -665,6 +679,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         args.journal_entries = 10_000
         args.circulation_rounds = 1
         args.smime_rounds = 1
+        args.rotation_keys, args.rotation_hsm_keys = 10_000, 1_000
     check_smime_args(parser, args)
     if args.list_spare is None:
         args.list_spare = max(1, min(args.list_changes + args.list_warmup, 100))
@@ -733,6 +748,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             warmup=args.smime_warmup,
         ),
         pinning=pin_cpus(args.pin),
+        rotation_keys=(args.rotation_keys, args.rotation_hsm_keys),
     )
     load_before = load_average()
     results = run_in_scratch("bench", lambda tmp: run_sections(plan, tmp))

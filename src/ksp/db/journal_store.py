@@ -1,8 +1,11 @@
 """The journal store: appends under a lock, with a signed checkpoint per append.
 
-Content is stored encrypted (AES-GCM, bound to its sequence number); the header commits to
-the SHA-256 of both the stored ciphertext and the plaintext. The entry hash is the RFC 6962
-leaf hash of the stored header bytes, and also the next entry's ``prev``.
+Content is stored encrypted (AES-GCM, bound to its sequence number) under a data key of its
+own (owner ``journal:<seq>``, ``ksp.db.data_key_store``); the header (version 2) commits to
+the SHA-256 of the stored ciphertext and to an HMAC of the plaintext under a key derived
+from the data key (entries of version 1, before issue 13: the plaintext's SHA-256). The
+entry hash is the RFC 6962 leaf hash of the stored header bytes, and also the next entry's
+``prev``.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ksp.crypto import FieldCipher
+from ksp.crypto import ContentErased, envelope_key_id
+from ksp.db.data_key_store import SqlDataKeyStore, journal_owner
 from ksp.db.tables import journal_checkpoints, journal_entries
 from ksp.db.tree_store import add_tree_nodes
 from ksp.domain.errors import JournalIntegrityError
@@ -24,11 +28,14 @@ from ksp.journal.entry import (
     EntryHeader,
     MalformedEntry,
     StoredEntry,
+    commitment,
+    commitment_key,
     encode_header,
     entry_hash,
     parse_header,
 )
 from ksp.journal.merkle import Frontier
+from ksp.journal.verify import Opened
 from ksp.services.ports import Appended, JournalRecord
 
 __all__ = ["JOURNAL_LOCK_KEY", "SqlJournalStore"]
@@ -44,10 +51,10 @@ _UNREADABLE = EntryHeader(0, "unreadable", "", "", "", "", "", "")
 
 class SqlJournalStore:
     def __init__(
-        self, session: AsyncSession, cipher: FieldCipher, signer: CheckpointSigner
+        self, session: AsyncSession, keys: SqlDataKeyStore, signer: CheckpointSigner
     ) -> None:
         self._session = session
-        self._cipher = cipher
+        self._keys = keys
         self._signer = signer
 
     async def lock(self) -> None:
@@ -112,7 +119,12 @@ class SqlJournalStore:
         """Append one entry and its checkpoint. Call :meth:`lock` first in the transaction."""
         size, prev, frontier = await self._tip()
         seq = size + 1
-        content = self._cipher.seal(plaintext, context=f"journal:{seq}")
+        try:  # a data key already there means rows beyond the signed tip, as below
+            key_id = await self._keys.create(journal_owner(seq))
+        except sa_exc.IntegrityError:
+            raise JournalIntegrityError from None
+        content = self._keys.seal(key_id, plaintext, context=f"journal:{seq}")
+        commit_key = commitment_key(self._keys.key_bytes(key_id), seq)
         header = encode_header(
             EntryHeader(
                 seq=seq,
@@ -121,8 +133,9 @@ class SqlJournalStore:
                 author=author,
                 created_at=created_at.isoformat(),
                 ciphertext_sha256=hashlib.sha256(content).hexdigest(),
-                plaintext_sha256=hashlib.sha256(plaintext).hexdigest(),
+                plaintext_sha256=commitment(commit_key, plaintext),
                 prev=prev.hex(),
+                version=2,
             )
         )
         link = entry_hash(header)
@@ -145,13 +158,36 @@ class SqlJournalStore:
         )
         return Appended(seq=seq, plaintext_sha256=hashlib.sha256(plaintext).hexdigest())
 
-    def open_content(self, seq: int, content: bytes) -> bytes:
-        return self._cipher.open(content, context=f"journal:{seq}")
+    def open_content(self, seq: int, content: bytes) -> bytes | Opened | None:
+        """The plaintext of an entry read by :meth:`stored` (with its commitment key, for
+        content under a data key), or None once it was erased (its data key destroyed);
+        :class:`ksp.crypto.DecryptionFailed` for a wrong row or tampered bytes."""
+        try:
+            plaintext = self._keys.open(content, context=f"journal:{seq}")
+            key_id = envelope_key_id(content)
+            if key_id is None:  # before issue 13: a version-1 header, no commitment key
+                return plaintext
+            return Opened(plaintext, commitment_key(self._keys.key_bytes(key_id), seq))
+        except ContentErased:
+            return None
+
+    async def commitment_key(self, seq: int) -> bytes | None:
+        """The key entry ``seq``'s version-2 header commits to its plaintext under, for its
+        receipt; None for a version-1 entry. :class:`ksp.crypto.ContentErased` once erased."""
+        query = select(journal_entries.c.content).where(journal_entries.c.seq == seq)
+        content = bytes((await self._session.execute(query)).scalar_one())
+        key_id = envelope_key_id(content)
+        if key_id is None:
+            return None
+        await self._keys.load([content])
+        return commitment_key(self._keys.key_bytes(key_id), seq)
 
     async def plaintext(self, seq: int) -> bytes:
+        """An entry's plaintext; :class:`ksp.crypto.ContentErased` once it was erased."""
         query = select(journal_entries.c.content).where(journal_entries.c.seq == seq)
         content: bytes = (await self._session.execute(query)).scalar_one()
-        return self.open_content(seq, content)
+        await self._keys.load([content])
+        return self._keys.open(content, context=f"journal:{seq}")
 
     async def stored(
         self, after_seq: int, limit: int, *, max_bytes: int | None = None
@@ -159,6 +195,11 @@ class SqlJournalStore:
         """The next entries after ``after_seq`` (keyset on seq): at most ``limit``, and with
         ``max_bytes`` only as many as fit in it by their stored size (at least one, however
         large), so a batch holds a bounded number of bytes whatever the entries' size."""
+        entries = await self._stored(after_seq, limit, max_bytes)
+        await self._keys.load(e.content for e in entries)  # for open_content, one query
+        return entries
+
+    async def _stored(self, after_seq: int, limit: int, max_bytes: int | None) -> list[StoredEntry]:
         query = select(journal_entries).where(journal_entries.c.seq > after_seq)
         if max_bytes is not None:
             last = await self._batch_end(after_seq, limit, max_bytes)
@@ -189,7 +230,7 @@ class SqlJournalStore:
 
     async def records(self, after_seq: int, limit: int) -> list[JournalRecord]:
         records = []
-        for entry in await self.stored(after_seq, limit):
+        for entry in await self._stored(after_seq, limit, None):
             try:
                 header = parse_header(entry.header)
             except MalformedEntry:

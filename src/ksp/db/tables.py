@@ -467,3 +467,15 @@ list_entries = Table(
         ["document_id", "version"], ["document_versions.document_id", "document_versions.version"]
     ),
 )
+
+# One data key per journal entry (owner ``journal:<seq>``) and per case (``case:<id>``),
+# wrapped under a KEK (issue 13). Destroying a key sets ``wrapped`` and ``kek_id`` to NULL.
+data_keys = Table(
+    "data_keys",
+    metadata,
+    Column("key_id", String(40), primary_key=True),
+    Column("owner", String(200), nullable=False, unique=True),
+    Column("kek_id", String(200), index=True),
+    Column("wrapped", LargeBinary),
+    Column("destroyed_at", UtcDateTime),
+)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ksp.crypto import FieldCipher, KeyedHasher
 from ksp.db.case_history_store import SqlCaseHistoryStore
+from ksp.db.data_key_store import DataKeyRing, SqlDataKeyStore
 from ksp.db.exchange_store import SqlExchangeStore
 from ksp.db.inquiry_store import SqlInquiryStore
 from ksp.db.journal_store import SqlJournalStore
@@ -48,9 +49,11 @@ class Adapters:
     cipher: FieldCipher
     hasher: KeyedHasher
     signer: CheckpointSigner
+    ring: DataKeyRing
 
 
 class SqlUnitOfWork:
+    data_keys: SqlDataKeyStore
     cases: CaseStore
     case_history: CaseHistoryStore
     idempotency: IdempotencyStore
@@ -71,13 +74,14 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> Self:
         a = self._adapters
         self._session = session = a.sessions()
-        self.cases = SqlCaseStore(session, a.cipher, a.hasher)
-        self.case_history = SqlCaseHistoryStore(session, a.cipher)
+        self.data_keys = keys = SqlDataKeyStore(session, a.ring, a.cipher)
+        self.cases = SqlCaseStore(session, keys, a.hasher)
+        self.case_history = SqlCaseHistoryStore(session, keys)
         self.idempotency = SqlIdempotencyStore(session)
         self.access_log = SqlAccessLogStore(session, a.hasher)
         self.meetings = SqlMeetingStore(session)
         self.documents = SqlDocumentStore(session, a.cipher)
-        self.journal = SqlJournalStore(session, a.cipher, a.signer)
+        self.journal = SqlJournalStore(session, keys, a.signer)
         self.recipients = SqlRecipientStore(session)
         self.circulations = SqlCirculationStore(session, a.cipher)
         self.inquiries = SqlInquiryStore(session, a.cipher, a.hasher)
