@@ -37,7 +37,7 @@ PageNumber = Annotated[int, QueryParameter(ge=1, le=10_000)]
 SAVED = frozenset({"indsendt", "rettet", "trukket"})  # what the case page confirms
 
 
-def _may(visitor: Visitor, performed: Action) -> bool:
+def _may(visitor: NamedDependency[Visitor], performed: Action) -> bool:
     try:
         authorise(visitor.principal, performed)
     except Forbidden:
@@ -67,7 +67,7 @@ class CasePages(Controller):
     async def list_cases(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         cases: NamedDependency[CaseService],
         side: PageNumber = 1,
     ) -> Response[str]:
@@ -86,7 +86,7 @@ class CasePages(Controller):
     async def new_case(
         self,
         request: AnyRequest,
-        visitor: Visitor,  # noqa: ARG002 - signed in and allowed to submit
+        visitor: NamedDependency[Visitor],  # noqa: ARG002 - signed in and allowed to submit
         units: NamedDependency[UnitTable],
     ) -> Response[str]:
         return _form(request, units, values={}, errors={})
@@ -95,7 +95,7 @@ class CasePages(Controller):
     async def submit(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         cases: NamedDependency[CaseService],
         units: NamedDependency[UnitTable],
     ) -> Response[Any]:
@@ -119,7 +119,7 @@ class CasePages(Controller):
     async def case(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         cases: NamedDependency[CaseService],
         corrections: NamedDependency[CorrectionService],
         case_id: FromPath[UUID],
