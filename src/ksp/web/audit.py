@@ -32,7 +32,10 @@ class AuditPages(Controller):
 
     @get("/", opt=action(Action.READ_JOURNAL))
     async def overview(
-        self, request: AnyRequest, visitor: Visitor, audit: NamedDependency[AuditService]
+        self,
+        request: AnyRequest,
+        visitor: NamedDependency[Visitor],
+        audit: NamedDependency[AuditService],
     ) -> Response[str]:
         """The journal verified now, and the newest reads of personal data."""
         del visitor  # signed in and allowed (the dependency checks it)
@@ -41,7 +44,9 @@ class AuditPages(Controller):
         return page(request, "web/audit/overview.html.j2", verification=verification, rows=rows)
 
     @get("/eksport", opt=action(Action.READ_JOURNAL))
-    async def export(self, visitor: Visitor, audit: NamedDependency[AuditService]) -> Stream:
+    async def export(
+        self, visitor: NamedDependency[Visitor], audit: NamedDependency[AuditService]
+    ) -> Stream:
         """The bundle of ``GET /api/v1/audit/export`` as a download (logged as there)."""
         lines = audit.export(visitor.principal, include_content=True)
         return Stream(
@@ -54,7 +59,9 @@ class AuditPages(Controller):
         )
 
     @get("/adgangslog", opt=action(Action.READ_ACCESS_LOG))
-    async def search_form(self, request: AnyRequest, visitor: Visitor) -> Response[str]:
+    async def search_form(
+        self, request: AnyRequest, visitor: NamedDependency[Visitor]
+    ) -> Response[str]:
         del visitor
         return form_page(
             request,
@@ -67,7 +74,10 @@ class AuditPages(Controller):
 
     @post("/adgangslog", opt=action(Action.READ_ACCESS_LOG), status_code=200)
     async def search(
-        self, request: AnyRequest, visitor: Visitor, audit: NamedDependency[AuditService]
+        self,
+        request: AnyRequest,
+        visitor: NamedDependency[Visitor],
+        audit: NamedDependency[AuditService],
     ) -> Response[str]:
         """Who read this person's data; the search itself is logged as a read about them."""
         values = await form_values(request)

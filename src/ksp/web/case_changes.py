@@ -13,10 +13,10 @@ from litestar.response import Redirect
 
 from ksp.api.auth import action
 from ksp.api.schemas.common import nfc
-from ksp.domain.access import Action
+from ksp.domain.access import Action, sees_full_cpr
 from ksp.domain.errors import InvalidInput, RuleViolation
 from ksp.domain.reference import UnitTable
-from ksp.services.cases import CaseService
+from ksp.services.cases import CaseService, CaseView
 from ksp.services.corrections import CorrectionService
 from ksp.services.ports import Clock
 from ksp.web.case_form import (
@@ -40,7 +40,7 @@ REASON_FIELDS = {"reason": "reason"}
 def _correction_form(
     request: AnyRequest,
     units: UnitTable,
-    case_id: str,
+    view: CaseView,
     values: dict[str, Any],
     errors: dict[str, str],
 ) -> Response[str]:
@@ -49,7 +49,8 @@ def _correction_form(
         "web/cases/correct.html.j2",
         values=values,
         errors=errors,
-        case_id=case_id,
+        case_id=view.case.id,
+        masked_cpr=view.case.cpr.masked,
         labels=LABELS,
         choices=case_choices(units),
         correcting=True,
@@ -77,19 +78,20 @@ class CaseChangePages(Controller):
     async def correction_form(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         cases: NamedDependency[CaseService],
         units: NamedDependency[UnitTable],
         case_id: FromPath[UUID],
     ) -> Response[str]:
         view = await cases.get(visitor.principal, str(case_id))
-        return _correction_form(request, units, str(case_id), values_of_case(view.case), {})
+        values = values_of_case(view.case, full_cpr=sees_full_cpr(visitor.principal))
+        return _correction_form(request, units, view, values, {})
 
     @post("/ret", opt=action(Action.CORRECT_CASE), status_code=303)
     async def correct(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         cases: NamedDependency[CaseService],
         corrections: NamedDependency[CorrectionService],
         units: NamedDependency[UnitTable],
@@ -101,10 +103,12 @@ class CaseChangePages(Controller):
         clock: Clock = request.app.state.clock
         view = await cases.get(visitor.principal, str(case_id))
         values["kif_unit"] = view.case.kif_unit
-        draft, unread = draft_from(values, clock.now().date())
+        # An empty CPR field keeps the number (those who do not see it in full leave it so).
+        given = {**values, "cpr": values.get("cpr", "").strip() or view.case.cpr.formatted}
+        draft, unread = draft_from(given, clock.now().date())
         if unread:
             errors = errors_of(None, unread, draft, now=clock.now(), kif_units=units.kif_units())
-            return _correction_form(request, units, str(case_id), values, errors)
+            return _correction_form(request, units, view, values, errors)
         try:
             await corrections.correct(
                 visitor.principal,
@@ -113,14 +117,14 @@ class CaseChangePages(Controller):
                 nfc(values.get("reason", "")),
             )
         except (InvalidInput, RuleViolation) as refusal:
-            return _correction_form(request, units, str(case_id), values, errors_of(refusal, []))
+            return _correction_form(request, units, view, values, errors_of(refusal, []))
         return Redirect(f"/sager/{case_id}?gemt=rettet", status_code=303)
 
     @get("/tilbagetraek", opt=action(Action.WITHDRAW_CASE))
     async def withdraw_form(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         cases: NamedDependency[CaseService],
         case_id: FromPath[UUID],
     ) -> Response[str]:
@@ -131,7 +135,7 @@ class CaseChangePages(Controller):
     async def withdraw(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         corrections: NamedDependency[CorrectionService],
         case_id: FromPath[UUID],
     ) -> Response[Any]:

@@ -157,11 +157,13 @@ def errors_of(
     return messages
 
 
-def values_of_case(case: Case) -> dict[str, Any]:
-    """The form's values for an existing case (the correction form starts from them)."""
+def values_of_case(case: Case, *, full_cpr: bool) -> dict[str, Any]:
+    """The form's values for an existing case (the correction form starts from them). The
+    CPR number only to those who see it in full through the API (KiF); for others the field
+    starts empty and is filled only to correct it."""
     return {
         "name": case.name,
-        "cpr": case.cpr.formatted,
+        "cpr": case.cpr.formatted if full_cpr else "",
         "custody": case.custody.value,
         "radicalisation_concern": YES if case.radicalisation_concern else "",
         "security_notified_on": _iso(case.security_notified_on),

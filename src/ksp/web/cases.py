@@ -26,6 +26,7 @@ from ksp.services.corrections import CorrectionService
 from ksp.services.ports import Clock, Page
 from ksp.web.case_form import LABELS, case_choices, draft_from, errors_of
 from ksp.web.forms import form_values
+from ksp.web.labels import place_names
 from ksp.web.pages import form_page, page
 from ksp.web.visitor import Visitor
 
@@ -37,7 +38,7 @@ PageNumber = Annotated[int, QueryParameter(ge=1, le=10_000)]
 SAVED = frozenset({"indsendt", "rettet", "trukket"})  # what the case page confirms
 
 
-def _may(visitor: Visitor, performed: Action) -> bool:
+def _may(visitor: NamedDependency[Visitor], performed: Action) -> bool:
     try:
         authorise(visitor.principal, performed)
     except Forbidden:
@@ -67,7 +68,7 @@ class CasePages(Controller):
     async def list_cases(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         cases: NamedDependency[CaseService],
         side: PageNumber = 1,
     ) -> Response[str]:
@@ -86,7 +87,7 @@ class CasePages(Controller):
     async def new_case(
         self,
         request: AnyRequest,
-        visitor: Visitor,  # noqa: ARG002 - signed in and allowed to submit
+        visitor: NamedDependency[Visitor],  # noqa: ARG002 - signed in and allowed to submit
         units: NamedDependency[UnitTable],
     ) -> Response[str]:
         return _form(request, units, values={}, errors={})
@@ -95,7 +96,7 @@ class CasePages(Controller):
     async def submit(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         cases: NamedDependency[CaseService],
         units: NamedDependency[UnitTable],
     ) -> Response[Any]:
@@ -119,9 +120,10 @@ class CasePages(Controller):
     async def case(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         cases: NamedDependency[CaseService],
         corrections: NamedDependency[CorrectionService],
+        units: NamedDependency[UnitTable],
         case_id: FromPath[UUID],
         gemt: Annotated[str | None, QueryParameter(max_length=20)] = None,
         dublet: Annotated[list[UUID] | None, QueryParameter(max_items=20)] = None,
@@ -141,6 +143,9 @@ class CasePages(Controller):
             request,
             "web/cases/case.html.j2",
             case=shown,
+            places=place_names(
+                shown.municipality_code, shown.police_district, shown.kif_unit, units
+            ),
             revisions=revisions,
             handles=handles,
             saved=gemt if gemt in SAVED else None,

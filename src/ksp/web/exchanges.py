@@ -10,7 +10,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from ksp.api.auth import action
@@ -149,7 +149,7 @@ class ExchangePages(Controller):
     async def exchange_form(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         cases: NamedDependency[CaseService],
         case_id: FromPath[UUID],
     ) -> Response[str]:
@@ -160,7 +160,7 @@ class ExchangePages(Controller):
     async def record(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         exchanges: NamedDependency[ExchangeService],
         case_id: FromPath[UUID],
     ) -> Response[Any]:
@@ -193,10 +193,10 @@ class ExchangePages(Controller):
     async def exchange(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         exchanges: NamedDependency[ExchangeService],
         exchange_id: FromPath[UUID],
-        gemt: str | None = None,
+        gemt: FromQuery[str | None] = None,
     ) -> Response[str]:
         saved = gemt if gemt in ("udveksling", "orientering", "notat") else None
         return await _exchange_page(request, visitor, exchanges, str(exchange_id), saved=saved)
@@ -205,7 +205,7 @@ class ExchangePages(Controller):
     async def notification(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         exchanges: NamedDependency[ExchangeService],
         exchange_id: FromPath[UUID],
     ) -> Response[Any]:
@@ -230,7 +230,7 @@ class ExchangePages(Controller):
     async def note(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         exchanges: NamedDependency[ExchangeService],
         exchange_id: FromPath[UUID],
     ) -> Response[Any]:
@@ -253,14 +253,20 @@ class ExchangePages(Controller):
 
     @get("/udvekslinger", opt=action(Action.RECORD_EXCHANGE))
     async def all_exchanges(
-        self, request: AnyRequest, visitor: Visitor, exchanges: NamedDependency[ExchangeService]
+        self,
+        request: AnyRequest,
+        visitor: NamedDependency[Visitor],
+        exchanges: NamedDependency[ExchangeService],
     ) -> Response[str]:
         found = await exchanges.find(visitor.principal, Page(limit=EXCHANGES_SHOWN))
         return page(request, "web/exchanges/list.html.j2", views=found, duties_only=False)
 
     @get("/opgaver", opt=action(Action.RECORD_EXCHANGE))
     async def duties(
-        self, request: AnyRequest, visitor: Visitor, exchanges: NamedDependency[ExchangeService]
+        self,
+        request: AnyRequest,
+        visitor: NamedDependency[Visitor],
+        exchanges: NamedDependency[ExchangeService],
     ) -> Response[str]:
         """The unit's open duties: exchanges whose detainee's notification or note is not
         yet recorded (guide 3.3.7)."""
