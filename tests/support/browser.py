@@ -79,8 +79,18 @@ class Watch:
 
     def attach(self, page: Any) -> None:
         page.on("request", self._request)
-        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("response", self._response)
+        page.on("console", self._console)
         page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def _console(self, message: Any) -> None:
+        # A refused form answers 422 on purpose; failed files are caught in _response.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.errors.append(message.text)
+
+    def _response(self, response: Any) -> None:
+        if response.status >= 400 and response.request.resource_type != "document":
+            self.errors.append(f"{response.status} {urlsplit(response.url).path}")
 
     def _request(self, request: Any) -> None:
         self.hosts.add(urlsplit(request.url).netloc)

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from support.browser import CHROMIUM, CHROMIUM_ARGS, ROLE_BUTTONS, Watch, skip_without_browser
-from support.server import Server, running_server
+from support.server import Server, running_server, server_env
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +30,10 @@ SignIn = Callable[..., Awaitable[Any]]
 @pytest.fixture(scope="module")
 def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     skip_without_browser()
-    with running_server(tmp_path_factory.mktemp("web")) as running:
+    data_dir = tmp_path_factory.mktemp("web")
+    env = server_env(data_dir)
+    del env["KSP_UNITS_FILE"]  # the shipped units, as a newcomer's `make run` has them
+    with running_server(data_dir, env) as running:
         yield running
 
 

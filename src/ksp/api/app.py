@@ -212,6 +212,7 @@ def create_app(
                 "uow": built.uow,
                 "mail": built.mail,
                 "sign_in": built.sign_in,
+                "clock": clock,  # the pages check a form's dates against it
             }
         ),
         lifespan=[

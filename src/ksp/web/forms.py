@@ -18,7 +18,14 @@ from ksp.auth.csrf import CSRF_FIELD
 from ksp.domain.errors import FieldError, InvalidInput
 from ksp.web.messages import field_message
 
-__all__ = ["FormValues", "field_errors", "form_values", "optional_date", "required_date"]
+__all__ = [
+    "FormValues",
+    "field_errors",
+    "form_list",
+    "form_values",
+    "optional_date",
+    "required_date",
+]
 
 FormValues = dict[str, str]
 
@@ -27,6 +34,12 @@ async def form_values(request: Request[Any, Any, Any]) -> FormValues:
     """The form's fields (the last value of each), without the CSRF token."""
     form = await request.form()
     return {key: str(form.get(key, "")) for key in form if key != CSRF_FIELD}
+
+
+async def form_list(request: Request[Any, Any, Any], name: str) -> list[str]:
+    """Every value of a field that may repeat (a group of checkboxes)."""
+    form = await request.form()
+    return [str(value) for value in form.getall(name, [])]
 
 
 def field_errors(exc: InvalidInput, fields: Mapping[str, str]) -> dict[str, str]:

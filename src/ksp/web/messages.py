@@ -62,7 +62,32 @@ SENTENCES: dict[str, str] = {
 _FIELD_RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^must be 1 to (\d+) characters$"), "Skriv mellem 1 og {0} tegn."),
     (re.compile(r"^must be at most (\d+) characters$"), "Skriv højst {0} tegn."),
+    (
+        re.compile(r"^is required and not in the future$"),
+        "Skriv datoen. Den må ikke ligge i fremtiden.",
+    ),
     (re.compile(r"^is required"), "Feltet skal udfyldes."),
+    (
+        re.compile(r"^name at least one field to correct$"),
+        "Ret mindst ét felt, før du gemmer rettelsen.",
+    ),
+    (re.compile(r"^is already so$"), "Feltet har allerede den værdi."),
+    (re.compile(r"^cannot be corrected$"), "Feltet kan ikke rettes."),
+    (re.compile(r"^must name at least one agency$"), "Vælg mindst én myndighed."),
+    (
+        re.compile(r"^must be text of at most (\d+) characters$"),
+        "Skriv højst {0} tegn uden usynlige styretegn.",
+    ),
+    (
+        re.compile(r"^must not be before the exchange's occurred_on$"),
+        "Datoen må ikke ligge før udvekslingen.",
+    ),
+    (
+        re.compile(r"^is only for a decision not to tell$"),
+        "Udfyld kun feltet, når den indsatte ikke er orienteret.",
+    ),
+    (re.compile(r"^must be a date$"), "Skriv en gyldig dato."),
+    (re.compile(r"^must be one line$"), "Skriv på én linje."),
     (
         re.compile(r"^is recorded only with a radicalisation concern$"),
         "Udfyld kun datoen, når der er en bekymring for radikalisering.",

@@ -22,6 +22,7 @@ NAVIGATION: dict[Role, tuple[Link, ...]] = {
         Link("Enhedens sager", "/sager"),
         Link("Indstil en sag", "/sager/ny"),
         Link("Mine opgaver", "/opgaver"),
+        Link("Udvekslinger", "/udvekslinger"),
     ),
     Role.KIF: (
         Link("Forside", "/"),
@@ -40,6 +41,7 @@ NAVIGATION: dict[Role, tuple[Link, ...]] = {
     Role.AUDITOR: (
         Link("Forside", "/"),
         Link("Revision", "/revision"),
+        Link("Søg i adgangsloggen", "/revision/adgangslog"),
     ),
 }
 

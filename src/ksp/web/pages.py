@@ -8,6 +8,8 @@ not catch becomes a Danish page with the API's status and the sentence of
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
@@ -19,11 +21,20 @@ from ksp.api.problems import status_of
 from ksp.domain import errors
 from ksp.observability import exception_location
 from ksp.rendering import render_page
+from ksp.web.labels import DANISH
 from ksp.web.messages import SENTENCES, sentence_of
 from ksp.web.navigation import navigation_of
 from ksp.web.visitor import Visitor
 
-__all__ = ["PAGE_EXCEPTION_HANDLERS", "PAGE_POLICY", "html_response", "page", "render"]
+__all__ = [
+    "NO_STORE",
+    "PAGE_EXCEPTION_HANDLERS",
+    "PAGE_POLICY",
+    "form_page",
+    "html_response",
+    "page",
+    "render",
+]
 
 AnyRequest = Request[Any, Any, Any]
 log = structlog.get_logger("ksp.web")
@@ -33,7 +44,8 @@ PAGE_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; font-src 'self'; "
     "img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
-PAGE_HEADERS = {"Cache-Control": "no-store", "Content-Security-Policy": PAGE_POLICY}
+NO_STORE = {"Cache-Control": "no-store"}
+PAGE_HEADERS = {**NO_STORE, "Content-Security-Policy": PAGE_POLICY}
 
 
 def html_response(html: str, status: int = 200) -> Response[str]:
@@ -58,6 +70,7 @@ def render(
         visitor=visitor,
         navigation=navigation_of(None if visitor is None else visitor.principal.role),
         current_path=current_path,
+        da=DANISH,
         **context,
     )
 
@@ -72,6 +85,26 @@ def page(request: AnyRequest, template: str, *, status: int = 200, **context: An
         **context,
     )
     return html_response(html, status)
+
+
+def form_page(
+    request: AnyRequest,
+    template: str,
+    *,
+    values: Mapping[str, Any],
+    errors: Mapping[str, str],
+    **context: Any,
+) -> Response[str]:
+    """A page with a form: 422 when it came back refused, with the values as they were sent
+    (a field not sent shows empty) and the errors by field."""
+    return page(
+        request,
+        template,
+        status=422 if errors else 200,
+        values=defaultdict(str, values),
+        errors=errors,
+        **context,
+    )
 
 
 def _refused(request: AnyRequest, exc: errors.KspError) -> Response[Any]:

@@ -9,6 +9,10 @@ from litestar import Router
 from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 
+from ksp.web.audit import AuditPages
+from ksp.web.case_changes import CaseChangePages
+from ksp.web.cases import CasePages
+from ksp.web.exchanges import ExchangePages
 from ksp.web.meeting_pages import MEETING_PAGE_CONTROLLERS
 from ksp.web.pages import PAGE_EXCEPTION_HANDLERS
 from ksp.web.visitor import provide_visitor
@@ -20,7 +24,7 @@ DKFDS = _STATIC / "dkfds"  # copied from node_modules/dkfds by `make install`
 OWN = _STATIC / "own"  # our own few lines of CSS and JS, kept in git
 
 # Each page module's controller, in the order of the menu.
-PAGE_CONTROLLERS: list[type] = []
+PAGE_CONTROLLERS: list[type] = [CasePages, CaseChangePages, ExchangePages, AuditPages]
 PAGE_CONTROLLERS += MEETING_PAGE_CONTROLLERS  # KiF and participants (ksp.web.meeting_pages)
 
 
