@@ -11,7 +11,9 @@ Per backend (SQLite always, in fresh files; PostgreSQL when ``KSP_BENCH_DATABASE
 3. The bare baseline, then the service: ``--clients`` clients, each on one keep-alive
    connection, do operations picked from a weighted mix for ``--seconds`` (after a warm-up
    that is not counted), with the same load generator (``bench/load_client.py``).
-4. The outbox: up to 30 s for every queued message to be sent.
+4. The page mix (``bench/load_pages.py``): ``--clients`` signed-in browser sessions on the
+   jail's case list and case pages, then a bare Litestar + Jinja2 page of the same size.
+5. The outbox: up to 30 s for every queued message to be sent.
 
 It writes, per backend, the count, rates, p50/p95/p99 latencies and errors of every
 operation and overall, for the service and for the bare baseline, and their ratio
@@ -63,6 +65,7 @@ from harness import (
 from list_version import ARREST_UNIT, KIF_UNIT
 from load_bare import BareMix, bare_weights
 from load_client import Mix, drive
+from load_pages import BarePageMix, PageMix, set_up_pages
 from load_service import MIX, WRITES, Identities, ServiceMix, Shape, outbox, set_up
 from load_stats import Tally, report, unexpected_lines
 from mail_support import KeyMaker, stop_agent
@@ -111,6 +114,7 @@ async def session(
     stage = await set_up(base_url, who, plan.shape, recipients, case_body)
     bare_result = await phase(bare, BareMix(bare_weights(MIX, WRITES)), plan)
     service_result = await phase(service, ServiceMix(stage), plan)
+    pages = await page_session(service, bare, plan)
     mail = await outbox(base_url, stage, OUTBOX_WAIT_S)
     bare_rate = bare_result["overall"]["ok_per_s"]
     ratio = service_result["overall"]["ok_per_s"] / bare_rate if bare_rate else None
@@ -119,6 +123,26 @@ async def session(
         "bare": bare_result,
         "ratio": None if ratio is None else round(ratio, 3),
         "outbox": mail,
+        "pages": pages,
+        "unexpected_errors": service_result["unexpected_errors"]
+        + bare_result["unexpected_errors"]
+        + pages["unexpected_errors"],
+    }
+
+
+async def page_session(service: Server, bare: Server, plan: Plan) -> dict[str, Any]:
+    """The page mix (bench/load_pages.py): signed-in sessions on the jail's pages, and the
+    bare Jinja2 page of the same size, in this run."""
+    stage = await set_up_pages(f"http://{HOST}:{service.port}", plan.clients)
+    bare_result = await phase(bare, BarePageMix(stage.list_bytes), plan)
+    service_result = await phase(service, PageMix(stage), plan)
+    bare_rate = bare_result["overall"]["ok_per_s"]
+    ratio = service_result["overall"]["ok_per_s"] / bare_rate if bare_rate else None
+    return {
+        "service": service_result,
+        "bare": bare_result,
+        "page_bytes": stage.list_bytes,
+        "ratio": None if ratio is None else round(ratio, 3),
         "unexpected_errors": service_result["unexpected_errors"] + bare_result["unexpected_errors"],
     }
 
@@ -255,6 +279,11 @@ def print_summary(results: dict[str, Any], out: Path) -> None:
         for operation, figures in {"overall": bare["overall"], **bare["operations"]}.items():
             print(f"  {operation:<16}{line(figures)}")
         print(f"{name}: ratio {result['ratio']}")
+        pages = result["pages"]
+        for side in ("service", "bare"):
+            for operation, figures in pages[side]["operations"].items():
+                print(f"{name}: pages {side} {operation:<15}{line(figures)}")
+        print(f"{name}: pages ratio {pages['ratio']} ({pages['page_bytes']} bytes a list page)")
         print(
             f"{name}: outbox {mail['sent']} of {mail['queued']} messages sent "
             f"({mail['circulations']} circulations, {mail['by_status']}, "

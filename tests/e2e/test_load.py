@@ -78,6 +78,11 @@ def test_a_short_load_has_no_unexpected_errors(which: str, tmp_path: Path) -> No
     assert set(service["operations"]) == OPERATIONS
     for figures in [service["overall"], *service["operations"].values(), bare["overall"]]:
         assert_clean(figures)
+    pages = result["pages"]  # issue 10: signed-in sessions on the pages, beside a bare page
+    assert set(pages["service"]["operations"]) == {"page_case_list", "page_case"}
+    assert pages["page_bytes"] > 1000
+    for figures in [*pages["service"]["operations"].values(), pages["bare"]["overall"]]:
+        assert_clean(figures)
     assert service["overall"]["ok_per_s"] > 0
     assert bare["overall"]["ok_per_s"] > 0
     assert set(bare["operations"]) == {"write", "read"}

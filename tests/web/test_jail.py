@@ -183,6 +183,7 @@ async def test_jail_staff_record_an_exchange_the_notification_and_the_note(
     await assert_accessible(page)
     await page.get_by_role("button", name="Registrér udvekslingen").click()
     assert "Feltet skal udfyldes." in await page.locator("#error-summary").inner_text()
+    await assert_accessible(page)  # a refused group of checkboxes too
     await page.get_by_label("Dato for udvekslingen", exact=True).fill("2026-11-26")
     await page.get_by_label("Kommunen", exact=True).check()
     await page.get_by_label("Hvad blev udvekslet", exact=True).fill("Boligsituation drøftet")
@@ -205,6 +206,9 @@ async def test_jail_staff_record_an_exchange_the_notification_and_the_note(
     await page.get_by_role("button", name="Registrér orienteringen").click()
     refused = await page.locator("#omission_reason-error").inner_text()
     assert "hvilken leder du har drøftet det med" in refused
+    await page.get_by_role("button", name="Registrér notatet").click()  # no choice made
+    assert "Vælg, hvor udvekslingen er noteret." in await page.locator("#where-error").inner_text()
+    await assert_accessible(page)  # a refused group of radio buttons too
     await page.get_by_role("radio", name="Ja, den indsatte er orienteret").check()
     await page.get_by_label("Orienteret den", exact=True).fill("2026-11-27")
     await page.get_by_label("Hvordan blev den indsatte orienteret", exact=True).fill("Samtale")

@@ -71,3 +71,18 @@ def test_pages_are_not_stored_and_allow_no_inline_script_or_style(web_server: Se
     assert page.headers["cache-control"] == "no-store"
     assert "<style" not in page.text
     assert "<script>" not in page.text
+
+
+async def test_a_refusal_is_a_danish_page_that_meets_wcag_21_aa(sign_in: SignIn) -> None:
+    """A role that may not (403) and a case that is not there (404): Danish sentences that
+    say what to do, on the same layout."""
+    page = await sign_in("arrest")
+    refused = await page.goto(page.base + "/revision")
+    assert refused is not None
+    assert refused.status == 403
+    assert "Din rolle giver ikke adgang" in await page.locator("main").inner_text()
+    await assert_accessible(page)
+    missing = await page.goto(page.base + "/sager/00000000-0000-4000-8000-000000000000")
+    assert missing is not None
+    assert missing.status == 404
+    assert "Siden findes ikke" in await page.locator("main").inner_text()
