@@ -354,3 +354,20 @@ async def test_the_worklist_names_a_meeting_within_7_days_whose_list_was_not_cir
     worklist = (await kif.get("/arbejdsliste")).text
     assert "KSP-listen er ikke rundsendt, og mødet er inden for 7 dage" in worklist
     assert f'href="/moeder/{meeting}"' in worklist
+
+
+async def test_a_cancelled_meeting_refuses_a_list_change_with_the_danish_sentence(
+    app: Litestar, client: httpx.AsyncClient, auth: Auth, units: Units
+) -> None:
+    kif = await signed_in(app, client, "kif", units.kif)
+    meeting, case = await listed_meeting(kif, client, auth, units)
+    unexplained = await kif.post(f"/moeder/{meeting}/aflys", {"reason": ""})
+    assert unexplained.status_code == 422
+    cancelled = await kif.post(f"/moeder/{meeting}/aflys", {"reason": "Kommunen kan ikke"})
+    assert cancelled.status_code == 303
+    assert "Aflyst" in (await kif.get(f"/moeder/{meeting}")).text
+    refused = await kif.post(
+        f"/moeder/{meeting}/liste", {"remove": case["id"], "reason": "Væk", "base_version": "1"}
+    )
+    assert refused.status_code == 409
+    assert "Mødet er aflyst og kan ikke ændres." in refused.text
