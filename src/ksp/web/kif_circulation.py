@@ -84,7 +84,7 @@ class CirculationPages(Controller):
     async def circulation_page(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         meetings: NamedDependency[MeetingService],
         documents: NamedDependency[DocumentService],
         circulation: NamedDependency[CirculationService],
@@ -102,7 +102,7 @@ class CirculationPages(Controller):
     async def circulate(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         meetings: NamedDependency[MeetingService],
         documents: NamedDependency[DocumentService],
         circulation: NamedDependency[CirculationService],

@@ -60,13 +60,19 @@ class InquiryPages(Controller):
 
     @get("/henvendelser", opt=action(Action.DECIDE_INQUIRY), include_in_schema=False)
     async def inquiries_page(
-        self, request: AnyRequest, visitor: Visitor, inquiries: NamedDependency[InquiryService]
+        self,
+        request: AnyRequest,
+        visitor: NamedDependency[Visitor],
+        inquiries: NamedDependency[InquiryService],
     ) -> Response[str]:
         return await _inquiries_page(request, visitor, inquiries)
 
     @post("/henvendelser", opt=action(Action.RECORD_INQUIRY), include_in_schema=False)
     async def record_inquiry(
-        self, request: AnyRequest, visitor: Visitor, inquiries: NamedDependency[InquiryService]
+        self,
+        request: AnyRequest,
+        visitor: NamedDependency[Visitor],
+        inquiries: NamedDependency[InquiryService],
     ) -> Response[Any]:
         form = await form_of(request)
         values = {name: form.text(name) for name in _FIELDS}
@@ -92,7 +98,7 @@ class InquiryPages(Controller):
     async def decide_inquiry(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         inquiries: NamedDependency[InquiryService],
         inquiry_id: FromPath[UUID],
     ) -> Response[Any]:
@@ -110,7 +116,10 @@ class InquiryPages(Controller):
 
     @get("/arbejdsliste", opt=action(Action.READ_WORKLIST), include_in_schema=False)
     async def worklist_page(
-        self, request: AnyRequest, visitor: Visitor, worklists: NamedDependency[WorklistService]
+        self,
+        request: AnyRequest,
+        visitor: NamedDependency[Visitor],
+        worklists: NamedDependency[WorklistService],
     ) -> Response[str]:
         items = await worklists.worklist(visitor.principal)
         return page(request, "web/kif/worklist.html.j2", items=items, due_kinds=DUE_KIND)

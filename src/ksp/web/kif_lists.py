@@ -108,7 +108,7 @@ class ListPages(Controller):
     async def list_builder(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         meetings: NamedDependency[MeetingService],
         documents: NamedDependency[DocumentService],
         cases: NamedDependency[CaseService],
@@ -122,7 +122,7 @@ class ListPages(Controller):
     async def change_list(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         meetings: NamedDependency[MeetingService],
         documents: NamedDependency[DocumentService],
         cases: NamedDependency[CaseService],
@@ -150,7 +150,7 @@ class ListPages(Controller):
     async def list_version(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         meetings: NamedDependency[MeetingService],
         documents: NamedDependency[DocumentService],
         meeting_id: FromPath[UUID],
@@ -175,7 +175,7 @@ class ListPages(Controller):
     async def list_diff(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         meetings: NamedDependency[MeetingService],
         documents: NamedDependency[DocumentService],
         meeting_id: FromPath[UUID],

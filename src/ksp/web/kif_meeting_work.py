@@ -210,7 +210,7 @@ class MeetingWorkPages(Controller):
     async def attendance_page(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         meeting_lifecycle: NamedDependency[MeetingLifecycleService],
         meeting_id: FromPath[UUID],
     ) -> Response[str]:
@@ -224,7 +224,7 @@ class MeetingWorkPages(Controller):
     async def record_attendance(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         meeting_lifecycle: NamedDependency[MeetingLifecycleService],
         meeting_id: FromPath[UUID],
     ) -> Response[Any]:
@@ -249,7 +249,7 @@ class MeetingWorkPages(Controller):
     async def work_page(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         meetings: NamedDependency[MeetingService],
         documents: NamedDependency[DocumentService],
         meeting_outcomes: NamedDependency[OutcomeService],
@@ -266,7 +266,7 @@ class MeetingWorkPages(Controller):
     async def record_outcome(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         meetings: NamedDependency[MeetingService],
         documents: NamedDependency[DocumentService],
         meeting_outcomes: NamedDependency[OutcomeService],
@@ -292,7 +292,7 @@ class MeetingWorkPages(Controller):
     async def write_minutes(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         meetings: NamedDependency[MeetingService],
         documents: NamedDependency[DocumentService],
         meeting_outcomes: NamedDependency[OutcomeService],
@@ -312,7 +312,7 @@ class MeetingWorkPages(Controller):
     async def actions_page(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         meeting_outcomes: NamedDependency[OutcomeService],
         vis: FromQuery[str] = ActionFilter.OPEN,
     ) -> Response[str]:
@@ -336,7 +336,7 @@ class MeetingWorkPages(Controller):
     )
     async def change_action_status(
         self,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         request: AnyRequest,
         meeting_outcomes: NamedDependency[OutcomeService],
         action_id: FromPath[UUID],

@@ -143,13 +143,19 @@ class MeetingPages(Controller):
 
     @get("/moeder", opt=action(Action.READ_MEETINGS), include_in_schema=False)
     async def meetings_page(
-        self, request: AnyRequest, visitor: Visitor, meetings: NamedDependency[MeetingService]
+        self,
+        request: AnyRequest,
+        visitor: NamedDependency[Visitor],
+        meetings: NamedDependency[MeetingService],
     ) -> Response[str]:
         return await _meetings_page(request, visitor, meetings)
 
     @post("/moeder", opt=action(Action.CREATE_MEETING), include_in_schema=False)
     async def create_meeting(
-        self, request: AnyRequest, visitor: Visitor, meetings: NamedDependency[MeetingService]
+        self,
+        request: AnyRequest,
+        visitor: NamedDependency[Visitor],
+        meetings: NamedDependency[MeetingService],
     ) -> Response[Any]:
         form = await form_of(request)
         values = {k: form.text(k) for k in ("title", "municipality_code", "police_district")}
@@ -174,7 +180,7 @@ class MeetingPages(Controller):
     async def meeting_page(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         meetings: NamedDependency[MeetingService],
         circulation: NamedDependency[CirculationService],
         circulation_history: NamedDependency[CirculationHistoryService],
@@ -194,7 +200,7 @@ class MeetingPages(Controller):
     async def add_participant(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         meetings: NamedDependency[MeetingService],
         circulation: NamedDependency[CirculationService],
         meeting_id: FromPath[UUID],
@@ -217,7 +223,7 @@ class MeetingPages(Controller):
     )
     async def remove_participant(
         self,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         circulation: NamedDependency[CirculationService],
         meeting_id: FromPath[UUID],
         recipient_id: FromPath[UUID],
@@ -233,7 +239,7 @@ class MeetingPages(Controller):
     async def cancel_meeting(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         meetings: NamedDependency[MeetingService],
         circulation: NamedDependency[CirculationService],
         meeting_lifecycle: NamedDependency[MeetingLifecycleService],

@@ -58,7 +58,7 @@ class RecipientPages(Controller):
     async def recipients_page(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         circulation: NamedDependency[CirculationService],
     ) -> Response[str]:
         return await _recipients_page(request, visitor, circulation)
@@ -67,7 +67,7 @@ class RecipientPages(Controller):
     async def register_recipient(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         circulation: NamedDependency[CirculationService],
     ) -> Response[Any]:
         form = await form_of(request)
@@ -100,7 +100,7 @@ class RecipientPages(Controller):
     async def replace_key(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         circulation: NamedDependency[CirculationService],
         recipient_id: FromPath[UUID],
     ) -> Response[Any]:
@@ -124,7 +124,7 @@ class RecipientPages(Controller):
     )
     async def retire_recipient(
         self,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         circulation: NamedDependency[CirculationService],
         recipient_id: FromPath[UUID],
     ) -> Response[Any]:

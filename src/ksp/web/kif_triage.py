@@ -66,7 +66,10 @@ class TriagePages(Controller):
 
     @get("/indbakke", opt=action(Action.TRIAGE_CASE), include_in_schema=False)
     async def inbox(
-        self, request: AnyRequest, visitor: Visitor, cases: NamedDependency[CaseService]
+        self,
+        request: AnyRequest,
+        visitor: NamedDependency[Visitor],
+        cases: NamedDependency[CaseService],
     ) -> Response[str]:
         return await _inbox(request, visitor, cases)
 
@@ -74,7 +77,7 @@ class TriagePages(Controller):
     async def triage_case(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         cases: NamedDependency[CaseService],
         case_id: FromPath[UUID],
     ) -> Response[Any]:

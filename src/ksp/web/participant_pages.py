@@ -114,7 +114,7 @@ class ParticipantPages(Controller):
     async def proposal_form(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         meetings: NamedDependency[MeetingService],
         meeting_id: FromPath[UUID],
     ) -> Response[str]:
@@ -130,7 +130,7 @@ class ParticipantPages(Controller):
     async def propose(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         meetings: NamedDependency[MeetingService],
         cases: NamedDependency[CaseService],
         meeting_id: FromPath[UUID],
@@ -157,7 +157,7 @@ class ParticipantPages(Controller):
     async def circulated_version(
         self,
         request: AnyRequest,
-        visitor: Visitor,
+        visitor: NamedDependency[Visitor],
         meetings: NamedDependency[MeetingService],
         circulation_history: NamedDependency[CirculationHistoryService],
         meeting_id: FromPath[UUID],
