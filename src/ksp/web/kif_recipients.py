@@ -16,7 +16,7 @@ from litestar.response import Redirect
 
 from ksp.api.auth import action
 from ksp.domain.access import Action
-from ksp.domain.circulation import Agency, RecipientDraft
+from ksp.domain.circulation import Agency, KeyFormat, RecipientDraft
 from ksp.domain.errors import FieldError, KspError
 from ksp.services.circulation import CirculationService
 from ksp.web.kif_forms import NO_REFUSAL, Refusal, form_of
@@ -83,8 +83,9 @@ class RecipientPages(Controller):
                 email=values["email"],
                 agency=Agency(values["agency"]),
                 unit=values["unit"],
-                openpgp_key=values["openpgp_key"],
+                key=values["openpgp_key"],
                 fingerprint=form.optional("fingerprint"),
+                key_format=format_of(values["openpgp_key"]),
             )
             await circulation.register(visitor.principal, draft)
         except KspError as exc:
@@ -109,7 +110,11 @@ class RecipientPages(Controller):
             armored = form.text("openpgp_key", required=True)
             form.check()
             await circulation.recipient_keys.replace_key(
-                visitor.principal, str(recipient_id), armored, form.optional("fingerprint")
+                visitor.principal,
+                str(recipient_id),
+                armored,
+                form.optional("fingerprint"),
+                format_of(armored),
             )
         except KspError as exc:
             refusal = Refusal.of(exc)
@@ -130,3 +135,9 @@ class RecipientPages(Controller):
     ) -> Response[Any]:
         await circulation.recipient_keys.retire(visitor.principal, str(recipient_id))
         return Redirect("/modtagere", status_code=303)
+
+
+def format_of(pasted: str) -> KeyFormat:
+    """An X.509 certificate (PEM) makes an S/MIME recipient; anything else is read as an
+    OpenPGP key, and the service's checks refuse it with their reason if it is not one."""
+    return KeyFormat.SMIME if "-----BEGIN CERTIFICATE-----" in pasted else KeyFormat.OPENPGP
