@@ -1,7 +1,7 @@
 """Data keys (issue 13): one per journal entry and per case, wrapped under a KEK.
 
-Revision ID: 0014_data_keys
-Revises: 0013_document_kinds
+Revision ID: 0017_data_keys
+Revises: 0015_smime_recipients
 Create Date: 2026-12-01
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from ksp.db.tables import UtcDateTime
 
-revision = "0014_data_keys"
-down_revision = "0013_document_kinds"
+revision = "0017_data_keys"
+down_revision = "0015_smime_recipients"
 branch_labels = None
 depends_on = None
 
