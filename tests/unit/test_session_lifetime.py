@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ksp.domain.access import Principal, Role
-from ksp.domain.sessions import SessionLifetime, SignInAttempt, WebSession
+from ksp.domain.sessions import TOUCH_INTERVAL, SessionLifetime, SignInAttempt, WebSession
 
 START = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
 LIFETIME = SessionLifetime(idle=dt.timedelta(minutes=30), maximum=dt.timedelta(hours=10))
@@ -41,3 +41,12 @@ def test_a_sign_in_attempt_lives_ten_minutes() -> None:
     assert attempt.is_live(START + dt.timedelta(minutes=10, seconds=-1))
     assert not attempt.is_live(START + dt.timedelta(minutes=10))
     assert not attempt.is_live(START - dt.timedelta(seconds=1))
+
+
+def test_the_last_request_is_written_down_at_most_every_touch_interval() -> None:
+    """A page view within 30 s of the last one written down writes nothing; one later does;
+    the interval is well under the shortest idle time (one minute), so no session outlives
+    its idle time and none ends more than 30 s early."""
+    assert not session(START).needs_touch(START + TOUCH_INTERVAL - dt.timedelta(seconds=1))
+    assert session(START).needs_touch(START + TOUCH_INTERVAL)
+    assert TOUCH_INTERVAL * 2 <= dt.timedelta(minutes=1)

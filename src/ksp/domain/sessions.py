@@ -3,6 +3,10 @@
 A session ends after ``idle`` without a request and after ``maximum`` in all (CONTRACT.md,
 "Signing in": 30 minutes and 10 hours by default). A sign-in attempt (the ``state`` of one
 trip to the provider) is good for one use within ``ATTEMPT_LIFETIME``.
+
+The last request is written down at most every ``TOUCH_INTERVAL``, not on every page view
+(a write per page was most of a page's cost under load): a session may so end up to that
+much before its idle time counted from its very last request.
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ from dataclasses import dataclass
 
 from ksp.domain.access import Principal
 
-__all__ = ["ATTEMPT_LIFETIME", "SessionLifetime", "SignInAttempt", "WebSession"]
+__all__ = ["ATTEMPT_LIFETIME", "TOUCH_INTERVAL", "SessionLifetime", "SignInAttempt", "WebSession"]
 
 ATTEMPT_LIFETIME = dt.timedelta(minutes=10)
+TOUCH_INTERVAL = dt.timedelta(seconds=30)  # well under the shortest idle time, one minute
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +42,10 @@ class WebSession:
             and now - self.last_seen_at < lifetime.idle
             and now - self.started_at < lifetime.maximum
         )
+
+    def needs_touch(self, now: dt.datetime) -> bool:
+        """Whether the request at ``now`` must be written down as the last one seen."""
+        return now - self.last_seen_at >= TOUCH_INTERVAL
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,8 +50,8 @@ class SessionService:
         return secret
 
     async def resume(self, secret: str | None) -> WebSession | None:
-        """The live session of ``secret`` (its idle time starts again), or None; a session
-        found dead is removed."""
+        """The live session of ``secret`` (its idle time starts again, written down at most
+        every ``TOUCH_INTERVAL``), or None; a session found dead is removed."""
         if secret is None or not _plausible(secret):
             return None
         key = store_key(secret)
@@ -62,7 +62,8 @@ class SessionService:
         if not session.is_live(now, self.lifetime):
             await self._store.remove_session(key)
             return None
-        await self._store.touch_session(key, now)
+        if session.needs_touch(now):
+            await self._store.touch_session(key, now)
         return session
 
     async def end(self, secret: str | None) -> WebSession | None:
