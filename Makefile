@@ -7,6 +7,9 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # Swagger UI 5 for /schema, from the npm package pinned in package-lock.json (served offline).
 SWAGGER_DIR := src/ksp/api/static/swagger-ui
 SWAGGER_FILES := swagger-ui-bundle.js swagger-ui.css favicon-32x32.png LICENSE NOTICE
+# Det Fælles Designsystem (npm dkfds, pinned in package-lock.json) for the pages, served offline.
+DKFDS_DIR := src/ksp/web/static/dkfds
+DKFDS_DIST := node_modules/dkfds/dist
 
 .PHONY: run test lint typecheck unit bench load fuzz install clean
 
@@ -25,12 +28,23 @@ tests/oidc/node_modules/.installed: tests/oidc/package.json tests/oidc/package-l
 		npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm not found: the sign-in tests against a real OpenID provider will skip"; fi
 
-$(SWAGGER_DIR)/swagger-ui-bundle.js: package.json package-lock.json
+node_modules/.installed: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+$(SWAGGER_DIR)/swagger-ui-bundle.js: node_modules/.installed
 	rm -rf $(SWAGGER_DIR) && mkdir -p $(SWAGGER_DIR)
 	cp $(addprefix node_modules/swagger-ui-dist/,$(SWAGGER_FILES)) $(SWAGGER_DIR)/
 
-install: $(VENV)/.installed tests/oidc/node_modules/.installed $(SWAGGER_DIR)/swagger-ui-bundle.js
+$(DKFDS_DIR)/css/dkfds.min.css: node_modules/.installed
+	rm -rf $(DKFDS_DIR) && mkdir -p $(DKFDS_DIR)/css $(DKFDS_DIR)/js $(DKFDS_DIR)/fonts/IBMPlexSans/complete
+	cp -R $(DKFDS_DIST)/img $(DKFDS_DIR)/
+	cp -R $(DKFDS_DIST)/fonts/IBMPlexSans/complete/woff2 $(DKFDS_DIST)/fonts/IBMPlexSans/complete/woff $(DKFDS_DIR)/fonts/IBMPlexSans/complete/
+	cp $(DKFDS_DIST)/js/dkfds.min.js $(DKFDS_DIR)/js/
+	cp node_modules/dkfds/LICENSE.md $(DKFDS_DIR)/
+	cp $(DKFDS_DIST)/css/dkfds.min.css $(DKFDS_DIR)/css/
+
+install: $(VENV)/.installed tests/oidc/node_modules/.installed $(SWAGGER_DIR)/swagger-ui-bundle.js $(DKFDS_DIR)/css/dkfds.min.css
 
 run: install
 	$(BIN)/ksp db upgrade
@@ -57,4 +71,4 @@ fuzz: install
 	KSP_FUZZ_EXAMPLES=1000 $(BIN)/pytest tests/e2e/test_schemathesis.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache node_modules $(SWAGGER_DIR)
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache node_modules $(SWAGGER_DIR) $(DKFDS_DIR)

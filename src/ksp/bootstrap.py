@@ -33,6 +33,7 @@ from ksp.rendering import render_document
 from ksp.services.audit import AuditService
 from ksp.services.cases import CaseService
 from ksp.services.circulation import CirculationService
+from ksp.services.circulation_history import CirculationHistoryService
 from ksp.services.corrections import CorrectionService
 from ksp.services.documents import DocumentService
 from ksp.services.exchanges import ExchangeService
@@ -162,6 +163,7 @@ class Services:
     meetings: MeetingService
     documents: DocumentService
     circulation: CirculationService
+    circulation_history: CirculationHistoryService
     inquiries: InquiryService
     exchanges: ExchangeService
     corrections: CorrectionService
@@ -196,6 +198,7 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
         meetings=MeetingService(uow, clock, max_list_entries=settings.max_list_entries),
         documents=DocumentService(uow, clock),
         circulation=CirculationService(uow, clock, mail, render_document, invite=invite),
+        circulation_history=CirculationHistoryService(uow, clock),
         inquiries=InquiryService(uow, clock),
         exchanges=ExchangeService(uow, clock),
         corrections=CorrectionService(uow, clock),

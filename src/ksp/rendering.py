@@ -12,7 +12,7 @@ from pathlib import Path
 import jinja2
 
 from ksp.domain import reference
-from ksp.domain.danish_time import danish_datetime
+from ksp.domain.danish_time import danish_date, danish_datetime
 from ksp.domain.documents import DocumentVersion
 
 __all__ = ["render_document", "render_page", "template_sources"]
@@ -40,6 +40,9 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     environment.globals["custody_da"] = CUSTODY_DA
+    # Danish dates and times in Europe/Copenhagen for the pages (``{{ case.at | tidspunkt }}``).
+    environment.filters["dato"] = danish_date
+    environment.filters["tidspunkt"] = danish_datetime
     return environment
 
 

@@ -9,35 +9,14 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
+from support.browser import CHROMIUM, CHROMIUM_ARGS, browser_missing
 from support.server import Server, running_server
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 pytestmark = pytest.mark.browser
-
-
-def browser_missing() -> str | None:
-    """Why no browser test can run here, or None."""
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is missing (apt-get install chromium)"
-    try:
-        import playwright.async_api  # noqa: F401, PLC0415 - only to know it is there
-    except ImportError:
-        return "playwright is not installed (make install)"
-    return None
 
 
 @pytest.fixture(scope="module")

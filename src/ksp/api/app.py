@@ -57,6 +57,7 @@ from ksp.mail.worker import OutboxWorker
 from ksp.rendering import template_sources
 from ksp.services.ports import Clock
 from ksp.settings import Settings
+from ksp.web.router import static_routers, web_router
 
 __all__ = ["SystemClock", "create_app"]  # SystemClock: re-exported for older imports
 
@@ -68,6 +69,7 @@ _HANDLER_SERVICES = (
     "meetings",
     "documents",
     "circulation",
+    "circulation_history",
     "inquiries",
     "exchanges",
     "meeting_lifecycle",
@@ -196,7 +198,9 @@ def create_app(
             ready,
             api,
             *SIGN_IN_ROUTES,
+            web_router(),
             swagger_assets_router(),
+            *static_routers(),
         ],
         dependencies=_dependencies(handler_values),
         state=State(
@@ -208,6 +212,7 @@ def create_app(
                 "uow": built.uow,
                 "mail": built.mail,
                 "sign_in": built.sign_in,
+                "clock": clock,  # the pages check a form's dates against it
             }
         ),
         lifespan=[

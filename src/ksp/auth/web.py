@@ -17,8 +17,8 @@ from litestar.response import Redirect
 from ksp.auth.context import DEV_IDENTITIES, ROLE_LABELS, SignIn
 from ksp.auth.oidc import SignInRefused
 from ksp.domain.access import Principal
-from ksp.rendering import render_page
-from ksp.services.sessions import csrf_token_of
+from ksp.web.pages import html_response, render
+from ksp.web.visitor import Visitor, visitor_of
 
 __all__ = ["ROUTES"]
 
@@ -46,14 +46,22 @@ def _sign_in(request: AnyRequest) -> SignIn:
     return sign_in
 
 
-def _page(sign_in: SignIn, name: str, status: int = 200, **context: Any) -> Response[str]:
-    html = render_page(name, dev_mode=sign_in.settings.dev_login, **context)
-    return Response(
-        html,
-        status_code=status,
-        media_type="text/html; charset=utf-8",
-        headers={"Cache-Control": "no-store"},
+def _page(
+    sign_in: SignIn,
+    name: str,
+    status: int = 200,
+    visitor: Visitor | None = None,
+    **context: Any,
+) -> Response[str]:
+    """A sign-in page on the web application's layout (``templates/web/base.html.j2``)."""
+    html = render(
+        name,
+        dev_mode=sign_in.settings.dev_login,
+        visitor=visitor,
+        current_path="/" if visitor else "",
+        **context,
     )
+    return html_response(html, status)
 
 
 def _refused(sign_in: SignIn, refusal: SignInRefused) -> Response[str]:
@@ -173,17 +181,16 @@ async def logout(request: AnyRequest) -> Response[Any]:
 async def home(request: AnyRequest) -> Response[Any]:
     """Who you are, your role and unit, and a sign-out button; to /login if not signed in."""
     sign_in = _sign_in(request)
-    secret = request.cookies.get(sign_in.cookies.session)
-    session = await sign_in.sessions.resume(secret)
-    if session is None or secret is None:
+    visitor = await visitor_of(request)
+    if visitor is None:
         return Redirect("/login", status_code=303)
     return _page(
         sign_in,
         "auth/home.html.j2",
-        principal=session.principal,
-        role_label=ROLE_LABELS[session.principal.role],
-        acr=session.acr,
-        csrf_token=csrf_token_of(secret),
+        visitor=visitor,
+        principal=visitor.principal,
+        role_label=ROLE_LABELS[visitor.principal.role],
+        acr=visitor.acr,
     )
 
 

@@ -187,14 +187,24 @@ class SqlCirculationStore:
                 select(circulations).where(circulations.c.id == circulation_id)
             )
         ).first()
-        if row is None:
-            return None
+        return None if row is None else self._circulation(row)
+
+    async def of_meeting(self, meeting_id: str) -> list[Circulation]:
+        """The meeting's circulations, oldest first."""
+        query = (
+            select(circulations)
+            .where(circulations.c.meeting_id == meeting_id)
+            .order_by(circulations.c.created_at, circulations.c.id)
+        )
+        return [self._circulation(row) for row in await self._session.execute(query)]
+
+    def _circulation(self, row: Any) -> Circulation:
         values = dict(row._mapping)
         blob = values.pop("again_reason_ct")
         reason = (
             None
             if blob is None
-            else self._cipher.decrypt(bytes(blob), context=_reason_context(circulation_id))
+            else self._cipher.decrypt(bytes(blob), context=_reason_context(values["id"]))
         )
         return Circulation(**values, again_reason=reason)
 

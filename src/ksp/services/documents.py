@@ -15,7 +15,7 @@ from ksp.domain.errors import FieldError, InvalidInput, NotFound
 from ksp.domain.lists import ListEntry
 from ksp.services.ports import Clock, UnitOfWork, UnitOfWorkFactory, VersionRecord
 
-__all__ = ["DocumentService", "subjects_of"]
+__all__ = ["DocumentService", "read_version", "subjects_of"]
 
 
 def subjects_of(*entry_lists: Iterable[ListEntry]) -> list[Cpr]:
@@ -98,19 +98,27 @@ class DocumentService:
         meeting = None if meeting_id is None else await uow.meetings.get(meeting_id)
         if meeting is None or not reads_documents_of(principal, meeting.kif_unit):
             raise NotFound
-        record = await uow.documents.version(document_id, n)
-        if record is None:
-            raise NotFound
-        body = json.loads(await uow.journal.plaintext(record.journal_seq))
-        return DocumentVersion(
-            document_id=document_id,
-            meeting_id=meeting.id,
-            version=n,
-            sha256=record.sha256,
-            created_at=record.created_at,
-            created_by_sub=record.created_by_sub,
-            reason=record.reason,
-            entries=entries_of(body),
-            body=body,
-            kind=kind_of(body),
-        )
+        return await read_version(uow, meeting.id, document_id, n)
+
+
+async def read_version(
+    uow: UnitOfWork, meeting_id: str, document_id: str, n: int
+) -> DocumentVersion:
+    """Version ``n`` of the meeting's document, from the journal (the caller checked that
+    it may be read); NotFound if there is no such version."""
+    record = await uow.documents.version(document_id, n)
+    if record is None:
+        raise NotFound
+    body = json.loads(await uow.journal.plaintext(record.journal_seq))
+    return DocumentVersion(
+        document_id=document_id,
+        meeting_id=meeting_id,
+        version=n,
+        sha256=record.sha256,
+        created_at=record.created_at,
+        created_by_sub=record.created_by_sub,
+        reason=record.reason,
+        entries=entries_of(body),
+        body=body,
+        kind=kind_of(body),
+    )

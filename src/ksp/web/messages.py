@@ -1,0 +1,138 @@
+"""The one place that turns domain errors into Danish sentences that say what to do.
+
+Keyed by the problem type of ``ksp.api.problems`` (the API keeps its English problem
+details); a page shows :func:`sentence_of` of what a service raised, and each refused field
+its :func:`field_message`. Nothing here quotes a value the person typed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ksp.api.problems import PROBLEMS
+from ksp.domain import errors
+
+__all__ = ["SENTENCES", "field_message", "sentence_of", "slug_of"]
+
+SENTENCES: dict[str, str] = {
+    "validation": "Et eller flere felter er ikke udfyldt rigtigt. Ret de markerede felter, "
+    "og prøv igen.",
+    "idempotency-key-reused": "Formularen er allerede sendt med andet indhold. Åbn "
+    "formularen igen, og send den én gang.",
+    "remand-requires-radicalisation-concern": "En varetægtsarrestant må kun indstilles til "
+    "KSP, når der er en bekymring for radikalisering (vejledningen afsnit 3.3.7). Sæt "
+    "kryds i »Bekymring for radikalisering«, hvis der er en sådan bekymring, eller lad være "
+    "med at indstille personen.",
+    "recipient-key-unusable": "Modtagerens krypteringsnøgle kan ikke bruges. Bed modtageren "
+    "om en gyldig nøgle, og prøv igen.",
+    "notification-omission-needs-manager": "Hvis borgeren ikke skal underrettes, skal du "
+    "skrive begrundelsen, hvilken leder du har drøftet det med, og hvornår.",
+    "rule-violation": "Vejledningens regler tillader ikke dette. Kontakt din KiF-koordinator, "
+    "hvis du mener, det er en fejl.",
+    "not-authenticated": "Du er ikke logget ind, eller din session er udløbet. Log ind igen.",
+    "csrf-token-invalid": "Formularen var for gammel eller kom ikke fra KSP. Gå tilbage, "
+    "genindlæs siden, og prøv igen.",
+    "forbidden": "Din rolle giver ikke adgang til dette. Kontakt din administrator, hvis du "
+    "skal have adgang.",
+    "not-found": "Siden findes ikke, eller din enhed har ikke adgang til den. Tjek adressen, "
+    "eller gå til forsiden.",
+    "invalid-status-transition": "Sagen er allerede behandlet, så det kan ikke gøres nu. "
+    "Genindlæs sagen for at se dens status.",
+    "not-latest-version": "Der er kommet en nyere version af KSP-listen, siden du åbnede "
+    "den. Genindlæs siden, og lav din ændring på den nyeste version.",
+    "meeting-cancelled": "Mødet er aflyst og kan ikke ændres.",
+    "meeting-status": "Mødets status tillader ikke dette (det er måske afholdt eller "
+    "aflyst). Genindlæs mødet for at se dets status.",
+    "duplicate-outcome": "Sagen har allerede et resultat fra dette møde. Ret det "
+    "eksisterende resultat i stedet.",
+    "recipient-exists": "Adressen er allerede oprettet som modtager i enheden.",
+    "already-circulated": "Versionen er allerede udsendt. Skriv en begrundelse, hvis den "
+    "skal sendes igen.",
+    "conflict": "Det kan ikke lade sig gøre i sagens nuværende tilstand. Genindlæs siden, "
+    "og prøv igen.",
+    "journal-integrity": "Journalen kan ikke verificeres, så der gemmes intet, før en revisor "
+    "har set på det. Kontakt revisionen.",
+    "commit-outcome-unknown": "Det er uvist, om ændringen blev gemt. Se efter, om den er "
+    "der, før du prøver igen.",
+    "storage-unavailable": "Databasen svarer ikke lige nu. Intet er gemt. Prøv igen om lidt.",
+    "internal": "Der skete en fejl i KSP. Den er logget. Prøv igen, og kontakt support, hvis "
+    "det sker igen.",
+}
+
+_FIELD_RULES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^must be 1 to (\d+) characters$"), "Skriv mellem 1 og {0} tegn."),
+    (re.compile(r"^must be at most (\d+) characters$"), "Skriv højst {0} tegn."),
+    (
+        re.compile(r"^is required and not in the future$"),
+        "Skriv datoen. Den må ikke ligge i fremtiden.",
+    ),
+    (re.compile(r"^is required"), "Feltet skal udfyldes."),
+    (
+        re.compile(r"^name at least one field to correct$"),
+        "Ret mindst ét felt, før du gemmer rettelsen.",
+    ),
+    (re.compile(r"^is already so$"), "Feltet har allerede den værdi."),
+    (re.compile(r"^cannot be corrected$"), "Feltet kan ikke rettes."),
+    (re.compile(r"^must name at least one agency$"), "Vælg mindst én myndighed."),
+    (
+        re.compile(r"^must be text of at most (\d+) characters$"),
+        "Skriv højst {0} tegn uden usynlige styretegn.",
+    ),
+    (
+        re.compile(r"^must not be before the exchange's occurred_on$"),
+        "Datoen må ikke ligge før udvekslingen.",
+    ),
+    (
+        re.compile(r"^is only for a decision not to tell$"),
+        "Udfyld kun feltet, når den indsatte ikke er orienteret.",
+    ),
+    (re.compile(r"^must be a date$"), "Skriv en gyldig dato."),
+    (re.compile(r"^must be one line$"), "Skriv på én linje."),
+    (
+        re.compile(r"^is recorded only with a radicalisation concern$"),
+        "Udfyld kun datoen, når der er en bekymring for radikalisering.",
+    ),
+    (re.compile(r"^must not be in the future$"), "Datoen må ikke ligge i fremtiden."),
+    (
+        re.compile(r"^must not be before detained_since$"),
+        "Datoen må ikke ligge før »Indsat siden«.",
+    ),
+    (re.compile(r"^is not one of the 98 municipalities$"), "Vælg en af de 98 kommuner."),
+    (re.compile(r"^is not one of the 12 police districts$"), "Vælg en af de 12 politikredse."),
+    (re.compile(r"KiF unit"), "Vælg en KiF-afdeling fra listen."),
+    (re.compile(r"^must be 10 digits"), "Skriv CPR-nummeret som 10 cifre, fx 010190-1234."),
+    (
+        re.compile(r"valid birth date"),
+        "CPR-nummeret indeholder ikke en gyldig fødselsdato. Tjek de første 6 cifre.",
+    ),
+    (
+        re.compile(r"birth date in the future"),
+        "CPR-nummerets fødselsdato ligger i fremtiden. Tjek nummeret.",
+    ),
+    (re.compile(r"one line"), "Skriv teksten på én linje uden usynlige tegn."),
+    (re.compile(r"'=\?'"), "Teksten må ikke indeholde tegnene »=?«."),
+    (re.compile(r"control characters"), "Teksten må ikke indeholde usynlige styretegn."),
+    (re.compile(r"(?i)date"), "Skriv en gyldig dato."),
+]
+FALLBACK_FIELD = "Feltet er ikke udfyldt rigtigt. Ret det, og prøv igen."
+
+
+def slug_of(exc: errors.KspError) -> str:
+    """The problem type's slug the API answers ``exc`` with (``internal`` if none)."""
+    for klass in type(exc).__mro__:
+        if klass in PROBLEMS:
+            return PROBLEMS[klass].slug
+    return "internal"
+
+
+def sentence_of(exc: errors.KspError) -> str:
+    """What the person reads when ``exc`` refused what they did."""
+    return SENTENCES.get(slug_of(exc), SENTENCES["internal"])
+
+
+def field_message(message: str) -> str:
+    """The Danish message of a field rule (the domain's ``FieldError.message``)."""
+    for pattern, danish in _FIELD_RULES:
+        if found := pattern.search(message):
+            return danish.format(*found.groups())
+    return FALLBACK_FIELD
