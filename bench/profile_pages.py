@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -58,6 +60,9 @@ def main() -> int:
             mix = PageMix(stage, dict(weights))
             elapsed = asyncio.run(drive(service.port, mix, args.clients, args.seconds, tally))
             print(report(tally, elapsed, weights)["overall"])
+            # SIGINT, not the harness's SIGTERM: uvicorn shuts down and pyinstrument writes.
+            os.killpg(service.process.pid, signal.SIGINT)
+            service.process.wait(timeout=60)
     print(f"profile written to {args.out}")
     return 0
 
