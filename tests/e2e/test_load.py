@@ -37,7 +37,7 @@ def run_load(which: str, out: Path) -> subprocess.CompletedProcess[str]:
         assert POSTGRES_URL is not None
         env["KSP_BENCH_DATABASE_URL"] = POSTGRES_URL
     command = [sys.executable, str(LOAD), "--seconds", "4", "--clients", "8"]
-    command += ["--backend", which, "--out", str(out)]
+    command += ["--backend", which, "--mix", "api", "--out", str(out)]
     return subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=600, check=False
     )
