@@ -78,6 +78,7 @@ def test_a_short_load_has_no_unexpected_errors(which: str, tmp_path: Path) -> No
     assert set(service["operations"]) == OPERATIONS
     for figures in [service["overall"], *service["operations"].values(), bare["overall"]]:
         assert_clean(figures)
+    assert "pages" not in result  # --mix api; the page mix has its test below
     assert service["overall"]["ok_per_s"] > 0
     assert bare["overall"]["ok_per_s"] > 0
     assert set(bare["operations"]) == {"write", "read"}

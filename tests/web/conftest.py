@@ -22,8 +22,6 @@ import pytest
 from support.browser import CHROMIUM, CHROMIUM_ARGS, ROLE_BUTTONS, Watch, skip_without_browser
 from support.server import Server, running_server, server_env
 
-pytestmark = pytest.mark.browser
-
 SignIn = Callable[..., Awaitable[Any]]
 
 

@@ -26,6 +26,7 @@ from ksp.services.corrections import CorrectionService
 from ksp.services.ports import Clock, Page
 from ksp.web.case_form import LABELS, case_choices, draft_from, errors_of
 from ksp.web.forms import form_values
+from ksp.web.labels import place_names
 from ksp.web.pages import form_page, page
 from ksp.web.visitor import Visitor
 
@@ -122,6 +123,7 @@ class CasePages(Controller):
         visitor: NamedDependency[Visitor],
         cases: NamedDependency[CaseService],
         corrections: NamedDependency[CorrectionService],
+        units: NamedDependency[UnitTable],
         case_id: FromPath[UUID],
         gemt: Annotated[str | None, QueryParameter(max_length=20)] = None,
         dublet: Annotated[list[UUID] | None, QueryParameter(max_items=20)] = None,
@@ -141,6 +143,9 @@ class CasePages(Controller):
             request,
             "web/cases/case.html.j2",
             case=shown,
+            places=place_names(
+                shown.municipality_code, shown.police_district, shown.kif_unit, units
+            ),
             revisions=revisions,
             handles=handles,
             saved=gemt if gemt in SAVED else None,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from ksp.domain import reference
 from ksp.domain.cases import CaseStatus, Custody, TriageDecision
 from ksp.domain.circulation import Agency
 from ksp.domain.exchanges import NoteWhere
+from ksp.domain.reference import UnitTable
 
 __all__ = [
     "AGENCY_DA",
@@ -14,6 +16,7 @@ __all__ = [
     "NOTE_WHERE_DA",
     "PURPOSE_DA",
     "TRIAGE_DA",
+    "place_names",
 ]
 
 CUSTODY_DA: dict[str, str] = {
@@ -63,3 +66,18 @@ DANISH: dict[str, dict[str, str]] = {
     "note_where": NOTE_WHERE_DA,
     "purpose": PURPOSE_DA,
 }
+
+
+def place_names(
+    municipality_code: int, police_district: str, unit: str, units: UnitTable
+) -> dict[str, str]:
+    """The Danish names of a case's municipality, police district and KiF department (the
+    code or slug itself where the table has none)."""
+    municipality = reference.municipality(municipality_code)
+    district = reference.police_district(police_district)
+    named = {u.unit: u.name for u in units.units}
+    return {
+        "municipality": municipality.name if municipality else str(municipality_code),
+        "district": district.name if district else police_district,
+        "kif_unit": named.get(unit, unit),
+    }

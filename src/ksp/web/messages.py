@@ -54,6 +54,8 @@ SENTENCES: dict[str, str] = {
     "har set på det. Kontakt revisionen.",
     "commit-outcome-unknown": "Det er uvist, om ændringen blev gemt. Se efter, om den er "
     "der, før du prøver igen.",
+    "token-keys-unavailable": "Identitetsudbyderens nøgler kan ikke hentes lige nu, så log-in "
+    "kan ikke godkendes. Prøv igen om lidt.",
     "storage-unavailable": "Databasen svarer ikke lige nu. Intet er gemt. Prøv igen om lidt.",
     "internal": "Der skete en fejl i KSP. Den er logget. Prøv igen, og kontakt support, hvis "
     "det sker igen.",
