@@ -6,6 +6,7 @@ meeting's KiF unit, except the version circulated to a participant's own unit.""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import httpx
@@ -108,6 +109,23 @@ async def world(client: httpx.AsyncClient, auth: Auth, units: Units, keys: KeyMa
     return World(ids, [*_secrets(waiting), *circulated, *elsewhere], circulated)
 
 
+_FORMS = re.compile(r"<form\b[^>]*>.*?</form>", re.DOTALL | re.IGNORECASE)
+_LINKS = re.compile(r'(?:href|action)="([^"]*)"')
+
+
+def form_problems(html: str, secrets: list[str], where: str) -> list[str]:
+    """Every posted form carries the session's CSRF token; no link or form action carries a
+    name or CPR number (a URL is logged and kept by browsers)."""
+    problems = [
+        f"{where}: a form without its CSRF token"
+        for form in _FORMS.findall(html)
+        if 'method="post"' in form and 'name="csrf_token"' not in form
+    ]
+    links = " ".join(_LINKS.findall(html))
+    problems += [f"{where}: personal data in a link" for s in secrets if s in links]
+    return problems
+
+
 def expected_status(role: str, relation: str, page: str) -> int:
     """What the page answers: a role's pages 200 (its own meetings' only), a role that may
     not 403, a meeting it may not see 404 (its existence does not leak)."""
@@ -147,6 +165,7 @@ async def test_every_page_answers_each_role_as_the_api_would_and_shows_no_foreig
             if answer.status_code != expected:
                 failures.append(f"{role}/{relation} {template}: {answer.status_code} != {expected}")
             assert answer.headers["cache-control"] == "no-store", path
+            failures += form_problems(answer.text, made.secrets, f"{role}/{relation} {template}")
             if role == "kif" and relation == "own":
                 continue
             allowed = made.circulated if template == "/moeder/{m}/udsendt/{d}/1" else []

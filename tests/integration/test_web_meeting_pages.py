@@ -124,9 +124,9 @@ async def test_kif_triages_builds_two_versions_diffs_and_circulates_through_the_
     while await app.state.outbox_worker.run_once():
         pass
     after = (await kif.get(f"/moeder/{meeting}/rundsendelse")).text
-    delivery = after.split('id="levering"')[1]
+    delivery = after.split('id="levering"')[1].split("<tbody>")[1]
     assert email in delivery
-    assert "Sendt" in delivery
+    assert "<td>Sendt</td>" in delivery  # the message's status cell
 
     rows = await access_log(client, auth("auditor", units.auditor))
     mine = [r for r in rows if r["unit"] == units.kif]
@@ -235,3 +235,139 @@ async def test_kif_pages_refuse_other_roles_with_a_danish_403(
         refused = await browser.get(path)
         assert refused.status_code == 403, (role, path)
         assert "Din rolle giver ikke adgang" in refused.text
+
+
+async def listed_meeting(
+    kif: Browser, client: httpx.AsyncClient, auth: Auth, units: Units
+) -> tuple[str, dict[str, str]]:
+    """A meeting called through the pages whose version 1 lists one triaged case."""
+    case = await submitted_case(client, auth, units)
+    await triaged(kif, case["id"])
+    meeting = location_id(await kif.post("/moeder", MEETING_FORM), "/moeder/")
+    made = await kif.post(
+        f"/moeder/{meeting}/liste", {"add": case["id"], "reason": "Udkast", "base_version": "0"}
+    )
+    assert made.status_code == 303, made.text
+    return meeting, case
+
+
+async def test_kif_records_attendance_an_outcome_with_an_action_closes_it_and_writes_minutes(
+    app: Litestar, client: httpx.AsyncClient, auth: Auth, units: Units
+) -> None:
+    kif = await signed_in(app, client, "kif", units.kif)
+    meeting, case = await listed_meeting(kif, client, auth, units)
+    attendee = {"rows": "1", "name_0": "Mødeleder Hansen", "agency_0": "kf", "unit_0": units.kif}
+    attendee |= {"role_0": "chair", "present_0": "ja"}
+    refused = await kif.post(f"/moeder/{meeting}/fremmoede", attendee)
+    assert refused.status_code == 422  # present without the confidentiality undertaking
+    assert "tilsluttet sig tavshedspligten" in refused.text
+    assert "Mødeleder Hansen" in refused.text  # what was typed is kept
+    recorded = await kif.post(
+        f"/moeder/{meeting}/fremmoede", attendee | {"confidentiality_0": "ja"}
+    )
+    assert recorded.status_code == 303, recorded.text
+    again = (await kif.get(f"/moeder/{meeting}/fremmoede")).text
+    assert "Seneste registrering er nr. 1" in again
+    assert "Mødeleder Hansen" in again
+    assert "Afholdt" in (await kif.get(f"/moeder/{meeting}")).text
+
+    outcome = {
+        "case_id": case["id"],
+        "decision": "follow-up",
+        "summary": "Drøftet; kommunen tager kontakt",
+        "description_0": "Kontakt borgeren",
+        "agency_0": "municipality",
+        "unit_0": units.participant,
+        "due_on_0": "2026-12-20",
+    }
+    made = await kif.post(f"/moeder/{meeting}/udfald", outcome)
+    assert made.status_code == 303, made.text
+    twice = await kif.post(f"/moeder/{meeting}/udfald", outcome)
+    assert twice.status_code == 409
+    assert "Sagen har allerede et resultat fra dette møde" in twice.text
+    work = (await kif.get(f"/moeder/{meeting}/afvikling")).text
+    assert "Opfølgning aftalt" in work
+    assert "Kontakt borgeren" in work
+    action_id = re.search(r'action="/handlinger/([0-9a-f-]{36})/status"', work)
+    assert action_id
+    not_done = await kif.post(
+        f"/handlinger/{action_id[1]}/status", {"status": "not-done-agency", "back": "https://x"}
+    )
+    assert not_done.status_code == 422  # "not done" needs a note
+    done = await kif.post(
+        f"/handlinger/{action_id[1]}/status", {"status": "done", "back": "https://evil.example"}
+    )
+    assert done.status_code == 303
+    assert done.headers["location"] == "/handlinger"  # never back to another site
+    assert "Udført" in (await kif.get("/handlinger?vis=done")).text
+
+    minutes = await kif.post(f"/moeder/{meeting}/referat", {"minutes_reason": "Referat"})
+    assert minutes.status_code == 303, minutes.text
+    closed = (await kif.get(f"/moeder/{meeting}/afvikling")).text
+    assert "Referat version 1" in closed
+    assert "Afsluttet med referat" in (await kif.get(f"/moeder/{meeting}")).text
+
+
+async def test_kif_records_an_inquiry_by_cpr_in_the_body_and_decides_with_a_justification(
+    app: Litestar, client: httpx.AsyncClient, units: Units
+) -> None:
+    """Guide 3.3.7, "Tidsafgrænsning": KiF decides; departing from the suggestion needs a
+    justification. The CPR number travels in the form's body, never in a URL."""
+    kif = await signed_in(app, client, "kif", units.kif)
+    inquiry = {
+        "cpr": "010190-1234",
+        "from_agency": "police",
+        "received_on": "2026-11-20",
+        "detained_since": "2026-09-01",
+        "released_on": "2026-11-01",
+    }
+    made = await kif.post("/henvendelser", inquiry)
+    assert made.status_code == 303
+    assert made.headers["location"] == "/henvendelser"
+    page = (await kif.get("/henvendelser")).text
+    assert "Inden for tidsvinduet" in page
+    assert "010190-1234" in page
+    inquiry_id = re.search(r'action="/henvendelser/([0-9a-f-]{36})/afgoerelse"', page)
+    assert inquiry_id
+    departs = await kif.post(f"/henvendelser/{inquiry_id[1]}/afgoerelse", {"eligible": "nej"})
+    assert departs.status_code == 422
+    assert "Skriv en begrundelse: afgørelsen afviger fra forslaget" in departs.text
+    decided = await kif.post(
+        f"/henvendelser/{inquiry_id[1]}/afgoerelse",
+        {"eligible": "nej", "justification": "Politiet har sagen"},
+    )
+    assert decided.status_code == 303
+    assert "Kan ikke drøftes, " in (await kif.get("/henvendelser")).text
+
+
+async def test_the_worklist_names_a_meeting_within_7_days_whose_list_was_not_circulated(
+    app: Litestar, client: httpx.AsyncClient, auth: Auth, units: Units
+) -> None:
+    kif = await signed_in(app, client, "kif", units.kif)
+    case = await submitted_case(client, auth, units)
+    await triaged(kif, case["id"])
+    soon = {**MEETING_FORM, "date": "2026-11-30"}  # the test clock says 27 November
+    meeting = location_id(await kif.post("/moeder", soon), "/moeder/")
+    await kif.post(
+        f"/moeder/{meeting}/liste", {"add": case["id"], "reason": "U", "base_version": "0"}
+    )
+    worklist = (await kif.get("/arbejdsliste")).text
+    assert "KSP-listen er ikke rundsendt, og mødet er inden for 7 dage" in worklist
+    assert f'href="/moeder/{meeting}"' in worklist
+
+
+async def test_a_cancelled_meeting_refuses_a_list_change_with_the_danish_sentence(
+    app: Litestar, client: httpx.AsyncClient, auth: Auth, units: Units
+) -> None:
+    kif = await signed_in(app, client, "kif", units.kif)
+    meeting, case = await listed_meeting(kif, client, auth, units)
+    unexplained = await kif.post(f"/moeder/{meeting}/aflys", {"reason": ""})
+    assert unexplained.status_code == 422
+    cancelled = await kif.post(f"/moeder/{meeting}/aflys", {"reason": "Kommunen kan ikke"})
+    assert cancelled.status_code == 303
+    assert "Aflyst" in (await kif.get(f"/moeder/{meeting}")).text
+    refused = await kif.post(
+        f"/moeder/{meeting}/liste", {"remove": case["id"], "reason": "Væk", "base_version": "1"}
+    )
+    assert refused.status_code == 409
+    assert "Mødet er aflyst og kan ikke ændres." in refused.text

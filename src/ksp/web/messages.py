@@ -12,7 +12,7 @@ import re
 from ksp.api.problems import PROBLEMS
 from ksp.domain import errors
 
-__all__ = ["SENTENCES", "field_message", "sentence_of", "slug_of"]
+__all__ = ["FIELD_SENTENCES", "SENTENCES", "field_message", "sentence_of", "slug_of"]
 
 SENTENCES: dict[str, str] = {
     "validation": "Et eller flere felter er ikke udfyldt rigtigt. Ret de markerede felter, "
@@ -118,6 +118,60 @@ _FIELD_RULES: list[tuple[re.Pattern[str], str]] = [
 ]
 FALLBACK_FIELD = "Feltet er ikke udfyldt rigtigt. Ret det, og prøv igen."
 
+FIELD_SENTENCES: dict[str, str] = {
+    # The rules of meetings, lists, circulation, outcomes and inquiries, word for word.
+    "must be a whole number": "Skriv et helt tal.",
+    "must be a valid time": "Skriv et klokkeslæt, fx 10.00.",
+    "must be a valid date": "Skriv en gyldig dato.",
+    "add or remove at least one case": "Vælg mindst én sag at tilføje eller fjerne.",
+    "is already on the list": "Sagen står allerede på listen.",
+    "is not on the list": "Sagen står ikke på listen længere. Genindlæs siden.",
+    "is not triaged for a meeting": "Sagen er ikke visiteret til et KSP-møde.",
+    "is withdrawn": "Sagen er trukket tilbage.",
+    "names a case twice": "Samme sag er valgt to gange.",
+    "does not name a case of this KiF unit": "Sagen hører ikke til jeres KiF-afdeling.",
+    "belongs to another municipality than the meeting's": "Sagen hører til en anden "
+    "kommune end mødets.",
+    "belongs to another police district than the meeting's": "Sagen hører til en anden "
+    "politikreds end mødets.",
+    "does not cover the municipality": "Politikredsen dækker ikke kommunen. Vælg den "
+    "politikreds, kommunen ligger i.",
+    "must not lie more than a day in the past": "Mødet må ikke ligge mere end en dag tilbage "
+    "i tiden.",
+    "must not lie more than 2 years ahead": "Mødet må højst ligge 2 år ude i fremtiden.",
+    "must not be in the past": "Tidspunktet må ikke ligge i fortiden.",
+    "names no recipient of yours": "Vælg en modtager fra jeres liste.",
+    "names a retired recipient": "Modtageren er udtrådt. Vælg en anden.",
+    "the meeting has none": "Mødet har ingen deltagere endnu. Tilføj deltagere først.",
+    "must be true when a reason is given": "Sæt kryds i »Send igen«, når du skriver en "
+    "begrundelse.",
+    "is not on the latest list version": "Sagen står ikke på mødets seneste KSP-liste.",
+    "must not be before the meeting": "Fristen må ikke ligge før mødet.",
+    "must be a lower-case unit slug": "Skriv enheden med små bogstaver, fx kommune-101.",
+    "must hold 1 to 50 attendees": "Skriv mellem 1 og 50 deltagere.",
+    "must have someone present": "Mindst én skal være til stede.",
+    "must have at most one chair": "Der kan højst være én mødeleder.",
+    "is required of everyone present": "Alle, der er til stede, skal have tilsluttet sig "
+    "tavshedspligten.",
+    "must name this case's current outcome": "Vælg sagens nuværende resultat.",
+    "must be a full 40-hex-digit fingerprint": "Skriv hele fingeraftrykket: 40 tegn 0-9 og A-F.",
+    "changes under Unicode normalisation (NFKC)": "Adressen indeholder tegn, der ligner "
+    "andre tegn. Skriv den med almindelige bogstaver.",
+    "names the KiF unit to ask": "Vælg den KiF-afdeling, henvendelsen går til.",
+    "must be your own unit": "Vælg jeres egen KiF-afdeling.",
+    "is required when a participant proposes": "Vælg det møde, borgeren foreslås til.",
+    "names no meeting you may propose for": "Vælg et møde, du deltager i.",
+    "must be the meeting's KiF unit": "Sagen skal gå til mødets KiF-afdeling.",
+    "must be the meeting's municipality": "Borgeren skal høre til mødets kommune.",
+    "must be the meeting's police district": "Borgeren skal høre til mødets politikreds.",
+    "is required when the decision departs from the suggestion or there is none": "Skriv "
+    "en begrundelse: afgørelsen afviger fra forslaget, eller der er intet forslag.",
+    "is not acceptable text": "Teksten kan ikke bruges. Fjern usynlige tegn, og prøv igen.",
+    "is required when a case is rejected": "Skriv en begrundelse, når sagen afvises.",
+    "is required when the action was not done": "Skriv, hvad der skete, når handlingen "
+    "ikke blev udført.",
+}
+
 
 def slug_of(exc: errors.KspError) -> str:
     """The problem type's slug the API answers ``exc`` with (``internal`` if none)."""
@@ -134,6 +188,10 @@ def sentence_of(exc: errors.KspError) -> str:
 
 def field_message(message: str) -> str:
     """The Danish message of a field rule (the domain's ``FieldError.message``)."""
+    if message in FIELD_SENTENCES:
+        return FIELD_SENTENCES[message]
+    if message.startswith("would make the list longer than"):
+        return "Listen ville blive for lang. Fjern nogle sager først."
     for pattern, danish in _FIELD_RULES:
         if found := pattern.search(message):
             return danish.format(*found.groups())
