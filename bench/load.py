@@ -11,9 +11,12 @@ Per backend (SQLite always, in fresh files; PostgreSQL when ``KSP_BENCH_DATABASE
 3. The bare baseline, then the service: ``--clients`` clients, each on one keep-alive
    connection, do operations picked from a weighted mix for ``--seconds`` (after a warm-up
    that is not counted), with the same load generator (``bench/load_client.py``).
-4. The page mix (``bench/load_pages.py``): ``--clients`` signed-in browser sessions on the
-   jail's case list and case pages, then a bare Litestar + Jinja2 page of the same size.
-5. The outbox: up to 30 s for every queued message to be sent.
+4. The outbox: up to 30 s for every queued message to be sent.
+5. On SQLite, the page mix (``bench/load_pages.py``): ``--sessions`` signed-in browser
+   sessions read case lists, case pages, a meeting, its 200-person list and the diff of two
+   versions, after the same pages' bare baseline (``bench/bare_pages.py``, Litestar +
+   Jinja2, each page as large as the service's); p50/p95/p99 per page, the ratio, and
+   whether the targets (p95 <= 150 ms, ratio >= 0.3) hold. ``--mix`` runs one mix alone.
 
 It writes, per backend, the count, rates, p50/p95/p99 latencies and errors of every
 operation and overall, for the service and for the bare baseline, and their ratio
@@ -65,17 +68,31 @@ from harness import (
 from list_version import ARREST_UNIT, KIF_UNIT
 from load_bare import BareMix, bare_weights
 from load_client import Mix, drive
-from load_pages import BarePageMix, PageMix, set_up_pages
+from load_pages import (
+    PAGE_MIX,
+    BarePageMix,
+    PageMix,
+    PageShape,
+    bare_rows,
+    page_sizes,
+    set_up_pages,
+    sized,
+    targets,
+)
 from load_service import MIX, WRITES, Identities, ServiceMix, Shape, outbox, set_up
 from load_stats import Tally, report, unexpected_lines
 from mail_support import KeyMaker, stop_agent
 from run import VERSIONED, exit_on_sigterm, load_average, machine
 
 BARE_APP = BENCH_DIR / "bare_app.py"
+BARE_PAGES = BENCH_DIR / "bare_pages.py"
 AUDITOR_UNIT = "intern-revision"
 SHAPE = Shape(meetings=4, persons=10, spare=10, recipients=2)
 OUTBOX_WAIT_S = 30.0
 BACKENDS = ("sqlite", "postgres", "all")
+MIXES = ("api", "pages", "all")
+PAGE_SHAPE = PageShape(sessions=50, persons=200, swapped=20)
+QUICK_PAGE_SHAPE = PageShape(sessions=8, persons=20, swapped=4)
 
 
 @dataclass(frozen=True)
@@ -84,6 +101,16 @@ class Plan:
     seconds: float
     warmup_s: float
     shape: Shape
+    mix: str  # one of MIXES
+    pages: PageShape
+
+    @property
+    def api(self) -> bool:
+        return self.mix in {"api", "all"}
+
+    def pages_on(self, backend: Backend) -> bool:
+        """The page mix runs on SQLite only (its targets are SQLite's)."""
+        return self.mix in {"pages", "all"} and backend.name == "sqlite"
 
 
 # One phase, one backend -------------------------------------------------------------------
@@ -114,7 +141,6 @@ async def session(
     stage = await set_up(base_url, who, plan.shape, recipients, case_body)
     bare_result = await phase(bare, BareMix(bare_weights(MIX, WRITES)), plan)
     service_result = await phase(service, ServiceMix(stage), plan)
-    pages = await page_session(service, bare, plan)
     mail = await outbox(base_url, stage, OUTBOX_WAIT_S)
     bare_rate = bare_result["overall"]["ok_per_s"]
     ratio = service_result["overall"]["ok_per_s"] / bare_rate if bare_rate else None
@@ -123,28 +149,50 @@ async def session(
         "bare": bare_result,
         "ratio": None if ratio is None else round(ratio, 3),
         "outbox": mail,
-        "pages": pages,
-        "unexpected_errors": service_result["unexpected_errors"]
-        + bare_result["unexpected_errors"]
-        + pages["unexpected_errors"],
+        "unexpected_errors": service_result["unexpected_errors"] + bare_result["unexpected_errors"],
     }
 
 
-async def page_session(service: Server, bare: Server, plan: Plan) -> dict[str, Any]:
-    """The page mix (bench/load_pages.py): signed-in sessions on the jail's pages, and the
-    bare Jinja2 page of the same size, in this run."""
-    stage = await set_up_pages(f"http://{HOST}:{service.port}", plan.clients)
-    bare_result = await phase(bare, BarePageMix(stage.list_bytes), plan)
+async def page_session(
+    service: Server, bare_pages: Server, who: Identities, plan: Plan
+) -> dict[str, Any]:
+    """The page mix: the bare pages of the same sizes first, then the service's."""
+    base_url = f"http://{HOST}:{service.port}"
+    stage = await set_up_pages(base_url, who, plan.pages)
+    sizes = await page_sizes(base_url, stage)
+    rows = await bare_rows(f"http://{HOST}:{bare_pages.port}", sizes)
+    bare_result = await phase(bare_pages, BarePageMix(rows), plan)
     service_result = await phase(service, PageMix(stage), plan)
     bare_rate = bare_result["overall"]["ok_per_s"]
     ratio = service_result["overall"]["ok_per_s"] / bare_rate if bare_rate else None
+    ratio = None if ratio is None else round(ratio, 3)
     return {
         "service": service_result,
         "bare": bare_result,
-        "page_bytes": stage.list_bytes,
-        "ratio": None if ratio is None else round(ratio, 3),
+        "ratio": ratio,
+        "sizes": sized(sizes, rows),
+        "targets": targets(service_result, ratio),
         "unexpected_errors": service_result["unexpected_errors"] + bare_result["unexpected_errors"],
     }
+
+
+async def both_mixes(
+    service: Server,
+    bare: Server | None,
+    bare_pages: Server | None,
+    who: Identities,
+    recipients: Sequence[Recipient],
+    plan: Plan,
+) -> dict[str, Any]:
+    """The API mix against ``bare`` and the page mix against ``bare_pages``, each if given."""
+    result: dict[str, Any] = {}
+    if bare is not None:
+        result = await session(service, bare, who, recipients, plan)
+    if bare_pages is not None:
+        result["pages"] = await page_session(service, bare_pages, who, plan)
+        errors = result.get("unexpected_errors", 0) + result["pages"]["unexpected_errors"]
+        result["unexpected_errors"] = errors
+    return result
 
 
 def bearer(value: str) -> dict[str, str]:
@@ -166,19 +214,33 @@ def on_backend(
     bare_port = free_port()
     bare_command = [sys.executable, str(BARE_APP), "--host", HOST, "--port", str(bare_port)]
     bare_command += ["--database-url", backend.bare_url]
+    pages_port = free_port()
+    pages_command = [sys.executable, str(BARE_PAGES), "--host", HOST, "--port", str(pages_port)]
+    pages_command += ["--database-url", f"sqlite+aiosqlite:///{work / 'bare-pages.sqlite3'}"]
     try:
         with contextlib.ExitStack() as stack:
             service = stack.enter_context(
                 running("service", [str(KSP), "serve"], env, int(env["KSP_PORT"]), work)
             )
-            bare = stack.enter_context(running("bare", bare_command, env, bare_port, work))
-            wait_healthy(service)
-            wait_healthy(bare)
-            result = asyncio.run(session(service, bare, who, recipients, plan))
-            for server in (service, bare):
+            servers = [service]
+            if plan.api:
+                bare = stack.enter_context(running("bare", bare_command, env, bare_port, work))
+                servers.append(bare)
+            if plan.pages_on(backend):
+                pages = stack.enter_context(
+                    running("bare-pages", pages_command, env, pages_port, work)
+                )
+                servers.append(pages)
+            for server in servers:
+                wait_healthy(server)
+            api = bare if plan.api else None
+            paged = pages if plan.pages_on(backend) else None
+            result = asyncio.run(both_mixes(service, api, paged, who, recipients, plan))
+            for server in servers:
                 if server.process.poll() is not None:
                     raise BenchError(f"{server.name} died under load:\n{log_tail(server.log)}")
-            if result["unexpected_errors"] or result["outbox"]["by_status"].get("failed"):
+            failed = result.get("outbox", {}).get("by_status", {}).get("failed")
+            if result.get("unexpected_errors") or failed:
                 tail = log_tail(service.log, 40)
                 print(f"{backend.name}: the service's log ends:\n{tail}", file=sys.stderr)
     finally:
@@ -242,12 +304,20 @@ def document(
             "clients": plan.clients,
             "seconds": plan.seconds,
             "warmup_s": plan.warmup_s,
+            "mixes": plan.mix,
             "mix": dict(MIX),
             "bare_mix": bare_weights(MIX, WRITES),
             **plan.shape.as_json(),
+            "page_mix": dict(PAGE_MIX),
+            "pages": {
+                **plan.pages.as_json(),
+                "backend": "sqlite",
+                "sign_in": "the development sign-in, one session cookie per client",
+                "bare": "bench/bare_pages.py, GET /page/{rows} as large as each page",
+            },
             "outbox_wait_s": OUTBOX_WAIT_S,
             "client": "asyncio HTTP/1.1, one keep-alive connection per client",
-            "servers": "one uvicorn process each: ksp serve, bench/bare_app.py",
+            "servers": "one uvicorn process each: ksp serve, bench/bare_app.py, bare_pages.py",
             "ratio": "service ok_per_s / bare ok_per_s, measured one after the other",
         },
         "backends": results,
@@ -270,26 +340,42 @@ def print_summary(results: dict[str, Any], out: Path) -> None:
         if "skipped" in result:
             print(f"{name}: skipped ({result['skipped']})")
             continue
-        service, bare, mail = result["service"], result["bare"], result["outbox"]
-        print(f"{name}: service (cpu {service['server_cpu']})")
-        print(f"  {'overall':<16}{line(service['overall'])}")
-        for operation, figures in service["operations"].items():
-            print(f"  {operation:<16}{line(figures)}")
-        print(f"{name}: bare (cpu {bare['server_cpu']})")
-        for operation, figures in {"overall": bare["overall"], **bare["operations"]}.items():
-            print(f"  {operation:<16}{line(figures)}")
-        print(f"{name}: ratio {result['ratio']}")
-        pages = result["pages"]
-        for side in ("service", "bare"):
-            for operation, figures in pages[side]["operations"].items():
-                print(f"{name}: pages {side} {operation:<15}{line(figures)}")
-        print(f"{name}: pages ratio {pages['ratio']} ({pages['page_bytes']} bytes a list page)")
-        print(
-            f"{name}: outbox {mail['sent']} of {mail['queued']} messages sent "
-            f"({mail['circulations']} circulations, {mail['by_status']}, "
-            f"waited {mail['waited_s']} s)"
-        )
+        if "service" in result:
+            print_api(name, result)
+        if "pages" in result:
+            print_pages(name, result["pages"])
     print(f"written to {out}")
+
+
+def print_pages(name: str, pages: dict[str, Any]) -> None:
+    service, bare, held = pages["service"], pages["bare"], pages["targets"]
+    print(f"{name}: pages (cpu {service['server_cpu']})")
+    for operation, figures in {"overall": service["overall"], **service["operations"]}.items():
+        print(f"  {operation:<16}{line(figures)}")
+    print(f"{name}: bare pages (cpu {bare['server_cpu']})")
+    for operation, figures in {"overall": bare["overall"], **bare["operations"]}.items():
+        print(f"  {operation:<16}{line(figures)}")
+    print(
+        f"{name}: pages ratio {pages['ratio']} (target >= {held['ratio_at_least']}: "
+        f"{held['ratio_holds']}); p95 <= {held['p95_ms_at_most']} ms: {held['p95_holds']}"
+    )
+
+
+def print_api(name: str, result: dict[str, Any]) -> None:
+    service, bare, mail = result["service"], result["bare"], result["outbox"]
+    print(f"{name}: service (cpu {service['server_cpu']})")
+    print(f"  {'overall':<16}{line(service['overall'])}")
+    for operation, figures in service["operations"].items():
+        print(f"  {operation:<16}{line(figures)}")
+    print(f"{name}: bare (cpu {bare['server_cpu']})")
+    for operation, figures in {"overall": bare["overall"], **bare["operations"]}.items():
+        print(f"  {operation:<16}{line(figures)}")
+    print(f"{name}: ratio {result['ratio']}")
+    print(
+        f"{name}: outbox {mail['sent']} of {mail['queued']} messages sent "
+        f"({mail['circulations']} circulations, {mail['by_status']}, "
+        f"waited {mail['waited_s']} s)"
+    )
 
 
 def failures(results: dict[str, Any]) -> list[str]:
@@ -297,10 +383,13 @@ def failures(results: dict[str, Any]) -> list[str]:
     for name, result in results.items():
         if "skipped" in result:
             continue
-        for role in ("service", "bare"):
-            operations = {**result[role]["operations"], **result[role].get("warmup", {})}
+        parts = {role: result[role] for role in ("service", "bare") if role in result}
+        if "pages" in result:
+            parts |= {"pages": result["pages"]["service"], "bare pages": result["pages"]["bare"]}
+        for role, figures in parts.items():
+            operations = {**figures["operations"], **figures.get("warmup", {})}
             found += [f"{name} {role} {text}" for text in unexpected_lines(operations)]
-        failed = result["outbox"]["by_status"].get("failed")
+        failed = result.get("outbox", {}).get("by_status", {}).get("failed")
         if failed:
             found.append(f"{name} outbox: {failed} deliveries failed")
     return found
@@ -313,7 +402,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=60.0, help="measured, per server (60)")
     parser.add_argument("--warmup", type=float, help="s per server (default: seconds/5, <= 2)")
     parser.add_argument("--backend", choices=BACKENDS, default="all")
+    parser.add_argument("--mix", choices=MIXES, default="all", help="api, pages or all (all)")
+    parser.add_argument("--sessions", type=int, help="signed-in sessions of the page mix (50)")
+    parser.add_argument(
+        "--quick", action="store_true", help="3 s, 8 clients, 8 sessions, a 20-person list"
+    )
     args = parser.parse_args(argv)
+    if args.quick:
+        args.seconds, args.clients = min(args.seconds, 3.0), min(args.clients, 8)
     if args.warmup is None:
         args.warmup = min(2.0, args.seconds / 5)
     if args.clients < 1 or args.seconds <= 0 or args.warmup < 0:
@@ -327,7 +423,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not KSP.exists():
         print(f"load: {KSP} not found; run `make install`", file=sys.stderr)
         return 2
-    plan = Plan(args.clients, args.seconds, args.warmup, SHAPE)
+    pages = QUICK_PAGE_SHAPE if args.quick else PAGE_SHAPE
+    if args.sessions is not None:
+        pages = PageShape(args.sessions, pages.persons, pages.swapped)
+    plan = Plan(args.clients, args.seconds, args.warmup, SHAPE, args.mix, pages)
     load_before = load_average()
     results = run_in_scratch("load", lambda tmp: run_backends(args.backend, plan, tmp))
     if isinstance(results, int):

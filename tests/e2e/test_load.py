@@ -37,7 +37,7 @@ def run_load(which: str, out: Path) -> subprocess.CompletedProcess[str]:
         assert POSTGRES_URL is not None
         env["KSP_BENCH_DATABASE_URL"] = POSTGRES_URL
     command = [sys.executable, str(LOAD), "--seconds", "4", "--clients", "8"]
-    command += ["--backend", which, "--out", str(out)]
+    command += ["--backend", which, "--mix", "api", "--out", str(out)]
     return subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=600, check=False
     )
@@ -78,11 +78,7 @@ def test_a_short_load_has_no_unexpected_errors(which: str, tmp_path: Path) -> No
     assert set(service["operations"]) == OPERATIONS
     for figures in [service["overall"], *service["operations"].values(), bare["overall"]]:
         assert_clean(figures)
-    pages = result["pages"]  # issue 10: signed-in sessions on the pages, beside a bare page
-    assert set(pages["service"]["operations"]) == {"page_case_list", "page_case"}
-    assert pages["page_bytes"] > 1000
-    for figures in [*pages["service"]["operations"].values(), pages["bare"]["overall"]]:
-        assert_clean(figures)
+    assert "pages" not in result  # --mix api; the page mix has its test below
     assert service["overall"]["ok_per_s"] > 0
     assert bare["overall"]["ok_per_s"] > 0
     assert set(bare["operations"]) == {"write", "read"}
@@ -93,3 +89,50 @@ def test_a_short_load_has_no_unexpected_errors(which: str, tmp_path: Path) -> No
     assert mail["by_status"].get("failed", 0) == 0
     assert mail["drained"] is True
     assert mail["sent"] == mail["queued"]
+
+
+PAGES = {"case_list", "case_page", "meeting", "meeting_list", "list_diff"}
+
+
+def test_the_page_mix_signs_in_browses_and_records_its_targets(tmp_path: Path) -> None:
+    """``--quick --mix pages``: sessions through the development sign-in read every page
+    with 200s only; the report has p50/p95/p99 per page, the bare page of the same sizes,
+    and whether each target holds (recorded as a yes or no, whichever it is)."""
+    out = tmp_path / "load.json"
+    env = {name: value for name, value in os.environ.items() if not name.startswith("KSP_")}
+    command = [sys.executable, str(LOAD), "--quick", "--mix", "pages", "--backend", "sqlite"]
+    command += ["--out", str(out)]
+    done = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+    report = json.loads(out.read_text())
+    assert set(report["config"]["page_mix"]) == PAGES
+    assert report["config"]["pages"]["sessions"] == 8
+    assert report["unexpected_errors"] == 0
+    result = report["backends"]["sqlite"]
+    assert "service" not in result  # --mix pages: the API mix did not run
+    pages = result["pages"]
+    assert set(pages["service"]["operations"]) == PAGES
+    assert set(pages["bare"]["operations"]) == PAGES
+    for figures in [
+        pages["service"]["overall"],
+        pages["bare"]["overall"],
+        *pages["service"]["operations"].values(),
+        *pages["bare"]["operations"].values(),
+    ]:
+        assert_clean(figures)
+        assert figures["errors"]["by_design"] == {}
+        assert figures["ok"] > 0
+    for size in pages["sizes"].values():
+        assert size["service_bytes"] > 1000
+        assert size["bare_rows"] >= 0
+    assert pages["ratio"] > 0
+    held = pages["targets"]
+    assert held["p95_ms_at_most"] == 150.0
+    assert held["ratio_at_least"] == 0.3
+    assert set(held["p95_holds"]) == PAGES
+    assert all(isinstance(value, bool) for value in held["p95_holds"].values())
+    assert held["ratio_holds"] is (pages["ratio"] >= 0.3)
+    assert held["all_hold"] is (held["ratio_holds"] and all(held["p95_holds"].values()))
