@@ -29,6 +29,7 @@ from ksp.mail.keyring import Keyring
 from ksp.mail.secure import GpgSecureMail
 from ksp.mail.transport import MaildirTransport, SmtpConfig, SmtpTransport, Transport
 from ksp.mail.worker import OutboxWorker
+from ksp.printing import PdfLimits, PdfRenderer
 from ksp.rendering import render_document
 from ksp.services.audit import AuditService
 from ksp.services.cases import CaseService
@@ -54,6 +55,7 @@ __all__ = [
     "database_engine",
     "journal_signer",
     "outbox_worker",
+    "pdf_renderer",
     "secure_mail",
     "store_adapters",
     "token_verifier",
@@ -137,6 +139,18 @@ def outbox_worker(settings: Settings, uow: SqlUnitOfWorkFactory, clock: Clock) -
     )
 
 
+def pdf_renderer(settings: Settings) -> PdfRenderer:
+    """The pool of processes that print PDFs, with its limits (KSP_PDF_*)."""
+    return PdfRenderer(
+        PdfLimits(
+            workers=settings.pdf_workers,
+            pending=8 * settings.pdf_workers,
+            timeout_seconds=float(settings.pdf_timeout_seconds),
+            max_pdf_bytes=settings.pdf_max_bytes,
+        )
+    )
+
+
 def token_verifier(settings: Settings, sign_in: SignIn | None = None) -> TokenVerifier:
     """Bearer tokens: our HS256 ones, or a provider's through the sign-in's claim mapping."""
     claims_of = None
@@ -174,6 +188,7 @@ class Services:
     uow: SqlUnitOfWorkFactory
     mail: GpgSecureMail
     worker: OutboxWorker
+    printer: PdfRenderer
     hasher: KeyedHasher
     verifier: TokenVerifier
     sign_in: SignIn
@@ -185,6 +200,7 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
     mail = secure_mail(settings)
     sign_in = sign_in_wiring.sign_in(settings, adapters.sessions, adapters.cipher, clock)
     lifecycle = MeetingLifecycleService(uow, clock, organizer=settings.mail_from)
+    printer = pdf_renderer(settings)
 
     def invite(meeting: Meeting, participants: list[Recipient]) -> bytes:
         """Every circulation mail carries the meeting's invitation (issue 8)."""
@@ -208,6 +224,7 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
         uow=uow,
         mail=mail,
         worker=outbox_worker(settings, uow, clock),
+        printer=printer,
         hasher=adapters.hasher,
         verifier=token_verifier(settings, sign_in),
         sign_in=sign_in,

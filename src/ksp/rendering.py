@@ -6,14 +6,16 @@ Templates live in the repository's ``templates/`` (packaged as ``ksp/templates``
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
 import jinja2
 
 from ksp.domain import reference
+from ksp.domain.circulation import Recipient
 from ksp.domain.danish_time import danish_datetime
-from ksp.domain.documents import DocumentVersion
+from ksp.domain.documents import DocumentVersion, ListDiff
 
 __all__ = ["render_document", "render_page", "template_sources"]
 
@@ -22,6 +24,7 @@ CUSTODY_DA = {
     "convicted": "Dømt (løsladt fra institution)",
     "youth_section_78": "Ung, straffuldbyrdelseslovens § 78",
 }
+AGENCY_DA = {"kf": "Kriminalforsorgen", "municipality": "Kommunen", "police": "Politiet"}
 
 
 def _template_dirs() -> list[str]:
@@ -40,11 +43,19 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     environment.globals["custody_da"] = CUSTODY_DA
+    environment.globals["agency_da"] = AGENCY_DA
     return environment
 
 
-def render_document(document: DocumentVersion) -> str:
-    """The version as the Danish HTML document the participants receive.
+def render_document(
+    document: DocumentVersion,
+    *,
+    participants: Sequence[Recipient] = (),
+    changes: ListDiff | None = None,
+) -> str:
+    """The version as the Danish HTML document the participants receive (and, with the
+    print stylesheet, its PDF): with the meeting's participants, and what changed since
+    the previous version (``changes``, None for the first).
 
     Times are Danish wall-clock times in words; the author is the name the token carried,
     else the meeting's KiF unit, never a login id."""
@@ -62,6 +73,8 @@ def render_document(document: DocumentVersion) -> str:
             scheduled_for=danish_datetime(dt.datetime.fromisoformat(meeting["scheduled_for"])),
             created_at=danish_datetime(document.created_at),
             author=document.body.get("created_by_name") or meeting["kif_unit"],
+            participants=participants,
+            changes=changes,
         )
     )
 

@@ -54,6 +54,7 @@ from ksp.bootstrap import SystemClock, build_services, database_engine
 from ksp.db.migrate import at_code_head, code_heads
 from ksp.mail.secure import GpgSecureMail
 from ksp.mail.worker import OutboxWorker
+from ksp.printing import PdfRenderer
 from ksp.rendering import template_sources
 from ksp.services.ports import Clock
 from ksp.settings import Settings
@@ -77,6 +78,7 @@ _HANDLER_SERVICES = (
     "corrections",
     "units",
     "proofs",
+    "printer",
 )
 
 
@@ -131,6 +133,7 @@ def _openapi() -> OpenAPIConfig:
 def _outbox_lifespan(
     worker: OutboxWorker,
     mail: GpgSecureMail,
+    printer: PdfRenderer,
     *,
     run_worker: bool,
     poll_seconds: float,
@@ -152,6 +155,7 @@ def _outbox_lifespan(
             finally:
                 group.cancel_scope.cancel()
                 mail.close()
+                printer.close()
 
     return lifespan
 
@@ -214,6 +218,7 @@ def create_app(
             _outbox_lifespan(
                 built.worker,
                 built.mail,
+                built.printer,
                 run_worker=settings.outbox_in_process,
                 poll_seconds=settings.outbox_poll_ms / 1000,
                 check_key=settings.mail_signing_key is not None,
