@@ -30,7 +30,7 @@ from ksp.mail.secure import GpgSecureMail
 from ksp.mail.transport import MaildirTransport, SmtpConfig, SmtpTransport, Transport
 from ksp.mail.worker import OutboxWorker
 from ksp.printing import PdfLimits, PdfRenderer
-from ksp.rendering import render_document
+from ksp.rendering import render_printable
 from ksp.services.audit import AuditService
 from ksp.services.cases import CaseService
 from ksp.services.circulation import CirculationService
@@ -211,7 +211,9 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
         audit=AuditService(uow, clock, adapters.signer),
         meetings=MeetingService(uow, clock, max_list_entries=settings.max_list_entries),
         documents=DocumentService(uow, clock),
-        circulation=CirculationService(uow, clock, mail, render_document, invite=invite),
+        circulation=CirculationService(
+            uow, clock, mail, render_printable, invite=invite, print_pdf=printer.render
+        ),
         inquiries=InquiryService(uow, clock),
         exchanges=ExchangeService(uow, clock),
         corrections=CorrectionService(uow, clock),

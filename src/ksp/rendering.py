@@ -15,9 +15,9 @@ import jinja2
 from ksp.domain import reference
 from ksp.domain.circulation import Recipient
 from ksp.domain.danish_time import danish_datetime
-from ksp.domain.documents import DocumentVersion, ListDiff
+from ksp.domain.documents import DocumentVersion, ListDiff, Printable
 
-__all__ = ["render_document", "render_page", "template_sources"]
+__all__ = ["render_document", "render_page", "render_printable", "template_sources"]
 
 CUSTODY_DA = {
     "remand": "Varetægtsarrestant",
@@ -76,6 +76,13 @@ def render_document(
             participants=participants,
             changes=changes,
         )
+    )
+
+
+def render_printable(printable: Printable) -> str:
+    """The Danish HTML of a version with its participants and changes (also its PDF's)."""
+    return render_document(
+        printable.document, participants=printable.participants, changes=printable.changes
     )
 
 

@@ -18,8 +18,8 @@ from ksp.domain.cases import Custody
 from ksp.domain.documents import DocumentVersion
 from ksp.domain.lists import ListEntry
 from ksp.printing import PdfRenderer
-from ksp.rendering import render_document
-from ksp.services.documents import DocumentService, Printable
+from ksp.rendering import render_printable
+from ksp.services.documents import DocumentService
 
 __all__ = ["DocumentController"]
 
@@ -61,13 +61,6 @@ def _wanted(request: Request[Any, Any, Any]) -> str:
     return request.accept.best_match([_JSON, _HTML, _PDF]) or _JSON
 
 
-def printed_html(printable: Printable) -> str:
-    """The Danish HTML of a version with its participants and changes (also the PDF's)."""
-    return render_document(
-        printable.document, participants=printable.participants, changes=printable.changes
-    )
-
-
 def _pdf_name(document: DocumentVersion) -> str:
     kind = "referat" if document.kind == "minutes" else "liste"
     return f"ksp-{kind}-v{document.version}.pdf"
@@ -97,7 +90,7 @@ class DocumentController(Controller):
         if wanted == _JSON:
             return Response(_version(await documents.version(principal, str(document_id), n)))
         printable = await documents.printable(principal, str(document_id), n)
-        html = printed_html(printable)
+        html = render_printable(printable)
         if wanted == _HTML:
             return Response(html, media_type="text/html; charset=utf-8")
         name = _pdf_name(printable.document)

@@ -7,31 +7,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from ksp.domain.access import Principal, reads_documents_of
-from ksp.domain.circulation import Recipient
 from ksp.domain.cpr import Cpr
-from ksp.domain.documents import DocumentVersion, ListDiff, diff_lists, entries_of, kind_of
+from ksp.domain.documents import (
+    DocumentVersion,
+    ListDiff,
+    Printable,
+    changes_of,
+    diff_lists,
+    entries_of,
+    kind_of,
+)
 from ksp.domain.errors import FieldError, InvalidInput, NotFound
 from ksp.domain.lists import ListEntry
 from ksp.services.ports import Clock, UnitOfWork, UnitOfWorkFactory, VersionRecord
 
-__all__ = ["DocumentService", "Printable", "subjects_of"]
-
-
-@dataclass(frozen=True, slots=True)
-class Printable:
-    """A version as its document shows it: with the meeting's participants, and what
-    changed since the previous version (None for the first)."""
-
-    document: DocumentVersion
-    participants: list[Recipient]
-    changes: ListDiff | None
-
-
-def changes_of(previous: DocumentVersion | None, document: DocumentVersion) -> ListDiff | None:
-    return None if previous is None else diff_lists(previous.entries, document.entries)
+__all__ = ["DocumentService", "subjects_of"]
 
 
 def subjects_of(*entry_lists: Iterable[ListEntry]) -> list[Cpr]:

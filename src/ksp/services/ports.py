@@ -12,7 +12,7 @@ from ksp.domain.access import CaseScope, Principal
 from ksp.domain.actions import ActionStatus, ActionView
 from ksp.domain.audit import AccessRecord
 from ksp.domain.cases import Case, CaseStatus, Triage
-from ksp.domain.circulation import Delivery, Recipient
+from ksp.domain.circulation import CirculationContent, Delivery, Recipient
 from ksp.domain.corrections import Revision
 from ksp.domain.cpr import Cpr
 from ksp.domain.exchanges import Exchange, ExchangeRecord
@@ -262,18 +262,14 @@ class SecureMail(Protocol):
     def pin(self, armored: str) -> str: ...
     def revoked_copy(self, armored: str, pinned: str) -> bool: ...
     def usable(self, fingerprint: str, now: dt.datetime) -> bool: ...
-    def seal(  # noqa: PLR0913 - keyword-only, one per part of the message
+    def seal(
         self,
         *,
         to: str,
         fingerprint: str,
-        subject: str,
-        html: str,
-        attachment_name: str,
-        attachment_json: bytes,
+        content: CirculationContent,
         message_id: str,
         date: dt.datetime,
-        calendar: bytes | None = None,
     ) -> bytes: ...
     def message_id(self, local_part: str) -> str: ...
 
