@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal, cast
 
+import anyio
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -19,6 +20,7 @@ from ksp.auth import wiring as sign_in_wiring
 from ksp.auth.context import SignIn
 from ksp.crypto import FieldCipher, KeyedHasher
 from ksp.db.engine import create_engine, create_sessionmaker
+from ksp.db.outbox_signal import listen_for_outbox
 from ksp.db.uow import Adapters, SqlUnitOfWorkFactory
 from ksp.domain.circulation import Recipient
 from ksp.domain.meetings import Meeting
@@ -56,6 +58,7 @@ __all__ = [
     "journal_signer",
     "outbox_worker",
     "pdf_renderer",
+    "run_outbox",
     "secure_mail",
     "store_adapters",
     "token_verifier",
@@ -139,6 +142,15 @@ def outbox_worker(settings: Settings, uow: SqlUnitOfWorkFactory, clock: Clock) -
     )
 
 
+async def run_outbox(worker: OutboxWorker, engine: AsyncEngine, *, poll_seconds: float) -> None:
+    """The worker, forever, woken by PostgreSQL's notifications of committed circulations
+    (and, in the service's own process, by the circulation service) besides its poll."""
+    async with anyio.create_task_group() as group:
+        group.start_soon(listen_for_outbox, engine, worker.wake)
+        await worker.run(poll_seconds=poll_seconds)
+        group.cancel_scope.cancel()
+
+
 def pdf_renderer(settings: Settings) -> PdfRenderer:
     """The pool of processes that print PDFs, with its limits (KSP_PDF_*)."""
     return PdfRenderer(
@@ -201,6 +213,7 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
     sign_in = sign_in_wiring.sign_in(settings, adapters.sessions, adapters.cipher, clock)
     lifecycle = MeetingLifecycleService(uow, clock, organizer=settings.mail_from)
     printer = pdf_renderer(settings)
+    worker = outbox_worker(settings, uow, clock)
 
     def invite(meeting: Meeting, participants: list[Recipient]) -> bytes:
         """Every circulation mail carries the meeting's invitation (issue 8)."""
@@ -212,7 +225,13 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
         meetings=MeetingService(uow, clock, max_list_entries=settings.max_list_entries),
         documents=DocumentService(uow, clock),
         circulation=CirculationService(
-            uow, clock, mail, render_printable, invite=invite, print_pdf=printer.render
+            uow,
+            clock,
+            mail,
+            render_printable,
+            invite=invite,
+            print_pdf=printer.render,
+            queued=worker.wake,
         ),
         inquiries=InquiryService(uow, clock),
         exchanges=ExchangeService(uow, clock),
@@ -225,7 +244,7 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
         worklists=WorklistService(uow, clock),
         uow=uow,
         mail=mail,
-        worker=outbox_worker(settings, uow, clock),
+        worker=worker,
         printer=printer,
         hasher=adapters.hasher,
         verifier=token_verifier(settings, sign_in),

@@ -50,7 +50,7 @@ from ksp.api.security_headers import (
 )
 from ksp.auth.csrf import CsrfMiddleware
 from ksp.auth.web import ROUTES as SIGN_IN_ROUTES
-from ksp.bootstrap import SystemClock, build_services, database_engine
+from ksp.bootstrap import SystemClock, build_services, database_engine, run_outbox
 from ksp.db.migrate import at_code_head, code_heads
 from ksp.mail.secure import GpgSecureMail
 from ksp.mail.worker import OutboxWorker
@@ -132,6 +132,7 @@ def _openapi() -> OpenAPIConfig:
 
 def _outbox_lifespan(
     worker: OutboxWorker,
+    engine: AsyncEngine,
     mail: GpgSecureMail,
     printer: PdfRenderer,
     *,
@@ -149,7 +150,9 @@ def _outbox_lifespan(
             await anyio.to_thread.run_sync(mail.signing_fingerprint)
         async with anyio.create_task_group() as group:
             if run_worker:
-                group.start_soon(functools.partial(worker.run, poll_seconds=poll_seconds))
+                group.start_soon(
+                    functools.partial(run_outbox, worker, engine, poll_seconds=poll_seconds)
+                )
             try:
                 yield
             finally:
@@ -217,6 +220,7 @@ def create_app(
         lifespan=[
             _outbox_lifespan(
                 built.worker,
+                engine,
                 built.mail,
                 built.printer,
                 run_worker=settings.outbox_in_process,

@@ -77,12 +77,16 @@ class CirculationService:
         *,
         invite: Callable[[Meeting, list[Recipient]], bytes] | None = None,
         print_pdf: Callable[[str], Awaitable[bytes]] | None = None,
+        queued: Callable[[], None] = lambda: None,
     ) -> None:
+        """``queued``: called once a circulation's messages are committed to the outbox
+        (the composition root wakes the outbox worker of this process with it)."""
         self._uow = uow
         self._clock = clock
         self._mail = mail
         self._render = render
         self._new_id = new_id
+        self._queued = queued
         self._limiter = anyio.CapacityLimiter(ENCRYPTION_THREADS)
         self.recipient_keys = RecipientService(uow, clock, mail, self._limiter, new_id)
         self._sealer = Sealer(mail, render, new_id, self._limiter, invite, print_pdf)
@@ -165,6 +169,7 @@ class CirculationService:
             await uow.circulations.add(circulation)
             for delivery, message in messages:
                 await uow.circulations.queue(delivery, message, circulation.created_at)
+            await uow.circulations.announce()
             await uow.access_log.record(
                 principal,
                 resource="circulation",
@@ -173,6 +178,7 @@ class CirculationService:
                 at=circulation.created_at,
             )
             await uow.commit()
+        self._queued()
         return Circulated(circulation, [delivery for delivery, _ in messages])
 
     async def status(self, principal: Principal, circulation_id: str) -> Circulated:
