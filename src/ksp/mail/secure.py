@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import threading
+from collections.abc import Sequence
 
 from ksp.domain.circulation import CirculationContent
 from ksp.domain.errors import FieldError, InvalidInput, RecipientKeyUnusable
@@ -63,6 +64,10 @@ class GpgSecureMail:
 
     def usable(self, fingerprint: str, now: dt.datetime) -> bool:
         return self._keyring.usable_now(fingerprint, now)
+
+    def usable_all(self, fingerprints: Sequence[str], now: dt.datetime) -> set[str]:
+        """Which of the fingerprints' keys are usable now, in one gpg call."""
+        return self._keyring.usable_all(fingerprints, now)
 
     def message_id(self, local_part: str) -> str:
         return f"<{local_part}@{self._domain}>"

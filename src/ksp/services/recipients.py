@@ -155,20 +155,12 @@ class RecipientService:
             raise RecipientKeyUnusable("not usable now")
 
     async def _unusable(self, participants: list[Recipient]) -> list[Recipient]:
+        """Those whose key is not usable now: one question to the keyring for them all."""
         now = self._clock.now()
-        unusable: list[Recipient] = []
-
-        async def check(recipient: Recipient) -> None:
-            usable = await anyio.to_thread.run_sync(
-                self._mail.usable, recipient.fingerprint, now, limiter=self._limiter
-            )
-            if not usable:
-                unusable.append(recipient)
-
-        async with anyio.create_task_group() as group:
-            for recipient in participants:
-                group.start_soon(check, recipient)
-        return unusable
+        usable = await anyio.to_thread.run_sync(
+            self._mail.usable_all, [r.fingerprint for r in participants], now
+        )
+        return [r for r in participants if r.fingerprint not in usable]
 
     async def _revokes(self, recipient: Recipient, armored: str, fingerprint: str | None) -> bool:
         """Whether ``armored`` is the owner's revocation of the pinned key (and the
