@@ -9,6 +9,8 @@
 - ``circulation`` (``bench/circulation.py``): circulating one version to 30 recipients
   through HTTP, the outbox and a local SMTP server, next to 30 bare python-gnupg
   encrypt+sign calls.
+- ``pdf`` (``bench/pdf_print.py``): the PDF of a 200-person version (p95), and the event
+  loop's lag while 10 PDFs print at once.
 
 ``--only`` runs some of them; the file then holds only those. Each server section runs on
 SQLite and, when a PostgreSQL server is named (below), PostgreSQL, in fresh databases.
@@ -101,6 +103,7 @@ from harness import (
 )
 from journal_verification import bench_journal_verification
 from list_version import ListConfig, bench_list_version
+from pdf_print import TARGET_LAG_P99_MS, PdfConfig, bench_pdf
 
 BARE_APP = BENCH_DIR / "bare_app.py"
 TARGET_RATIO = 0.5
@@ -119,7 +122,7 @@ VERSIONED = (
     "aiosmtpd",
     "ksp",
 )
-SECTIONS = ("case_submission", "list_version", "journal_verification", "circulation")
+SECTIONS = ("case_submission", "list_version", "journal_verification", "circulation", "pdf")
 
 
 @dataclass(frozen=True)
@@ -354,6 +357,7 @@ class Plan:
     journal: JournalConfig
     circulation: CirculationConfig
     pinning: Pinning
+    pdf: PdfConfig
 
 
 def run_sections(plan: Plan, work: Path) -> dict[str, Any]:
@@ -380,6 +384,8 @@ def run_sections(plan: Plan, work: Path) -> dict[str, Any]:
                 lambda backend, where: bench_circulation(backend, kit, plan.circulation, where),
                 work / "circulation",
             )
+    if "pdf" in plan.sections:
+        results["pdf"] = bench_pdf(plan.pdf)
     return results
 
 
@@ -426,6 +432,8 @@ def report(plan: Plan, results: dict[str, Any], load_before: list[float] | None)
             "config": plan.circulation.as_json(),
             **sections["circulation"],
         }
+    if "pdf" in sections:
+        sections["pdf"] = {"config": plan.pdf.as_json(), **sections["pdf"]}
     return {
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": machine(load_before),
@@ -513,6 +521,16 @@ def print_circulation(results: dict[str, Any]) -> None:
         )
 
 
+def print_pdf(result: dict[str, Any]) -> None:
+    printing, lag = result["print_ms"], result["loop_lag_while_printing_ms"]
+    verdict = "meets" if result["meets_target"] else "misses"
+    print(
+        f"pdf: print p50 {printing['p50']} ms  p95 {printing['p95']} ms  "
+        f"({result['pdf_bytes']} bytes)  loop lag while printing p99 {lag['p99']} ms "
+        f"max {lag['max']} ms ({verdict} {TARGET_LAG_P99_MS:g} ms)"
+    )
+
+
 def print_summary(results: dict[str, Any], out: Path) -> None:
     if "case_submission" in results:
         print_case_submission(results["case_submission"])
@@ -522,6 +540,8 @@ def print_summary(results: dict[str, Any], out: Path) -> None:
         print_journal(results["journal_verification"])
     if "circulation" in results:
         print_circulation(results["circulation"])
+    if "pdf" in results:
+        print_pdf(results["pdf"])
     print(f"written to {out}")
 
 
@@ -557,12 +577,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     mail.add_argument("--circulation-warmup", type=int, default=1, help="not counted (1)")
     mail.add_argument("--circulation-recipients", type=int, default=30, help="(30)")
     mail.add_argument("--circulation-persons", type=int, default=20, help="per version (20)")
+    pdf = parser.add_argument_group("pdf")
+    pdf.add_argument("--pdf-persons", type=int, default=200, help="per version (200)")
+    pdf.add_argument("--pdf-prints", type=int, default=10, help="measured one by one (10)")
+    pdf.add_argument("--pdf-concurrent", type=int, default=10, help="at once (10)")
     args = parser.parse_args(argv)
     if args.quick:
         args.warmup, args.duration, args.rounds = 0.5, 1.0, 1
         args.list_changes, args.list_warmup = 10, 1
         args.journal_entries = 10_000
         args.circulation_rounds = 1
+        args.pdf_prints = 3
     if args.list_spare is None:
         args.list_spare = max(1, min(args.list_changes + args.list_warmup, 100))
     if args.concurrency < 1 or args.rounds < 1 or args.duration <= 0 or args.warmup < 0:
@@ -616,6 +641,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             setup_concurrency=8,
         ),
         pinning=pin_cpus(args.pin),
+        pdf=PdfConfig(
+            persons=args.pdf_persons,
+            prints=args.pdf_prints,
+            concurrent=args.pdf_concurrent,
+            workers=2,
+        ),
     )
     load_before = load_average()
     results = run_in_scratch("bench", lambda tmp: run_sections(plan, tmp))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cache
@@ -71,8 +72,14 @@ def html_to_pdf(html: str, stylesheet: str) -> bytes:
     return pdf
 
 
-def _warm() -> None:
-    """Import WeasyPrint when a worker starts, not on its first document."""
+WORKER_NICENESS = 10
+
+
+def _start_worker() -> None:
+    """A worker yields the CPU to the service's event loop (niceness 10: printing may wait,
+    requests should not), and imports WeasyPrint when it starts, not on its first
+    document."""
+    os.nice(WORKER_NICENESS)
     import weasyprint  # noqa: F401, PLC0415
 
 
@@ -90,7 +97,7 @@ class PdfRenderer:
             self._pool = ProcessPoolExecutor(
                 max_workers=self.limits.workers,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_warm,
+                initializer=_start_worker,
             )
         return self._pool
 
