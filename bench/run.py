@@ -514,6 +514,11 @@ def print_circulation(results: dict[str, Any]) -> None:
             f"({verdict} {TARGET_CIRCULATION}x)"
         )
         print(
+            f"              print p50 {result['print_ms']['p50']} ms  circulate minus print "
+            f"/ bare {result['ratio_circulate_minus_print_to_bare']}  first delivered p50 "
+            f"{result['first_delivered_ms']['p50']} ms"
+        )
+        print(
             f"              delivery p50 {result['delivery_ms']['p50']} ms  "
             f"end-to-end p50 {result['end_to_end_ms']['p50']} ms  "
             f"minus idle p50 {result['end_to_end_minus_idle_ms']['p50']} ms  "
