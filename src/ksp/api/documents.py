@@ -73,7 +73,7 @@ class DocumentController(Controller):
 
     @get(
         "/{document_id:uuid}/versions/{n:int}",
-        opt=action(Action.READ_DOCUMENTS),
+        opt=action(Action.READ_VERSION),
         responses=problems(404, 503),
         summary="One version (JSON; HTML with Accept: text/html; PDF/A-2b with application/pdf)",
     )

@@ -207,6 +207,21 @@ class SqlCirculationStore:
         )
         return (await self._session.scalar(query)) is not None
 
+    async def circulated_to_unit(self, document_id: str, version: int, unit: str) -> bool:
+        """Whether version ``version`` of the document went to a recipient of ``unit``."""
+        query = (
+            select(circulations.c.id)
+            .join(outbox, outbox.c.circulation_id == circulations.c.id)
+            .join(recipients, recipients.c.id == outbox.c.recipient_id)
+            .where(
+                circulations.c.document_id == document_id,
+                circulations.c.version == version,
+                recipients.c.unit == unit,
+            )
+            .limit(1)
+        )
+        return (await self._session.scalar(query)) is not None
+
     async def announce(self) -> None:
         """Tell the outbox workers listening on PostgreSQL that messages were queued: the
         notification goes out when the transaction commits (and not at all if it rolls

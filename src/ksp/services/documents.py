@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from ksp.domain.access import Principal, reads_documents_of
+from ksp.domain.access import Principal, reads_documents_of, reads_when_circulated_to_unit
 from ksp.domain.cpr import Cpr
 from ksp.domain.documents import (
     DocumentVersion,
@@ -67,7 +67,7 @@ class DocumentService:
 
     async def version(self, principal: Principal, document_id: str, n: int) -> DocumentVersion:
         async with self._uow() as uow:
-            found = await self._read(uow, principal, document_id, n)
+            found = await self._read(uow, principal, document_id, n, circulated=True)
             await uow.access_log.record(
                 principal,
                 resource="document-version",
@@ -82,8 +82,11 @@ class DocumentService:
         """Version ``n`` with its participants and its changes, for the HTML and the PDF;
         the read is logged with everyone it shows (those removed since the last one too)."""
         async with self._uow() as uow:
-            found = await self._read(uow, principal, document_id, n)
-            previous = None if n == 1 else await self._read(uow, principal, document_id, n - 1)
+            found = await self._read(uow, principal, document_id, n, circulated=True)
+            # what changed is part of version n, whoever reads it
+            previous = (
+                None if n == 1 else await self._load(uow, found.meeting_id, document_id, n - 1)
+            )
             changes = changes_of(previous, found)
             participants = await uow.recipients.participants(found.meeting_id)
             removed = () if changes is None else changes.removed
@@ -119,19 +122,32 @@ class DocumentService:
 
     @staticmethod
     async def _read(
-        uow: UnitOfWork, principal: Principal, document_id: str, n: int
+        uow: UnitOfWork, principal: Principal, document_id: str, n: int, *, circulated: bool = False
     ) -> DocumentVersion:
+        """Version ``n``, if the principal may read it: KiF of the meeting and auditors, or
+        (``circulated``) a participant of a unit it was circulated to."""
         meeting_id = await uow.documents.meeting_of(document_id)
         meeting = None if meeting_id is None else await uow.meetings.get(meeting_id)
-        if meeting is None or not reads_documents_of(principal, meeting.kif_unit):
+        if meeting is None:
             raise NotFound
+        if not reads_documents_of(principal, meeting.kif_unit) and not (
+            circulated
+            and reads_when_circulated_to_unit(principal)
+            and await uow.circulations.circulated_to_unit(document_id, n, principal.unit)
+        ):
+            raise NotFound
+        return await DocumentService._load(uow, meeting.id, document_id, n)
+
+    @staticmethod
+    async def _load(uow: UnitOfWork, meeting_id: str, document_id: str, n: int) -> DocumentVersion:
+        """Version ``n`` of the meeting's document, asking no one's rights."""
         record = await uow.documents.version(document_id, n)
         if record is None:
             raise NotFound
         body = json.loads(await uow.journal.plaintext(record.journal_seq))
         return DocumentVersion(
             document_id=document_id,
-            meeting_id=meeting.id,
+            meeting_id=meeting_id,
             version=n,
             sha256=record.sha256,
             created_at=record.created_at,
