@@ -39,7 +39,7 @@ from ksp.db.mail_stores import SqlCirculationStore, SqlRecipientStore
 from ksp.db.stores import SqlAccessLogStore
 from ksp.db.uow import SqlUnitOfWork
 from ksp.mail.keyring import Keyring
-from ksp.mail.secure import GpgSecureMail
+from ksp.mail.secure import EnvelopeMail, GpgSecureMail
 from ksp.observability import configure_logging
 from ksp.services.circulation import CirculationService
 from ksp.services.sealing import Sealer
@@ -59,7 +59,7 @@ ORDER = (
     "check every key (_check_keys)",
     "  of which usable: gpg --list-keys",
     "journal.plaintext (twice)",
-    "render, encrypt all (Sealer.seal_all)",
+    "encrypt all (Sealer.seal)",
     RENDER,
     "  seal: MIME + encrypt (thread-s)",
     "  of which encrypt_and_sign (thread-s)",
@@ -116,8 +116,8 @@ def step_timers() -> Iterator[None]:
     patch(CirculationService, "_check_keys", ORDER[3], is_async=True)
     patch(GpgSecureMail, "usable", ORDER[4], is_async=False)
     patch(SqlJournalStore, "plaintext", ORDER[5], is_async=True)
-    patch(Sealer, "seal_all", ORDER[6], is_async=True)
-    patch(GpgSecureMail, "seal", ORDER[8], is_async=False)
+    patch(Sealer, "seal", ORDER[6], is_async=True)
+    patch(EnvelopeMail, "seal", ORDER[8], is_async=False)
     patch(Keyring, "encrypt_and_sign", ORDER[9], is_async=False)
     patch(SqlCirculationStore, "add", ORDER[10], is_async=True)
     patch(SqlCirculationStore, "queue", ORDER[11], is_async=True)

@@ -14,6 +14,8 @@
   encrypt+sign calls.
 - ``smime`` (``bench/smime_circulation.py``): circulating one 200-person version to 30
   S/MIME recipients next to the same version to 30 OpenPGP recipients (gpg), in one run.
+- ``pdf`` (``bench/pdf_print.py``): the PDF of a 200-person version (p95), and the event
+  loop's lag while 10 PDFs print at once.
 
 ``--only`` runs some of them; the file then holds only those. Each server section runs on
 SQLite and, when a PostgreSQL server is named (below), PostgreSQL, in fresh databases.
@@ -107,6 +109,7 @@ from harness import (
 from journal_verification import bench_journal_verification
 from list_version import ListConfig, bench_list_version
 from minutes_version import TARGET_MINUTES_TO_LIST, MinutesConfig, bench_minutes_version
+from pdf_print import TARGET_LAG_P99_MS, PdfConfig, bench_pdf
 from smime_circulation import SmimeBenchConfig, bench_smime, prepared_smime
 
 BARE_APP = BENCH_DIR / "bare_app.py"
@@ -133,6 +136,7 @@ SECTIONS = (
     "journal_verification",
     "circulation",
     "smime",
+    "pdf",
 )
 
 
@@ -370,6 +374,7 @@ class Plan:
     circulation: CirculationConfig
     smime: SmimeBenchConfig
     pinning: Pinning
+    pdf: PdfConfig
 
 
 def run_sections(plan: Plan, work: Path) -> dict[str, Any]:
@@ -409,6 +414,8 @@ def run_sections(plan: Plan, work: Path) -> dict[str, Any]:
                 lambda backend, where: bench_smime(backend, smime_kit, plan.smime, where),
                 work / "smime",
             )
+    if "pdf" in plan.sections:
+        results["pdf"] = bench_pdf(plan.pdf)
     return results
 
 
@@ -462,6 +469,8 @@ def report(plan: Plan, results: dict[str, Any], load_before: list[float] | None)
         }
     if "smime" in sections:
         sections["smime"] = {"config": plan.smime.as_json(), **sections["smime"]}
+    if "pdf" in sections:
+        sections["pdf"] = {"config": plan.pdf.as_json(), **sections["pdf"]}
     return {
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": machine(load_before),
@@ -559,6 +568,11 @@ def print_circulation(results: dict[str, Any]) -> None:
             f"({verdict} {TARGET_CIRCULATION}x)"
         )
         print(
+            f"              print p50 {result['print_ms']['p50']} ms  circulate minus print "
+            f"/ bare {result['ratio_circulate_minus_print_to_bare']}  first delivered p50 "
+            f"{result['first_delivered_ms']['p50']} ms"
+        )
+        print(
             f"              delivery p50 {result['delivery_ms']['p50']} ms  "
             f"end-to-end p50 {result['end_to_end_ms']['p50']} ms  "
             f"minus idle p50 {result['end_to_end_minus_idle_ms']['p50']} ms  "
@@ -581,6 +595,16 @@ def print_smime(results: dict[str, Any]) -> None:
         )
 
 
+def print_pdf(result: dict[str, Any]) -> None:
+    printing, lag = result["print_ms"], result["loop_lag_while_printing_ms"]
+    verdict = "meets" if result["meets_target"] else "misses"
+    print(
+        f"pdf: print p50 {printing['p50']} ms  p95 {printing['p95']} ms  "
+        f"({result['pdf_bytes']} bytes)  loop lag while printing p99 {lag['p99']} ms "
+        f"max {lag['max']} ms ({verdict} {TARGET_LAG_P99_MS:g} ms)"
+    )
+
+
 def print_summary(results: dict[str, Any], out: Path) -> None:
     if "case_submission" in results:
         print_case_submission(results["case_submission"])
@@ -594,6 +618,8 @@ def print_summary(results: dict[str, Any], out: Path) -> None:
         print_circulation(results["circulation"])
     if "smime" in results:
         print_smime(results["smime"])
+    if "pdf" in results:
+        print_pdf(results["pdf"])
     print(f"written to {out}")
 
 
@@ -603,6 +629,36 @@ def sections_of(text: str) -> tuple[str, ...]:
     if unknown or not chosen:
         raise argparse.ArgumentTypeError(f"choose from {', '.join(SECTIONS)}")
     return tuple(section for section in SECTIONS if section in chosen)
+
+
+def add_submission_arguments(parser: argparse.ArgumentParser) -> None:
+    submissions = parser.add_argument_group("case_submission")
+    submissions.add_argument("--concurrency", type=int, default=32, help="workers (default 32)")
+    submissions.add_argument("--warmup", type=float, default=2.0, help="seconds per server")
+    submissions.add_argument("--duration", type=float, default=8.0, help="measured s per server")
+    submissions.add_argument("--rounds", type=int, default=4, help="turns per server (default 4)")
+
+
+def check_submission_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.concurrency < 1 or args.rounds < 1 or args.duration <= 0 or args.warmup < 0:
+        parser.error("--concurrency and --rounds must be >= 1, --duration > 0, --warmup >= 0")
+
+
+def add_list_arguments(parser: argparse.ArgumentParser) -> None:
+    lists = parser.add_argument_group("list_version")
+    lists.add_argument("--list-changes", type=int, default=60, help="measured (default 60)")
+    lists.add_argument("--list-warmup", type=int, default=3, help="changes not counted (3)")
+    lists.add_argument("--list-persons", type=int, default=200, help="per version (200)")
+    lists.add_argument("--list-spare", type=int, help="cases to add (default: the changes)")
+
+
+def check_list_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.list_spare is None:
+        args.list_spare = max(1, min(args.list_changes + args.list_warmup, 100))
+    if args.list_changes < 1 or args.list_warmup < 0 or args.list_spare < 1:
+        parser.error("--list-changes and --list-spare must be >= 1, --list-warmup >= 0")
+    if not 1 <= args.list_persons <= 500:
+        parser.error("--list-persons must be 1 to 500 (one request adds at most 500)")
 
 
 def add_minutes_arguments(parser: argparse.ArgumentParser) -> None:
@@ -620,63 +676,26 @@ def check_minutes_arguments(parser: argparse.ArgumentParser, args: argparse.Name
         parser.error("--minutes-versions must be >= 1, --minutes-warmup >= 0")
 
 
-def check_smime_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    if min(args.smime_rounds, args.smime_recipients, args.smime_warmup + 1) < 1 or not (
-        1 <= args.smime_persons <= 500
-    ):
-        parser.error("--smime-rounds and --smime-recipients >= 1, --smime-persons 1 to 500")
-
-
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
-    parser.add_argument("--out", type=Path, default=BENCH_DIR / "results.json")
-    parser.add_argument("--only", type=sections_of, default=SECTIONS, help=", ".join(SECTIONS))
-    parser.add_argument("--quick", action="store_true", help="a short run of every section")
-    parser.add_argument("--pin", action="store_true", help="servers on one CPU, client on rest")
-    submissions = parser.add_argument_group("case_submission")
-    submissions.add_argument("--concurrency", type=int, default=32, help="workers (default 32)")
-    submissions.add_argument("--warmup", type=float, default=2.0, help="seconds per server")
-    submissions.add_argument("--duration", type=float, default=8.0, help="measured s per server")
-    submissions.add_argument("--rounds", type=int, default=4, help="turns per server (default 4)")
-    lists = parser.add_argument_group("list_version")
-    lists.add_argument("--list-changes", type=int, default=60, help="measured (default 60)")
-    lists.add_argument("--list-warmup", type=int, default=3, help="changes not counted (3)")
-    lists.add_argument("--list-persons", type=int, default=200, help="per version (200)")
-    lists.add_argument("--list-spare", type=int, help="cases to add (default: the changes)")
-    add_minutes_arguments(parser)
+def add_journal_arguments(parser: argparse.ArgumentParser) -> None:
     journal = parser.add_argument_group("journal_verification")
     journal.add_argument("--journal-entries", type=int, default=100_000, help="(100000)")
     journal.add_argument("--journal-runs", type=int, default=3, help="best of (3)")
+
+
+def check_journal_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.journal_entries < 1 or args.journal_runs < 1:
+        parser.error("--journal-entries and --journal-runs must be >= 1")
+
+
+def add_circulation_arguments(parser: argparse.ArgumentParser) -> None:
     mail = parser.add_argument_group("circulation")
     mail.add_argument("--circulation-rounds", type=int, default=5, help="measured (default 5)")
     mail.add_argument("--circulation-warmup", type=int, default=1, help="not counted (1)")
     mail.add_argument("--circulation-recipients", type=int, default=30, help="(30)")
     mail.add_argument("--circulation-persons", type=int, default=20, help="per version (20)")
-    smime = parser.add_argument_group("smime")
-    smime.add_argument("--smime-rounds", type=int, default=5, help="measured (default 5)")
-    smime.add_argument("--smime-warmup", type=int, default=1, help="not counted (1)")
-    smime.add_argument("--smime-recipients", type=int, default=30, help="of each kind (30)")
-    smime.add_argument("--smime-persons", type=int, default=200, help="on the version (200)")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.warmup, args.duration, args.rounds = 0.5, 1.0, 1
-        args.list_changes, args.list_warmup = 10, 1
-        args.minutes_versions, args.minutes_warmup = 10, 1
-        args.journal_entries = 10_000
-        args.circulation_rounds = 1
-        args.smime_rounds = 1
-    check_smime_args(parser, args)
-    if args.list_spare is None:
-        args.list_spare = max(1, min(args.list_changes + args.list_warmup, 100))
-    if args.concurrency < 1 or args.rounds < 1 or args.duration <= 0 or args.warmup < 0:
-        parser.error("--concurrency and --rounds must be >= 1, --duration > 0, --warmup >= 0")
-    if args.list_changes < 1 or args.list_warmup < 0 or args.list_spare < 1:
-        parser.error("--list-changes and --list-spare must be >= 1, --list-warmup >= 0")
-    if not 1 <= args.list_persons <= 500:
-        parser.error("--list-persons must be 1 to 500 (one request adds at most 500)")
-    check_minutes_arguments(parser, args)
-    if args.journal_entries < 1 or args.journal_runs < 1:
-        parser.error("--journal-entries and --journal-runs must be >= 1")
+
+
+def check_circulation_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     circulation = (
         args.circulation_rounds,
         args.circulation_warmup + 1,
@@ -687,6 +706,68 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
             "--circulation-rounds and --circulation-recipients must be >= 1, "
             "--circulation-warmup >= 0, --circulation-persons 1 to 500"
         )
+
+
+def add_smime_arguments(parser: argparse.ArgumentParser) -> None:
+    smime = parser.add_argument_group("smime")
+    smime.add_argument("--smime-rounds", type=int, default=5, help="measured (default 5)")
+    smime.add_argument("--smime-warmup", type=int, default=1, help="not counted (1)")
+    smime.add_argument("--smime-recipients", type=int, default=30, help="of each kind (30)")
+    smime.add_argument("--smime-persons", type=int, default=200, help="on the version (200)")
+
+
+def check_smime_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if min(args.smime_rounds, args.smime_recipients, args.smime_warmup + 1) < 1 or not (
+        1 <= args.smime_persons <= 500
+    ):
+        parser.error("--smime-rounds and --smime-recipients >= 1, --smime-persons 1 to 500")
+
+
+def add_pdf_arguments(parser: argparse.ArgumentParser) -> None:
+    pdf = parser.add_argument_group("pdf")
+    pdf.add_argument("--pdf-persons", type=int, default=200, help="per version (200)")
+    pdf.add_argument("--pdf-prints", type=int, default=10, help="measured one by one (10)")
+    pdf.add_argument("--pdf-concurrent", type=int, default=10, help="at once (10)")
+
+
+def check_pdf_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if min(args.pdf_prints, args.pdf_concurrent) < 1 or not 1 <= args.pdf_persons <= 500:
+        parser.error("--pdf-prints and --pdf-concurrent must be >= 1, --pdf-persons 1 to 500")
+
+
+def quicken(args: argparse.Namespace) -> None:
+    """``--quick``: a short run of every section."""
+    args.warmup, args.duration, args.rounds = 0.5, 1.0, 1
+    args.list_changes, args.list_warmup = 10, 1
+    args.minutes_versions, args.minutes_warmup = 10, 1
+    args.journal_entries = 10_000
+    args.circulation_rounds = 1
+    args.smime_rounds = 1
+    args.pdf_prints = 3
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
+    parser.add_argument("--out", type=Path, default=BENCH_DIR / "results.json")
+    parser.add_argument("--only", type=sections_of, default=SECTIONS, help=", ".join(SECTIONS))
+    parser.add_argument("--quick", action="store_true", help="a short run of every section")
+    parser.add_argument("--pin", action="store_true", help="servers on one CPU, client on rest")
+    sections = (
+        (add_submission_arguments, check_submission_arguments),
+        (add_list_arguments, check_list_arguments),
+        (add_minutes_arguments, check_minutes_arguments),
+        (add_journal_arguments, check_journal_arguments),
+        (add_circulation_arguments, check_circulation_arguments),
+        (add_smime_arguments, check_smime_arguments),
+        (add_pdf_arguments, check_pdf_arguments),
+    )
+    for add, _ in sections:
+        add(parser)
+    args = parser.parse_args(argv)
+    if args.quick:
+        quicken(args)
+    for _, check in sections:
+        check(parser, args)
     return args
 
 
@@ -733,6 +814,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             warmup=args.smime_warmup,
         ),
         pinning=pin_cpus(args.pin),
+        pdf=PdfConfig(
+            persons=args.pdf_persons,
+            prints=args.pdf_prints,
+            concurrent=args.pdf_concurrent,
+            workers=2,
+        ),
     )
     load_before = load_average()
     results = run_in_scratch("bench", lambda tmp: run_sections(plan, tmp))

@@ -9,7 +9,6 @@ feeds which part.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass
 from typing import Literal, cast
 
@@ -22,6 +21,7 @@ from ksp.auth import wiring as sign_in_wiring
 from ksp.auth.context import SignIn
 from ksp.crypto import FieldCipher, KeyedHasher
 from ksp.db.engine import create_engine, create_sessionmaker
+from ksp.db.outbox_signal import listen_for_outbox
 from ksp.db.uow import Adapters, SqlUnitOfWorkFactory
 from ksp.domain.circulation import Recipient
 from ksp.domain.meetings import Meeting
@@ -35,11 +35,12 @@ from ksp.mail.smime_mail import SmimeSecureMail
 from ksp.mail.smime_policy import TrustPolicy
 from ksp.mail.transport import MaildirTransport, SmtpConfig, SmtpTransport, Transport
 from ksp.mail.worker import OutboxWorker
-from ksp.rendering import render_cancellation, render_document
+from ksp.printing import PdfLimits, PdfRenderer
+from ksp.rendering import render_cancellation, render_printable
 from ksp.services.audit import AuditService
 from ksp.services.cancellation import CancellationNotices
 from ksp.services.cases import CaseService
-from ksp.services.circulation import ENCRYPTION_THREADS, CirculationService
+from ksp.services.circulation import CirculationService
 from ksp.services.circulation_history import CirculationHistoryService
 from ksp.services.corrections import CorrectionService
 from ksp.services.documents import DocumentService
@@ -51,7 +52,6 @@ from ksp.services.minutes import MinutesService
 from ksp.services.outcomes import OutcomeService
 from ksp.services.ports import Clock
 from ksp.services.proofs import ProofService
-from ksp.services.sealing import Sealer
 from ksp.services.worklist import WorklistService
 from ksp.settings import Settings
 from ksp.tokens import TokenVerifier
@@ -63,6 +63,8 @@ __all__ = [
     "database_engine",
     "journal_signer",
     "outbox_worker",
+    "pdf_renderer",
+    "run_outbox",
     "secure_mail",
     "store_adapters",
     "token_verifier",
@@ -161,6 +163,27 @@ def outbox_worker(settings: Settings, uow: SqlUnitOfWorkFactory, clock: Clock) -
     )
 
 
+async def run_outbox(worker: OutboxWorker, engine: AsyncEngine, *, poll_seconds: float) -> None:
+    """The worker, forever, woken by PostgreSQL's notifications of committed circulations
+    (and, in the service's own process, by the circulation service) besides its poll."""
+    async with anyio.create_task_group() as group:
+        group.start_soon(listen_for_outbox, engine, worker.wake)
+        await worker.run(poll_seconds=poll_seconds)
+        group.cancel_scope.cancel()
+
+
+def pdf_renderer(settings: Settings) -> PdfRenderer:
+    """The pool of processes that print PDFs, with its limits (KSP_PDF_*)."""
+    return PdfRenderer(
+        PdfLimits(
+            workers=settings.pdf_workers,
+            pending=8 * settings.pdf_workers,
+            timeout_seconds=float(settings.pdf_timeout_seconds),
+            max_pdf_bytes=settings.pdf_max_bytes,
+        )
+    )
+
+
 def token_verifier(settings: Settings, sign_in: SignIn | None = None) -> TokenVerifier:
     """Bearer tokens: our HS256 ones, or a provider's through the sign-in's claim mapping."""
     claims_of = None
@@ -199,6 +222,7 @@ class Services:
     uow: SqlUnitOfWorkFactory
     mail: EnvelopeMail
     worker: OutboxWorker
+    printer: PdfRenderer
     hasher: KeyedHasher
     verifier: TokenVerifier
     sign_in: SignIn
@@ -209,19 +233,24 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
     uow = SqlUnitOfWorkFactory(adapters)
     mail = secure_mail(settings)
     sign_in = sign_in_wiring.sign_in(settings, adapters.sessions, adapters.cipher, clock)
+    printer = pdf_renderer(settings)
+    worker = outbox_worker(settings, uow, clock)
 
     def invite(meeting: Meeting, participants: list[Recipient]) -> bytes:
         """Every circulation mail carries the meeting's invitation (issue 8)."""
         return invitation_ics(lifecycle.invitation_facts(meeting, [r.email for r in participants]))
 
-    circulation = CirculationService(uow, clock, mail, render_document, invite=invite)
+    circulation = CirculationService(
+        uow,
+        clock,
+        mail,
+        render_printable,
+        invite=invite,
+        print_pdf=printer.render,
+        queued=worker.wake,
+    )
     notices = CancellationNotices(
-        Sealer(
-            mail,
-            render_document,
-            lambda: str(uuid.uuid4()),
-            anyio.CapacityLimiter(ENCRYPTION_THREADS),
-        ),
+        circulation.sealer,
         circulation.recipient_keys.check_keys,
         render_cancellation,
         invite,
@@ -245,7 +274,8 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
         worklists=WorklistService(uow, clock),
         uow=uow,
         mail=mail,
-        worker=outbox_worker(settings, uow, clock),
+        worker=worker,
+        printer=printer,
         hasher=adapters.hasher,
         verifier=token_verifier(settings, sign_in),
         sign_in=sign_in,

@@ -80,6 +80,9 @@ class Settings:
     )
     units: UnitTable = field(default_factory=shipped_unit_table, repr=False)
     max_list_entries: int = 500
+    pdf_workers: int = 2
+    pdf_timeout_seconds: int = 30
+    pdf_max_bytes: int = 20_000_000
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -376,4 +379,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, create_secrets: bool 
         sign_in=sign_in,
         units=_units(env),
         max_list_entries=_int(env, "KSP_MAX_LIST_ENTRIES", 500, 1, 100_000),
+        pdf_workers=_int(env, "KSP_PDF_WORKERS", 2, 1, 32),
+        pdf_timeout_seconds=_int(env, "KSP_PDF_TIMEOUT_SECONDS", 30, 1, 600),
+        pdf_max_bytes=_int(env, "KSP_PDF_MAX_BYTES", 20_000_000, 100_000, 500_000_000),
     )

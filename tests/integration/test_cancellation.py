@@ -150,7 +150,7 @@ async def test_cancelling_sends_each_participant_a_signed_cancel_of_the_same_inv
     mine = [m for m in smtp.messages if set(m.recipients) & set(emails)]
     assert sorted(r for m in mine for r in m.recipients) == sorted(emails)
     keys.gpg("--import", stdin=app.state.mail.public_key().encode())
-    service_fingerprint = app.state.mail._keyring.service_fingerprint()
+    service_fingerprint = app.state.mail.signing_fingerprint()
     personal = PersonalData(
         cprs={str(case["subject"]["cpr"])},  # type: ignore[index]
         names={str(case["subject"]["name"]), STAFF_NAME, "Jens Hansen"},  # type: ignore[index]

@@ -51,10 +51,11 @@ from ksp.api.security_headers import (
 )
 from ksp.auth.csrf import CsrfMiddleware
 from ksp.auth.web import ROUTES as SIGN_IN_ROUTES
-from ksp.bootstrap import SystemClock, build_services, database_engine
+from ksp.bootstrap import SystemClock, build_services, database_engine, run_outbox
 from ksp.db.migrate import at_code_head, code_heads
 from ksp.mail.secure import EnvelopeMail
 from ksp.mail.worker import OutboxWorker
+from ksp.printing import PdfRenderer
 from ksp.rendering import template_sources
 from ksp.services.ports import Clock
 from ksp.settings import Settings
@@ -81,6 +82,7 @@ _HANDLER_SERVICES = (
     "units",
     "proofs",
     "mail",
+    "printer",
 )
 
 
@@ -134,7 +136,9 @@ def _openapi() -> OpenAPIConfig:
 
 def _outbox_lifespan(
     worker: OutboxWorker,
+    engine: AsyncEngine,
     mail: EnvelopeMail,
+    printer: PdfRenderer,
     *,
     run_worker: bool,
     poll_seconds: float,
@@ -151,12 +155,15 @@ def _outbox_lifespan(
             await anyio.to_thread.run_sync(mail.smime.identity)
         async with anyio.create_task_group() as group:
             if run_worker:
-                group.start_soon(functools.partial(worker.run, poll_seconds=poll_seconds))
+                group.start_soon(
+                    functools.partial(run_outbox, worker, engine, poll_seconds=poll_seconds)
+                )
             try:
                 yield
             finally:
                 group.cancel_scope.cancel()
                 mail.close()
+                printer.close()
 
     return lifespan
 
@@ -222,7 +229,9 @@ def create_app(
         lifespan=[
             _outbox_lifespan(
                 built.worker,
+                engine,
                 built.mail,
+                built.printer,
                 run_worker=settings.outbox_in_process,
                 poll_seconds=settings.outbox_poll_ms / 1000,
                 check_key=settings.mail_signing_key is not None or settings.smime_cert is not None,

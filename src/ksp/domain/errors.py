@@ -59,6 +59,7 @@ __all__ = [
     "NotFound",
     "NotLatestVersion",
     "NotificationOmissionNeedsManager",
+    "PrintFailed",
     "RecipientExists",
     "RecipientKeyUnusable",
     "RemandRequiresRadicalisationConcern",
@@ -255,3 +256,14 @@ class RecipientExists(Conflict):
         "A recipient with this e-mail address is registered in your unit already; "
         "replace its key or retire it instead."
     )
+
+
+class PrintFailed(KspError):
+    """The PDF of a document could not be made within its limits (size, time, workers
+    busy). ``reason`` is fixed text for the log; the client gets the fixed detail."""
+
+    detail = "The PDF of the document could not be made just now; try again shortly."
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason

@@ -12,7 +12,7 @@ from ksp.domain.access import CaseScope, Principal
 from ksp.domain.actions import ActionStatus, ActionView
 from ksp.domain.audit import AccessRecord
 from ksp.domain.cases import Case, CaseStatus, Triage
-from ksp.domain.circulation import Delivery, KeyFormat, Recipient
+from ksp.domain.circulation import CirculationContent, Delivery, KeyFormat, Recipient
 from ksp.domain.corrections import Revision
 from ksp.domain.cpr import Cpr
 from ksp.domain.exchanges import Exchange, ExchangeRecord
@@ -246,6 +246,7 @@ class CirculationStore(Protocol):
     async def add(self, circulation: Circulation) -> None: ...
     async def get(self, circulation_id: str) -> Circulation | None: ...
     async def circulated(self, document_id: str, version: int) -> bool: ...
+    async def circulated_to_unit(self, document_id: str, version: int, unit: str) -> bool: ...
     async def of_meeting(self, meeting_id: str) -> list[Circulation]: ...
     async def queue(
         self,
@@ -255,6 +256,7 @@ class CirculationStore(Protocol):
         *,
         cancelled_meeting_id: str | None = None,
     ) -> None: ...
+    async def announce(self) -> None: ...  # wake the outbox workers once this commits
     async def deliveries(self, circulation_id: str) -> list[Delivery]: ...
     async def cancellation_deliveries(self, meeting_id: str) -> list[Delivery]: ...
     async def claim(self, now: dt.datetime, limit: int) -> list[tuple[Delivery, bytes]]: ...
@@ -279,19 +281,18 @@ class SecureMail(Protocol):
     def pin(self, material: str, key_format: KeyFormat) -> str: ...
     def revoked_copy(self, material: str, pinned: str, key_format: KeyFormat) -> bool: ...
     def usable(self, fingerprint: str, now: dt.datetime, key_format: KeyFormat) -> bool: ...
-    def seal(  # noqa: PLR0913 - keyword-only, one per part of the message
+    def usable_all(
+        self, fingerprints: Sequence[str], now: dt.datetime, key_format: KeyFormat
+    ) -> set[str]: ...
+    def seal(
         self,
         *,
         key_format: KeyFormat,
         to: str,
         fingerprint: str,
-        subject: str,
-        html: str,
-        attachment_name: str,
-        attachment_json: bytes,
+        content: CirculationContent,
         message_id: str,
         date: dt.datetime,
-        calendar: bytes | None = None,
     ) -> bytes: ...
     def message_id(self, local_part: str) -> str: ...
 

@@ -83,7 +83,7 @@ class RecipientPages(Controller):
                 email=values["email"],
                 agency=Agency(values["agency"]),
                 unit=values["unit"],
-                openpgp_key=values["openpgp_key"],
+                key=values["openpgp_key"],
                 fingerprint=form.optional("fingerprint"),
             )
             await circulation.register(visitor.principal, draft)

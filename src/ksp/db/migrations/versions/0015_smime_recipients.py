@@ -1,8 +1,8 @@
 """S/MIME recipients: a recipient's key format, and fingerprints of 64 hex digits (the
 SHA-256 of a certificate's DER) on recipients and in the outbox.
 
-Revision ID: 0014_smime_recipients
-Revises: 0013_document_kinds
+Revision ID: 0015_smime_recipients
+Revises: 0014_cancellation_notices
 Create Date: 2026-12-01
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_smime_recipients"
-down_revision = "0013_document_kinds"
+revision = "0015_smime_recipients"
+down_revision = "0014_cancellation_notices"
 branch_labels = None
 depends_on = None
 
