@@ -283,6 +283,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--days", type=int, default=30, help="how soon, in days (default 30)")
     _token_command(commands)
+    from ksp.witness.cli import add_witness_commands
+
+    add_witness_commands(group(commands, "witness", "a witness that cosigns checkpoints"), command)
     return parser
 
 
