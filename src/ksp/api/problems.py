@@ -96,6 +96,7 @@ PROBLEMS: dict[type[errors.KspError], ProblemType] = {
     errors.CommitOutcomeUnknown: ProblemType(
         503, "commit-outcome-unknown", "The outcome of saving is unknown"
     ),
+    errors.JournalRolledBack: ProblemType(503, "journal-rolled-back", "The journal went backwards"),
     errors.StorageUnavailable: ProblemType(
         503, "storage-unavailable", "The database is unavailable"
     ),

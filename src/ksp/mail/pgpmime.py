@@ -31,6 +31,7 @@ from typing import TypeGuard
 
 from ksp.domain.text import header_problem
 from ksp.mail.keyring import EncryptionFailed
+from ksp.mail.receipt_part import receipt_part
 
 __all__ = ["HeaderRefused", "build_encrypted_message", "read_encrypted_message"]
 
@@ -57,6 +58,7 @@ def build_encrypted_message(  # noqa: PLR0913 - keyword-only, one per part of th
     attachment_json: bytes,
     encrypt: Callable[[bytes], bytes],
     calendar: bytes | None = None,
+    receipt: str | None = None,
 ) -> bytes:
     """The RFC 5322 bytes of the PGP/MIME message; ``encrypt`` gets the inner entity."""
     if date.tzinfo is None:
@@ -71,6 +73,8 @@ def build_encrypted_message(  # noqa: PLR0913 - keyword-only, one per part of th
     inner = _inner_entity({"Subject": subject, **headers}, html, attachment_name, attachment_json)
     if calendar is not None:
         _add_invitation(inner, calendar)
+    if receipt is not None:
+        receipt_part(inner, receipt, attachment_name)
     armour = _armour_of(encrypt(inner.as_bytes(policy=_POLICY)))
     for part in _encrypted_parts(armour):
         outer.attach(part)

@@ -78,8 +78,10 @@ class GpgSecureMail:
         message_id: str,
         date: dt.datetime,
         calendar: bytes | None = None,
+        receipt: str | None = None,
     ) -> bytes:
-        """``calendar``: the meeting's RFC 5545 invitation, carried inside the encryption."""
+        """``calendar``: the meeting's RFC 5545 invitation, carried inside the encryption;
+        ``receipt``: the version's tlog-proof@v1 receipt, likewise."""
         try:
             return build_encrypted_message(
                 sender=self._sender,
@@ -92,6 +94,7 @@ class GpgSecureMail:
                 attachment_name=attachment_name,
                 attachment_json=attachment_json,
                 calendar=calendar,
+                receipt=receipt,
                 encrypt=lambda data: self._keyring.encrypt_and_sign(data, fingerprint),
             )
         except HeaderRefused as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import anyio
@@ -75,6 +75,7 @@ class CirculationService:
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         *,
         invite: Callable[[Meeting, list[Recipient]], bytes] | None = None,
+        receipt_of: Callable[[str, int], Awaitable[str]] | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -83,7 +84,7 @@ class CirculationService:
         self._new_id = new_id
         self._limiter = anyio.CapacityLimiter(ENCRYPTION_THREADS)
         self.recipient_keys = RecipientService(uow, clock, mail, self._limiter, new_id)
-        self._sealer = Sealer(mail, render, new_id, self._limiter, invite)
+        self._sealer = Sealer(mail, render, new_id, self._limiter, invite, receipt_of)
 
     async def register(self, principal: Principal, draft: RecipientDraft) -> Recipient:
         return await self.recipient_keys.register(principal, draft)

@@ -23,6 +23,7 @@ from ksp.journal.entry import StoredEntry
 
 __all__ = [
     "AccessLogStore",
+    "AppendGuard",
     "Appended",
     "CaseHistoryStore",
     "CaseStore",
@@ -192,6 +193,13 @@ class DocumentStore(Protocol):
     async def version(self, document_id: str, version: int) -> VersionRecord | None: ...
 
 
+class AppendGuard(Protocol):
+    """Consulted before every append with the stored journal's size (the witnesses' guard);
+    raises :class:`ksp.domain.errors.JournalRolledBack` to refuse it."""
+
+    def check(self, tree_size: int) -> None: ...
+
+
 class JournalStore(Protocol):
     async def lock(self) -> None: ...
     async def snapshot(self) -> None: ...
@@ -274,6 +282,7 @@ class SecureMail(Protocol):
         message_id: str,
         date: dt.datetime,
         calendar: bytes | None = None,
+        receipt: str | None = None,
     ) -> bytes: ...
     def message_id(self, local_part: str) -> str: ...
 
@@ -368,6 +377,10 @@ class TreeStore(Protocol):
 
     async def nodes(self, ids: Collection[tuple[int, int]]) -> dict[tuple[int, int], bytes]: ...
     async def checkpoint_at(self, tree_size: int) -> str | None: ...
+    async def cosignatures(self, tree_size: int) -> dict[str, str]: ...
+    async def cosignatures_of(self, sizes: Collection[int]) -> dict[int, dict[str, str]]: ...
+    async def add_cosignatures(self, tree_size: int, lines: dict[str, str]) -> None: ...
+    async def cosigned_sizes(self, *, limit: int) -> list[int]: ...
 
 
 class UnitOfWork(Protocol):

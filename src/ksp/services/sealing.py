@@ -7,7 +7,7 @@ answer, not an exception group.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import anyio
@@ -29,6 +29,7 @@ class Sealer:
     new_id: Callable[[], str]
     limiter: anyio.CapacityLimiter
     invite: Callable[[Meeting, list[Recipient]], bytes] | None = None  # the invitation
+    receipt_of: Callable[[str, int], Awaitable[str]] | None = None  # the version's receipt
 
     async def seal_all(
         self,
@@ -41,6 +42,9 @@ class Sealer:
         """Each participant's delivery and sealed message, in the order of their address."""
         html = self.render(document)
         calendar = None if self.invite is None else self.invite(meeting, participants)
+        receipt = None
+        if self.receipt_of is not None:
+            receipt = await self.receipt_of(document.document_id, document.version)
         subject = f"KSP-liste: {meeting.title}, version {document.version}"
         results: list[tuple[Delivery, bytes]] = []
 
@@ -67,6 +71,7 @@ class Sealer:
                     message_id=delivery.message_id,
                     date=circulation.created_at,
                     calendar=calendar,
+                    receipt=receipt,
                 ),
                 limiter=self.limiter,
             )

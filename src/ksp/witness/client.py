@@ -15,7 +15,7 @@ from enum import StrEnum
 
 import httpx
 
-__all__ = ["Outcome", "WitnessAnswer", "add_checkpoint", "request_body"]
+__all__ = ["HttpWitnessAsker", "Outcome", "WitnessAnswer", "add_checkpoint", "request_body"]
 
 _SIZE = re.compile("(0|[1-9][0-9]{0,19})\n")
 _MAX_ANSWER = 16 * 1024
@@ -61,3 +61,18 @@ async def add_checkpoint(
     if response.status_code == 422:
         return WitnessAnswer(Outcome.INCONSISTENT)
     return WitnessAnswer(Outcome.REFUSED)
+
+
+class HttpWitnessAsker:
+    """One keep-alive HTTP client for every witness, each request bounded by ``timeout``."""
+
+    def __init__(self, timeout: float) -> None:
+        self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+
+    async def add_checkpoint(
+        self, url: str, *, old: int, proof: Sequence[bytes], note: str
+    ) -> WitnessAnswer:
+        return await add_checkpoint(self._client, url, old=old, proof=proof, note=note)
+
+    async def close(self) -> None:
+        await self._client.aclose()

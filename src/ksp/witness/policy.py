@@ -70,6 +70,7 @@ class Policy:
     witnesses: Mapping[str, Witness]
     groups: Mapping[str, _Group] = field(default_factory=dict)
     quorum: str = NONE
+    text: str = ""  # the file it was read from, as an export bundle carries it
 
     def satisfied_by(self, cosigners: set[str]) -> bool:
         """Whether the witnesses named in ``cosigners`` make the quorum."""
@@ -137,7 +138,7 @@ def parse_policy(text: str) -> Policy:  # noqa: C901, PLR0912 - one branch per l
     keys = [log.public_key for log in logs] + [w.vkey.public_key for w in witnesses.values()]
     if len(set(keys)) != len(keys):
         raise InvalidPolicy("a key is listed twice")
-    return Policy(tuple(logs), witnesses, groups, quorum)
+    return Policy(tuple(logs), witnesses, groups, quorum, text)
 
 
 def _group(
