@@ -15,11 +15,8 @@ from pathlib import Path
 from typing import TextIO
 
 from ksp.journal.bundle import verify_bundle
-from ksp.journal.bundle_witness import witnessed_in_bundle
 from ksp.journal.checkpoint import verifier_key
 from ksp.journal.receipt import InvalidReceipt, parse_receipt, verify_receipt
-from ksp.journal.witnessed_receipt import verify_witnessed_receipt
-from ksp.witness.policy import InvalidPolicy, parse_policy
 
 __all__ = [
     "verify_command",
@@ -54,6 +51,8 @@ def verify_main(
         return USAGE_ERROR
     if trust_bundle_key:
         err.write(UNTRUSTED_WARNING)
+    from ksp.witness.policy import InvalidPolicy  # noqa: PLC0415 - ksp.witness imports us
+
     try:
         code = verify_command(bundle, trusted_checkpoint, out, expected_vkey=journal_key)
         if code != 0 or policy is None:
@@ -85,6 +84,9 @@ def _key_problem(journal_key: str | None, *, trust_bundle_key: bool) -> str | No
 
 
 def _verify_quorum(bundle: Path, policy_file: Path, out: TextIO) -> int:
+    from ksp.journal.bundle_witness import witnessed_in_bundle  # noqa: PLC0415
+    from ksp.witness.policy import parse_policy  # noqa: PLC0415 - ksp.witness imports us
+
     policy = parse_policy(policy_file.read_text(encoding="utf-8"))
     with bundle.open(encoding="utf-8") as lines:
         witnessed = witnessed_in_bundle(lines, policy)
@@ -175,6 +177,9 @@ def verify_witnessed_receipt_command(
     receipt: Path, document: Path, policy_file: Path, newer: Path | None, out: TextIO
 ) -> int:
     """``verify-receipt --policy``: 0 and ``receipt holds: …`` or 1 and the reason."""
+    from ksp.journal.witnessed_receipt import verify_witnessed_receipt  # noqa: PLC0415
+    from ksp.witness.policy import InvalidPolicy, parse_policy  # noqa: PLC0415
+
     try:
         policy = parse_policy(policy_file.read_text(encoding="utf-8"))
         held = verify_witnessed_receipt(

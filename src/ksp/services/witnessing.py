@@ -132,14 +132,21 @@ class WitnessingService:
             if latest is None:
                 return True
             size, note = latest
-            asked = [w for w in self._policy.witnesses.values() if w.url and w.name not in stored]
+            # a witness not heard from since start-up is asked even if its cosignature is
+            # stored: a restored copy holds the cosignatures of its own (older) checkpoint
+            asked = [
+                w
+                for w in self._policy.witnesses.values()
+                if w.url and (w.name not in stored or w.name not in self._known)
+            ]
             lines = await asyncio.gather(*(self._submit(w, size, note) for w in asked))
-            new = {w.name: line for w, line in zip(asked, lines, strict=True) if line}
+            got = {w.name: line for w, line in zip(asked, lines, strict=True) if line}
+            new = {name: line for name, line in got.items() if name not in stored}
             if new:
                 async with self._uow() as uow:
                     await uow.tree.add_cosignatures(size, new)
                     await uow.commit()
-            return len(new) == len(asked)
+            return all(w.name in got or w.name in stored for w in asked)
 
     async def _submit(self, witness: Witness, size: int, note: str) -> str | None:
         """The witness's verified cosignature line on ``note``, or None."""
