@@ -252,11 +252,16 @@ def summary(outcome: Outcome) -> dict[str, Any]:
 
 
 def bench_list_version(
-    backend: Backend, config: ListConfig, work: Path, cpus: frozenset[int] | None = None
+    backend: Backend,
+    config: ListConfig,
+    work: Path,
+    cpus: frozenset[int] | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Migrate, issue tokens, serve, set the list up and change it; the latencies."""
+    """Migrate, issue tokens, serve, set the list up and change it; the latencies.
+    ``extra_env``: more KSP_* settings of the service (the witnesses' bench)."""
     port = free_port()
-    env = service_env(work / "ksp-data", backend.service_url, port)
+    env = service_env(work / "ksp-data", backend.service_url, port) | (extra_env or {})
     ksp(env, "db", "upgrade")
     tokens = {
         "kif": token(env, "kif", KIF_UNIT, "bench-kif"),

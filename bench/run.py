@@ -10,6 +10,11 @@
   through HTTP, the outbox and a local SMTP server, next to 30 bare python-gnupg
   encrypt+sign calls.
 
+- ``proofs`` (``bench/proofs.py``): an inclusion and a consistency proof on a journal of
+  1,000,000 entries, and ``verify-receipt`` of a receipt cosigned by two witnesses.
+- ``witnessed_list_change`` (``bench/proofs.py``): the list-version changes without and
+  with two ``ksp witness serve`` processes on loopback (SQLite).
+
 ``--only`` runs some of them; the file then holds only those. Each server section runs on
 SQLite and, when a PostgreSQL server is named (below), PostgreSQL, in fresh databases.
 
@@ -101,6 +106,7 @@ from harness import (
 )
 from journal_verification import bench_journal_verification
 from list_version import ListConfig, bench_list_version
+from proofs import bench_proofs, bench_witnessed_changes
 
 BARE_APP = BENCH_DIR / "bare_app.py"
 TARGET_RATIO = 0.5
@@ -119,7 +125,14 @@ VERSIONED = (
     "aiosmtpd",
     "ksp",
 )
-SECTIONS = ("case_submission", "list_version", "journal_verification", "circulation")
+SECTIONS = (
+    "case_submission",
+    "list_version",
+    "journal_verification",
+    "circulation",
+    "proofs",
+    "witnessed_list_change",
+)
 
 
 @dataclass(frozen=True)
@@ -354,6 +367,8 @@ class Plan:
     journal: JournalConfig
     circulation: CirculationConfig
     pinning: Pinning
+    proof_entries: int = 1_000_000
+    proof_runs: int = 200
 
 
 def run_sections(plan: Plan, work: Path) -> dict[str, Any]:
@@ -374,6 +389,10 @@ def run_sections(plan: Plan, work: Path) -> dict[str, Any]:
         results["journal_verification"] = bench_journal_verification(
             plan.journal.entries, plan.journal.runs
         )
+    if "proofs" in plan.sections:
+        results["proofs"] = bench_proofs(work / "proofs", plan.proof_entries, plan.proof_runs)
+    if "witnessed_list_change" in plan.sections:
+        results["witnessed_list_change"] = bench_witnessed_changes(plan.lists, work / "witnessed")
     if "circulation" in plan.sections:
         with prepared(plan.circulation, work / "circulation-kit") as kit:
             results["circulation"] = on_backends(
@@ -513,7 +532,37 @@ def print_circulation(results: dict[str, Any]) -> None:
         )
 
 
+def print_proofs(result: dict[str, Any]) -> None:
+    print(f"proofs ({result['entries']} entries, {result['runs']} each):")
+    for name in ("inclusion", "consistency", "verify_receipt"):
+        part = result[name]
+        verdict = "meets" if part["meets_target"] else "misses"
+        print(
+            f"  {name:<15} p50 {part['p50_ms']} ms  p95 {part['p95_ms']} ms "
+            f"({verdict} {part['target_ms']} ms)"
+        )
+    print(
+        f"  verify-receipt as a process (Python start-up included) p50 "
+        f"{result['verify_receipt']['verify_receipt_cli_ms']} ms"
+    )
+
+
+def print_witnessed(result: dict[str, Any]) -> None:
+    verdict = "meets" if result["meets_target"] else "misses"
+    bare = result["without_witnesses"]["latency_ms"]
+    witnessed = result["with_two_witnesses"]["latency_ms"]
+    print(
+        f"witnessed_list_change (sqlite): p95 {witnessed['p95']} ms with two witnesses, "
+        f"{bare['p95']} ms without, ratio {result['ratio_p95']} "
+        f"({verdict} {result['target_ratio']}x)"
+    )
+
+
 def print_summary(results: dict[str, Any], out: Path) -> None:
+    if "proofs" in results:
+        print_proofs(results["proofs"])
+    if "witnessed_list_change" in results:
+        print_witnessed(results["witnessed_list_change"])
     if "case_submission" in results:
         print_case_submission(results["case_submission"])
     if "list_version" in results:
@@ -552,6 +601,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     journal = parser.add_argument_group("journal_verification")
     journal.add_argument("--journal-entries", type=int, default=100_000, help="(100000)")
     journal.add_argument("--journal-runs", type=int, default=3, help="best of (3)")
+    proofs = parser.add_argument_group("proofs")
+    proofs.add_argument("--proof-entries", type=int, default=1_000_000, help="(1000000)")
+    proofs.add_argument("--proof-runs", type=int, default=200, help="proofs of each kind (200)")
     mail = parser.add_argument_group("circulation")
     mail.add_argument("--circulation-rounds", type=int, default=5, help="measured (default 5)")
     mail.add_argument("--circulation-warmup", type=int, default=1, help="not counted (1)")
@@ -562,6 +614,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         args.warmup, args.duration, args.rounds = 0.5, 1.0, 1
         args.list_changes, args.list_warmup = 10, 1
         args.journal_entries = 10_000
+        args.proof_entries, args.proof_runs = 10_000, 20
         args.circulation_rounds = 1
     if args.list_spare is None:
         args.list_spare = max(1, min(args.list_changes + args.list_warmup, 100))
@@ -616,6 +669,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             setup_concurrency=8,
         ),
         pinning=pin_cpus(args.pin),
+        proof_entries=args.proof_entries,
+        proof_runs=args.proof_runs,
     )
     load_before = load_average()
     results = run_in_scratch("bench", lambda tmp: run_sections(plan, tmp))

@@ -41,6 +41,7 @@ from ksp.witness.policy import parse_policy
 from support.clock import FixedClock
 from support.data import Units, fresh_units
 from support.flows import case_for_meeting, change_list, new_meeting
+from support.intruder import intruder_sql
 from support.own_database import own_database
 from support.witnesses import WitnessProcess, policy_text, running_witnesses
 
@@ -126,18 +127,8 @@ class World:
 
     async def sql(self, statement: str, params: dict[str, Any] | None = None) -> list[Any]:
         """SQL as an intruder with direct database access, the guards switched off."""
-        if self.backend == "sqlite":
-            with sqlite3.connect(self.sqlite_path) as connection:
-                connection.execute("PRAGMA foreign_keys=OFF")
-                for table in GUARDED:
-                    for guard in ("no_update", "no_delete", "no_replace"):
-                        connection.execute(f"DROP TRIGGER IF EXISTS {table}_{guard}")
-                return connection.execute(statement, params or {}).fetchall()
-        async with self.engine.begin() as connection:
-            for table in GUARDED:
-                await connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER ALL"))
-            result = await connection.execute(text(statement), params or {})
-            return list(result.fetchall()) if result.returns_rows else []
+        sqlite_path = self.sqlite_path if self.backend == "sqlite" else None
+        return await intruder_sql(self.engine, sqlite_path, GUARDED, statement, params)
 
     async def copy_database(self) -> None:
         """An intruder's (or a careless operator's) copy of the whole database."""

@@ -136,11 +136,11 @@ class ProofService:
 
     async def _checkpoint(self, uow: UnitOfWork, tree_size: int, field: str) -> Checkpoint:
         """The stored signed checkpoint at ``tree_size``, its signature checked."""
-        latest = await uow.journal.latest_checkpoint()
-        if latest is None or tree_size > latest[0]:
-            raise _refuse(field, "is beyond the journal's latest checkpoint")
         note = await uow.tree.checkpoint_at(tree_size)
-        if note is None:
+        if note is None:  # one read when it is there; the latest only to say why not
+            latest = await uow.journal.latest_checkpoint()
+            if latest is None or tree_size > latest[0]:
+                raise _refuse(field, "is beyond the journal's latest checkpoint")
             raise _refuse(field, "is not the size of a signed checkpoint")
         try:
             checkpoint = verify_checkpoint(
