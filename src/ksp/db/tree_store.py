@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import func, insert, select, tuple_
+from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ksp.db.tables import journal_checkpoints, journal_cosignatures, journal_tree_nodes
@@ -33,8 +33,18 @@ class SqlTreeStore:
         """The stored hashes of these subtrees (one query; a missing one is left out)."""
         if not ids:
             return {}
-        key = tuple_(journal_tree_nodes.c.level, journal_tree_nodes.c.idx)
-        query = select(journal_tree_nodes).where(key.in_(list(ids)))
+        by_level: dict[int, list[int]] = {}
+        for level, idx in ids:
+            by_level.setdefault(level, []).append(idx)
+        # one index range per level: SQLite scans the whole table for a row-value IN
+        query = select(journal_tree_nodes).where(
+            or_(
+                *(
+                    and_(journal_tree_nodes.c.level == level, journal_tree_nodes.c.idx.in_(idxs))
+                    for level, idxs in by_level.items()
+                )
+            )
+        )
         rows = await self._session.execute(query)
         return {(row.level, row.idx): bytes(row.hash) for row in rows}
 
