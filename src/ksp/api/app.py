@@ -170,7 +170,7 @@ def _witness_lifespan(
         if witnessing is None or asker is None:
             yield
             return
-        await witnessing.witness_latest()
+        await witnessing.try_round()
         async with anyio.create_task_group() as group:
             group.start_soon(witnessing.run)
             try:

@@ -27,7 +27,7 @@ from typing import Protocol
 
 import structlog
 
-from ksp.domain.errors import JournalRolledBack
+from ksp.domain.errors import JournalRolledBack, KspError
 from ksp.services.ports import UnitOfWork, UnitOfWorkFactory
 from ksp.services.proofs import ProofService, cosigned_note
 from ksp.witness.client import Outcome, WitnessAnswer
@@ -118,10 +118,19 @@ class WitnessingService:
         """The background loop: a round after each append, and every ``retry`` seconds
         while some witness has not cosigned the latest checkpoint."""
         while True:
-            complete = await self.witness_latest()
+            complete = await self.try_round()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), None if complete else self._retry)
             self._wake.clear()
+
+    async def try_round(self) -> bool:
+        """:meth:`witness_latest`, a fault of the database logged (by its kind) and the
+        round retried later rather than ending the loop or the start-up."""
+        try:
+            return await self.witness_latest()
+        except KspError as exc:
+            log.warning("witness.round_failed", error=type(exc).__name__)
+            return False
 
     async def witness_latest(self) -> bool:
         """One round; whether every witness with a URL has cosigned the latest checkpoint."""
