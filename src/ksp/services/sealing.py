@@ -26,7 +26,7 @@ from ksp.domain.errors import KspError
 from ksp.domain.meetings import Meeting
 from ksp.services.ports import SecureMail
 
-__all__ = ["Sealer", "document_letter_names"]
+__all__ = ["OptionalParts", "Sealer", "document_letter_names"]
 
 
 def document_letter_names(meeting: Meeting, document: DocumentVersion) -> tuple[str, str]:
@@ -38,13 +38,21 @@ def document_letter_names(meeting: Meeting, document: DocumentVersion) -> tuple[
 
 
 @dataclass(frozen=True)
+class OptionalParts:
+    """Where a circulation mail's optional parts come from; None: it goes without."""
+
+    invite: Callable[[Meeting, list[Recipient]], bytes] | None = None  # the invitation
+    print_pdf: Callable[[str], Awaitable[bytes]] | None = None  # the document's PDF/A
+    receipt_of: Callable[[str, int], Awaitable[str]] | None = None  # the version's receipt
+
+
+@dataclass(frozen=True)
 class Sealer:
     mail: SecureMail
     render: Callable[[Printable], str]
     new_id: Callable[[], str]
     limiter: anyio.CapacityLimiter
-    invite: Callable[[Meeting, list[Recipient]], bytes] | None = None  # the invitation
-    print_pdf: Callable[[str], Awaitable[bytes]] | None = None  # the document's PDF/A
+    parts: OptionalParts = OptionalParts()
 
     async def content(
         self,
@@ -55,17 +63,23 @@ class Sealer:
         participants: list[Recipient],
     ) -> CirculationContent:
         """What every participant's mail of a circulation holds inside its envelope: the
-        one place that decides its parts (HTML, canonical JSON, PDF, invitation)."""
+        one place that decides its parts (HTML, canonical JSON, PDF, invitation, receipt)."""
         html = self.render(Printable(document, participants, changes_of(previous, document)))
         subject, json_name = document_letter_names(meeting, document)
+        parts = self.parts
         return CirculationContent(
             subject=subject,
             html=html,
             json_name=json_name,
             json=plaintext,
-            pdf_name=None if self.print_pdf is None else json_name.removesuffix(".json") + ".pdf",
-            pdf=None if self.print_pdf is None else await self.print_pdf(html),
-            calendar=None if self.invite is None else self.invite(meeting, participants),
+            pdf_name=None if parts.print_pdf is None else json_name.removesuffix(".json") + ".pdf",
+            pdf=None if parts.print_pdf is None else await parts.print_pdf(html),
+            calendar=None if parts.invite is None else parts.invite(meeting, participants),
+            receipt=(
+                None
+                if parts.receipt_of is None
+                else await parts.receipt_of(document.document_id, document.version)
+            ),
         )
 
     async def seal(
