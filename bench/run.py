@@ -14,6 +14,12 @@
   encrypt+sign calls.
 - ``smime`` (``bench/smime_circulation.py``): circulating one 200-person version to 30
   S/MIME recipients next to the same version to 30 OpenPGP recipients (gpg), in one run.
+- ``pdf`` (``bench/pdf_print.py``): the PDF of a 200-person version (p95), and the event
+  loop's lag while 10 PDFs print at once.
+- ``proofs`` (``bench/proofs.py``): an inclusion and a consistency proof on a journal of
+  1,000,000 entries, and ``verify-receipt`` of a receipt cosigned by two witnesses.
+- ``witnessed_list_change`` (``bench/proofs.py``): the list-version changes without and
+  with two ``ksp witness serve`` processes on loopback (SQLite).
 - ``key_rotation`` (``bench/key_rotation.py``): rewrapping 100,000 data keys under a new
   KEK on SQLite with the KEK file, and fewer in a SoftHSM2 token.
 
@@ -109,6 +115,8 @@ from harness import (
 from journal_verification import bench_journal_verification
 from list_version import ListConfig, bench_list_version
 from minutes_version import TARGET_MINUTES_TO_LIST, MinutesConfig, bench_minutes_version
+from pdf_print import TARGET_LAG_P99_MS, PdfConfig, bench_pdf
+from proofs import bench_proofs, bench_witnessed_changes
 from smime_circulation import SmimeBenchConfig, bench_smime, prepared_smime
 
 BARE_APP = BENCH_DIR / "bare_app.py"
@@ -135,6 +143,9 @@ SECTIONS = (
     "journal_verification",
     "circulation",
     "smime",
+    "pdf",
+    "proofs",
+    "witnessed_list_change",
     "key_rotation",
 )
 
@@ -373,51 +384,90 @@ class Plan:
     circulation: CirculationConfig
     smime: SmimeBenchConfig
     pinning: Pinning
+    pdf: PdfConfig
+    proof_entries: int = 1_000_000
+    proof_runs: int = 200
     rotation_keys: tuple[int, int] = (100_000, 10_000)
 
 
-def run_sections(plan: Plan, work: Path) -> dict[str, Any]:
-    results: dict[str, Any] = {}
-    if "case_submission" in plan.sections:
-        results["case_submission"] = on_backends(
-            lambda backend, where: bench_backend(backend, plan.load, plan.pinning, where),
-            work / "case_submission",
-        )
-    if "list_version" in plan.sections:
-        results["list_version"] = on_backends(
-            lambda backend, where: bench_list_version(
-                backend, plan.lists, where, plan.pinning.server
-            ),
-            work / "list_version",
-        )
-    if "minutes_version" in plan.sections:
-        results["minutes_version"] = on_backends(
-            lambda backend, where: bench_minutes_version(
-                backend, plan.minutes, where, plan.pinning.server
-            ),
-            work / "minutes_version",
-        )
-    if "journal_verification" in plan.sections:
-        results["journal_verification"] = bench_journal_verification(
-            plan.journal.entries, plan.journal.runs
-        )
-    if "circulation" in plan.sections:
-        with prepared(plan.circulation, work / "circulation-kit") as kit:
-            results["circulation"] = on_backends(
-                lambda backend, where: bench_circulation(backend, kit, plan.circulation, where),
-                work / "circulation",
-            )
-    if "smime" in plan.sections:
-        with prepared_smime(plan.smime, work / "smime-kit") as smime_kit:
-            results["smime"] = on_backends(
-                lambda backend, where: bench_smime(backend, smime_kit, plan.smime, where),
-                work / "smime",
-            )
-    if "key_rotation" in plan.sections:
-        from key_rotation import bench_key_rotation  # noqa: PLC0415 - imports the service
+def run_case_submission(plan: Plan, work: Path) -> Any:
+    return on_backends(
+        lambda backend, where: bench_backend(backend, plan.load, plan.pinning, where),
+        work / "case_submission",
+    )
 
-        results["key_rotation"] = bench_key_rotation(*plan.rotation_keys)
-    return results
+
+def run_list_version(plan: Plan, work: Path) -> Any:
+    return on_backends(
+        lambda backend, where: bench_list_version(backend, plan.lists, where, plan.pinning.server),
+        work / "list_version",
+    )
+
+
+def run_minutes_version(plan: Plan, work: Path) -> Any:
+    return on_backends(
+        lambda backend, where: bench_minutes_version(
+            backend, plan.minutes, where, plan.pinning.server
+        ),
+        work / "minutes_version",
+    )
+
+
+def run_journal_verification(plan: Plan, _work: Path) -> Any:
+    return bench_journal_verification(plan.journal.entries, plan.journal.runs)
+
+
+def run_circulation(plan: Plan, work: Path) -> Any:
+    with prepared(plan.circulation, work / "circulation-kit") as kit:
+        return on_backends(
+            lambda backend, where: bench_circulation(backend, kit, plan.circulation, where),
+            work / "circulation",
+        )
+
+
+def run_smime(plan: Plan, work: Path) -> Any:
+    with prepared_smime(plan.smime, work / "smime-kit") as smime_kit:
+        return on_backends(
+            lambda backend, where: bench_smime(backend, smime_kit, plan.smime, where),
+            work / "smime",
+        )
+
+
+def run_pdf(plan: Plan, _work: Path) -> Any:
+    return bench_pdf(plan.pdf)
+
+
+def run_proofs(plan: Plan, work: Path) -> Any:
+    return bench_proofs(work / "proofs", plan.proof_entries, plan.proof_runs)
+
+
+def run_witnessed_list_change(plan: Plan, work: Path) -> Any:
+    return bench_witnessed_changes(plan.lists, work / "witnessed")
+
+
+def run_key_rotation(plan: Plan, _work: Path) -> Any:
+    from key_rotation import bench_key_rotation  # noqa: PLC0415 - imports the service
+
+    return bench_key_rotation(*plan.rotation_keys)
+
+
+RUNNERS: dict[str, Callable[[Plan, Path], Any]] = {
+    "case_submission": run_case_submission,
+    "list_version": run_list_version,
+    "minutes_version": run_minutes_version,
+    "journal_verification": run_journal_verification,
+    "circulation": run_circulation,
+    "smime": run_smime,
+    "pdf": run_pdf,
+    "proofs": run_proofs,
+    "witnessed_list_change": run_witnessed_list_change,
+    "key_rotation": run_key_rotation,
+}
+
+
+def run_sections(plan: Plan, work: Path) -> dict[str, Any]:
+    """The chosen sections, in the order of SECTIONS."""
+    return {name: RUNNERS[name](plan, work) for name in plan.sections}
 
 
 # The report -------------------------------------------------------------------------------
@@ -470,6 +520,8 @@ def report(plan: Plan, results: dict[str, Any], load_before: list[float] | None)
         }
     if "smime" in sections:
         sections["smime"] = {"config": plan.smime.as_json(), **sections["smime"]}
+    if "pdf" in sections:
+        sections["pdf"] = {"config": plan.pdf.as_json(), **sections["pdf"]}
     return {
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": machine(load_before),
@@ -567,6 +619,11 @@ def print_circulation(results: dict[str, Any]) -> None:
             f"({verdict} {TARGET_CIRCULATION}x)"
         )
         print(
+            f"              print p50 {result['print_ms']['p50']} ms  circulate minus print "
+            f"/ bare {result['ratio_circulate_minus_print_to_bare']}  first delivered p50 "
+            f"{result['first_delivered_ms']['p50']} ms"
+        )
+        print(
             f"              delivery p50 {result['delivery_ms']['p50']} ms  "
             f"end-to-end p50 {result['end_to_end_ms']['p50']} ms  "
             f"minus idle p50 {result['end_to_end_minus_idle_ms']['p50']} ms  "
@@ -589,22 +646,65 @@ def print_smime(results: dict[str, Any]) -> None:
         )
 
 
+def print_pdf(result: dict[str, Any]) -> None:
+    printing, lag = result["print_ms"], result["loop_lag_while_printing_ms"]
+    verdict = "meets" if result["meets_target"] else "misses"
+    print(
+        f"pdf: print p50 {printing['p50']} ms  p95 {printing['p95']} ms  "
+        f"({result['pdf_bytes']} bytes)  loop lag while printing p99 {lag['p99']} ms "
+        f"max {lag['max']} ms ({verdict} {TARGET_LAG_P99_MS:g} ms)"
+    )
+
+
+def print_proofs(result: dict[str, Any]) -> None:
+    print(f"proofs ({result['entries']} entries, {result['runs']} each):")
+    for name in ("inclusion", "consistency", "verify_receipt"):
+        part = result[name]
+        verdict = "meets" if part["meets_target"] else "misses"
+        print(
+            f"  {name:<15} p50 {part['p50_ms']} ms  p95 {part['p95_ms']} ms "
+            f"({verdict} {part['target_ms']} ms)"
+        )
+    print(
+        f"  verify-receipt as a process (Python start-up included) p50 "
+        f"{result['verify_receipt']['verify_receipt_cli_ms']} ms"
+    )
+
+
+def print_witnessed(result: dict[str, Any]) -> None:
+    verdict = "meets" if result["meets_target"] else "misses"
+    bare = result["without_witnesses"]["latency_ms"]
+    witnessed = result["with_two_witnesses"]["latency_ms"]
+    print(
+        f"witnessed_list_change (sqlite): p95 {witnessed['p95']} ms with two witnesses, "
+        f"{bare['p95']} ms without, ratio {result['ratio_p95']} "
+        f"({verdict} {result['target_ratio']}x)"
+    )
+
+
+def print_key_rotation(result: dict[str, Any]) -> None:
+    for keeper, figures in result.items():
+        print(f"key rotation ({keeper}): {figures}")
+
+
+PRINTERS: dict[str, Callable[[Any], None]] = {
+    "case_submission": print_case_submission,
+    "list_version": print_list_version,
+    "minutes_version": print_minutes_version,
+    "journal_verification": print_journal,
+    "circulation": print_circulation,
+    "smime": print_smime,
+    "pdf": print_pdf,
+    "proofs": print_proofs,
+    "witnessed_list_change": print_witnessed,
+    "key_rotation": print_key_rotation,
+}
+
+
 def print_summary(results: dict[str, Any], out: Path) -> None:
-    if "case_submission" in results:
-        print_case_submission(results["case_submission"])
-    if "list_version" in results:
-        print_list_version(results["list_version"])
-    if "minutes_version" in results:
-        print_minutes_version(results["minutes_version"])
-    if "journal_verification" in results:
-        print_journal(results["journal_verification"])
-    if "circulation" in results:
-        print_circulation(results["circulation"])
-    if "smime" in results:
-        print_smime(results["smime"])
-    if "key_rotation" in results:
-        for keeper, figures in results["key_rotation"].items():
-            print(f"key rotation ({keeper}): {figures}")
+    for name in SECTIONS:
+        if name in results:
+            PRINTERS[name](results[name])
     print(f"written to {out}")
 
 
@@ -614,6 +714,36 @@ def sections_of(text: str) -> tuple[str, ...]:
     if unknown or not chosen:
         raise argparse.ArgumentTypeError(f"choose from {', '.join(SECTIONS)}")
     return tuple(section for section in SECTIONS if section in chosen)
+
+
+def add_submission_arguments(parser: argparse.ArgumentParser) -> None:
+    submissions = parser.add_argument_group("case_submission")
+    submissions.add_argument("--concurrency", type=int, default=32, help="workers (default 32)")
+    submissions.add_argument("--warmup", type=float, default=2.0, help="seconds per server")
+    submissions.add_argument("--duration", type=float, default=8.0, help="measured s per server")
+    submissions.add_argument("--rounds", type=int, default=4, help="turns per server (default 4)")
+
+
+def check_submission_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.concurrency < 1 or args.rounds < 1 or args.duration <= 0 or args.warmup < 0:
+        parser.error("--concurrency and --rounds must be >= 1, --duration > 0, --warmup >= 0")
+
+
+def add_list_arguments(parser: argparse.ArgumentParser) -> None:
+    lists = parser.add_argument_group("list_version")
+    lists.add_argument("--list-changes", type=int, default=60, help="measured (default 60)")
+    lists.add_argument("--list-warmup", type=int, default=3, help="changes not counted (3)")
+    lists.add_argument("--list-persons", type=int, default=200, help="per version (200)")
+    lists.add_argument("--list-spare", type=int, help="cases to add (default: the changes)")
+
+
+def check_list_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.list_spare is None:
+        args.list_spare = max(1, min(args.list_changes + args.list_warmup, 100))
+    if args.list_changes < 1 or args.list_warmup < 0 or args.list_spare < 1:
+        parser.error("--list-changes and --list-spare must be >= 1, --list-warmup >= 0")
+    if not 1 <= args.list_persons <= 500:
+        parser.error("--list-persons must be 1 to 500 (one request adds at most 500)")
 
 
 def add_minutes_arguments(parser: argparse.ArgumentParser) -> None:
@@ -631,67 +761,37 @@ def check_minutes_arguments(parser: argparse.ArgumentParser, args: argparse.Name
         parser.error("--minutes-versions must be >= 1, --minutes-warmup >= 0")
 
 
-def check_smime_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    if min(args.smime_rounds, args.smime_recipients, args.smime_warmup + 1) < 1 or not (
-        1 <= args.smime_persons <= 500
-    ):
-        parser.error("--smime-rounds and --smime-recipients >= 1, --smime-persons 1 to 500")
-
-
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
-    parser.add_argument("--out", type=Path, default=BENCH_DIR / "results.json")
-    parser.add_argument("--only", type=sections_of, default=SECTIONS, help=", ".join(SECTIONS))
-    parser.add_argument("--quick", action="store_true", help="a short run of every section")
-    parser.add_argument("--pin", action="store_true", help="servers on one CPU, client on rest")
-    submissions = parser.add_argument_group("case_submission")
-    submissions.add_argument("--concurrency", type=int, default=32, help="workers (default 32)")
-    submissions.add_argument("--warmup", type=float, default=2.0, help="seconds per server")
-    submissions.add_argument("--duration", type=float, default=8.0, help="measured s per server")
-    submissions.add_argument("--rounds", type=int, default=4, help="turns per server (default 4)")
-    lists = parser.add_argument_group("list_version")
-    lists.add_argument("--list-changes", type=int, default=60, help="measured (default 60)")
-    lists.add_argument("--list-warmup", type=int, default=3, help="changes not counted (3)")
-    lists.add_argument("--list-persons", type=int, default=200, help="per version (200)")
-    lists.add_argument("--list-spare", type=int, help="cases to add (default: the changes)")
-    add_minutes_arguments(parser)
+def add_journal_arguments(parser: argparse.ArgumentParser) -> None:
     journal = parser.add_argument_group("journal_verification")
     journal.add_argument("--journal-entries", type=int, default=100_000, help="(100000)")
     journal.add_argument("--journal-runs", type=int, default=3, help="best of (3)")
-    rotation = parser.add_argument_group("key_rotation")
-    rotation.add_argument("--rotation-keys", type=int, default=100_000, help="file KEK (100000)")
-    rotation.add_argument("--rotation-hsm-keys", type=int, default=10_000, help="SoftHSM (10000)")
+
+
+def check_journal_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.journal_entries < 1 or args.journal_runs < 1:
+        parser.error("--journal-entries and --journal-runs must be >= 1")
+
+
+def add_proof_arguments(parser: argparse.ArgumentParser) -> None:
+    proofs = parser.add_argument_group("proofs")
+    proofs.add_argument("--proof-entries", type=int, default=1_000_000, help="(1000000)")
+    proofs.add_argument("--proof-runs", type=int, default=200, help="proofs of each kind (200)")
+
+
+def check_proof_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.proof_entries < 1 or args.proof_runs < 1:
+        parser.error("--proof-entries and --proof-runs must be >= 1")
+
+
+def add_circulation_arguments(parser: argparse.ArgumentParser) -> None:
     mail = parser.add_argument_group("circulation")
     mail.add_argument("--circulation-rounds", type=int, default=5, help="measured (default 5)")
     mail.add_argument("--circulation-warmup", type=int, default=1, help="not counted (1)")
     mail.add_argument("--circulation-recipients", type=int, default=30, help="(30)")
     mail.add_argument("--circulation-persons", type=int, default=20, help="per version (20)")
-    smime = parser.add_argument_group("smime")
-    smime.add_argument("--smime-rounds", type=int, default=5, help="measured (default 5)")
-    smime.add_argument("--smime-warmup", type=int, default=1, help="not counted (1)")
-    smime.add_argument("--smime-recipients", type=int, default=30, help="of each kind (30)")
-    smime.add_argument("--smime-persons", type=int, default=200, help="on the version (200)")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.warmup, args.duration, args.rounds = 0.5, 1.0, 1
-        args.list_changes, args.list_warmup = 10, 1
-        args.minutes_versions, args.minutes_warmup = 10, 1
-        args.journal_entries = 10_000
-        args.circulation_rounds = 1
-        args.smime_rounds = 1
-        args.rotation_keys, args.rotation_hsm_keys = 10_000, 1_000
-    check_smime_args(parser, args)
-    if args.list_spare is None:
-        args.list_spare = max(1, min(args.list_changes + args.list_warmup, 100))
-    if args.concurrency < 1 or args.rounds < 1 or args.duration <= 0 or args.warmup < 0:
-        parser.error("--concurrency and --rounds must be >= 1, --duration > 0, --warmup >= 0")
-    if args.list_changes < 1 or args.list_warmup < 0 or args.list_spare < 1:
-        parser.error("--list-changes and --list-spare must be >= 1, --list-warmup >= 0")
-    if not 1 <= args.list_persons <= 500:
-        parser.error("--list-persons must be 1 to 500 (one request adds at most 500)")
-    check_minutes_arguments(parser, args)
-    if args.journal_entries < 1 or args.journal_runs < 1:
-        parser.error("--journal-entries and --journal-runs must be >= 1")
+
+
+def check_circulation_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     circulation = (
         args.circulation_rounds,
         args.circulation_warmup + 1,
@@ -702,6 +802,83 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
             "--circulation-rounds and --circulation-recipients must be >= 1, "
             "--circulation-warmup >= 0, --circulation-persons 1 to 500"
         )
+
+
+def add_smime_arguments(parser: argparse.ArgumentParser) -> None:
+    smime = parser.add_argument_group("smime")
+    smime.add_argument("--smime-rounds", type=int, default=5, help="measured (default 5)")
+    smime.add_argument("--smime-warmup", type=int, default=1, help="not counted (1)")
+    smime.add_argument("--smime-recipients", type=int, default=30, help="of each kind (30)")
+    smime.add_argument("--smime-persons", type=int, default=200, help="on the version (200)")
+
+
+def check_smime_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if min(args.smime_rounds, args.smime_recipients, args.smime_warmup + 1) < 1 or not (
+        1 <= args.smime_persons <= 500
+    ):
+        parser.error("--smime-rounds and --smime-recipients >= 1, --smime-persons 1 to 500")
+
+
+def add_pdf_arguments(parser: argparse.ArgumentParser) -> None:
+    pdf = parser.add_argument_group("pdf")
+    pdf.add_argument("--pdf-persons", type=int, default=200, help="per version (200)")
+    pdf.add_argument("--pdf-prints", type=int, default=10, help="measured one by one (10)")
+    pdf.add_argument("--pdf-concurrent", type=int, default=10, help="at once (10)")
+
+
+def check_pdf_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if min(args.pdf_prints, args.pdf_concurrent) < 1 or not 1 <= args.pdf_persons <= 500:
+        parser.error("--pdf-prints and --pdf-concurrent must be >= 1, --pdf-persons 1 to 500")
+
+
+def add_rotation_arguments(parser: argparse.ArgumentParser) -> None:
+    rotation = parser.add_argument_group("key_rotation")
+    rotation.add_argument("--rotation-keys", type=int, default=100_000, help="file KEK (100000)")
+    rotation.add_argument("--rotation-hsm-keys", type=int, default=10_000, help="SoftHSM (10000)")
+
+
+def check_rotation_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if min(args.rotation_keys, args.rotation_hsm_keys) < 1:
+        parser.error("--rotation-keys and --rotation-hsm-keys must be >= 1")
+
+
+def quicken(args: argparse.Namespace) -> None:
+    """``--quick``: a short run of every section."""
+    args.warmup, args.duration, args.rounds = 0.5, 1.0, 1
+    args.list_changes, args.list_warmup = 10, 1
+    args.minutes_versions, args.minutes_warmup = 10, 1
+    args.journal_entries = 10_000
+    args.proof_entries, args.proof_runs = 10_000, 20
+    args.circulation_rounds = 1
+    args.smime_rounds = 1
+    args.pdf_prints = 3
+    args.rotation_keys, args.rotation_hsm_keys = 10_000, 1_000
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
+    parser.add_argument("--out", type=Path, default=BENCH_DIR / "results.json")
+    parser.add_argument("--only", type=sections_of, default=SECTIONS, help=", ".join(SECTIONS))
+    parser.add_argument("--quick", action="store_true", help="a short run of every section")
+    parser.add_argument("--pin", action="store_true", help="servers on one CPU, client on rest")
+    sections = (
+        (add_submission_arguments, check_submission_arguments),
+        (add_list_arguments, check_list_arguments),
+        (add_minutes_arguments, check_minutes_arguments),
+        (add_journal_arguments, check_journal_arguments),
+        (add_proof_arguments, check_proof_arguments),
+        (add_circulation_arguments, check_circulation_arguments),
+        (add_smime_arguments, check_smime_arguments),
+        (add_pdf_arguments, check_pdf_arguments),
+        (add_rotation_arguments, check_rotation_arguments),
+    )
+    for add, _ in sections:
+        add(parser)
+    args = parser.parse_args(argv)
+    if args.quick:
+        quicken(args)
+    for _, check in sections:
+        check(parser, args)
     return args
 
 
@@ -748,6 +925,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             warmup=args.smime_warmup,
         ),
         pinning=pin_cpus(args.pin),
+        pdf=PdfConfig(
+            persons=args.pdf_persons,
+            prints=args.pdf_prints,
+            concurrent=args.pdf_concurrent,
+            workers=2,
+        ),
+        proof_entries=args.proof_entries,
+        proof_runs=args.proof_runs,
         rotation_keys=(args.rotation_keys, args.rotation_hsm_keys),
     )
     load_before = load_average()

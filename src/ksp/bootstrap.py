@@ -8,8 +8,8 @@ feeds which part.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-import uuid
 from dataclasses import dataclass
 from typing import Literal, cast
 
@@ -23,6 +23,7 @@ from ksp.auth.context import SignIn
 from ksp.crypto import FieldCipher, KeyedHasher
 from ksp.db.data_key_store import DataKeyRing
 from ksp.db.engine import create_engine, create_sessionmaker
+from ksp.db.outbox_signal import listen_for_outbox
 from ksp.db.uow import Adapters, SqlUnitOfWorkFactory
 from ksp.domain.circulation import Recipient
 from ksp.domain.meetings import Meeting
@@ -39,11 +40,12 @@ from ksp.mail.smime_mail import SmimeSecureMail
 from ksp.mail.smime_policy import TrustPolicy
 from ksp.mail.transport import MaildirTransport, SmtpConfig, SmtpTransport, Transport
 from ksp.mail.worker import OutboxWorker
-from ksp.rendering import render_cancellation, render_document
+from ksp.printing import PdfLimits, PdfRenderer
+from ksp.rendering import render_cancellation, render_printable
 from ksp.services.audit import AuditService
 from ksp.services.cancellation import CancellationNotices
 from ksp.services.cases import CaseService
-from ksp.services.circulation import ENCRYPTION_THREADS, CirculationService
+from ksp.services.circulation import CirculationService
 from ksp.services.circulation_history import CirculationHistoryService
 from ksp.services.corrections import CorrectionService
 from ksp.services.documents import DocumentService
@@ -55,10 +57,13 @@ from ksp.services.minutes import MinutesService
 from ksp.services.outcomes import OutcomeService
 from ksp.services.ports import Clock
 from ksp.services.proofs import ProofService
-from ksp.services.sealing import Sealer
+from ksp.services.sealing import OptionalParts
+from ksp.services.witnessing import RollbackGuard, WitnessingService
 from ksp.services.worklist import WorklistService
-from ksp.settings import Settings
+from ksp.settings import ConfigError, Settings
 from ksp.tokens import TokenVerifier
+from ksp.witness.client import HttpWitnessAsker
+from ksp.witness.policy import Policy
 
 __all__ = [
     "Services",
@@ -68,6 +73,8 @@ __all__ = [
     "journal_signer",
     "kek_keeper",
     "outbox_worker",
+    "pdf_renderer",
+    "run_outbox",
     "secure_mail",
     "store_adapters",
     "token_verifier",
@@ -164,16 +171,44 @@ def data_key_ring(settings: Settings) -> DataKeyRing:
     return ring
 
 
-def store_adapters(settings: Settings, engine: AsyncEngine) -> Adapters:
-    """What the stores need besides a session: field sealing, CPR hashing, the signer,
-    and the data keys (under the KEK)."""
+def store_adapters(
+    settings: Settings, engine: AsyncEngine, witnesses: Witnesses | None = None
+) -> Adapters:
+    """What the stores need besides a session: field sealing, CPR hashing, the signer, the
+    data keys (under the KEK), and with witnesses their rollback guard and the wake-up of
+    their loop."""
     return Adapters(
         create_sessionmaker(engine),
         FieldCipher(settings.data_keys, settings.data_key_id),
         KeyedHasher(settings.cpr_hash_key),
         journal_signer(settings),
         data_key_ring(settings),
+        guard=None if witnesses is None else witnesses.guard,
+        after_append=None if witnesses is None else witnesses.wake.set,
     )
+
+
+@dataclass(frozen=True)
+class Witnesses:
+    """KSP_WITNESS_POLICY's witnesses: the guard the journal consults before appending, the
+    event that wakes their loop, the HTTP client that asks them."""
+
+    policy: Policy
+    guard: RollbackGuard
+    wake: asyncio.Event
+    asker: HttpWitnessAsker
+
+
+def witnesses(settings: Settings) -> Witnesses | None:
+    """None without KSP_WITNESS_POLICY; a ConfigError if its log is not this journal."""
+    policy = settings.witness_policy
+    if policy is None:
+        return None
+    log = policy.log_for(settings.journal_origin)
+    if log is None or log.public_key != journal_signer(settings).public_key_bytes:
+        raise ConfigError("KSP_WITNESS_POLICY: its log line is not this journal's key")
+    timeout = settings.witness_timeout_ms / 1000
+    return Witnesses(policy, RollbackGuard(), asyncio.Event(), HttpWitnessAsker(timeout))
 
 
 def unit_of_work(settings: Settings, engine: AsyncEngine) -> SqlUnitOfWorkFactory:
@@ -188,6 +223,27 @@ def outbox_worker(settings: Settings, uow: SqlUnitOfWorkFactory, clock: Clock) -
         clock,
         sender=settings.mail_from,
         lease=dt.timedelta(seconds=settings.outbox_lease_seconds),
+    )
+
+
+async def run_outbox(worker: OutboxWorker, engine: AsyncEngine, *, poll_seconds: float) -> None:
+    """The worker, forever, woken by PostgreSQL's notifications of committed circulations
+    (and, in the service's own process, by the circulation service) besides its poll."""
+    async with anyio.create_task_group() as group:
+        group.start_soon(listen_for_outbox, engine, worker.wake)
+        await worker.run(poll_seconds=poll_seconds)
+        group.cancel_scope.cancel()
+
+
+def pdf_renderer(settings: Settings) -> PdfRenderer:
+    """The pool of processes that print PDFs, with its limits (KSP_PDF_*)."""
+    return PdfRenderer(
+        PdfLimits(
+            workers=settings.pdf_workers,
+            pending=8 * settings.pdf_workers,
+            timeout_seconds=float(settings.pdf_timeout_seconds),
+            max_pdf_bytes=settings.pdf_max_bytes,
+        )
     )
 
 
@@ -221,6 +277,8 @@ class Services:
     exchanges: ExchangeService
     corrections: CorrectionService
     proofs: ProofService
+    witnessing: WitnessingService | None
+    witness_asker: HttpWitnessAsker | None
     units: UnitTable
     meeting_lifecycle: MeetingLifecycleService
     meeting_outcomes: OutcomeService
@@ -229,29 +287,41 @@ class Services:
     uow: SqlUnitOfWorkFactory
     mail: EnvelopeMail
     worker: OutboxWorker
+    printer: PdfRenderer
     hasher: KeyedHasher
     verifier: TokenVerifier
     sign_in: SignIn
 
 
 def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Services:
-    adapters = store_adapters(settings, engine)
+    witnessed = witnesses(settings)
+    adapters = store_adapters(settings, engine, witnessed)
     uow = SqlUnitOfWorkFactory(adapters)
+    proofs = ProofService(uow, adapters.signer)
+    witnessing = None
+    if witnessed is not None:
+        witnessing = WitnessingService(
+            uow, proofs, witnessed.policy, witnessed.asker, witnessed.guard, wake=witnessed.wake
+        )
     mail = secure_mail(settings)
     sign_in = sign_in_wiring.sign_in(settings, adapters.sessions, adapters.cipher, clock)
+    printer = pdf_renderer(settings)
+    worker = outbox_worker(settings, uow, clock)
 
     def invite(meeting: Meeting, participants: list[Recipient]) -> bytes:
         """Every circulation mail carries the meeting's invitation (issue 8)."""
         return invitation_ics(lifecycle.invitation_facts(meeting, [r.email for r in participants]))
 
-    circulation = CirculationService(uow, clock, mail, render_document, invite=invite)
+    circulation = CirculationService(
+        uow,
+        clock,
+        mail,
+        render_printable,
+        parts=OptionalParts(invite=invite, print_pdf=printer.render, receipt_of=proofs.receipt),
+        queued=worker.wake,
+    )
     notices = CancellationNotices(
-        Sealer(
-            mail,
-            render_document,
-            lambda: str(uuid.uuid4()),
-            anyio.CapacityLimiter(ENCRYPTION_THREADS),
-        ),
+        circulation.sealer,
         circulation.recipient_keys.check_keys,
         render_cancellation,
         invite,
@@ -259,7 +329,7 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
     lifecycle = MeetingLifecycleService(uow, clock, organizer=settings.mail_from, notices=notices)
     return Services(
         cases=CaseService(uow, clock, kif_units=settings.units.kif_units()),
-        audit=AuditService(uow, clock, adapters.signer),
+        audit=AuditService(uow, clock, adapters.signer, witnessing=witnessing),
         meetings=MeetingService(uow, clock, max_list_entries=settings.max_list_entries),
         documents=DocumentService(uow, clock),
         circulation=circulation,
@@ -267,7 +337,9 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
         inquiries=InquiryService(uow, clock),
         exchanges=ExchangeService(uow, clock),
         corrections=CorrectionService(uow, clock),
-        proofs=ProofService(uow, adapters.signer),
+        proofs=proofs,
+        witnessing=witnessing,
+        witness_asker=None if witnessed is None else witnessed.asker,
         units=settings.units,
         meeting_lifecycle=lifecycle,
         meeting_outcomes=OutcomeService(uow, clock),
@@ -275,7 +347,8 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
         worklists=WorklistService(uow, clock),
         uow=uow,
         mail=mail,
-        worker=outbox_worker(settings, uow, clock),
+        worker=worker,
+        printer=printer,
         hasher=adapters.hasher,
         verifier=token_verifier(settings, sign_in),
         sign_in=sign_in,

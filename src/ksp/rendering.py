@@ -6,23 +6,32 @@ Templates live in the repository's ``templates/`` (packaged as ``ksp/templates``
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
 import jinja2
 
 from ksp.domain import reference
+from ksp.domain.circulation import Recipient
 from ksp.domain.danish_time import danish_date, danish_datetime
-from ksp.domain.documents import DocumentVersion, kind_of
+from ksp.domain.documents import DocumentVersion, ListDiff, Printable, kind_of
 from ksp.domain.meetings import Meeting
 
-__all__ = ["render_cancellation", "render_document", "render_page", "template_sources"]
+__all__ = [
+    "render_cancellation",
+    "render_document",
+    "render_page",
+    "render_printable",
+    "template_sources",
+]
 
 CUSTODY_DA = {
     "remand": "Varetægtsarrestant",
     "convicted": "Dømt (løsladt fra institution)",
     "youth_section_78": "Ung, straffuldbyrdelseslovens § 78",
 }
+AGENCY_DA = {"kf": "Kriminalforsorgen", "municipality": "Kommunen", "police": "Politiet"}
 
 
 def _template_dirs() -> list[str]:
@@ -41,6 +50,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     environment.globals["custody_da"] = CUSTODY_DA
+    environment.globals["agency_da"] = AGENCY_DA
     # Danish dates and times in Europe/Copenhagen for the pages (``{{ case.at | tidspunkt }}``).
     environment.filters["dato"] = danish_date
     environment.filters["tidspunkt"] = danish_datetime
@@ -76,9 +86,16 @@ MINUTES_DA = {
 }
 
 
-def render_document(document: DocumentVersion) -> str:
-    """The version as the Danish HTML document the participants receive: a list, or the
-    minutes (referat) with their own template.
+def render_document(
+    document: DocumentVersion,
+    *,
+    participants: Sequence[Recipient] = (),
+    changes: ListDiff | None = None,
+) -> str:
+    """The version as the Danish HTML document the participants receive (and, with the
+    print stylesheet, its PDF): a list, or the minutes (referat) with their own template,
+    with the meeting's participants, and what changed since the previous version
+    (``changes``, None for the first).
 
     Times are Danish wall-clock times in words; the author is the name the token carried,
     else the meeting's KiF unit, never a login id."""
@@ -93,6 +110,8 @@ def render_document(document: DocumentVersion) -> str:
         "scheduled_for": danish_datetime(dt.datetime.fromisoformat(meeting["scheduled_for"])),
         "created_at": danish_datetime(document.created_at),
         "author": document.body.get("created_by_name") or meeting["kif_unit"],
+        "participants": participants,
+        "changes": changes,
     }
     if kind_of(document.body) == "minutes":  # from the body: the canonical JSON says
         return (
@@ -133,6 +152,13 @@ def render_cancellation(meeting: Meeting) -> str:
             district=district.name if district else meeting.police_district,
             scheduled_for=danish_datetime(meeting.scheduled_for),
         )
+    )
+
+
+def render_printable(printable: Printable) -> str:
+    """The Danish HTML of a version with its participants and changes (also its PDF's)."""
+    return render_document(
+        printable.document, participants=printable.participants, changes=printable.changes
     )
 
 

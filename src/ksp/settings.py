@@ -22,6 +22,7 @@ from ksp.data_dir import DataDirError, read_secrets
 from ksp.db.url import DatabaseUrlError, async_database_url
 from ksp.domain.reference import InvalidUnitTable, UnitTable, parse_unit_table, shipped_unit_table
 from ksp.tokens import secure_key_url
+from ksp.witness.policy import InvalidPolicy, Policy, parse_policy
 
 __all__ = ["ConfigError", "Pkcs11Settings", "Settings", "load_settings", "mail_sender"]
 
@@ -52,6 +53,8 @@ class Settings:
     cpr_hash_key: bytes = field(repr=False)
     journal_signing_key: bytes = field(repr=False)
     journal_origin: str = DEFAULT_ORIGIN
+    witness_policy: Policy | None = None  # KSP_WITNESS_POLICY, a C2SP tlog-policy file
+    witness_timeout_ms: int = 2_000
     db_service_role: str | None = None
     database_schema: str | None = None
     mail_from: str = "ksp@localhost"
@@ -97,6 +100,10 @@ class Settings:
     def kek_path(self) -> Path:
         """``KSP_KEK_FILE``, else ``kek.json`` in the data dir (made there, 0600)."""
         return self.kek_file or self.data_dir / "kek.json"
+
+    pdf_workers: int = 2
+    pdf_timeout_seconds: int = 30
+    pdf_max_bytes: int = 20_000_000
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -161,6 +168,18 @@ def _origin(env: Mapping[str, str]) -> str:
     if not re.fullmatch(r"[A-Za-z0-9.-]+(/[A-Za-z0-9._-]+)*", origin):
         raise ConfigError("KSP_JOURNAL_ORIGIN must look like host/path, without spaces")
     return origin
+
+
+def _witness_policy(env: Mapping[str, str]) -> Policy | None:
+    name = env.get("KSP_WITNESS_POLICY")
+    if not name:
+        return None
+    try:
+        return parse_policy(Path(name).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"KSP_WITNESS_POLICY: {name}: {exc.strerror}") from None
+    except (InvalidPolicy, UnicodeDecodeError) as exc:
+        raise ConfigError(f"KSP_WITNESS_POLICY: not a C2SP tlog-policy: {exc}") from None
 
 
 def _schema(env: Mapping[str, str]) -> str | None:
@@ -396,6 +415,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, create_secrets: bool 
         ),
         journal_signing_key=_signing_key(env, stored),
         journal_origin=_origin(env),
+        witness_policy=_witness_policy(env),
+        witness_timeout_ms=_int(env, "KSP_WITNESS_TIMEOUT_MS", 2_000, 100, 30_000),
         db_service_role=_role(env),
         database_schema=_schema(env),
         **_mail(env),
@@ -410,4 +431,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, create_secrets: bool 
         units=_units(env),
         max_list_entries=_int(env, "KSP_MAX_LIST_ENTRIES", 500, 1, 100_000),
         **_kek(env),
+        pdf_workers=_int(env, "KSP_PDF_WORKERS", 2, 1, 32),
+        pdf_timeout_seconds=_int(env, "KSP_PDF_TIMEOUT_SECONDS", 30, 1, 600),
+        pdf_max_bytes=_int(env, "KSP_PDF_MAX_BYTES", 20_000_000, 100_000, 500_000_000),
     )

@@ -17,6 +17,8 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from ksp.domain.circulation import CirculationContent
+from ksp.mail.mime_parts import headers_of, inner_bytes
 from ksp.mail.smime import build_smime_message
 from ksp.mail.smime_crls import CrlSources, CrlUnavailable
 from ksp.mail.smime_identity import load_identity
@@ -34,16 +36,22 @@ def sealed_to(recipient: Issued, identity_dir: Path, **files: str | None) -> byt
     identity = load_identity(
         cert_pem=files.get("cert"), key_pem=files.get("key"), data_dir=identity_dir, sender=SENDER
     )
-    return build_smime_message(
+    headers = headers_of(
         sender=SENDER,
         recipient="r@politi.dk",
-        subject="KSP-liste: Møde, version 1",
-        outer_subject="Sikker meddelelse fra KSP-sekretariatet",
         message_id="<m@kriminalforsorgen.dk>",
         date=DEFAULT_NOW,
+    )
+    content = CirculationContent(
+        subject="KSP-liste: Møde, version 1",
         html="<p>Liste</p>",
-        attachment_name="ksp-liste-v1.json",
-        attachment_json=b"{}",
+        json_name="ksp-liste-v1.json",
+        json=b"{}",
+    )
+    return build_smime_message(
+        headers=headers,
+        outer_subject="Sikker meddelelse fra KSP-sekretariatet",
+        inner=inner_bytes(headers, content),
         identity=identity,
         certificate=recipient.certificate,
     )

@@ -51,14 +51,17 @@ from ksp.api.security_headers import (
 )
 from ksp.auth.csrf import CsrfMiddleware
 from ksp.auth.web import ROUTES as SIGN_IN_ROUTES
-from ksp.bootstrap import SystemClock, build_services, database_engine
+from ksp.bootstrap import SystemClock, build_services, database_engine, run_outbox
 from ksp.db.migrate import at_code_head, code_heads
 from ksp.mail.secure import EnvelopeMail
 from ksp.mail.worker import OutboxWorker
+from ksp.printing import PdfRenderer
 from ksp.rendering import template_sources
 from ksp.services.ports import Clock
+from ksp.services.witnessing import WitnessingService
 from ksp.settings import Settings
 from ksp.web.router import static_routers, web_router
+from ksp.witness.client import HttpWitnessAsker
 
 __all__ = ["SystemClock", "create_app"]  # SystemClock: re-exported for older imports
 
@@ -81,6 +84,7 @@ _HANDLER_SERVICES = (
     "units",
     "proofs",
     "mail",
+    "printer",
 )
 
 
@@ -134,7 +138,9 @@ def _openapi() -> OpenAPIConfig:
 
 def _outbox_lifespan(
     worker: OutboxWorker,
+    engine: AsyncEngine,
     mail: EnvelopeMail,
+    printer: PdfRenderer,
     *,
     run_worker: bool,
     poll_seconds: float,
@@ -151,12 +157,39 @@ def _outbox_lifespan(
             await anyio.to_thread.run_sync(mail.smime.identity)
         async with anyio.create_task_group() as group:
             if run_worker:
-                group.start_soon(functools.partial(worker.run, poll_seconds=poll_seconds))
+                group.start_soon(
+                    functools.partial(run_outbox, worker, engine, poll_seconds=poll_seconds)
+                )
             try:
                 yield
             finally:
                 group.cancel_scope.cancel()
                 mail.close()
+                printer.close()
+
+    return lifespan
+
+
+def _witness_lifespan(
+    witnessing: WitnessingService | None, asker: HttpWitnessAsker | None
+) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    """At start-up, before serving, ask every witness of the policy what it last cosigned
+    (each within KSP_WITNESS_TIMEOUT_MS), so the first write after a restored older copy is
+    already refused; then send every new checkpoint, retrying those still uncosigned."""
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        if witnessing is None or asker is None:
+            yield
+            return
+        await witnessing.try_round()
+        async with anyio.create_task_group() as group:
+            group.start_soon(witnessing.run)
+            try:
+                yield
+            finally:
+                group.cancel_scope.cancel()
+                await asker.close()
 
     return lifespan
 
@@ -222,11 +255,14 @@ def create_app(
         lifespan=[
             _outbox_lifespan(
                 built.worker,
+                engine,
                 built.mail,
+                built.printer,
                 run_worker=settings.outbox_in_process,
                 poll_seconds=settings.outbox_poll_ms / 1000,
                 check_key=settings.mail_signing_key is not None or settings.smime_cert is not None,
-            )
+            ),
+            _witness_lifespan(built.witnessing, built.witness_asker),
         ],
         middleware=[
             RequestContextMiddleware,

@@ -96,6 +96,8 @@ PROBLEMS: dict[type[errors.KspError], ProblemType] = {
     errors.CommitOutcomeUnknown: ProblemType(
         503, "commit-outcome-unknown", "The outcome of saving is unknown"
     ),
+    errors.PrintFailed: ProblemType(503, "print-failed", "The PDF could not be made"),
+    errors.JournalRolledBack: ProblemType(503, "journal-rolled-back", "The journal went backwards"),
     errors.StorageUnavailable: ProblemType(
         503, "storage-unavailable", "The database is unavailable"
     ),
@@ -162,6 +164,9 @@ def _domain(_: Request[Any, Any, Any], exc: errors.KspError) -> Response[Problem
     elif isinstance(exc, errors.TokenKeysUnavailable):
         headers = {"Retry-After": RETRY_AFTER_SECONDS}
         log.warning("token_keys_unavailable")
+    elif isinstance(exc, errors.PrintFailed):
+        headers = {"Retry-After": RETRY_AFTER_SECONDS}
+        log.warning("print_failed", reason=exc.reason)
     response = problem_response(kind, exc.detail, field_errors)
     if headers:
         response.headers.update(headers)

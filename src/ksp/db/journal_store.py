@@ -36,7 +36,7 @@ from ksp.journal.entry import (
 )
 from ksp.journal.merkle import Frontier
 from ksp.journal.verify import Opened
-from ksp.services.ports import Appended, JournalRecord
+from ksp.services.ports import Appended, AppendGuard, JournalRecord
 
 __all__ = ["JOURNAL_LOCK_KEY", "SqlJournalStore"]
 
@@ -51,11 +51,17 @@ _UNREADABLE = EntryHeader(0, "unreadable", "", "", "", "", "", "")
 
 class SqlJournalStore:
     def __init__(
-        self, session: AsyncSession, keys: SqlDataKeyStore, signer: CheckpointSigner
+        self,
+        session: AsyncSession,
+        keys: SqlDataKeyStore,
+        signer: CheckpointSigner,
+        guard: AppendGuard | None = None,
     ) -> None:
         self._session = session
         self._keys = keys
         self._signer = signer
+        self._guard = guard
+        self.appended = False  # whether this transaction appended (the witnesses are told)
 
     async def lock(self) -> None:
         """Serialise appends: an advisory lock on PostgreSQL; on SQLite every transaction
@@ -118,6 +124,8 @@ class SqlJournalStore:
     ) -> Appended:
         """Append one entry and its checkpoint. Call :meth:`lock` first in the transaction."""
         size, prev, frontier = await self._tip()
+        if self._guard is not None:
+            self._guard.check(size)  # a witness that knows more: the journal went backwards
         seq = size + 1
         try:  # a data key already there means rows beyond the signed tip, as below
             key_id = await self._keys.create(journal_owner(seq))
@@ -156,6 +164,7 @@ class SqlJournalStore:
                 frontier=frontier.to_bytes(),
             )
         )
+        self.appended = True
         return Appended(seq=seq, plaintext_sha256=hashlib.sha256(plaintext).hexdigest())
 
     def open_content(self, seq: int, content: bytes) -> bytes | Opened | None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ksp.crypto import FieldCipher
+from ksp.db.outbox_signal import OUTBOX_CHANNEL
 from ksp.db.tables import circulations, meeting_participants, outbox, recipients
 from ksp.domain.circulation import Agency, Delivery, DeliveryStatus, KeyFormat, Recipient
 from ksp.services.ports import Circulation, DuplicateKey
@@ -225,6 +226,29 @@ class SqlCirculationStore:
             .limit(1)
         )
         return (await self._session.scalar(query)) is not None
+
+    async def circulated_to_unit(self, document_id: str, version: int, unit: str) -> bool:
+        """Whether version ``version`` of the document went to a recipient of ``unit``."""
+        query = (
+            select(circulations.c.id)
+            .join(outbox, outbox.c.circulation_id == circulations.c.id)
+            .join(recipients, recipients.c.id == outbox.c.recipient_id)
+            .where(
+                circulations.c.document_id == document_id,
+                circulations.c.version == version,
+                recipients.c.unit == unit,
+            )
+            .limit(1)
+        )
+        return (await self._session.scalar(query)) is not None
+
+    async def announce(self) -> None:
+        """Tell the outbox workers listening on PostgreSQL that messages were queued: the
+        notification goes out when the transaction commits (and not at all if it rolls
+        back). It carries nothing but its channel's name. SQLite has no such thing; the
+        worker in this process is woken by the service instead."""
+        if self._session.get_bind().dialect.name == "postgresql":
+            await self._session.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
 
     async def queue(
         self,

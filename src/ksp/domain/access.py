@@ -26,6 +26,7 @@ __all__ = [
     "owns_meeting",
     "purpose_of",
     "reads_documents_of",
+    "reads_when_circulated_to_unit",
     "sees_full_cpr",
     "sees_personal_data",
 ]
@@ -48,6 +49,7 @@ class Action(StrEnum):
     READ_MEETINGS = "read-meetings"
     CHANGE_LIST = "change-list"
     READ_DOCUMENTS = "read-documents"
+    READ_VERSION = "read-version"  # one version: KiF, auditors, and those it went to
     READ_JOURNAL = "read-journal"
     MANAGE_RECIPIENTS = "manage-recipients"
     CIRCULATE = "circulate"
@@ -82,6 +84,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.READ_MEETINGS: frozenset({Role.KIF, Role.PARTICIPANT}),
     Action.CHANGE_LIST: frozenset({Role.KIF}),
     Action.READ_DOCUMENTS: frozenset({Role.KIF, Role.AUDITOR}),
+    Action.READ_VERSION: frozenset({Role.KIF, Role.AUDITOR, Role.PARTICIPANT}),
     Action.READ_JOURNAL: frozenset({Role.AUDITOR}),
     Action.MANAGE_RECIPIENTS: frozenset({Role.KIF}),
     Action.CIRCULATE: frozenset({Role.KIF}),
@@ -130,6 +133,7 @@ PURPOSES: dict[Action, Purpose] = {
     Action.READ_MEETINGS: Purpose.MEETING_PREPARATION,
     Action.CHANGE_LIST: Purpose.MEETING_PREPARATION,
     Action.READ_DOCUMENTS: Purpose.MEETING_PREPARATION,
+    Action.READ_VERSION: Purpose.MEETING_PREPARATION,
     Action.READ_JOURNAL: Purpose.AUDIT,
     Action.MANAGE_RECIPIENTS: Purpose.CIRCULATION,
     Action.CIRCULATE: Purpose.CIRCULATION,
@@ -223,6 +227,12 @@ def reads_documents_of(principal: Principal, kif_unit: str) -> bool:
     """KSP documents are read by the meeting's KiF unit, and by auditors (guide 3.3.7: "kun
     kunne tilgås af relevante medarbejdere")."""
     return principal.role is Role.AUDITOR or owns_meeting(principal, kif_unit)
+
+
+def reads_when_circulated_to_unit(principal: Principal) -> bool:
+    """Issue 11: a participant reads the versions circulated to a recipient of its unit (the
+    version a notice announced, or a mail carried), and no other."""
+    return principal.role is Role.PARTICIPANT
 
 
 def sees_full_cpr(principal: Principal) -> bool:

@@ -18,6 +18,7 @@ from ksp.domain.text import address_problem, line_problem, text_problem
 __all__ = [
     "MAX_ATTEMPTS",
     "Agency",
+    "CirculationContent",
     "Delivery",
     "DeliveryStatus",
     "KeyFormat",
@@ -105,6 +106,24 @@ class Recipient:
         if self.retired_at is not None:
             return RecipientStatus.RETIRED
         return RecipientStatus.BLOCKED if self.key_revoked else RecipientStatus.ACTIVE
+
+
+@dataclass(frozen=True, slots=True)
+class CirculationContent:
+    """What one mail holds inside its envelope, whatever the envelope (PGP/MIME or S/MIME),
+    a circulation's or a cancellation notice's: the real subject, the document as HTML, its
+    canonical JSON (for a version, the JSON whose SHA-256 is its ``sha256``), and when there
+    are its PDF, the meeting's invitation (issue 8) and the version's C2SP
+    ``tlog-proof@v1`` receipt (issue 15)."""
+
+    subject: str
+    html: str
+    json_name: str
+    json: bytes
+    pdf_name: str | None = None
+    pdf: bytes | None = None
+    calendar: bytes | None = None
+    receipt: str | None = None
 
 
 def comparable_address(address: str) -> str | None:

@@ -51,6 +51,7 @@ __all__ = [
     "InvalidParameter",
     "InvalidStatusTransition",
     "JournalIntegrityError",
+    "JournalRolledBack",
     "KspError",
     "MalformedInput",
     "MeetingCancelled",
@@ -59,6 +60,7 @@ __all__ = [
     "NotFound",
     "NotLatestVersion",
     "NotificationOmissionNeedsManager",
+    "PrintFailed",
     "RecipientExists",
     "RecipientKeyUnusable",
     "RemandRequiresRadicalisationConcern",
@@ -196,6 +198,17 @@ class JournalIntegrityError(KspError):
     detail = "The journal fails verification; changes are refused until it has been audited."
 
 
+class JournalRolledBack(KspError):
+    """A witness has cosigned a larger journal than the one stored, or one this journal does
+    not extend: the database was rolled back or rewritten. Appending is refused until an
+    operator has acted (README, "Witnesses"), so no different "version 3" is ever written."""
+
+    detail = (
+        "A witness shows the journal went backwards; changes are refused until an operator "
+        "has restored the journal."
+    )
+
+
 class StorageUnavailable(KspError):
     """The database connection was lost or none could be had in time. The transaction was
     rolled back, so nothing of the request was kept: the client may safely retry."""
@@ -255,3 +268,14 @@ class RecipientExists(Conflict):
         "A recipient with this e-mail address is registered in your unit already; "
         "replace its key or retire it instead."
     )
+
+
+class PrintFailed(KspError):
+    """The PDF of a document could not be made within its limits (size, time, workers
+    busy). ``reason`` is fixed text for the log; the client gets the fixed detail."""
+
+    detail = "The PDF of the document could not be made just now; try again shortly."
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason

@@ -24,13 +24,12 @@ data).
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ksp.journal.checkpoint import Checkpoint, InvalidCheckpoint, verify_checkpoint
+from ksp.journal.checkpoint import Checkpoint, InvalidCheckpoint, strict_b64, verify_checkpoint
 from ksp.journal.entry import MalformedEntry, commitment, entry_hash, parse_header
 from ksp.journal.proofs import InvalidProof, verify_inclusion
 
@@ -80,9 +79,9 @@ def parse_receipt(text: str) -> Receipt:
     if index is None or len(lines) - 3 > _MAX_PROOF:
         raise InvalidReceipt("not a c2sp.org/tlog-proof@v1 receipt with an entry header")
     try:
-        header = _b64(lines[1].removeprefix("extra "))
-        proof = [_b64(line) for line in lines[3:]]
-        key = None if key_line is None else _b64(key_line.removeprefix("commitment-key "))
+        header = strict_b64(lines[1].removeprefix("extra "))
+        proof = [strict_b64(line) for line in lines[3:]]
+        key = None if key_line is None else strict_b64(key_line.removeprefix("commitment-key "))
     except ValueError:
         raise InvalidReceipt("a receipt line is not base64") from None
     return Receipt(header, int(index.group(1)), proof, checkpoint, key)
@@ -125,10 +124,3 @@ def _committed(version: int, key: bytes | None, document: bytes) -> str:
     if key is None:
         raise InvalidReceipt("a version-2 entry header needs the receipt's commitment key")
     return commitment(key, document)
-
-
-def _b64(text: str) -> bytes:
-    data = base64.b64decode(text.encode("ascii"), validate=True)
-    if base64.b64encode(data).decode("ascii") != text:
-        raise binascii.Error("not canonical base64")
-    return data

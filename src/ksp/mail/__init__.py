@@ -10,9 +10,12 @@ setting that sends without it.
   encryption and signing; :mod:`ksp.mail.service_key`: its signing key;
   :mod:`ksp.mail.gpg_process`: the options and homes of every gpg call.
   :mod:`ksp.mail.gpg` gathers their public names.
-- :mod:`ksp.mail.pgpmime`: the PGP/MIME message (RFC 3156), the real subject in
-  protected headers inside and a neutral one outside.
-- :mod:`ksp.mail.secure`: the two behind the application's ``SecureMail`` port;
+- :mod:`ksp.mail.mime_parts`: the inner message every mail carries (the real subject in
+  protected headers, the document, its JSON, PDF and invitation), built from a
+  ``CirculationContent`` whatever the envelope; :mod:`ksp.mail.pgpmime` (PGP/MIME,
+  RFC 3156) and :mod:`ksp.mail.smime` (S/MIME, RFC 8551) wrap its bytes for one
+  recipient, a neutral subject outside.
+- :mod:`ksp.mail.secure`: the envelopes behind the application's ``SecureMail`` port;
   :mod:`ksp.bootstrap` (the composition root) builds it and the transport from the settings.
 - :mod:`ksp.mail.transport` and :mod:`ksp.mail.worker`: the outbox, delivered by SMTP
   (TLS required) or to a maildir, with retries.

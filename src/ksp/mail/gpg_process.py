@@ -114,10 +114,12 @@ def _gpgconf(home: Path, *args: str) -> str:
     return done.stdout.decode("utf-8", errors="replace")
 
 
-def checked_listing(gpg: Any, fingerprint: str) -> bytes:
-    """gpg's colon listing of ``fingerprint`` with every signature checked (``--check-sigs``):
-    the raw bytes, for :func:`ksp.mail.key_listing.parse_listing`. Empty if gpg fails."""
-    command = gpg.make_args(["--check-sigs", "--", fingerprint], passphrase=False)
+def checked_listing(gpg: Any, *fingerprints: str) -> bytes:
+    """gpg's colon listing of the ``fingerprints`` with every signature checked
+    (``--check-sigs``), in one gpg process: the raw bytes, for
+    :func:`ksp.mail.key_listing.parse_listing`. Empty if gpg fails (one key missing fails
+    the whole listing)."""
+    command = gpg.make_args(["--check-sigs", "--", *fingerprints], passphrase=False)
     done = subprocess.run(  # noqa: S603 - python-gnupg's own argument list, no shell
         command, check=False, capture_output=True, timeout=_GPG_TIMEOUT_SECONDS
     )

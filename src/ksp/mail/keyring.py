@@ -10,6 +10,7 @@ nothing is ever returned that is not an OpenPGP message, encrypted and signed.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Self
@@ -18,10 +19,13 @@ from ksp.mail.gpg_process import (
     ENCRYPT_OPTIONS,
     IMPORT_OPTIONS,
     MAX_KEY_CHARS,
+    checked_listing,
     make_gpg,
     stop_agent,
 )
+from ksp.mail.key_listing import parse_listing
 from ksp.mail.key_policy import (
+    KeyListing,
     KeyProblem,
     KeyRejected,
     check_strength,
@@ -121,14 +125,23 @@ class Keyring:
         the policy was may not be), and can encrypt for ``min_validity``."""
         pinned = normalise_fingerprint(fingerprint)
         listing = None if pinned is None else listing_of(self._gpg, pinned)
-        if listing is None or listing.revoked:
-            return False
-        try:
-            check_strength(listing, now)
-            usable_until(listing, now, min_validity)
-        except KeyRejected:
-            return False
-        return True
+        return _usable(listing, now, min_validity)
+
+    def usable_all(self, fingerprints: Sequence[str], now: datetime) -> set[str]:
+        """Which of the pinned keys are usable now (as :meth:`usable_now`), asked of gpg in
+        one listing rather than one process per key (the cost of a circulation's checks
+        was 30 gpg processes). If the one listing fails (a key missing), each is asked
+        alone."""
+        pinned = {f: normalise_fingerprint(f) for f in fingerprints}
+        known = [p for p in pinned.values() if p is not None]
+        colons = checked_listing(self._gpg, *known) if known else b""
+        if not colons:
+            return {f for f in fingerprints if self.usable_now(f, now)}
+        return {
+            f
+            for f, p in pinned.items()
+            if p is not None and _usable(parse_listing(colons, p), now, timedelta(0))
+        }
 
     def encrypt_and_sign(self, data: bytes, recipient_fingerprint: str) -> bytes:
         """ASCII-armoured ``data`` encrypted to the pinned key alone, signed by the service."""
@@ -152,6 +165,17 @@ class Keyring:
     def close(self) -> None:
         """Stop the home's gpg-agent (it is started again if the keyring is used again)."""
         stop_agent(self._home)
+
+
+def _usable(listing: KeyListing | None, now: datetime, min_validity: timedelta) -> bool:
+    if listing is None or listing.revoked:
+        return False
+    try:
+        check_strength(listing, now)
+        usable_until(listing, now, min_validity)
+    except KeyRejected:
+        return False
+    return True
 
 
 def _checked_armour(result: Any, signer: str) -> bytes:

@@ -1,9 +1,9 @@
 """PGP/MIME messages (RFC 3156) with protected headers, one recipient each.
 
-The encrypted part holds the whole inner message of :mod:`ksp.mail.mime_parts` (the real
-subject, the document, its JSON, the invitation), serialised with CRLF line endings
-before encryption; a header value that cannot be one header raises :class:`HeaderRefused`
-and no message is built.
+The encrypted part holds the whole inner message of :func:`ksp.mail.mime_parts.inner_bytes`
+(the real subject, the document, its JSON and PDF, the invitation), in CRLF bytes; a header
+value that cannot be one header raises
+:class:`~ksp.mail.mime_parts.HeaderRefused` and no message is built.
 
 Outside stand only what transport needs: From, To, Date, Message-ID, MIME-Version and a
 neutral Subject, which must carry no personal data. Whatever ``encrypt`` returns must be
@@ -13,8 +13,7 @@ and no message is built: plaintext can never end up outside the encryption.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Mapping
 from email import policy
 from email.message import Message, MIMEPart
 from email.parser import BytesParser
@@ -22,9 +21,9 @@ from typing import TypeGuard
 
 from ksp.mail.keyring import EncryptionFailed
 from ksp.mail.mime_parts import POLICY as _POLICY
-from ksp.mail.mime_parts import HeaderRefused, headers_of, inner_bytes, set_header
+from ksp.mail.mime_parts import outer_part
 
-__all__ = ["HeaderRefused", "build_encrypted_message", "read_encrypted_message"]
+__all__ = ["build_encrypted_message", "read_encrypted_message"]
 
 # Building uses mime_parts.POLICY; reading the plain one.
 _READ_POLICY = policy.SMTP
@@ -34,26 +33,16 @@ _ENCRYPTED = "multipart/encrypted"
 _PROTOCOL = "application/pgp-encrypted"
 
 
-def build_encrypted_message(  # noqa: PLR0913 - keyword-only, one per part of the message
+def build_encrypted_message(
     *,
-    sender: str,
-    recipient: str,
-    subject: str,
+    headers: Mapping[str, str],
     outer_subject: str,
-    message_id: str,
-    date: datetime,
-    html: str,
-    attachment_name: str,
-    attachment_json: bytes,
+    inner: bytes,
     encrypt: Callable[[bytes], bytes],
-    calendar: bytes | None = None,
 ) -> bytes:
-    """The RFC 5322 bytes of the PGP/MIME message; ``encrypt`` gets the inner entity."""
-    headers = headers_of(sender=sender, recipient=recipient, message_id=message_id, date=date)
+    """The RFC 5322 bytes of the PGP/MIME message: ``headers`` (:func:`headers_of`) and
+    ``outer_subject`` outside, ``inner`` (:func:`inner_bytes`) given to ``encrypt``."""
     outer = _outer_message(headers, outer_subject)  # a bad header stops before encryption
-    inner = inner_bytes(
-        {"Subject": subject, **headers}, html, attachment_name, attachment_json, calendar
-    )
     armour = _armour_of(encrypt(inner))
     for part in _encrypted_parts(armour):
         outer.attach(part)
@@ -86,10 +75,8 @@ def _is_part(part: object, content_type: str) -> TypeGuard[Message]:
     return isinstance(part, Message) and part.get_content_type() == content_type
 
 
-def _outer_message(headers: dict[str, str], outer_subject: str) -> MIMEPart:
-    outer = MIMEPart(policy=_POLICY)
-    for name, value in {**headers, "Subject": outer_subject, "MIME-Version": "1.0"}.items():
-        set_header(outer, name, value)
+def _outer_message(headers: Mapping[str, str], outer_subject: str) -> MIMEPart:
+    outer = outer_part(headers, outer_subject)
     outer["Content-Type"] = f'{_ENCRYPTED}; protocol="{_PROTOCOL}"'
     return outer
 

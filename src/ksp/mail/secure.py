@@ -2,9 +2,10 @@
 
 :class:`GpgSecureMail` wraps the helper modules ``gpg`` and ``pgpmime`` (PGP/MIME);
 :class:`~ksp.mail.smime_mail.SmimeSecureMail` the S/MIME ones; :class:`EnvelopeMail` puts
-both behind the one port. Every rejection of a key or certificate becomes
-:class:`~ksp.domain.errors.RecipientKeyUnusable` with a fixed reason; encryption failing
-raises, so a message is never built without it.
+both behind the one port, building the inner message once per recipient
+(:mod:`ksp.mail.mime_parts`) and handing its bytes to the envelope. Every rejection of a
+key or certificate becomes :class:`~ksp.domain.errors.RecipientKeyUnusable` with a fixed
+reason; encryption failing raises, so a message is never built without it.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import threading
-from typing import Any
+from collections.abc import Mapping, Sequence
 
-from ksp.domain.circulation import KeyFormat
+from ksp.domain.circulation import CirculationContent, KeyFormat
 from ksp.domain.errors import FieldError, InvalidInput, RecipientKeyUnusable
 from ksp.mail.key_policy import KeyRejected
 from ksp.mail.keyring import Keyring
-from ksp.mail.mime_parts import HeaderRefused
+from ksp.mail.mime_parts import HeaderRefused, headers_of, inner_bytes
 from ksp.mail.pgpmime import build_encrypted_message
 from ksp.mail.recipient_key import inspect_key, is_revoked_copy
 from ksp.mail.smime_mail import SmimeSecureMail
@@ -33,7 +34,7 @@ _FIELD_OF_HEADER = {"Subject": "title", "To": "email"}
 class GpgSecureMail:
     def __init__(self, keyring: Keyring, *, sender: str) -> None:
         self._keyring = keyring
-        self._sender = sender
+        self.sender = sender
         self._pin_lock = threading.Lock()
         self._pinned: dict[bytes, str] = {}  # digest of an armoured key imported → fingerprint
         self._domain = sender.rpartition("@")[2] or "ksp.invalid"
@@ -70,34 +71,21 @@ class GpgSecureMail:
     def usable(self, fingerprint: str, now: dt.datetime) -> bool:
         return self._keyring.usable_now(fingerprint, now)
 
+    def usable_all(self, fingerprints: Sequence[str], now: dt.datetime) -> set[str]:
+        """Which of the fingerprints' keys are usable now, in one gpg call."""
+        return self._keyring.usable_all(fingerprints, now)
+
     def message_id(self, local_part: str) -> str:
         return f"<{local_part}@{self._domain}>"
 
-    def seal(  # noqa: PLR0913 - keyword-only, one per part of the message
-        self,
-        *,
-        to: str,
-        fingerprint: str,
-        subject: str,
-        html: str,
-        attachment_name: str,
-        attachment_json: bytes,
-        message_id: str,
-        date: dt.datetime,
-        calendar: bytes | None = None,
+    def envelope(
+        self, *, fingerprint: str, headers: Mapping[str, str], outer_subject: str, inner: bytes
     ) -> bytes:
-        """``calendar``: the meeting's RFC 5545 invitation, carried inside the encryption."""
+        """``inner`` encrypted to the pinned key and signed (PGP/MIME), ``headers`` outside."""
         return build_encrypted_message(
-            sender=self._sender,
-            recipient=to,
-            subject=subject,
-            outer_subject=OUTER_SUBJECT,
-            message_id=message_id,
-            date=date,
-            html=html,
-            attachment_name=attachment_name,
-            attachment_json=attachment_json,
-            calendar=calendar,
+            headers=headers,
+            outer_subject=outer_subject,
+            inner=inner,
             encrypt=lambda data: self._keyring.encrypt_and_sign(data, fingerprint),
         )
 
@@ -146,37 +134,37 @@ class EnvelopeMail:
     def message_id(self, local_part: str) -> str:
         return self.gpg.message_id(local_part)
 
-    def seal(  # noqa: PLR0913 - keyword-only, one per part of the message
+    def usable_all(
+        self, fingerprints: Sequence[str], now: dt.datetime, key_format: KeyFormat
+    ) -> set[str]:
+        """Which of the keys (all of ``key_format``) are usable now: the OpenPGP ones in one
+        gpg listing, the certificates each against the trust policy."""
+        if key_format is KeyFormat.OPENPGP:
+            return self.gpg.usable_all(fingerprints, now)
+        return {f for f in fingerprints if self.smime.usable(f, now)}
+
+    def seal(
         self,
         *,
         key_format: KeyFormat,
         to: str,
         fingerprint: str,
-        subject: str,
-        html: str,
-        attachment_name: str,
-        attachment_json: bytes,
+        content: CirculationContent,
         message_id: str,
         date: dt.datetime,
-        calendar: bytes | None = None,
     ) -> bytes:
-        """One recipient's message in their envelope; a value that cannot be a header is
-        the request's error (422 on the field it came from), and nothing is built."""
-        parts: dict[str, Any] = {
-            "to": to,
-            "fingerprint": fingerprint,
-            "subject": subject,
-            "html": html,
-            "attachment_name": attachment_name,
-            "attachment_json": attachment_json,
-            "message_id": message_id,
-            "date": date,
-            "calendar": calendar,
-        }
+        """One recipient's message: the inner message built once (:func:`inner_bytes`), in
+        the envelope of their key's format. A value that cannot be a header is the
+        request's error (422 on the field it came from), and nothing is built."""
         try:
-            if key_format is KeyFormat.SMIME:
-                return self.smime.seal(outer_subject=OUTER_SUBJECT, **parts)
-            return self.gpg.seal(**parts)
+            headers = headers_of(
+                sender=self.gpg.sender, recipient=to, message_id=message_id, date=date
+            )
+            inner = inner_bytes(headers, content)
+            envelope = self.smime.envelope if key_format is KeyFormat.SMIME else self.gpg.envelope
+            return envelope(
+                fingerprint=fingerprint, headers=headers, outer_subject=OUTER_SUBJECT, inner=inner
+            )
         except HeaderRefused as exc:
             field = _FIELD_OF_HEADER.get(exc.header, "mail")
             raise InvalidInput([FieldError(field, "cannot be put in a mail header")]) from None

@@ -1,7 +1,7 @@
 """S/MIME messages (RFC 8551), one recipient each: signed, then enveloped.
 
-The inner message of :mod:`ksp.mail.mime_parts` (its real subject among its protected
-headers) is signed by the service's certificate as opaque ``signed-data`` (SHA-256,
+The inner message of :func:`ksp.mail.mime_parts.inner_bytes` (its real subject among its
+protected headers) is signed by the service's certificate as opaque ``signed-data`` (SHA-256,
 RSA PKCS#1 v1.5, the service's chain included), that entity is enveloped to the
 recipient's certificate alone with AES-256-CBC (key transport RSA PKCS#1 v1.5, the one
 ``cryptography``'s builder makes; see the README), and the result is the body of an outer
@@ -12,15 +12,14 @@ unencrypted goes outside: the outer body is the DER the envelope builder returne
 from __future__ import annotations
 
 import base64
-from datetime import datetime
-from email.message import MIMEPart
+from collections.abc import Mapping
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.ciphers import algorithms
 from cryptography.hazmat.primitives.serialization import pkcs7
 
-from ksp.mail.mime_parts import POLICY, headers_of, inner_bytes, set_header
+from ksp.mail.mime_parts import POLICY, outer_part
 from ksp.mail.smime_identity import SigningIdentity
 
 __all__ = ["build_smime_message", "sign_entity"]
@@ -29,29 +28,18 @@ _P7M = "smime.p7m"
 _LINE = 76
 
 
-def build_smime_message(  # noqa: PLR0913 - keyword-only, one per part of the message
+def build_smime_message(
     *,
-    sender: str,
-    recipient: str,
-    subject: str,
+    headers: Mapping[str, str],
     outer_subject: str,
-    message_id: str,
-    date: datetime,
-    html: str,
-    attachment_name: str,
-    attachment_json: bytes,
+    inner: bytes,
     identity: SigningIdentity,
     certificate: x509.Certificate,
-    calendar: bytes | None = None,
 ) -> bytes:
-    """The RFC 5322 bytes of the signed and enveloped message to ``certificate``."""
-    headers = headers_of(sender=sender, recipient=recipient, message_id=message_id, date=date)
-    outer = MIMEPart(policy=POLICY)  # a bad header stops before anything is signed
-    for name, value in {**headers, "Subject": outer_subject, "MIME-Version": "1.0"}.items():
-        set_header(outer, name, value)
-    inner = inner_bytes(
-        {"Subject": subject, **headers}, html, attachment_name, attachment_json, calendar
-    )
+    """The RFC 5322 bytes of the message to ``certificate``: ``headers``
+    (:func:`~ksp.mail.mime_parts.headers_of`) and ``outer_subject`` outside, ``inner``
+    (:func:`~ksp.mail.mime_parts.inner_bytes`) signed and enveloped."""
+    outer = outer_part(headers, outer_subject)  # a bad header stops before anything is signed
     signed = _pkcs7_entity(sign_entity(inner, identity), "signed-data")
     enveloped = (
         pkcs7.PKCS7EnvelopeBuilder()

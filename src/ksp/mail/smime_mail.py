@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from cryptography import x509
@@ -92,35 +92,17 @@ class SmimeSecureMail:
             return False
         return True
 
-    def seal(  # noqa: PLR0913 - keyword-only, one per part of the message
-        self,
-        *,
-        to: str,
-        fingerprint: str,
-        subject: str,
-        outer_subject: str,
-        html: str,
-        attachment_name: str,
-        attachment_json: bytes,
-        message_id: str,
-        date: dt.datetime,
-        calendar: bytes | None = None,
+    def envelope(
+        self, *, fingerprint: str, headers: Mapping[str, str], outer_subject: str, inner: bytes
     ) -> bytes:
-        """HeaderRefused for a value that cannot be a header; nothing is built then."""
+        """``inner`` signed and enveloped to the pinned certificate, ``headers`` outside."""
         certificate = self._pinned.get(fingerprint)
         if certificate is None:
             raise RecipientKeyUnusable("not the key on record")
         return build_smime_message(
-            sender=self._sender,
-            recipient=to,
-            subject=subject,
+            headers=headers,
             outer_subject=outer_subject,
-            message_id=message_id,
-            date=date,
-            html=html,
-            attachment_name=attachment_name,
-            attachment_json=attachment_json,
-            calendar=calendar,
+            inner=inner,
             identity=self.identity(),
             certificate=certificate,
         )

@@ -16,13 +16,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ksp.domain.circulation import Delivery, Recipient
+from ksp.domain.circulation import CirculationContent, Delivery, Recipient
 from ksp.domain.danish_time import danish_date
 from ksp.domain.documents import meeting_facts
 from ksp.domain.meetings import Meeting
 from ksp.journal.canonical import canonical
 from ksp.services.meeting_journal import meeting_day
-from ksp.services.sealing import Letter, Sealer
+from ksp.services.sealing import Sealer
 
 __all__ = [
     "CANCELLATION_ATTACHMENT",
@@ -68,15 +68,15 @@ class CancellationNotices:
         if not participants:
             return []
         await self.check_keys(participants)
-        letter = Letter(
+        content = CirculationContent(
             subject=cancellation_subject(cancelled),
             html=self.render(cancelled),
-            attachment_name=CANCELLATION_ATTACHMENT,
-            attachment_json=canonical(cancellation_body(cancelled, at)),
+            json_name=CANCELLATION_ATTACHMENT,
+            json=canonical(cancellation_body(cancelled, at)),
             calendar=self.invite(cancelled, participants),
         )
-        return await self.sealer.seal_letter(
-            letter,
+        return await self.sealer.seal(
+            content,
             participants,
             circulation_id=None,
             key=f"aflysning.{self.new_id()}",

@@ -9,15 +9,23 @@ import dataclasses
 import json
 from collections.abc import Iterable
 
-from ksp.domain.access import Principal, reads_documents_of
+from ksp.domain.access import Principal, reads_documents_of, reads_when_circulated_to_unit
 from ksp.domain.cpr import Cpr
-from ksp.domain.documents import DocumentVersion, ListDiff, diff_lists, entries_of, kind_of
+from ksp.domain.documents import (
+    DocumentVersion,
+    ListDiff,
+    Printable,
+    changes_of,
+    diff_lists,
+    entries_of,
+    kind_of,
+)
 from ksp.domain.errors import FieldError, InvalidInput, NotFound
 from ksp.domain.lists import ListEntry
 from ksp.domain.minutes_diff import diff_minutes
 from ksp.services.ports import Clock, UnitOfWork, UnitOfWorkFactory, VersionRecord
 
-__all__ = ["DocumentService", "read_version", "subjects_of"]
+__all__ = ["DocumentService", "read_version", "read_version_json", "subjects_of"]
 
 
 def subjects_of(*entry_lists: Iterable[ListEntry]) -> list[Cpr]:
@@ -61,7 +69,7 @@ class DocumentService:
 
     async def version(self, principal: Principal, document_id: str, n: int) -> DocumentVersion:
         async with self._uow() as uow:
-            found = await self._read(uow, principal, document_id, n)
+            found = await self._read(uow, principal, document_id, n, circulated=True)
             await uow.access_log.record(
                 principal,
                 resource="document-version",
@@ -71,6 +79,28 @@ class DocumentService:
             )
             await uow.commit()
         return found
+
+    async def printable(self, principal: Principal, document_id: str, n: int) -> Printable:
+        """Version ``n`` with its participants and its changes, for the HTML and the PDF;
+        the read is logged with everyone it shows (those removed since the last one too)."""
+        async with self._uow() as uow:
+            found = await self._read(uow, principal, document_id, n, circulated=True)
+            # what changed is part of version n, whoever reads it
+            previous = (
+                None if n == 1 else await read_version(uow, found.meeting_id, document_id, n - 1)
+            )
+            changes = changes_of(previous, found)
+            participants = await uow.recipients.participants(found.meeting_id)
+            removed = () if changes is None else changes.removed
+            await uow.access_log.record(
+                principal,
+                resource="document-version",
+                resource_id=f"{document_id}/{n}",
+                subjects=subjects_of(found.entries, removed),
+                at=self._clock.now(),
+            )
+            await uow.commit()
+        return Printable(found, participants, changes)
 
     async def diff(
         self, principal: Principal, document_id: str, before: int, after: int
@@ -99,11 +129,19 @@ class DocumentService:
 
     @staticmethod
     async def _read(
-        uow: UnitOfWork, principal: Principal, document_id: str, n: int
+        uow: UnitOfWork, principal: Principal, document_id: str, n: int, *, circulated: bool = False
     ) -> DocumentVersion:
+        """Version ``n``, if the principal may read it: KiF of the meeting and auditors, or
+        (``circulated``) a participant of a unit it was circulated to."""
         meeting_id = await uow.documents.meeting_of(document_id)
         meeting = None if meeting_id is None else await uow.meetings.get(meeting_id)
-        if meeting is None or not reads_documents_of(principal, meeting.kif_unit):
+        if meeting is None:
+            raise NotFound
+        if not reads_documents_of(principal, meeting.kif_unit) and not (
+            circulated
+            and reads_when_circulated_to_unit(principal)
+            and await uow.circulations.circulated_to_unit(document_id, n, principal.unit)
+        ):
             raise NotFound
         return await read_version(uow, meeting.id, document_id, n)
 
@@ -113,11 +151,19 @@ async def read_version(
 ) -> DocumentVersion:
     """Version ``n`` of the meeting's document, from the journal (the caller checked that
     it may be read); NotFound if there is no such version."""
+    return (await read_version_json(uow, meeting_id, document_id, n))[0]
+
+
+async def read_version_json(
+    uow: UnitOfWork, meeting_id: str, document_id: str, n: int
+) -> tuple[DocumentVersion, bytes]:
+    """As :func:`read_version`, with the version's canonical JSON as the journal holds it."""
     record = await uow.documents.version(document_id, n)
     if record is None:
         raise NotFound
-    body = json.loads(await uow.journal.plaintext(record.journal_seq))
-    return DocumentVersion(
+    plaintext = await uow.journal.plaintext(record.journal_seq)
+    body = json.loads(plaintext)
+    document = DocumentVersion(
         document_id=document_id,
         meeting_id=meeting_id,
         version=n,
@@ -129,3 +175,4 @@ async def read_version(
         body=body,
         kind=kind_of(body),
     )
+    return document, plaintext

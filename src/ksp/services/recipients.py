@@ -179,24 +179,19 @@ class RecipientService:
             raise RecipientKeyUnusable("not usable now")
 
     async def _unusable(self, participants: list[Recipient]) -> list[Recipient]:
+        """Those whose key is not usable now: one question per key format (one gpg listing
+        for all the OpenPGP keys)."""
         now = self._clock.now()
-        unusable: list[Recipient] = []
-
-        async def check(recipient: Recipient) -> None:
-            usable = await anyio.to_thread.run_sync(
-                self._mail.usable,
-                recipient.fingerprint,
+        usable: set[str] = set()
+        for key_format in {r.key_format for r in participants}:
+            usable |= await anyio.to_thread.run_sync(
+                self._mail.usable_all,
+                [r.fingerprint for r in participants if r.key_format is key_format],
                 now,
-                recipient.key_format,
+                key_format,
                 limiter=self._limiter,
             )
-            if not usable:
-                unusable.append(recipient)
-
-        async with anyio.create_task_group() as group:
-            for recipient in participants:
-                group.start_soon(check, recipient)
-        return unusable
+        return [r for r in participants if r.fingerprint not in usable]
 
     async def _revokes(self, recipient: Recipient, armored: str, fingerprint: str | None) -> bool:
         """Whether ``armored`` is the owner's revocation of the pinned key (and the

@@ -1,5 +1,10 @@
-"""Sealing a circulation: one signed, encrypted message per participant, in parallel, each
-in the envelope of the participant's key format (PGP/MIME or S/MIME).
+"""Sealing mail to a meeting's participants: one signed, encrypted message per participant,
+in parallel, each in the envelope of the participant's key format (PGP/MIME or S/MIME).
+
+:meth:`Sealer.seal` is the one path every such mail takes, a circulation's and a
+cancellation notice's alike: what the mail holds is a
+:class:`~ksp.domain.circulation.CirculationContent`, built for a circulation by
+:meth:`Sealer.content` and for a notice by :mod:`ksp.services.cancellation`.
 
 gpg and the S/MIME builders run in worker threads, at most as many at once as the limiter
 allows. A refusal by the mail adapter (a domain error, e.g. a value that cannot be a
@@ -9,34 +14,23 @@ header) is the request's answer, not an exception group.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import anyio
 import anyio.to_thread
 
-from ksp.domain.circulation import Delivery, DeliveryStatus, Recipient
-from ksp.domain.documents import DocumentVersion, kind_of
+from ksp.domain.circulation import CirculationContent, Delivery, DeliveryStatus, Recipient
+from ksp.domain.documents import DocumentVersion, Printable, changes_of, kind_of
 from ksp.domain.errors import KspError
 from ksp.domain.meetings import Meeting
-from ksp.services.ports import Circulation, SecureMail
+from ksp.services.ports import SecureMail
 
-__all__ = ["Letter", "Sealer", "document_letter_names"]
-
-
-@dataclass(frozen=True, slots=True)
-class Letter:
-    """What every participant's message says; each is sealed to its recipient alone."""
-
-    subject: str
-    html: str
-    attachment_name: str
-    attachment_json: bytes
-    calendar: bytes | None
+__all__ = ["OptionalParts", "Sealer", "document_letter_names"]
 
 
 def document_letter_names(meeting: Meeting, document: DocumentVersion) -> tuple[str, str]:
-    """The inner subject and the attachment's name of a list or a minutes version."""
+    """The inner subject and the JSON attachment's name of a list or a minutes version."""
     n = document.version
     if kind_of(document.body) == "minutes":
         return f"Referat af KSP-møde: {meeting.title}, version {n}", f"ksp-referat-v{n}.json"
@@ -44,49 +38,62 @@ def document_letter_names(meeting: Meeting, document: DocumentVersion) -> tuple[
 
 
 @dataclass(frozen=True)
+class OptionalParts:
+    """Where a circulation mail's optional parts come from; None: it goes without."""
+
+    invite: Callable[[Meeting, list[Recipient]], bytes] | None = None  # the invitation
+    print_pdf: Callable[[str], Awaitable[bytes]] | None = None  # the document's PDF/A
+    receipt_of: Callable[[str, int], Awaitable[str]] | None = None  # the version's receipt
+
+
+@dataclass(frozen=True)
 class Sealer:
     mail: SecureMail
-    render: Callable[[DocumentVersion], str]
+    render: Callable[[Printable], str]
     new_id: Callable[[], str]
     limiter: anyio.CapacityLimiter
-    invite: Callable[[Meeting, list[Recipient]], bytes] | None = None  # the invitation
+    parts: OptionalParts = OptionalParts()
 
-    async def seal_all(
+    async def content(
         self,
-        circulation: Circulation,
         meeting: Meeting,
         document: DocumentVersion,
+        previous: DocumentVersion | None,
         plaintext: bytes,
         participants: list[Recipient],
-    ) -> list[tuple[Delivery, bytes]]:
-        """Each participant's delivery and sealed message, in the order of their address."""
-        subject, attachment_name = document_letter_names(meeting, document)
-        letter = Letter(
+    ) -> CirculationContent:
+        """What every participant's mail of a circulation holds inside its envelope: the
+        one place that decides its parts (HTML, canonical JSON, PDF, invitation, receipt)."""
+        html = self.render(Printable(document, participants, changes_of(previous, document)))
+        subject, json_name = document_letter_names(meeting, document)
+        parts = self.parts
+        return CirculationContent(
             subject=subject,
-            html=self.render(document),
-            attachment_name=attachment_name,
-            attachment_json=plaintext,
-            calendar=None if self.invite is None else self.invite(meeting, participants),
-        )
-        return await self.seal_letter(
-            letter,
-            participants,
-            circulation_id=circulation.id,
-            key=circulation.id,
-            at=circulation.created_at,
+            html=html,
+            json_name=json_name,
+            json=plaintext,
+            pdf_name=None if parts.print_pdf is None else json_name.removesuffix(".json") + ".pdf",
+            pdf=None if parts.print_pdf is None else await parts.print_pdf(html),
+            calendar=None if parts.invite is None else parts.invite(meeting, participants),
+            receipt=(
+                None
+                if parts.receipt_of is None
+                else await parts.receipt_of(document.document_id, document.version)
+            ),
         )
 
-    async def seal_letter(
+    async def seal(
         self,
-        letter: Letter,
+        content: CirculationContent,
         participants: list[Recipient],
         *,
         circulation_id: str | None,
         key: str,
         at: dt.datetime,
     ) -> list[tuple[Delivery, bytes]]:
-        """``letter`` sealed to each participant, queued at ``at``; ``key`` makes the
-        Message-IDs (``circulation_id`` None: a notice of no circulation)."""
+        """``content`` sealed to each participant, queued at ``at``, in the order of their
+        address; ``key`` makes the Message-IDs (``circulation_id`` None: a notice of no
+        circulation)."""
         results: list[tuple[Delivery, bytes]] = []
 
         async def seal(recipient: Recipient) -> None:
@@ -106,13 +113,9 @@ class Sealer:
                     key_format=recipient.key_format,
                     to=recipient.email,
                     fingerprint=recipient.fingerprint,
-                    subject=letter.subject,
-                    html=letter.html,
-                    attachment_name=letter.attachment_name,
-                    attachment_json=letter.attachment_json,
+                    content=content,
                     message_id=delivery.message_id,
                     date=at,
-                    calendar=letter.calendar,
                 ),
                 limiter=self.limiter,
             )

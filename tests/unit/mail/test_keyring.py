@@ -199,6 +199,25 @@ def test_a_missing_or_unusable_key_is_not_usable_now(
         assert not service.usable_now(fingerprint, NOW), fingerprint
 
 
+def test_the_keys_of_a_circulation_are_checked_in_one_listing_with_the_same_answers(
+    service: Keyring, catalogue: Catalogue
+) -> None:
+    """``usable_all`` answers as ``usable_now`` does key by key: with every key present in
+    one gpg listing, and (one key missing fails that listing) key by key."""
+    present = [
+        catalogue.good,
+        catalogue.expired,
+        catalogue.revoked,
+        catalogue.sign_only,
+        catalogue.subkey_expired,
+    ]
+    assert service.usable_all(present, NOW) == {catalogue.good}
+    assert service.usable_all([*present, catalogue.other, "not a fingerprint"], NOW) == {
+        catalogue.good
+    }
+    assert service.usable_all([], NOW) == set()
+
+
 def test_only_one_public_key_can_be_imported(service: Keyring, catalogue: Catalogue) -> None:
     """No secret key, no second key and no garbage enters the service's keyring."""
     cases = {

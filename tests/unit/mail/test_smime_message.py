@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ksp.mail.mime_parts import HeaderRefused
+from ksp.domain.circulation import CirculationContent
+from ksp.mail.mime_parts import HeaderRefused, headers_of, inner_bytes
 from ksp.mail.smime import build_smime_message
 from ksp.mail.smime_identity import SigningIdentity, load_identity
 from support.smime_ca import session_ca
@@ -25,16 +26,22 @@ def identity(tmp_path_factory: pytest.TempPathFactory) -> SigningIdentity:
 
 
 def build(identity: SigningIdentity, subject: str) -> bytes:
-    return build_smime_message(
+    headers = headers_of(
         sender="ksp@kf.dk",
         recipient="r@politi.dk",
-        subject=subject,
-        outer_subject="Sikker meddelelse fra KSP-sekretariatet",
         message_id="<c.r@kf.dk>",
         date=dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.UTC),
+    )
+    content = CirculationContent(
+        subject=subject,
         html=f"<p>{SECRET}</p>",
-        attachment_name="ksp-liste-v1.json",
-        attachment_json=f'{{"name": "{SECRET}"}}'.encode(),
+        json_name="ksp-liste-v1.json",
+        json=f'{{"name": "{SECRET}"}}'.encode(),
+    )
+    return build_smime_message(
+        headers=headers,
+        outer_subject="Sikker meddelelse fra KSP-sekretariatet",
+        inner=inner_bytes(headers, content),
         identity=identity,
         certificate=session_ca().issue("r@politi.dk").certificate,
     )

@@ -1,7 +1,7 @@
 """Data keys (issue 13): one per journal entry and per case, wrapped under a KEK.
 
 Revision ID: 0017_data_keys
-Revises: 0015_smime_recipients
+Revises: 0016_witness_cosignatures
 Create Date: 2026-12-01
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from ksp.db.tables import UtcDateTime
 
 revision = "0017_data_keys"
-down_revision = "0015_smime_recipients"
+down_revision = "0016_witness_cosignatures"
 branch_labels = None
 depends_on = None
 
