@@ -43,6 +43,8 @@ from ksp.services.minutes import MinutesService
 from ksp.services.outcomes import OutcomeService
 from ksp.services.ports import Clock
 from ksp.services.proofs import ProofService
+from ksp.services.retention import ErasureService, RetentionService
+from ksp.services.subject_access import SubjectAccessService
 from ksp.services.worklist import WorklistService
 from ksp.settings import Settings
 from ksp.tokens import TokenVerifier
@@ -54,6 +56,7 @@ __all__ = [
     "database_engine",
     "journal_signer",
     "outbox_worker",
+    "retention_service",
     "secure_mail",
     "store_adapters",
     "token_verifier",
@@ -137,6 +140,14 @@ def outbox_worker(settings: Settings, uow: SqlUnitOfWorkFactory, clock: Clock) -
     )
 
 
+def retention_service(
+    settings: Settings, uow: SqlUnitOfWorkFactory, clock: Clock
+) -> RetentionService:
+    """The retention policy of KSP_RETENTION_FILE, applied by `ksp retention run` and the
+    worker."""
+    return RetentionService(uow, clock, settings.retention)
+
+
 def token_verifier(settings: Settings, sign_in: SignIn | None = None) -> TokenVerifier:
     """Bearer tokens: our HS256 ones, or a provider's through the sign-in's claim mapping."""
     claims_of = None
@@ -171,6 +182,9 @@ class Services:
     meeting_outcomes: OutcomeService
     minutes: MinutesService
     worklists: WorklistService
+    erasure: ErasureService
+    subject_access: SubjectAccessService
+    retention: RetentionService
     uow: SqlUnitOfWorkFactory
     mail: GpgSecureMail
     worker: OutboxWorker
@@ -205,6 +219,9 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
         meeting_outcomes=OutcomeService(uow, clock),
         minutes=MinutesService(uow, clock),
         worklists=WorklistService(uow, clock),
+        erasure=ErasureService(uow, clock),
+        subject_access=SubjectAccessService(uow, clock),
+        retention=retention_service(settings, uow, clock),
         uow=uow,
         mail=mail,
         worker=outbox_worker(settings, uow, clock),

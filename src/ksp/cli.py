@@ -153,6 +153,30 @@ def _outbox_work(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _retention_run(settings: Settings, _args: argparse.Namespace) -> int:
+    """Erase what KSP_RETENTION_FILE says is due (idempotent: a second run finds nothing);
+    prints counts per record kind and the erasure entries' sequence numbers."""
+    from ksp.bootstrap import SystemClock, database_engine, retention_service, unit_of_work
+
+    if not settings.retention.durations:
+        print("ksp: KSP_RETENTION_FILE names no retention policy: nothing is erased")
+        return 0
+
+    async def run() -> dict[str, int]:
+        engine = database_engine(settings, pool_size=1, max_overflow=0)
+        try:
+            service = retention_service(settings, unit_of_work(settings, engine), SystemClock())
+            report = await service.run()
+            print(f"erasure entries: {', '.join(map(str, report.erasure_entries)) or 'none'}")
+            return report.erased
+        finally:
+            await engine.dispose()
+
+    for kind, count in sorted(asyncio.run(run()).items()):
+        print(f"{kind}: {count} erased")
+    return 0
+
+
 def _secure_mail(settings: Settings) -> GpgSecureMail:
     from ksp.bootstrap import secure_mail
 
@@ -282,6 +306,13 @@ def _parser() -> argparse.ArgumentParser:
         with_database(_keys_check),
     )
     check.add_argument("--days", type=int, default=30, help="how soon, in days (default 30)")
+    retention = group(commands, "retention", "the retention policy (KSP_RETENTION_FILE)")
+    command(
+        retention,
+        "run",
+        "erase what the retention policy says is due, in batches (idempotent)",
+        with_database(_retention_run),
+    )
     _token_command(commands)
     return parser
 

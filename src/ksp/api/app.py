@@ -23,6 +23,7 @@ from ksp.api.auth import BearerAuthMiddleware
 from ksp.api.case_corrections import CaseCorrectionController
 from ksp.api.cases import CaseController
 from ksp.api.circulation import CirculationController
+from ksp.api.data_protection import DataProtectionController
 from ksp.api.dependencies import API_DEPENDENCIES
 from ksp.api.documents import DocumentController
 from ksp.api.exchanges import ExchangeController
@@ -56,6 +57,7 @@ from ksp.mail.secure import GpgSecureMail
 from ksp.mail.worker import OutboxWorker
 from ksp.rendering import template_sources
 from ksp.services.ports import Clock
+from ksp.services.retention import RetentionService
 from ksp.settings import Settings
 
 __all__ = ["SystemClock", "create_app"]  # SystemClock: re-exported for older imports
@@ -77,6 +79,8 @@ _HANDLER_SERVICES = (
     "corrections",
     "units",
     "proofs",
+    "erasure",
+    "subject_access",
 )
 
 
@@ -135,10 +139,13 @@ def _outbox_lifespan(
     run_worker: bool,
     poll_seconds: float,
     check_key: bool,
+    retention: RetentionService | None = None,
+    retention_seconds: float = 3_600,
 ) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
     """Deliver the outbox inside this process (the default of `make run`), and stop the
     keyring's gpg-agent on shutdown. A configured signing key is checked at start-up, so a
-    wrong key file stops the instance before it serves anything."""
+    wrong key file stops the instance before it serves anything. The in-process worker
+    applies the retention policy too, when there is one."""
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
@@ -147,6 +154,8 @@ def _outbox_lifespan(
         async with anyio.create_task_group() as group:
             if run_worker:
                 group.start_soon(functools.partial(worker.run, poll_seconds=poll_seconds))
+                if retention is not None:
+                    group.start_soon(retention.run_every, retention_seconds)
             try:
                 yield
             finally:
@@ -182,6 +191,7 @@ def create_app(
             InquiryController,
             ExchangeController,
             AuditController,
+            DataProtectionController,
             ProofController,
             decide_acting_municipality,
         ],
@@ -217,6 +227,8 @@ def create_app(
                 run_worker=settings.outbox_in_process,
                 poll_seconds=settings.outbox_poll_ms / 1000,
                 check_key=settings.mail_signing_key is not None,
+                retention=built.retention if settings.retention.durations else None,
+                retention_seconds=settings.retention_interval_seconds,
             )
         ],
         middleware=[

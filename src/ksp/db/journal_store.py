@@ -15,9 +15,9 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ksp.crypto import FieldCipher
-from ksp.db.tables import journal_checkpoints, journal_entries
+from ksp.db.tables import erased_entries, journal_checkpoints, journal_entries
 from ksp.db.tree_store import add_tree_nodes
-from ksp.domain.errors import JournalIntegrityError
+from ksp.domain.errors import Erased, JournalIntegrityError
 from ksp.journal.checkpoint import CheckpointSigner, InvalidCheckpoint, verify_checkpoint
 from ksp.journal.entry import (
     GENESIS,
@@ -49,6 +49,7 @@ class SqlJournalStore:
         self._session = session
         self._cipher = cipher
         self._signer = signer
+        self._erased: set[int] = set()  # of the entries read so far, those erased
 
     async def lock(self) -> None:
         """Serialise appends: an advisory lock on PostgreSQL; on SQLite every transaction
@@ -146,12 +147,22 @@ class SqlJournalStore:
         return Appended(seq=seq, plaintext_sha256=hashlib.sha256(plaintext).hexdigest())
 
     def open_content(self, seq: int, content: bytes) -> bytes:
+        """The plaintext of an entry read by :meth:`stored` or :meth:`plaintext`;
+        :class:`~ksp.domain.errors.Erased` if the entry was erased."""
+        if seq in self._erased:
+            raise Erased
         return self._cipher.open(content, context=f"journal:{seq}")
 
     async def plaintext(self, seq: int) -> bytes:
-        query = select(journal_entries.c.content).where(journal_entries.c.seq == seq)
-        content: bytes = (await self._session.execute(query)).scalar_one()
-        return self.open_content(seq, content)
+        query = (
+            select(journal_entries.c.content, erased_entries.c.seq.label("erased"))
+            .outerjoin(erased_entries, erased_entries.c.seq == journal_entries.c.seq)
+            .where(journal_entries.c.seq == seq)
+        )
+        row = (await self._session.execute(query)).one()
+        if row.erased is not None:
+            self._erased.add(seq)
+        return self.open_content(seq, bytes(row.content))
 
     async def stored(
         self, after_seq: int, limit: int, *, max_bytes: int | None = None
@@ -166,9 +177,15 @@ class SqlJournalStore:
                 return []
             query = query.where(journal_entries.c.seq <= last)
         rows = await self._session.execute(query.order_by(journal_entries.c.seq).limit(limit))
-        return [
+        entries = [
             StoredEntry(r.seq, bytes(r.header), bytes(r.entry_hash), bytes(r.content)) for r in rows
         ]
+        if entries:
+            erased = select(erased_entries.c.seq).where(
+                erased_entries.c.seq.between(entries[0].seq, entries[-1].seq)
+            )
+            self._erased.update(int(s) for s in (await self._session.execute(erased)).scalars())
+        return entries
 
     async def _batch_end(self, after_seq: int, limit: int, max_bytes: int) -> int | None:
         """The last seq of the next batch within ``max_bytes``, from the sizes alone."""

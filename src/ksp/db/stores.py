@@ -25,6 +25,7 @@ __all__ = ["SqlAccessLogStore", "SqlCaseStore", "SqlIdempotencyStore", "in_scope
 
 _IDS_PER_QUERY = 500  # well under SQLite's 999 bound parameters of old builds
 _INSERT_CASE = insert(cases)  # built once: building a 20-column statement per call costs
+_KEPT = cases.c.erased_at.is_(None)  # an erased case (retention, decision) is not found
 
 
 def in_scope(scope: CaseScope) -> ColumnElement[bool]:
@@ -77,7 +78,9 @@ class SqlCaseStore:
         await self._session.execute(_INSERT_CASE, self._row(case))
 
     async def get(self, case_id: str) -> Case | None:
-        row = (await self._session.execute(select(cases).where(cases.c.id == case_id))).first()
+        row = (
+            await self._session.execute(select(cases).where(cases.c.id == case_id, _KEPT))
+        ).first()
         return None if row is None else self._case(row._mapping)
 
     async def get_many(
@@ -88,7 +91,7 @@ class SqlCaseStore:
         ids, found = list(dict.fromkeys(case_ids)), {}
         for start in range(0, len(ids), per_query):
             chunk = ids[start : start + per_query]
-            rows = await self._session.execute(select(cases).where(cases.c.id.in_(chunk)))
+            rows = await self._session.execute(select(cases).where(cases.c.id.in_(chunk), _KEPT))
             found.update({row.id: self._case(row._mapping) for row in rows})
         return found
 
@@ -100,7 +103,7 @@ class SqlCaseStore:
         status: CaseStatus | None = None,
         meeting_id: str | None = None,
     ) -> list[Case]:
-        query = select(cases).where(in_scope(scope))
+        query = select(cases).where(in_scope(scope), _KEPT)
         if status is not None:
             query = query.where(cases.c.status == status.value)
         if meeting_id is not None:
@@ -159,7 +162,11 @@ class SqlCaseStore:
         """The person's cases routed to ``kif_unit`` (found by the keyed hash), oldest first."""
         query = (
             select(cases)
-            .where(cases.c.cpr_hash == self._hasher.cpr(cpr.digits), cases.c.kif_unit == kif_unit)
+            .where(
+                cases.c.cpr_hash == self._hasher.cpr(cpr.digits),
+                cases.c.kif_unit == kif_unit,
+                _KEPT,
+            )
             .order_by(cases.c.submitted_at, cases.c.id)
         )
         return [self._case(row._mapping) for row in await self._session.execute(query)]

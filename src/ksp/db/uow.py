@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ksp.crypto import FieldCipher, KeyedHasher
 from ksp.db.case_history_store import SqlCaseHistoryStore
+from ksp.db.erasure_store import SingleKeyEraser, SqlErasureStore
 from ksp.db.exchange_store import SqlExchangeStore
 from ksp.db.inquiry_store import SqlInquiryStore
 from ksp.db.journal_store import SqlJournalStore
@@ -18,6 +19,7 @@ from ksp.db.mail_stores import SqlCirculationStore, SqlRecipientStore
 from ksp.db.meeting_stores import SqlDocumentStore, SqlMeetingStore
 from ksp.db.meeting_work_store import SqlMeetingWorkStore
 from ksp.db.stores import SqlAccessLogStore, SqlCaseStore, SqlIdempotencyStore
+from ksp.db.subject_store import SqlSubjectStore
 from ksp.db.tree_store import SqlTreeStore
 from ksp.domain.errors import CommitOutcomeUnknown, StorageUnavailable
 from ksp.journal.checkpoint import CheckpointSigner
@@ -26,7 +28,9 @@ from ksp.services.ports import (
     CaseHistoryStore,
     CaseStore,
     CirculationStore,
+    DataKeyEraser,
     DocumentStore,
+    ErasureStore,
     ExchangeStore,
     IdempotencyStore,
     InquiryStore,
@@ -34,6 +38,7 @@ from ksp.services.ports import (
     MeetingStore,
     MeetingWorkStore,
     RecipientStore,
+    SubjectStore,
     TreeStore,
 )
 
@@ -64,6 +69,9 @@ class SqlUnitOfWork:
     exchanges: ExchangeStore
     meeting_work: MeetingWorkStore
     tree: TreeStore
+    erasure: ErasureStore
+    data_keys: DataKeyEraser
+    subjects: SubjectStore
 
     def __init__(self, adapters: Adapters) -> None:
         self._adapters = adapters
@@ -84,6 +92,9 @@ class SqlUnitOfWork:
         self.exchanges = SqlExchangeStore(session, a.cipher)
         self.meeting_work = SqlMeetingWorkStore(session, a.cipher)
         self.tree = SqlTreeStore(session)
+        self.erasure = SqlErasureStore(session, a.cipher, a.hasher)
+        self.data_keys = SingleKeyEraser()
+        self.subjects = SqlSubjectStore(session, a.cipher, a.hasher)
         return self
 
     async def __aexit__(

@@ -1,0 +1,360 @@
+"""Retention and erasure (issue 13, CONTRACT.md "The data-protection lifecycle") over HTTP
+and the real stores, on SQLite and PostgreSQL, each in a database of its own (a retention
+run erases whatever is due, so it must not meet other tests' data).
+
+A policy run erases what is due (list versions from the meeting's date, exchanges and the
+access log from creation), appends one ``erasure`` entry per batch with no personal data,
+and is idempotent; an erased version reads 410 ``…/erased``; the journal still verifies.
+A person's erasure is asked for by kif and carried out on an auditor's countersignature.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from conftest import make_settings, migrated_database, token_headers
+from ksp.api.app import create_app
+from ksp.bootstrap import unit_of_work
+from ksp.db.tables import access_log, erased_entries
+from ksp.domain.retention import RecordKind, RetentionPolicy
+from ksp.services.retention import RetentionService
+from support.clock import DEFAULT_NOW, FixedClock
+from support.data import Units, case_body, fresh_units
+from support.flows import change_list, new_meeting
+
+PROBLEMS = "https://ksp.kriminalforsorgen.dk/problems/"
+POLICY = RetentionPolicy(
+    {
+        RecordKind.LIST_VERSION: 365,
+        RecordKind.MINUTES_VERSION: 365,
+        RecordKind.EXCHANGE: 365,
+        RecordKind.ACCESS_LOG: 365,
+    }
+)
+LATER = DEFAULT_NOW + dt.timedelta(days=400)  # past the meeting (2026-12-10) + 365 days
+
+
+@dataclass
+class Deployment:
+    client: httpx.AsyncClient
+    auth: Callable[..., dict[str, str]]
+    clock: FixedClock
+    retention: RetentionService
+    engine: Any
+
+
+@pytest.fixture
+async def deployment(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> AsyncIterator[Deployment]:
+    async with migrated_database(backend, tmp_path_factory, "ksp_retention") as (engine, _):
+        settings = make_settings(tmp_path)
+        clock = FixedClock()
+        app = create_app(settings, engine=engine, clock=clock)
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ksp.test") as client:
+            yield Deployment(
+                client,
+                token_headers(settings),
+                clock,
+                RetentionService(unit_of_work(settings, engine), clock, POLICY, batch=2),
+                engine,
+            )
+        app.state.mail.close()
+
+
+@dataclass
+class Person:
+    cpr: str
+    name: str
+    concern: str
+    case_id: str
+    meeting_id: str
+    document_id: str
+    exchange_id: str
+
+
+async def person_on_a_list(d: Deployment, units: Units) -> Person:
+    """A case of one person, triaged to a meeting, on version 1 of its list, with an
+    exchange of information and an inquiry about the same person."""
+    body = case_body(units.kif)
+    created = await d.client.post(
+        "/api/v1/cases", json=body, headers=d.auth("arrest", units.arrest)
+    )
+    assert created.status_code == 201, created.text
+    case_id = created.json()["id"]
+    kif = d.auth("kif", units.kif, sub="kif-caseworker")
+    triaged = await d.client.post(
+        f"/api/v1/cases/{case_id}/triage", json={"decision": "meeting"}, headers=kif
+    )
+    assert triaged.status_code == 200, triaged.text
+    meeting_id = await new_meeting(d.client, d.auth, units)
+    listed = await change_list(d.client, d.auth, units, meeting_id, add=[case_id])
+    assert listed.status_code == 201, listed.text
+    exchange = await d.client.post(
+        f"/api/v1/cases/{case_id}/exchanges",
+        headers=d.auth("arrest", units.arrest),
+        json={"occurred_on": "2026-11-20", "agencies": ["police"], "summary": "Udveksling"},
+    )
+    assert exchange.status_code == 201, exchange.text
+    inquiry = await d.client.post(
+        "/api/v1/inquiries",
+        headers=kif,
+        json={"cpr": body["subject"]["cpr"], "from_agency": "police", "received_on": "2026-11-01"},
+    )
+    assert inquiry.status_code == 201, inquiry.text
+    return Person(
+        cpr=body["subject"]["cpr"],
+        name=body["subject"]["name"],
+        concern=body["concern"],
+        case_id=case_id,
+        meeting_id=meeting_id,
+        document_id=listed.json()["document_id"],
+        exchange_id=exchange.json()["id"],
+    )
+
+
+async def verified(d: Deployment, auditor: dict[str, str]) -> dict[str, Any]:
+    answer = await d.client.get("/api/v1/audit/verify", headers=auditor)
+    assert answer.status_code == 200, answer.text
+    result: dict[str, Any] = answer.json()
+    assert result["ok"], result
+    return result
+
+
+async def erasure_entries(d: Deployment, auditor: dict[str, str]) -> list[dict[str, Any]]:
+    page = await d.client.get("/api/v1/audit/journal", params={"limit": 1000}, headers=auditor)
+    return [e for e in page.json()["items"] if e["kind"] == "erasure"]
+
+
+async def erasure_record(d: Deployment, seq: int) -> dict[str, Any]:
+    async with unit_of_work_of(d)() as uow:
+        record: dict[str, Any] = json.loads(await uow.journal.plaintext(seq))
+    return record
+
+
+def unit_of_work_of(d: Deployment) -> Any:
+    return d.retention._uow
+
+
+async def test_a_retention_run_erases_what_is_due_and_the_journal_still_verifies(
+    deployment: Deployment,
+) -> None:
+    """Issue 13: list versions 12 months after the meeting, exchanges and the access log by
+    creation; the erased version reads 410 …/erased, its entry stays in the chain (the
+    journal verifies online), one erasure entry per batch names what was erased and under
+    which rule, without personal data; a second run erases nothing."""
+    d = deployment
+    units = fresh_units()
+    person = await person_on_a_list(d, units)
+    auditor = d.auth("auditor", units.auditor)
+    version = f"/api/v1/documents/{person.document_id}/versions/1"
+    assert (await d.client.get(version, headers=auditor)).status_code == 200
+    kif = d.auth("kif", units.kif)
+    for _ in range(3):  # access-log lines, to be erased in more than one batch
+        assert (await d.client.get(f"/api/v1/cases/{person.case_id}", headers=kif)).is_success
+
+    nothing_yet = await d.retention.run()
+    assert nothing_yet.erasure_entries == []  # nothing is due before its time
+
+    d.clock.set(LATER)
+    report = await d.retention.run()
+    assert report.erased["list_version"] == 1
+    assert report.erased["exchange"] == 1
+    assert report.erased["access_log"] > 2  # batches of 2: several transactions
+    assert len(report.erasure_entries) >= 3
+
+    gone = await d.client.get(version, headers=auditor)
+    assert gone.status_code == 410, gone.text
+    assert gone.json()["type"] == PROBLEMS + "erased"
+    assert person.cpr not in gone.text
+    exchange = await d.client.get(f"/api/v1/exchanges/{person.exchange_id}", headers=kif)
+    assert exchange.status_code == 404
+
+    result = await verified(d, auditor)
+    assert result["entries"] >= 5
+    entries = await erasure_entries(d, auditor)
+    assert {e["ref"] for e in entries} >= {"retention:list_version:365d", "retention:exchange:365d"}
+    for entry in entries:
+        record = await erasure_record(d, entry["seq"])
+        assert record["format"] == "ksp-erasure/1"
+        text = json.dumps(record, ensure_ascii=False)
+        for secret in (person.cpr, person.cpr.replace("-", ""), person.name, person.concern):
+            assert secret not in text
+    listed = [e for e in entries if e["ref"] == "retention:list_version:365d"]
+    record = await erasure_record(d, listed[0]["seq"])
+    assert record["rule"] == "retention:list_version:365d"
+    assert record["records"] == [{"table": "document_versions", "id": f"{person.document_id}/1"}]
+    async with d.engine.connect() as connection:
+        erased = (await connection.execute(select(erased_entries.c.seq))).scalars().all()
+        assert record["entries"][0] in erased
+        old_lines = select(func.count()).where(access_log.c.at < LATER - dt.timedelta(days=365))
+        assert (await connection.execute(old_lines)).scalar_one() == 0
+
+    again = await d.retention.run()
+    assert again.erasure_entries == []
+    assert sum(again.erased.values()) == 0
+
+
+async def test_a_persons_erasure_needs_kifs_request_and_an_auditors_countersignature(
+    deployment: Deployment,
+) -> None:
+    """README, "Data protection": kif asks (with the reason), an auditor, another person,
+    countersigns; only then are the person's case, exchange, inquiry and the list versions
+    naming them erased, recorded by one erasure entry naming the decision."""
+    d = deployment
+    units = fresh_units()
+    person = await person_on_a_list(d, units)
+    bystander = await person_on_a_list(d, units)
+    kif = d.auth("kif", units.kif, sub="kif-caseworker")
+    auditor = d.auth("auditor", units.auditor, sub="the-auditor")
+
+    asked = await d.client.post(
+        "/api/v1/audit/erasure",
+        json={"cpr": person.cpr, "reason": "Afgørelse om sletning j.nr. 1"},
+        headers=kif,
+    )
+    assert asked.status_code == 202, asked.text
+    assert asked.json()["status"] == "awaiting-countersignature"
+    request_id = asked.json()["id"]
+    case = f"/api/v1/cases/{person.case_id}"
+    assert (await d.client.get(case, headers=kif)).status_code == 200  # not yet erased
+
+    done = await d.client.post(f"/api/v1/audit/erasure/{request_id}/countersign", headers=auditor)
+    assert done.status_code == 200, done.text
+    carried = done.json()
+    assert carried["status"] == "erased"
+    assert carried["entries_erased"] == 2  # the list version naming them, the exchange
+    assert carried["rows_erased"] == 3  # the case, the inquiry, the exchange
+    assert (await d.client.get(case, headers=kif)).status_code == 404
+    version = f"/api/v1/documents/{person.document_id}/versions/1"
+    gone = await d.client.get(version, headers=auditor)
+    assert gone.status_code == 410
+    assert gone.json()["type"] == PROBLEMS + "erased"
+    other = f"/api/v1/documents/{bystander.document_id}/versions/1"
+    assert (await d.client.get(other, headers=auditor)).status_code == 200
+
+    record = await erasure_record(d, carried["erasure_seq"])
+    assert record["rule"] == "decision"
+    assert record["decision_id"] == request_id
+    assert {"table": "cases", "id": person.case_id} in record["records"]
+    assert person.cpr not in json.dumps(record)
+    assert person.name not in json.dumps(record)
+    await verified(d, auditor)
+
+    held = await d.client.post(
+        "/api/v1/audit/subject-access", json={"cpr": person.cpr}, headers=auditor
+    )
+    assert held.status_code == 200
+    assert held.json()["cases"] == []
+    assert held.json()["inquiries"] == []
+    assert held.json()["consultations"] == []  # the access log no longer links to them
+
+
+async def test_erasure_error_paths(deployment: Deployment) -> None:
+    """Every error of the erasure routes, by status and problem type."""
+    d = deployment
+    units = fresh_units()
+    person = await person_on_a_list(d, units)
+    kif = d.auth("kif", units.kif, sub="shared-sub")
+    auditor = d.auth("auditor", units.auditor, sub="the-auditor")
+    ask = "/api/v1/audit/erasure"
+
+    async def problem(response: httpx.Response, status: int, slug: str) -> None:
+        assert response.status_code == status, response.text
+        assert response.json()["type"] == PROBLEMS + slug
+        assert person.cpr not in response.text
+
+    body = {"cpr": person.cpr, "reason": "Afgørelse"}
+    await problem(await d.client.post(ask, json=body, headers=auditor), 403, "forbidden")
+    participant = d.auth("participant", units.participant)
+    await problem(await d.client.post(ask, json=body, headers=participant), 403, "forbidden")
+    other_kif = d.auth("kif", units.other_kif)
+    await problem(await d.client.post(ask, json=body, headers=other_kif), 404, "not-found")
+    await problem(
+        await d.client.post(ask, json={"cpr": person.cpr, "reason": " "}, headers=kif),
+        422,
+        "validation",
+    )
+    await problem(
+        await d.client.post(ask, json={"cpr": "320190-1234", "reason": "x"}, headers=kif),
+        422,
+        "validation",
+    )
+    await problem(
+        await d.client.post(ask, json={"cpr": person.cpr}, headers=kif), 400, "validation"
+    )
+    await problem(
+        await d.client.post(ask, json={**body, "name": "x"}, headers=kif), 400, "validation"
+    )
+
+    asked = await d.client.post(ask, json=body, headers=kif)
+    assert asked.status_code == 202
+    sign = f"/api/v1/audit/erasure/{asked.json()['id']}/countersign"
+    await problem(await d.client.post(sign, headers=kif), 403, "forbidden")
+    same_person = d.auth("auditor", units.auditor, sub="shared-sub")
+    await problem(await d.client.post(sign, headers=same_person), 403, "second-person-required")
+    unknown = "/api/v1/audit/erasure/00000000-0000-4000-8000-000000000000/countersign"
+    await problem(await d.client.post(unknown, headers=auditor), 404, "not-found")
+    assert (await d.client.post(sign, headers=auditor)).status_code == 200
+    await problem(await d.client.post(sign, headers=auditor), 409, "erasure-already-decided")
+
+
+async def test_subject_access_gives_the_persons_data_and_every_consultation_without_staff(
+    deployment: Deployment,
+) -> None:
+    """CONTRACT.md: the person's data and each consultation with date and purpose, without
+    staff identities unless ``with_staff``; the extract itself is logged with purpose
+    ``subject-access``; the CPR number goes in the body, and a bad one is 422."""
+    d = deployment
+    units = fresh_units()
+    person = await person_on_a_list(d, units)
+    auditor = d.auth("auditor", units.auditor, sub="the-auditor")
+    kif = d.auth("kif", units.kif, sub="kif-caseworker")
+    assert (await d.client.get(f"/api/v1/cases/{person.case_id}", headers=kif)).is_success
+    url = "/api/v1/audit/subject-access"
+
+    plain = await d.client.post(url, json={"cpr": person.cpr}, headers=auditor)
+    assert plain.status_code == 200, plain.text
+    held = plain.json()
+    assert held["with_staff"] is False
+    assert [(c["id"], c["name"], c["cpr"], c["concern"]) for c in held["cases"]] == [
+        (person.case_id, person.name, person.cpr, person.concern)
+    ]
+    assert [e["id"] for e in held["exchanges"]] == [person.exchange_id]
+    assert [(x["document_id"], x["version"], x["erased"]) for x in held["listings"]] == [
+        (person.document_id, 1, False)
+    ]
+    assert len(held["inquiries"]) == 1
+    reads = held["consultations"]
+    assert ("case-handling", "case", units.kif) in {
+        (r["purpose"], r["resource"], r["unit"]) for r in reads
+    }
+    assert "kif-caseworker" not in plain.text
+    assert {r["by"] for r in reads} == {"(medarbejder)"}
+
+    staff = await d.client.post(url, json={"cpr": person.cpr, "with_staff": True}, headers=auditor)
+    assert staff.json()["with_staff"] is True
+    assert "kif-caseworker" in {r["by"] for r in staff.json()["consultations"]}
+
+    logged = await d.client.post(
+        "/api/v1/audit/access-log/search", json={"cpr": person.cpr}, headers=auditor
+    )
+    purposes = [(r["resource"], r["purpose"]) for r in logged.json()["items"]]
+    assert purposes.count(("subject-access", "subject-access")) == 2
+
+    bad = await d.client.post(url, json={"cpr": "320190-1234"}, headers=auditor)
+    assert bad.status_code == 422
+    assert bad.json()["type"] == PROBLEMS + "validation"
+    refused = await d.client.post(url, json={"cpr": person.cpr}, headers=kif)
+    assert refused.status_code == 403
+    assert refused.json()["type"] == PROBLEMS + "forbidden"
