@@ -18,12 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ksp.auth import wiring as sign_in_wiring
 from ksp.auth.context import SignIn
 from ksp.crypto import FieldCipher, KeyedHasher
+from ksp.db.data_key_store import DataKeyRing
 from ksp.db.engine import create_engine, create_sessionmaker
 from ksp.db.uow import Adapters, SqlUnitOfWorkFactory
 from ksp.domain.circulation import Recipient
 from ksp.domain.meetings import Meeting
 from ksp.domain.reference import UnitTable
 from ksp.journal.checkpoint import CheckpointSigner
+from ksp.keys.file_kek import FileKekKeeper
+from ksp.keys.kek import KekKeeper
+from ksp.keys.pkcs11_kek import Pkcs11KekKeeper
 from ksp.mail.invitation import invitation_ics
 from ksp.mail.keyring import Keyring
 from ksp.mail.secure import GpgSecureMail
@@ -55,6 +59,7 @@ __all__ = [
     "build_services",
     "database_engine",
     "journal_signer",
+    "kek_keeper",
     "outbox_worker",
     "retention_service",
     "secure_mail",
@@ -115,13 +120,38 @@ def database_engine(
     )
 
 
+def kek_keeper(settings: Settings) -> KekKeeper:
+    """The KEKs: a PKCS#11 token when KSP_PKCS11_* is set, else the KEK file
+    (KSP_KEK_FILE, or ``kek.json`` in the data dir, made on first use). Raises
+    :class:`ksp.keys.kek.KekError` at start-up if the keeper cannot be used."""
+    if settings.pkcs11 is not None:
+        p = settings.pkcs11
+        return Pkcs11KekKeeper(p.module, p.token, p.key_label, p.pin_file)
+    return FileKekKeeper(settings.kek_path)
+
+
+_RINGS: dict[tuple[object, ...], DataKeyRing] = {}
+
+
+def data_key_ring(settings: Settings) -> DataKeyRing:
+    """One ring (keeper and unwrapped-key cache) per KEK configuration in a process: a
+    token session is opened once, and the cache is shared by every unit of work."""
+    where = (settings.kek_path, settings.pkcs11)
+    ring = _RINGS.get(where)
+    if ring is None:
+        ring = _RINGS[where] = DataKeyRing(kek_keeper(settings))
+    return ring
+
+
 def store_adapters(settings: Settings, engine: AsyncEngine) -> Adapters:
-    """What the stores need besides a session: field sealing, CPR hashing, the signer."""
+    """What the stores need besides a session: field sealing, CPR hashing, the signer,
+    and the data keys (under the KEK)."""
     return Adapters(
         create_sessionmaker(engine),
         FieldCipher(settings.data_keys, settings.data_key_id),
         KeyedHasher(settings.cpr_hash_key),
         journal_signer(settings),
+        data_key_ring(settings),
     )
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ksp.cli_support import command, group, with_database
 from ksp.data_dir import DataDirError, locked, tighten_data_files
 from ksp.domain.access import Role
+from ksp.keys.kek import KekError
 from ksp.settings import ConfigError, Settings, load_settings, mail_sender
 
 if TYPE_CHECKING:
@@ -231,9 +232,16 @@ def _mail_new_key(_settings: Settings | None, args: argparse.Namespace) -> int:
 
 
 def _keys_check(settings: Settings, args: argparse.Namespace) -> int:
-    """Recipient keys expiring within --days (default 30); exit 1 if there are any."""
+    """Per KEK, how many data keys it still wraps; then recipient keys expiring within
+    --days (default 30). Exit 1 if a data key is under a KEK the keeper lacks, or a
+    recipient key expires soon."""
     from ksp.db.engine import create_engine
     from ksp.db.keys_report import expiring_keys
+    from ksp.keys.commands import kek_lines, report
+
+    keks = report(settings)
+    for line in kek_lines(keks):
+        print(line)
 
     async def run() -> list[tuple[str, str, str, dt.datetime | None]]:
         engine = create_engine(
@@ -251,7 +259,7 @@ def _keys_check(settings: Settings, args: argparse.Namespace) -> int:
         print(f"{when}  {fingerprint}  {email}  ({unit})")
     if not rows:
         print(f"no recipient key expires within {args.days} days")
-    return 1 if rows else 0
+    return 1 if rows or keks.unknown else 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -298,14 +306,7 @@ def _parser() -> argparse.ArgumentParser:
         offline=True,
     )
     new_key.add_argument("--out", required=True, help="a new file (made with mode 0600)")
-    keys = group(commands, "keys", "recipient keys")
-    check = command(
-        keys,
-        "check",
-        "list recipient keys expiring soon (exit 1 if any)",
-        with_database(_keys_check),
-    )
-    check.add_argument("--days", type=int, default=30, help="how soon, in days (default 30)")
+    _keys_commands(group(commands, "keys", "the KEKs, their data keys, and recipient keys"))
     retention = group(commands, "retention", "the retention policy (KSP_RETENTION_FILE)")
     command(
         retention,
@@ -315,6 +316,54 @@ def _parser() -> argparse.ArgumentParser:
     )
     _token_command(commands)
     return parser
+
+
+def _keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
+    from ksp.keys.commands import keys_rotate
+
+    return keys_rotate(settings, args)
+
+
+def _keys_retire(settings: Settings, args: argparse.Namespace) -> int:
+    from ksp.keys.commands import keys_retire
+
+    return keys_retire(settings, args)
+
+
+def _keys_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from ksp.keys.commands import keys_migrate
+
+    return keys_migrate(settings, args)
+
+
+def _keys_commands(keys: Any) -> None:
+    check = command(
+        keys,
+        "check",
+        "count the data keys under each KEK; list recipient keys expiring soon "
+        "(exit 1 if any, or if a data key is under a KEK the keeper lacks)",
+        with_database(_keys_check),
+    )
+    check.add_argument("--days", type=int, default=30, help="how soon, in days (default 30)")
+    rotate = command(
+        keys,
+        "rotate",
+        "make a new KEK current and rewrap every data key under it, in batches "
+        "(run again after a kill: it resumes)",
+        with_database(_keys_rotate),
+    )
+    rotate.add_argument("--batch", type=int, default=2_000, help="data keys per transaction")
+    retire = command(
+        keys, "retire", "forget a KEK that wraps no data key any more", with_database(_keys_retire)
+    )
+    retire.add_argument("kek", help="the KEK id, as `ksp keys check` lists it")
+    migrate = command(
+        keys,
+        "migrate",
+        "move cases still encrypted under KSP_DATA_KEYS to their own data keys (resumable)",
+        with_database(_keys_migrate),
+    )
+    migrate.add_argument("--batch", type=int, default=200, help="cases per transaction")
 
 
 def _journal_commands(journal: Any) -> None:
@@ -370,11 +419,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.run(None, args)
         return code
     creates = bool(getattr(args, "creates_secrets", False))
+    from ksp.bootstrap import data_key_ring
+
     try:
         settings = load_settings(create_secrets=creates)
         if creates:
             tighten_data_files(settings.data_dir)
-    except (ConfigError, DataDirError) as exc:
+        data_key_ring(settings)  # the KEK keeper: a bad token or PIN stops here, not later
+    except (ConfigError, DataDirError, KekError) as exc:
         print(f"ksp: configuration error: {exc}", file=sys.stderr)
         return 2
     result: int = args.run(settings, args)

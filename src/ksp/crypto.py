@@ -6,6 +6,11 @@ data is written with the current key, old data stays readable while its key is
 configured. The associated data binds a blob to its table, column and row, so a blob
 copied into another row does not decrypt.
 
+Envelope encryption (issue 13): a blob of format 2 names a *data key* instead, one per
+journal entry or per case, kept wrapped by a key-encryption key in the data-key table
+(``ksp.db.data_key_store``). Destroying that data key makes every blob under it unreadable
+(:class:`ContentErased`), which is how content is erased without touching the journal.
+
 A CPR number is also stored as an HMAC-SHA256 under a separate key, so cases and access
 log rows can be found by CPR without the number itself being stored.
 """
@@ -20,14 +25,57 @@ from collections.abc import Mapping
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-__all__ = ["DecryptionFailed", "FieldCipher", "KeyedHasher"]
+__all__ = [
+    "ContentErased",
+    "DecryptionFailed",
+    "FieldCipher",
+    "KeyedHasher",
+    "envelope_key_id",
+    "open_envelope",
+    "seal_envelope",
+]
 
 _FORMAT = 1
+_ENVELOPE = 2
 _NONCE_BYTES = 12
 
 
 class DecryptionFailed(Exception):
     """A blob could not be decrypted: unknown key, wrong row, or tampered bytes."""
+
+
+class ContentErased(Exception):
+    """The blob's data key was destroyed: its content is erased, not damaged."""
+
+
+def envelope_key_id(blob: bytes) -> str | None:
+    """The data key id a format-2 blob names; None for any other blob."""
+    if len(blob) < 2 or blob[0] != _ENVELOPE:
+        return None
+    return blob[2 : 2 + blob[1]].decode("ascii", errors="replace")
+
+
+def seal_envelope(aead: AESGCM, key_id: str, plaintext: bytes, *, context: str) -> bytes:
+    """A format-2 blob: ``plaintext`` under the data key ``key_id``, bound to ``context``."""
+    name = key_id.encode("ascii")
+    nonce = os.urandom(_NONCE_BYTES)
+    sealed = aead.encrypt(nonce, plaintext, context.encode("utf-8"))
+    return bytes([_ENVELOPE, len(name)]) + name + nonce + sealed
+
+
+def open_envelope(aead: AESGCM, blob: bytes, *, context: str) -> bytes:
+    """Open a format-2 blob with its data key; :class:`DecryptionFailed` for any fault."""
+    return _open_with(aead, blob, 2 + blob[1], context)
+
+
+def _open_with(aead: AESGCM, blob: bytes, end: int, context: str) -> bytes:
+    if len(blob) < end + _NONCE_BYTES + 16:  # nonce and tag at least
+        raise DecryptionFailed
+    nonce, sealed = blob[end : end + _NONCE_BYTES], blob[end + _NONCE_BYTES :]
+    try:
+        return aead.decrypt(nonce, sealed, context.encode("utf-8"))
+    except InvalidTag:
+        raise DecryptionFailed from None
 
 
 class FieldCipher:
@@ -57,13 +105,7 @@ class FieldCipher:
         aead = self._aeads.get(blob[2:end].decode("ascii", errors="replace"))
         if aead is None:
             raise DecryptionFailed
-        if len(blob) < end + _NONCE_BYTES + 16:  # nonce and tag at least
-            raise DecryptionFailed
-        nonce, sealed = blob[end : end + _NONCE_BYTES], blob[end + _NONCE_BYTES :]
-        try:
-            return aead.decrypt(nonce, sealed, context.encode("utf-8"))
-        except InvalidTag:
-            raise DecryptionFailed from None
+        return _open_with(aead, blob, end, context)
 
     def encrypt(self, plaintext: str, *, context: str) -> bytes:
         return self.seal(plaintext.encode("utf-8"), context=context)

@@ -24,13 +24,23 @@ from ksp.domain.reference import InvalidUnitTable, UnitTable, parse_unit_table, 
 from ksp.domain.retention import InvalidRetentionPolicy, RetentionPolicy, parse_retention_policy
 from ksp.tokens import secure_key_url
 
-__all__ = ["ConfigError", "Settings", "load_settings", "mail_sender"]
+__all__ = ["ConfigError", "Pkcs11Settings", "Settings", "load_settings", "mail_sender"]
 
 DEFAULT_ORIGIN = "ksp.kriminalforsorgen.dk/journal"
 
 
 class ConfigError(Exception):
     """A ``KSP_*`` value is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Pkcs11Settings:
+    """The PKCS#11 token that keeps the KEK (``KSP_PKCS11_*``); the PIN is read at start-up."""
+
+    module: str
+    token: str
+    key_label: str
+    pin_file: Path
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,13 @@ class Settings:
     max_list_entries: int = 500
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     retention_interval_seconds: int = 3_600
+    kek_file: Path | None = None
+    pkcs11: Pkcs11Settings | None = None
+
+    @property
+    def kek_path(self) -> Path:
+        """``KSP_KEK_FILE``, else ``kek.json`` in the data dir (made there, 0600)."""
+        return self.kek_file or self.data_dir / "kek.json"
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -165,6 +182,22 @@ def mail_sender(env: Mapping[str, str]) -> str:
     if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", sender):
         raise ConfigError("KSP_MAIL_FROM must be an e-mail address")
     return sender
+
+
+def _kek(env: Mapping[str, str]) -> dict[str, Any]:
+    """KSP_KEK_FILE, or the four KSP_PKCS11_* settings (all of them, or none)."""
+    names = ("KSP_PKCS11_MODULE", "KSP_PKCS11_TOKEN", "KSP_PKCS11_KEY_LABEL", "KSP_PKCS11_PIN_FILE")
+    given = [name for name in names if env.get(name)]
+    kek_file = Path(env["KSP_KEK_FILE"]).resolve() if env.get("KSP_KEK_FILE") else None
+    if not given:
+        return {"kek_file": kek_file, "pkcs11": None}
+    if len(given) != len(names):
+        missing = ", ".join(name for name in names if name not in given)
+        raise ConfigError(f"a PKCS#11 KEK needs all of KSP_PKCS11_*: {missing} is missing")
+    if kek_file is not None:
+        raise ConfigError("set KSP_KEK_FILE or KSP_PKCS11_*, not both")
+    module, token, label, pin_file = (env[name] for name in names)
+    return {"kek_file": None, "pkcs11": Pkcs11Settings(module, token, label, Path(pin_file))}
 
 
 def _mail(env: Mapping[str, str]) -> dict[str, Any]:
@@ -353,4 +386,5 @@ def load_settings(env: Mapping[str, str] | None = None, *, create_secrets: bool 
         max_list_entries=_int(env, "KSP_MAX_LIST_ENTRIES", 500, 1, 100_000),
         retention=_retention(env),
         retention_interval_seconds=_int(env, "KSP_RETENTION_INTERVAL", 3_600, 60, 86_400),
+        **_kek(env),
     )

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from conftest import make_settings, migrated_database, token_headers
 from ksp.api.app import create_app
 from ksp.bootstrap import unit_of_work
-from ksp.db.tables import access_log, erased_entries
+from ksp.db.tables import access_log, data_keys, erased_entries
 from ksp.domain.retention import RecordKind, RetentionPolicy
 from ksp.services.retention import RetentionService
 from support.clock import DEFAULT_NOW, FixedClock
@@ -142,6 +142,13 @@ async def erasure_record(d: Deployment, seq: int) -> dict[str, Any]:
     return record
 
 
+async def destroyed(connection: Any, owner: str) -> bool:
+    """Whether ``owner``'s data key is gone: no wrapped key left, so nothing opens."""
+    query = select(data_keys.c.wrapped, data_keys.c.destroyed_at).where(data_keys.c.owner == owner)
+    row = (await connection.execute(query)).one()
+    return row.wrapped is None and row.destroyed_at is not None
+
+
 def unit_of_work_of(d: Deployment) -> Any:
     return d.retention._uow
 
@@ -197,6 +204,7 @@ async def test_a_retention_run_erases_what_is_due_and_the_journal_still_verifies
     async with d.engine.connect() as connection:
         erased = (await connection.execute(select(erased_entries.c.seq))).scalars().all()
         assert record["entries"][0] in erased
+        assert await destroyed(connection, f"journal:{record['entries'][0]}")
         old_lines = select(func.count()).where(access_log.c.at < LATER - dt.timedelta(days=365))
         assert (await connection.execute(old_lines)).scalar_one() == 0
 
@@ -249,6 +257,11 @@ async def test_a_persons_erasure_needs_kifs_request_and_an_auditors_countersigna
     assert {"table": "cases", "id": person.case_id} in record["records"]
     assert person.cpr not in json.dumps(record)
     assert person.name not in json.dumps(record)
+    async with d.engine.connect() as connection:
+        assert await destroyed(connection, f"case:{person.case_id}")
+        for seq in record["entries"]:
+            assert await destroyed(connection, f"journal:{seq}")
+        assert not await destroyed(connection, f"case:{bystander.case_id}")
     await verified(d, auditor)
 
     held = await d.client.post(

@@ -4,12 +4,12 @@ versions that hold it. Every row here is written once (the database refuses chan
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ksp.crypto import FieldCipher
+from ksp.db.data_key_store import SqlDataKeyStore, case_owner
 from ksp.db.tables import case_revisions, case_triages, document_versions, documents, list_entries
 from ksp.domain.cases import Triage, TriageDecision
 from ksp.domain.corrections import Revision
@@ -20,12 +20,16 @@ _IDS_PER_QUERY = 500
 
 
 class SqlCaseHistoryStore:
-    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
-        self._session = session
-        self._cipher = cipher
+    """New rows are sealed under the case's data key; rows from before issue 13 stay as
+    they were written (under the legacy keys), since the database refuses changes here."""
 
-    def _seal(self, context: str, text: str) -> bytes:
-        return self._cipher.encrypt(text, context=context)
+    def __init__(self, session: AsyncSession, keys: SqlDataKeyStore) -> None:
+        self._session = session
+        self._keys = keys
+
+    async def _sealer(self, case_id: str) -> Callable[[str, str], bytes]:
+        key_id = await self._keys.for_owner(case_owner(case_id))
+        return lambda context, text: self._keys.encrypt(key_id, text, context=context)
 
     async def next_revision(self, case_id: str) -> int:
         query = select(func.coalesce(func.max(case_revisions.c.revision), 0))
@@ -34,13 +38,14 @@ class SqlCaseHistoryStore:
 
     async def add_revision(self, revision: Revision) -> None:
         context = f"case_revisions:{revision.case_id}/{revision.revision}"
+        seal = await self._sealer(revision.case_id)
         await self._session.execute(
             insert(case_revisions).values(
                 case_id=revision.case_id,
                 revision=revision.revision,
                 fields=",".join(revision.fields),
-                reason_ct=self._seal(context + ":reason", revision.reason),
-                before_ct=self._seal(context + ":before", json.dumps(dict(revision.before))),
+                reason_ct=seal(context + ":reason", revision.reason),
+                before_ct=seal(context + ":before", json.dumps(dict(revision.before))),
                 by_sub=revision.by_sub,
                 by_unit=revision.by_unit,
                 at=revision.at,
@@ -53,20 +58,21 @@ class SqlCaseHistoryStore:
             .where(case_revisions.c.case_id == case_id)
             .order_by(case_revisions.c.revision)
         )
-        found = []
-        for row in await self._session.execute(query):
+        found, rows = [], list(await self._session.execute(query))
+        await self._keys.load(blob for row in rows for blob in (row.reason_ct, row.before_ct))
+        for row in rows:
             context = f"case_revisions:{case_id}/{row.revision}"
             found.append(
                 Revision(
                     case_id=case_id,
                     revision=row.revision,
                     fields=tuple(row.fields.split(",")) if row.fields else (),
-                    reason=self._cipher.decrypt(row.reason_ct, context=context + ":reason"),
+                    reason=self._keys.decrypt(row.reason_ct, context=context + ":reason"),
                     by_sub=row.by_sub,
                     by_unit=row.by_unit,
                     at=row.at,
                     before=json.loads(
-                        self._cipher.decrypt(row.before_ct, context=context + ":before")
+                        self._keys.decrypt(row.before_ct, context=context + ":before")
                     ),
                 )
             )
@@ -77,6 +83,7 @@ class SqlCaseHistoryStore:
         latest = await self._session.scalar(query.where(case_triages.c.case_id == case_id))
         number = int(latest or 0) + 1
         reason = triage.reason
+        seal = await self._sealer(case_id)
         await self._session.execute(
             insert(case_triages).values(
                 case_id=case_id,
@@ -84,7 +91,7 @@ class SqlCaseHistoryStore:
                 decision=triage.decision.value,
                 reason_ct=None
                 if reason is None
-                else self._seal(f"case_triages:{case_id}/{number}", reason),
+                else seal(f"case_triages:{case_id}/{number}", reason),
                 at=triage.at,
                 by_sub=triage.by_sub,
                 corrects=triage.corrects,
@@ -97,19 +104,21 @@ class SqlCaseHistoryStore:
             .where(case_triages.c.case_id == case_id)
             .order_by(case_triages.c.number)
         )
+        rows = list(await self._session.execute(query))
+        await self._keys.load(row.reason_ct for row in rows)
         return [
             Triage(
                 decision=TriageDecision(row.decision),
                 reason=None
                 if row.reason_ct is None
-                else self._cipher.decrypt(
+                else self._keys.decrypt(
                     row.reason_ct, context=f"case_triages:{case_id}/{row.number}"
                 ),
                 at=row.at,
                 by_sub=row.by_sub,
                 corrects=row.corrects,
             )
-            for row in await self._session.execute(query)
+            for row in rows
         ]
 
     async def add_list_entries(

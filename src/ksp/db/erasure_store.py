@@ -2,7 +2,7 @@
 deleted, journal entries marked erased (their data keys are destroyed by the key store).
 
 Guarded tables (db/guards.py) accept these changes only inside a transaction that holds a
-row of ``erasure_in_progress`` (migration 0014): :meth:`SqlErasureStore.erase_rows` and
+row of ``erasure_in_progress`` (migration 0015): :meth:`SqlErasureStore.erase_rows` and
 :meth:`SqlErasureStore.delete_access_log` open that door and close it again before they
 return, so the door is never committed and never seen by another transaction.
 """
@@ -20,6 +20,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ksp.crypto import FieldCipher, KeyedHasher
+from ksp.db.data_key_store import SqlDataKeyStore, case_owner, journal_owner
 from ksp.db.tables import (
     access_log,
     access_log_subjects,
@@ -44,7 +45,7 @@ from ksp.db.tables import (
 from ksp.domain.cpr import Cpr
 from ksp.services.ports import ErasureRequest, Footprint
 
-__all__ = ["ERASED", "SqlErasureStore"]
+__all__ = ["ERASED", "SqlErasureStore", "SqlKeyEraser"]
 
 ERASED = b""
 """What an erased ``*_ct`` column holds: nothing at all."""
@@ -368,14 +369,15 @@ class SqlErasureStore:
         return bool(getattr(result, "rowcount", 0) == 1)
 
 
-class SingleKeyEraser:
-    """Under one service-wide data key there is no per-entry key to destroy: an erased
-    entry is refused by the service (``erased_entries``) but its ciphertext still opens
-    with that key. Replaced by the data-key store's destruction (issue 13, envelope
-    encryption)."""
+class SqlKeyEraser:
+    """The DataKeyEraser port over the data-key store: an entry's or a case's data key
+    destroyed, in the unit of work's transaction (``ksp.db.data_key_store``)."""
+
+    def __init__(self, keys: SqlDataKeyStore) -> None:
+        self._keys = keys
 
     async def destroy_for_entry(self, seq: int, at: dt.datetime) -> None:
-        del seq, at
+        await self._keys.destroy_owner(journal_owner(seq), at=at)
 
     async def destroy_for_case(self, case_id: str, at: dt.datetime) -> None:
-        del case_id, at
+        await self._keys.destroy_owner(case_owner(case_id), at=at)

@@ -1,6 +1,7 @@
 """The journal store: appends under a lock, with a signed checkpoint per append.
 
-Content is stored encrypted (AES-GCM, bound to its sequence number); the header commits to
+Content is stored encrypted (AES-GCM, bound to its sequence number) under a data key of its
+own (owner ``journal:<seq>``, ``ksp.db.data_key_store``); the header commits to
 the SHA-256 of both the stored ciphertext and the plaintext. The entry hash is the RFC 6962
 leaf hash of the stored header bytes, and also the next entry's ``prev``.
 """
@@ -14,7 +15,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ksp.crypto import FieldCipher
+from ksp.crypto import ContentErased
+from ksp.db.data_key_store import SqlDataKeyStore, journal_owner
 from ksp.db.tables import erased_entries, journal_checkpoints, journal_entries
 from ksp.db.tree_store import add_tree_nodes
 from ksp.domain.errors import Erased, JournalIntegrityError
@@ -44,12 +46,12 @@ _UNREADABLE = EntryHeader(0, "unreadable", "", "", "", "", "", "")
 
 class SqlJournalStore:
     def __init__(
-        self, session: AsyncSession, cipher: FieldCipher, signer: CheckpointSigner
+        self, session: AsyncSession, keys: SqlDataKeyStore, signer: CheckpointSigner
     ) -> None:
         self._session = session
-        self._cipher = cipher
+        self._keys = keys
         self._signer = signer
-        self._erased: set[int] = set()  # of the entries read so far, those erased
+        self._erased: set[int] = set()  # of the entries read so far, those marked erased
 
     async def lock(self) -> None:
         """Serialise appends: an advisory lock on PostgreSQL; on SQLite every transaction
@@ -113,7 +115,11 @@ class SqlJournalStore:
         """Append one entry and its checkpoint. Call :meth:`lock` first in the transaction."""
         size, prev, frontier = await self._tip()
         seq = size + 1
-        content = self._cipher.seal(plaintext, context=f"journal:{seq}")
+        try:  # a data key already there means rows beyond the signed tip, as below
+            key_id = await self._keys.create(journal_owner(seq))
+        except sa_exc.IntegrityError:
+            raise JournalIntegrityError from None
+        content = self._keys.seal(key_id, plaintext, context=f"journal:{seq}")
         header = encode_header(
             EntryHeader(
                 seq=seq,
@@ -146,14 +152,21 @@ class SqlJournalStore:
         )
         return Appended(seq=seq, plaintext_sha256=hashlib.sha256(plaintext).hexdigest())
 
-    def open_content(self, seq: int, content: bytes) -> bytes:
-        """The plaintext of an entry read by :meth:`stored` or :meth:`plaintext`;
-        :class:`~ksp.domain.errors.Erased` if the entry was erased."""
+    def open_content(self, seq: int, content: bytes) -> bytes | None:
+        """The plaintext of an entry read by :meth:`stored`, or None once it was erased (its
+        data key destroyed); :class:`ksp.crypto.DecryptionFailed` for a wrong row or
+        tampered bytes."""
         if seq in self._erased:
-            raise Erased
-        return self._cipher.open(content, context=f"journal:{seq}")
+            return None
+        try:
+            return self._keys.open(content, context=f"journal:{seq}")
+        except ContentErased:
+            return None
 
     async def plaintext(self, seq: int) -> bytes:
+        """An entry's plaintext; :class:`~ksp.domain.errors.Erased` once it was erased (its
+        data key destroyed, or, for an entry sealed before data keys, marked erased: the
+        service refuses it, though its legacy-key ciphertext remains)."""
         query = (
             select(journal_entries.c.content, erased_entries.c.seq.label("erased"))
             .outerjoin(erased_entries, erased_entries.c.seq == journal_entries.c.seq)
@@ -161,8 +174,13 @@ class SqlJournalStore:
         )
         row = (await self._session.execute(query)).one()
         if row.erased is not None:
-            self._erased.add(seq)
-        return self.open_content(seq, bytes(row.content))
+            raise Erased
+        content = bytes(row.content)
+        await self._keys.load([content])
+        try:
+            return self._keys.open(content, context=f"journal:{seq}")
+        except ContentErased:
+            raise Erased from None
 
     async def stored(
         self, after_seq: int, limit: int, *, max_bytes: int | None = None
@@ -170,6 +188,16 @@ class SqlJournalStore:
         """The next entries after ``after_seq`` (keyset on seq): at most ``limit``, and with
         ``max_bytes`` only as many as fit in it by their stored size (at least one, however
         large), so a batch holds a bounded number of bytes whatever the entries' size."""
+        entries = await self._stored(after_seq, limit, max_bytes)
+        await self._keys.load(e.content for e in entries)  # for open_content, one query
+        if entries:  # entries marked erased open as erased, whatever their key
+            erased = select(erased_entries.c.seq).where(
+                erased_entries.c.seq.between(entries[0].seq, entries[-1].seq)
+            )
+            self._erased.update(int(s) for s in (await self._session.execute(erased)).scalars())
+        return entries
+
+    async def _stored(self, after_seq: int, limit: int, max_bytes: int | None) -> list[StoredEntry]:
         query = select(journal_entries).where(journal_entries.c.seq > after_seq)
         if max_bytes is not None:
             last = await self._batch_end(after_seq, limit, max_bytes)
@@ -177,15 +205,9 @@ class SqlJournalStore:
                 return []
             query = query.where(journal_entries.c.seq <= last)
         rows = await self._session.execute(query.order_by(journal_entries.c.seq).limit(limit))
-        entries = [
+        return [
             StoredEntry(r.seq, bytes(r.header), bytes(r.entry_hash), bytes(r.content)) for r in rows
         ]
-        if entries:
-            erased = select(erased_entries.c.seq).where(
-                erased_entries.c.seq.between(entries[0].seq, entries[-1].seq)
-            )
-            self._erased.update(int(s) for s in (await self._session.execute(erased)).scalars())
-        return entries
 
     async def _batch_end(self, after_seq: int, limit: int, max_bytes: int) -> int | None:
         """The last seq of the next batch within ``max_bytes``, from the sizes alone."""
@@ -206,7 +228,7 @@ class SqlJournalStore:
 
     async def records(self, after_seq: int, limit: int) -> list[JournalRecord]:
         records = []
-        for entry in await self.stored(after_seq, limit):
+        for entry in await self._stored(after_seq, limit, None):
             try:
                 header = parse_header(entry.header)
             except MalformedEntry:

@@ -1,4 +1,5 @@
-"""The stores: SQL in, domain objects out. Personal data is encrypted here on its way in."""
+"""The stores: SQL in, domain objects out. Personal data is encrypted here on its way in;
+a case's personal fields under the case's own data key (owner ``case:<id>``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ksp.crypto import FieldCipher, KeyedHasher
+from ksp.crypto import KeyedHasher
+from ksp.db.data_key_store import SqlDataKeyStore, case_owner
 from ksp.db.tables import access_log, access_log_subjects, cases, idempotency_keys
 from ksp.domain.access import CaseScope, Principal, purpose_of
 from ksp.domain.audit import AccessRecord
@@ -24,6 +26,7 @@ __all__ = ["SqlAccessLogStore", "SqlCaseStore", "SqlIdempotencyStore", "in_scope
 
 
 _IDS_PER_QUERY = 500  # well under SQLite's 999 bound parameters of old builds
+_SEALED = ("name_ct", "cpr_ct", "concern_ct", "triage_reason_ct")
 _INSERT_CASE = insert(cases)  # built once: building a 20-column statement per call costs
 _KEPT = cases.c.erased_at.is_(None)  # an erased case (retention, decision) is not found
 
@@ -39,18 +42,24 @@ def in_scope(scope: CaseScope) -> ColumnElement[bool]:
 
 
 class SqlCaseStore:
-    def __init__(self, session: AsyncSession, cipher: FieldCipher, hasher: KeyedHasher) -> None:
+    def __init__(self, session: AsyncSession, keys: SqlDataKeyStore, hasher: KeyedHasher) -> None:
         self._session = session
-        self._cipher = cipher
+        self._keys = keys
         self._hasher = hasher
 
-    def _seal(self, case_id: str, column: str, text: str) -> bytes:
-        return self._cipher.encrypt(text, context=f"cases.{column}:{case_id}")
+    def _seal(self, key_id: str, case_id: str, column: str, text: str) -> bytes:
+        return self._keys.encrypt(key_id, text, context=f"cases.{column}:{case_id}")
 
     def _open(self, case_id: str, column: str, blob: bytes) -> str:
-        return self._cipher.decrypt(blob, context=f"cases.{column}:{case_id}")
+        return self._keys.decrypt(blob, context=f"cases.{column}:{case_id}")
 
-    def _row(self, case: Case) -> dict[str, Any]:
+    async def _cases(self, rows: Any) -> list[Case]:
+        """The cases of ``rows``, their data keys fetched in one query."""
+        found = [row._mapping for row in rows]
+        await self._keys.load(row[column] for row in found for column in _SEALED)
+        return [self._case(row) for row in found]
+
+    def _row(self, case: Case, key_id: str) -> dict[str, Any]:
         return {
             "id": case.id,
             "submitted_at": case.submitted_at,
@@ -68,20 +77,21 @@ class SqlCaseStore:
             "released_on": case.released_on,
             "urgent": case.urgent,
             "meeting_id": case.meeting_id,
-            "name_ct": self._seal(case.id, "name", case.name),
-            "cpr_ct": self._seal(case.id, "cpr", case.cpr.digits),
-            "concern_ct": self._seal(case.id, "concern", case.concern),
+            "name_ct": self._seal(key_id, case.id, "name", case.name),
+            "cpr_ct": self._seal(key_id, case.id, "cpr", case.cpr.digits),
+            "concern_ct": self._seal(key_id, case.id, "concern", case.concern),
             "cpr_hash": self._hasher.cpr(case.cpr.digits),
         }
 
     async def add(self, case: Case) -> None:
-        await self._session.execute(_INSERT_CASE, self._row(case))
+        key_id = await self._keys.create(case_owner(case.id))
+        await self._session.execute(_INSERT_CASE, self._row(case, key_id))
 
     async def get(self, case_id: str) -> Case | None:
-        row = (
+        found = await self._cases(
             await self._session.execute(select(cases).where(cases.c.id == case_id, _KEPT))
-        ).first()
-        return None if row is None else self._case(row._mapping)
+        )
+        return found[0] if found else None
 
     async def get_many(
         self, case_ids: Collection[str], *, per_query: int = _IDS_PER_QUERY
@@ -92,7 +102,7 @@ class SqlCaseStore:
         for start in range(0, len(ids), per_query):
             chunk = ids[start : start + per_query]
             rows = await self._session.execute(select(cases).where(cases.c.id.in_(chunk), _KEPT))
-            found.update({row.id: self._case(row._mapping) for row in rows})
+            found.update({case.id: case for case in await self._cases(rows)})
         return found
 
     async def find(
@@ -110,13 +120,14 @@ class SqlCaseStore:
             query = query.where(cases.c.meeting_id == meeting_id)
         query = query.order_by(cases.c.submitted_at, cases.c.id).limit(page.limit)
         rows = await self._session.execute(query.offset(page.offset))
-        return [self._case(row._mapping) for row in rows]
+        return await self._cases(rows)
 
     async def save_triage(self, case: Case, previous: Triage | None) -> bool:
         """Record a triage over the one the caller saw (``previous``: none, for a case still
         ``submitted``); False if a concurrent triage won."""
         assert case.triage is not None
         reason = case.triage.reason
+        key_id = await self._keys.for_owner(case_owner(case.id))
         seen = (
             cases.c.triaged_at.is_(None) if previous is None else cases.c.triaged_at == previous.at
         )
@@ -128,14 +139,16 @@ class SqlCaseStore:
                 triage_decision=case.triage.decision.value,
                 triaged_at=case.triage.at,
                 triaged_by_sub=case.triage.by_sub,
-                triage_reason_ct=None if reason is None else self._seal(case.id, "triage", reason),
+                triage_reason_ct=None
+                if reason is None
+                else self._seal(key_id, case.id, "triage", reason),
             )
         )
         return bool(getattr(result, "rowcount", 0) == 1)
 
     async def save_facts(self, case: Case) -> None:
         """A corrected case's facts (its personal data encrypted anew)."""
-        values = self._row(case)
+        values = self._row(case, await self._keys.for_owner(case_owner(case.id)))
         for fixed in ("id", "submitted_at", "status", "kif_unit", "meeting_id"):
             values.pop(fixed)
         values = {k: v for k, v in values.items() if not k.startswith("submitted_by")}
@@ -169,7 +182,7 @@ class SqlCaseStore:
             )
             .order_by(cases.c.submitted_at, cases.c.id)
         )
-        return [self._case(row._mapping) for row in await self._session.execute(query)]
+        return await self._cases(await self._session.execute(query))
 
     def _case(self, row: RowMapping) -> Case:
         case_id: str = row["id"]

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ksp.crypto import FieldCipher, KeyedHasher
+from ksp.crypto import KeyedHasher
+from ksp.db.data_key_store import SqlDataKeyStore
 from ksp.db.tables import (
     access_log,
     access_log_subjects,
@@ -57,16 +58,19 @@ _CASE_FACTS = (
 
 
 class SqlSubjectStore:
-    def __init__(self, session: AsyncSession, cipher: FieldCipher, hasher: KeyedHasher) -> None:
+    def __init__(self, session: AsyncSession, keys: SqlDataKeyStore, hasher: KeyedHasher) -> None:
         self._session = session
-        self._cipher = cipher
+        self._keys = keys
         self._hasher = hasher
 
     def _open(self, blob: bytes, context: str) -> str:
-        return self._cipher.decrypt(bytes(blob), context=context)
+        return self._keys.decrypt(bytes(blob), context=context)
 
-    async def _rows(self, query: Any) -> list[Any]:
-        return list((await self._session.execute(query)).all())
+    async def _rows(self, query: Any, *sealed: str) -> list[Any]:
+        """The rows of ``query``, with the data keys of their ``sealed`` columns loaded."""
+        rows = list((await self._session.execute(query)).all())
+        await self._keys.load(r._mapping[c] for r in rows for c in sealed)
+        return rows
 
     async def holdings(self, cpr: Cpr) -> Holdings:
         cpr_hash = self._hasher.cpr(cpr.digits)
@@ -96,7 +100,7 @@ class SqlSubjectStore:
                 cpr=Cpr(self._open(r.cpr_ct, f"cases.cpr:{r.id}")).formatted,
                 concern=self._open(r.concern_ct, f"cases.concern:{r.id}"),
             )
-            for r in await self._rows(query)
+            for r in await self._rows(query, "name_ct", "cpr_ct", "concern_ct")
         ]
 
     async def _inquiries(self, cpr_hash: bytes) -> list[SubjectInquiry]:
@@ -108,7 +112,8 @@ class SqlSubjectStore:
         decided = await self._rows(
             select(inquiry_decisions)
             .where(inquiry_decisions.c.inquiry_id.in_([r.id for r in rows]))
-            .order_by(inquiry_decisions.c.number)
+            .order_by(inquiry_decisions.c.number),
+            "justification_ct",
         )
         by_inquiry: dict[str, list[SubjectDecision]] = {}
         for d in decided:
@@ -146,7 +151,7 @@ class SqlSubjectStore:
                 r.created_at,
                 r.created_by_sub,
             )
-            for r in await self._rows(query)
+            for r in await self._rows(query, "summary_ct")
         ]
 
     async def _listings(self, case_ids: Collection[str]) -> list[Listing]:

@@ -120,7 +120,7 @@ cases = Table(
     Column("triaged_by_sub", String(200)),
     Column("triage_reason_ct", LargeBinary),
     Column("triage_decision", String(20)),
-    Column("erased_at", UtcDateTime),  # 0014: personal fields erased (retention, decision)
+    Column("erased_at", UtcDateTime),  # 0015: personal fields erased (retention, decision)
     Index("ix_cases_kif_unit_submitted_at", "kif_unit", "submitted_at"),
     Index("ix_cases_submitted_by_unit_submitted_at", "submitted_by_unit", "submitted_at"),
 )
@@ -306,7 +306,7 @@ inquiries = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("created_by_sub", String(200), nullable=False),
     Column("created_by_unit", UNIT, nullable=False, index=True),
-    Column("erased_at", UtcDateTime),  # 0014
+    Column("erased_at", UtcDateTime),  # 0015
 )
 
 inquiry_decisions = Table(
@@ -333,7 +333,7 @@ exchanges = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("created_by_sub", String(200), nullable=False),
     Column("journal_seq", Integer, ForeignKey("journal_entries.seq"), nullable=False, unique=True),
-    Column("erased_at", UtcDateTime),  # 0014
+    Column("erased_at", UtcDateTime),  # 0015
 )
 
 exchange_records = Table(
@@ -472,7 +472,7 @@ list_entries = Table(
 )
 
 
-# Retention and erasure (issue 13, migration 0014). An erased journal entry keeps its row
+# Retention and erasure (issue 13, migration 0015). An erased journal entry keeps its row
 # (the chain hashes its ciphertext); this says it was erased, and by which erasure entry.
 erased_entries = Table(
     "erased_entries",
@@ -500,5 +500,16 @@ erasure_requests = Table(
     Column("erasure_seq", Integer, ForeignKey("journal_entries.seq")),
 )
 
-# Present, within its own transaction only, while an erasure blanks guarded rows (0014).
+# Present, within its own transaction only, while an erasure blanks guarded rows (0015).
 erasure_in_progress = Table("erasure_in_progress", metadata, Column("id", ID, primary_key=True))
+# One data key per journal entry (owner ``journal:<seq>``) and per case (``case:<id>``),
+# wrapped under a KEK (issue 13). Destroying a key sets ``wrapped`` and ``kek_id`` to NULL.
+data_keys = Table(
+    "data_keys",
+    metadata,
+    Column("key_id", String(40), primary_key=True),
+    Column("owner", String(200), nullable=False, unique=True),
+    Column("kek_id", String(200), index=True),
+    Column("wrapped", LargeBinary),
+    Column("destroyed_at", UtcDateTime),
+)

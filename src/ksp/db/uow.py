@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ksp.crypto import FieldCipher, KeyedHasher
 from ksp.db.case_history_store import SqlCaseHistoryStore
-from ksp.db.erasure_store import SingleKeyEraser, SqlErasureStore
+from ksp.db.data_key_store import DataKeyRing, SqlDataKeyStore
+from ksp.db.erasure_store import SqlErasureStore, SqlKeyEraser
 from ksp.db.exchange_store import SqlExchangeStore
 from ksp.db.inquiry_store import SqlInquiryStore
 from ksp.db.journal_store import SqlJournalStore
@@ -53,9 +54,11 @@ class Adapters:
     cipher: FieldCipher
     hasher: KeyedHasher
     signer: CheckpointSigner
+    ring: DataKeyRing
 
 
 class SqlUnitOfWork:
+    data_keys: SqlDataKeyStore
     cases: CaseStore
     case_history: CaseHistoryStore
     idempotency: IdempotencyStore
@@ -70,7 +73,7 @@ class SqlUnitOfWork:
     meeting_work: MeetingWorkStore
     tree: TreeStore
     erasure: ErasureStore
-    data_keys: DataKeyEraser
+    key_eraser: DataKeyEraser
     subjects: SubjectStore
 
     def __init__(self, adapters: Adapters) -> None:
@@ -79,13 +82,14 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> Self:
         a = self._adapters
         self._session = session = a.sessions()
-        self.cases = SqlCaseStore(session, a.cipher, a.hasher)
-        self.case_history = SqlCaseHistoryStore(session, a.cipher)
+        self.data_keys = keys = SqlDataKeyStore(session, a.ring, a.cipher)
+        self.cases = SqlCaseStore(session, keys, a.hasher)
+        self.case_history = SqlCaseHistoryStore(session, keys)
         self.idempotency = SqlIdempotencyStore(session)
         self.access_log = SqlAccessLogStore(session, a.hasher)
         self.meetings = SqlMeetingStore(session)
         self.documents = SqlDocumentStore(session, a.cipher)
-        self.journal = SqlJournalStore(session, a.cipher, a.signer)
+        self.journal = SqlJournalStore(session, keys, a.signer)
         self.recipients = SqlRecipientStore(session)
         self.circulations = SqlCirculationStore(session, a.cipher)
         self.inquiries = SqlInquiryStore(session, a.cipher, a.hasher)
@@ -93,8 +97,8 @@ class SqlUnitOfWork:
         self.meeting_work = SqlMeetingWorkStore(session, a.cipher)
         self.tree = SqlTreeStore(session)
         self.erasure = SqlErasureStore(session, a.cipher, a.hasher)
-        self.data_keys = SingleKeyEraser()
-        self.subjects = SqlSubjectStore(session, a.cipher, a.hasher)
+        self.key_eraser = SqlKeyEraser(keys)
+        self.subjects = SqlSubjectStore(session, keys, a.hasher)
         return self
 
     async def __aexit__(

@@ -6,8 +6,7 @@ the stored entry hash is the leaf hash of the stored header bytes; the header is
 the version-1 shape, names the same sequence number and links to the previous entry's
 hash (:data:`~ksp.journal.entry.GENESIS` for entry 1); the ciphertext, when present,
 hashes to ``ciphertext_sha256``; and, given a way to open it, the plaintext to
-``plaintext_sha256`` (an erased entry's content no longer opens: the opener says so, and
-its ciphertext hash is all that is checked). It stops at the first entry that fails.
+``plaintext_sha256``. It stops at the first entry that fails.
 
 Then it reads the checkpoints (only then, so an export may list them after the entries)
 and verifies every signature. From the entry hashes it kept (32 bytes an entry) it
@@ -36,9 +35,8 @@ from ksp.journal.merkle import HASH_SIZE, Frontier
 __all__ = ["ContentOpener", "Reason", "Verification", "verify_journal"]
 
 ContentOpener = Callable[[int, bytes], bytes | None]
-"""Decrypts an entry's content: (seq, ciphertext) to plaintext, or None for an entry whose
-content was erased (its data key destroyed: the ciphertext is still checked against its
-hash, there is no plaintext left to check); may raise."""
+"""Decrypts an entry's content: (seq, ciphertext) to plaintext, or None for content that was
+erased (its data key destroyed: only its ciphertext hash is checked then); may raise."""
 
 
 class Reason(StrEnum):
@@ -173,7 +171,7 @@ def _check_content(
         plaintext = open_content(seq, content)
     except Exception:  # noqa: BLE001 - content that cannot be opened is a bad entry, whatever the cause
         return Reason.CONTENT_UNREADABLE
-    if plaintext is None:  # erased: the ciphertext's hash held, and that is all there is
+    if plaintext is None:  # erased: the ciphertext hash above is all that is left to check
         return None
     if sha256(plaintext).hexdigest() != plaintext_sha256:
         return Reason.PLAINTEXT_HASH

@@ -10,7 +10,7 @@ import anyio.to_thread
 from ksp.domain.access import Principal
 from ksp.domain.audit import AccessRecord
 from ksp.domain.cpr import InvalidCpr, parse_cpr
-from ksp.domain.errors import Erased, FieldError, InvalidInput
+from ksp.domain.errors import FieldError, InvalidInput
 from ksp.journal.bundle import bundle_head, checkpoint_line, entry_line
 from ksp.journal.checkpoint import CheckpointSigner
 from ksp.journal.entry import StoredEntry
@@ -31,14 +31,6 @@ BATCH_ENTRIES = 1000
 BATCH_BYTES = 8 * 1024 * 1024
 """A batch of the journal read for a verification or an export: at most this many entries
 and this many stored bytes (one entry larger than that makes a batch of its own)."""
-
-
-def _open_or_erased(uow: UnitOfWork, seq: int, content: bytes) -> bytes | None:
-    """An entry's plaintext, or None for an erased entry (its ciphertext hash is checked)."""
-    try:
-        return uow.journal.open_content(seq, content)
-    except Erased:
-        return None
 
 
 class AuditService:
@@ -86,7 +78,7 @@ class AuditService:
                     latest,
                     public_key=self._signer.public_key_bytes,
                     origin=self._signer.origin,
-                    open_content=lambda seq, content: _open_or_erased(uow, seq, content),
+                    open_content=uow.journal.open_content,
                     trusted=trusted,
                 )
             )

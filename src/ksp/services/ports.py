@@ -215,7 +215,7 @@ class JournalStore(Protocol):
         self, *, up_to: int, after: int = 0, limit: int | None = None
     ) -> list[tuple[int, str]]: ...
     async def checkpoint_count(self, *, up_to: int) -> int: ...
-    def open_content(self, seq: int, content: bytes) -> bytes: ...
+    def open_content(self, seq: int, content: bytes) -> bytes | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,7 +450,7 @@ class UnitOfWork(Protocol):
     meeting_work: MeetingWorkStore
     tree: TreeStore
     erasure: ErasureStore
-    data_keys: DataKeyEraser
+    key_eraser: DataKeyEraser
     subjects: SubjectStore
 
     async def __aenter__(self) -> Self: ...

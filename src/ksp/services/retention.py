@@ -86,11 +86,11 @@ async def erase(
     seq = await append_record(uow, record, ref=decision_id or rule)
     await uow.erasure.mark_erased(found.entries, seq, at)
     for entry in found.entries:
-        await uow.data_keys.destroy_for_entry(entry, at)
+        await uow.key_eraser.destroy_for_entry(entry, at)
     await uow.erasure.erase_rows(found.rows, at)
     for table, row_id in found.rows:
         if table == "cases":
-            await uow.data_keys.destroy_for_case(row_id, at)
+            await uow.key_eraser.destroy_for_case(row_id, at)
     return seq
 
 

@@ -9,8 +9,8 @@ sees it), their personal fields may be blanked and access-log lines deleted. The
 own tables (entries, checkpoints, tree nodes, versions, documents) keep no door at all.
 On PostgreSQL the service role is granted UPDATE and DELETE on the doored tables.
 
-Revision ID: 0014_retention
-Revises: 0013_document_kinds
+Revision ID: 0015_retention
+Revises: 0014_data_keys
 Create Date: 2026-12-01
 """
 
@@ -21,8 +21,8 @@ from alembic import context, op
 
 from ksp.db.tables import UtcDateTime
 
-revision = "0014_retention"
-down_revision = "0013_document_kinds"
+revision = "0015_retention"
+down_revision = "0014_data_keys"
 branch_labels = None
 depends_on = None
 

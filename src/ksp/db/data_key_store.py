@@ -1,0 +1,249 @@
+"""The data-key store: one random AES-256 key per owner, stored wrapped under a KEK.
+
+An owner is ``journal:<seq>`` for a journal entry's content or ``case:<id>`` for a case's
+personal fields. Content sealed under a data key is a format-2 blob (``ksp.crypto``) that
+names the key; it stays bound to its table, column and row by its context as before.
+
+Reading goes in two steps so that a batch costs one query: :meth:`SqlDataKeyStore.load`
+fetches the wrapped keys that a set of blobs name, and :meth:`SqlDataKeyStore.open` then
+opens each blob. The wrapped key is read from the database on every load, so a destroyed
+key is refused at once in every process; only the unwrapping is cached, in memory, for at
+most :data:`CACHE_SECONDS` and :data:`CACHE_ENTRIES` keys (:class:`DataKeyRing`).
+
+Destroying a key (:meth:`SqlDataKeyStore.destroy`, :meth:`destroy_owner`) sets its wrapped
+bytes to NULL: content under it then raises :class:`ksp.crypto.ContentErased`.
+Format-1 blobs (before issue 13, directly under ``KSP_DATA_KEYS``) still open through the
+legacy cipher until ``ksp keys migrate`` has moved them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ksp.crypto import (
+    ContentErased,
+    DecryptionFailed,
+    FieldCipher,
+    envelope_key_id,
+    open_envelope,
+    seal_envelope,
+)
+from ksp.db.tables import data_keys
+from ksp.keys.kek import KekKeeper, UnwrapFailed
+
+__all__ = [
+    "CACHE_ENTRIES",
+    "CACHE_SECONDS",
+    "DataKeyRing",
+    "SqlDataKeyStore",
+    "case_owner",
+    "journal_owner",
+    "wrap_aad",
+]
+
+CACHE_SECONDS = 300.0
+CACHE_ENTRIES = 20_000
+_IDS_PER_QUERY = 500
+
+
+def journal_owner(seq: int) -> str:
+    return f"journal:{seq}"
+
+
+def case_owner(case_id: str) -> str:
+    return f"case:{case_id}"
+
+
+def wrap_aad(key_id: str, owner: str) -> bytes:
+    """What a wrap is bound to: the data key's id and owner."""
+    return b"ksp-data-key\x00" + key_id.encode("ascii") + b"\x00" + owner.encode("utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class _Wrapped:
+    owner: str
+    kek_id: str
+    wrapped: bytes
+
+
+class DataKeyRing:
+    """The KEK keeper and a bounded, short-lived cache of unwrapped data keys, shared by
+    every unit of work of a process (thread-safe: the verifier opens in a worker thread)."""
+
+    def __init__(
+        self,
+        keeper: KekKeeper,
+        *,
+        max_entries: int = CACHE_ENTRIES,
+        ttl_seconds: float = CACHE_SECONDS,
+    ) -> None:
+        self.keeper = keeper
+        self._max, self._ttl = max_entries, ttl_seconds
+        self._cache: OrderedDict[tuple[str, str, bytes], tuple[float, AESGCM]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def aead(self, key_id: str, stored: _Wrapped) -> AESGCM:
+        """The data key's cipher, unwrapped once per :data:`CACHE_SECONDS` at most."""
+        slot = (key_id, stored.kek_id, stored.wrapped)
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(slot)
+            if hit is not None and now - hit[0] < self._ttl:
+                self._cache.move_to_end(slot)
+                return hit[1]
+        try:
+            key = self.keeper.unwrap(stored.kek_id, stored.wrapped, wrap_aad(key_id, stored.owner))
+        except UnwrapFailed:
+            raise DecryptionFailed from None
+        aead = AESGCM(key)
+        self.remember(slot, aead, now)
+        return aead
+
+    def remember(self, slot: tuple[str, str, bytes], aead: AESGCM, now: float) -> None:
+        with self._lock:
+            self._cache[slot] = (now, aead)
+            self._cache.move_to_end(slot)
+            while len(self._cache) > self._max:
+                self._cache.popitem(last=False)
+
+    def forget(self, key_ids: Iterable[str]) -> None:
+        gone = set(key_ids)
+        with self._lock:
+            for slot in [s for s in self._cache if s[0] in gone]:
+                del self._cache[slot]
+
+    def __len__(self) -> int:
+        return len(self._cache)
+
+
+class SqlDataKeyStore:
+    """The data keys of one unit of work (its session, its transaction)."""
+
+    def __init__(self, session: AsyncSession, ring: DataKeyRing, legacy: FieldCipher) -> None:
+        self._session = session
+        self._ring = ring
+        self._legacy = legacy
+        self._loaded: dict[str, _Wrapped | None] = {}  # None: destroyed
+        self._missing: set[str] = set()  # named by a blob, in no row: tampered
+
+    async def create(self, owner: str) -> str:
+        """A new data key for ``owner``, wrapped under the current KEK; its id."""
+        key_id = secrets.token_hex(16)
+        key = AESGCM.generate_key(bit_length=256)
+        keeper = self._ring.keeper
+        kek_id = keeper.current
+        wrapped = keeper.wrap(key, wrap_aad(key_id, owner))
+        await self._session.execute(
+            insert(data_keys).values(key_id=key_id, owner=owner, kek_id=kek_id, wrapped=wrapped)
+        )
+        stored = _Wrapped(owner, kek_id, wrapped)
+        self._loaded[key_id] = stored
+        self._ring.remember((key_id, kek_id, wrapped), AESGCM(key), time.monotonic())
+        return key_id
+
+    async def key_of(self, owner: str) -> str | None:
+        """The id of ``owner``'s live data key, if it has one."""
+        query = select(data_keys).where(data_keys.c.owner == owner)
+        row = (await self._session.execute(query)).first()
+        if row is None or row.wrapped is None:
+            return None
+        self._loaded[row.key_id] = _Wrapped(row.owner, row.kek_id, bytes(row.wrapped))
+        return str(row.key_id)
+
+    async def for_owner(self, owner: str) -> str:
+        """``owner``'s data key, made now if it has none yet. :class:`ContentErased` if it
+        had one and it was destroyed: nothing is written under an erased owner again."""
+        key_id = await self.key_of(owner)
+        if key_id is not None:
+            return key_id
+        if await self.destroyed(owner):
+            raise ContentErased
+        return await self.create(owner)
+
+    async def destroyed(self, owner: str) -> bool:
+        """Whether ``owner`` had a data key that was destroyed."""
+        query = select(data_keys.c.wrapped).where(data_keys.c.owner == owner)
+        row = (await self._session.execute(query)).first()
+        return row is not None and row.wrapped is None
+
+    async def load(self, blobs: Iterable[bytes | None]) -> None:
+        """Fetch the wrapped keys the format-2 blobs among ``blobs`` name (one query per
+        :data:`_IDS_PER_QUERY` keys), so that :meth:`open` can open them."""
+        wanted = {
+            key_id
+            for blob in blobs
+            if blob is not None and (key_id := envelope_key_id(bytes(blob))) is not None
+        }
+        wanted.difference_update(self._loaded, self._missing)
+        ids = sorted(wanted)
+        for start in range(0, len(ids), _IDS_PER_QUERY):
+            chunk = ids[start : start + _IDS_PER_QUERY]
+            query = select(data_keys).where(data_keys.c.key_id.in_(chunk))
+            for row in await self._session.execute(query):
+                self._loaded[row.key_id] = (
+                    None
+                    if row.wrapped is None
+                    else _Wrapped(row.owner, row.kek_id, bytes(row.wrapped))
+                )
+            self._missing.update(k for k in chunk if k not in self._loaded)
+
+    def seal(self, key_id: str, plaintext: bytes, *, context: str) -> bytes:
+        stored = self._loaded[key_id]
+        if stored is None:
+            raise ContentErased
+        return seal_envelope(self._ring.aead(key_id, stored), key_id, plaintext, context=context)
+
+    def open(self, blob: bytes, *, context: str) -> bytes:
+        """Open a blob: format 2 with its data key (loaded first), format 1 with the legacy
+        keys. :class:`ContentErased` if its data key was destroyed;
+        :class:`DecryptionFailed` for a wrong row or tampered bytes."""
+        blob = bytes(blob)
+        key_id = envelope_key_id(blob)
+        if key_id is None:
+            return self._legacy.open(blob, context=context)
+        if key_id in self._missing:
+            raise DecryptionFailed
+        if key_id not in self._loaded:
+            raise LookupError("load() the blob's data key before opening it")
+        stored = self._loaded[key_id]
+        if stored is None:
+            raise ContentErased
+        return open_envelope(self._ring.aead(key_id, stored), blob, context=context)
+
+    def encrypt(self, key_id: str, text: str, *, context: str) -> bytes:
+        return self.seal(key_id, text.encode("utf-8"), context=context)
+
+    def decrypt(self, blob: bytes, *, context: str) -> str:
+        return self.open(blob, context=context).decode("utf-8")
+
+    async def destroy(self, key_id: str, *, at: dt.datetime) -> bool:
+        """Destroy one data key: every blob under it is erased. False if it was not live."""
+        result = await self._session.execute(
+            update(data_keys)
+            .where(data_keys.c.key_id == key_id, data_keys.c.wrapped.is_not(None))
+            .values(wrapped=None, kek_id=None, destroyed_at=at)
+        )
+        self._loaded[key_id] = None
+        self._ring.forget([key_id])
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def destroy_owner(self, owner: str, *, at: dt.datetime) -> bool:
+        """Destroy ``owner``'s data key (``journal:<seq>``, ``case:<id>``)."""
+        query = select(data_keys.c.key_id).where(data_keys.c.owner == owner)
+        key_id = (await self._session.execute(query)).scalar()
+        return key_id is not None and await self.destroy(str(key_id), at=at)
+
+    async def count_by_kek(self) -> dict[str | None, int]:
+        """How many data keys each KEK wraps (None: destroyed keys)."""
+        query = select(data_keys.c.kek_id, func.count()).group_by(data_keys.c.kek_id)
+        return {kek_id: int(n) for kek_id, n in await self._session.execute(query)}

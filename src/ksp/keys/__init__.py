@@ -1,0 +1,1 @@
+"""Key-encryption keys (KEKs) and their keepers: the keys that wrap the data keys."""
