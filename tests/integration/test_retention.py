@@ -11,7 +11,9 @@ A person's erasure is asked for by kif and carried out on an auditor's countersi
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
+import subprocess
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,15 +23,20 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from conftest import make_settings, migrated_database, token_headers
+from conftest import POSTGRES_URL, make_settings, migrated_database, token_headers
 from ksp.api.app import create_app
-from ksp.bootstrap import unit_of_work
-from ksp.db.tables import access_log, data_keys, erased_entries
+from ksp.bootstrap import journal_signer, unit_of_work
+from ksp.db.tables import access_log, cases, data_keys, erased_entries
 from ksp.domain.retention import RecordKind, RetentionPolicy
+from ksp.journal.checkpoint import CheckpointSigner
+from ksp.journal.cli import verify_command
+from ksp.journal.receipt import parse_receipt, verify_receipt
+from ksp.services.proofs import ProofService
 from ksp.services.retention import RetentionService
 from support.clock import DEFAULT_NOW, FixedClock
 from support.data import Units, case_body, fresh_units
 from support.flows import change_list, new_meeting
+from support.leaks import PersonalData, find_leaks
 
 PROBLEMS = "https://ksp.kriminalforsorgen.dk/problems/"
 POLICY = RetentionPolicy(
@@ -50,14 +57,19 @@ class Deployment:
     clock: FixedClock
     retention: RetentionService
     engine: Any
+    proofs: ProofService
+    signer: CheckpointSigner
+    backend: str
+    where: str  # the SQLite file, or the PostgreSQL schema
 
 
 @pytest.fixture
 async def deployment(
     backend: str, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
 ) -> AsyncIterator[Deployment]:
-    async with migrated_database(backend, tmp_path_factory, "ksp_retention") as (engine, _):
+    async with migrated_database(backend, tmp_path_factory, "ksp_retention") as (engine, where):
         settings = make_settings(tmp_path)
+        uow = unit_of_work(settings, engine)
         clock = FixedClock()
         app = create_app(settings, engine=engine, clock=clock)
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
@@ -66,8 +78,12 @@ async def deployment(
                 client,
                 token_headers(settings),
                 clock,
-                RetentionService(unit_of_work(settings, engine), clock, POLICY, batch=2),
+                RetentionService(uow, clock, POLICY, batch=2),
                 engine,
+                ProofService(uow, journal_signer(settings)),
+                journal_signer(settings),
+                backend,
+                where,
             )
         app.state.mail.close()
 
@@ -371,3 +387,77 @@ async def test_subject_access_gives_the_persons_data_and_every_consultation_with
     refused = await d.client.post(url, json={"cpr": person.cpr}, headers=kif)
     assert refused.status_code == 403
     assert refused.json()["type"] == PROBLEMS + "forbidden"
+
+
+async def reachable_plaintexts(d: Deployment) -> list[bytes]:
+    """Every journal entry's content that still opens, with every key the service has."""
+    async with unit_of_work_of(d)() as uow:
+        entries = await uow.journal.stored(0, 100_000)
+        return [p for e in entries if (p := uow.journal.open_content(e.seq, e.content))]
+
+
+def stored_bytes(d: Deployment) -> dict[str, bytes]:
+    """The database as stored: the SQLite file with its -wal and -shm, or a pg_dump."""
+    if d.backend == "sqlite":
+        base = Path(d.where)
+        return {p.name: p.read_bytes() for p in base.parent.glob(base.name + "*")}
+    assert POSTGRES_URL is not None
+    dump = ["/usr/bin/pg_dump", f"--dbname={POSTGRES_URL}", f"--schema={d.where}"]
+    return {
+        f"pg_dump {kind}": subprocess.run(dump + options, check=True, capture_output=True).stdout
+        for kind, options in (("COPY", []), ("INSERT", ["--data-only", "--inserts"]))
+    }
+
+
+async def test_after_an_erasure_nothing_of_the_person_is_reachable_and_receipts_still_verify(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    """Issue 13, "Tested": after a person's erasure the scan of the stored database (SQLite
+    file and WAL, or a pg_dump) and of the export finds none of their data, no journal entry
+    opens to it with the service's own keys, the journal verifies online and offline, and a
+    receipt handed out before still verifies against the document its holder has."""
+    d = deployment
+    units = fresh_units()
+    person = await person_on_a_list(d, units)
+    bystander = await person_on_a_list(d, units)
+    auditor = d.auth("auditor", units.auditor, sub="the-auditor")
+    kif = d.auth("kif", units.kif, sub="kif-caseworker")
+    receipt = await d.proofs.receipt(person.document_id, 1)
+    async with unit_of_work_of(d)() as uow:
+        record = await uow.documents.version(person.document_id, 1)
+        assert record is not None
+        document = await uow.journal.plaintext(record.journal_seq)  # what the holder has
+    theirs = PersonalData(cprs={person.cpr}, names={person.name}, texts={person.concern})
+    assert any(person.name.encode() in p for p in await reachable_plaintexts(d))
+
+    asked = await d.client.post(
+        "/api/v1/audit/erasure", json={"cpr": person.cpr, "reason": "Afgørelse"}, headers=kif
+    )
+    done = await d.client.post(
+        f"/api/v1/audit/erasure/{asked.json()['id']}/countersign", headers=auditor
+    )
+    assert done.status_code == 200, done.text
+
+    opened = b"\n".join(await reachable_plaintexts(d))
+    assert bystander.name.encode() in opened  # the scan looks at real content
+    assert find_leaks({"journal, opened": opened}, theirs) == []
+    stored = stored_bytes(d)
+    assert sum(len(b) for b in stored.values()) > 10_000
+    assert find_leaks(stored, theirs) == []
+    async with d.engine.connect() as connection:
+        row = (await connection.execute(select(cases).where(cases.c.id == person.case_id))).one()
+        assert (row.name_ct, row.cpr_ct, row.concern_ct) == (b"", b"", b"")
+
+    export = await d.client.get("/api/v1/audit/export", headers=auditor)
+    assert export.status_code == 200
+    assert find_leaks({"export": export.content}, theirs) == []
+    bundle = tmp_path / "bundle.jsonl"
+    bundle.write_bytes(export.content)
+    out = io.StringIO()
+    assert verify_command(bundle, None, out, expected_vkey=d.signer.vkey) == 0, out.getvalue()
+    await verified(d, auditor)
+
+    key, origin = d.signer.public_key_bytes, d.signer.origin
+    verify_receipt(parse_receipt(receipt), document, public_key=key, origin=origin)
+    later = await d.proofs.receipt(person.document_id, 1)  # the header outlives the content
+    verify_receipt(parse_receipt(later), document, public_key=key, origin=origin)
