@@ -224,6 +224,9 @@ async def test_a_retention_run_erases_what_is_due_and_the_journal_still_verifies
         old_lines = select(func.count()).where(access_log.c.at < LATER - dt.timedelta(days=365))
         assert (await connection.execute(old_lines)).scalar_one() == 0
 
+    theirs = PersonalData(cprs={person.cpr}, names={person.name}, texts=set())
+    assert find_leaks({"journal, opened": b"\n".join(await reachable_plaintexts(d))}, theirs) == []
+
     again = await d.retention.run()
     assert again.erasure_entries == []
     assert sum(again.erased.values()) == 0
