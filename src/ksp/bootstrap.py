@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal, cast
 
+import anyio
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -20,6 +21,7 @@ from ksp.auth.context import SignIn
 from ksp.crypto import FieldCipher, KeyedHasher
 from ksp.db.data_key_store import DataKeyRing
 from ksp.db.engine import create_engine, create_sessionmaker
+from ksp.db.outbox_signal import listen_for_outbox
 from ksp.db.uow import Adapters, SqlUnitOfWorkFactory
 from ksp.domain.circulation import Recipient
 from ksp.domain.meetings import Meeting
@@ -33,7 +35,8 @@ from ksp.mail.keyring import Keyring
 from ksp.mail.secure import GpgSecureMail
 from ksp.mail.transport import MaildirTransport, SmtpConfig, SmtpTransport, Transport
 from ksp.mail.worker import OutboxWorker
-from ksp.rendering import render_document
+from ksp.printing import PdfLimits, PdfRenderer
+from ksp.rendering import render_printable
 from ksp.services.audit import AuditService
 from ksp.services.cases import CaseService
 from ksp.services.circulation import CirculationService
@@ -61,7 +64,9 @@ __all__ = [
     "journal_signer",
     "kek_keeper",
     "outbox_worker",
+    "pdf_renderer",
     "retention_service",
+    "run_outbox",
     "secure_mail",
     "store_adapters",
     "token_verifier",
@@ -178,6 +183,27 @@ def retention_service(
     return RetentionService(uow, clock, settings.retention)
 
 
+async def run_outbox(worker: OutboxWorker, engine: AsyncEngine, *, poll_seconds: float) -> None:
+    """The worker, forever, woken by PostgreSQL's notifications of committed circulations
+    (and, in the service's own process, by the circulation service) besides its poll."""
+    async with anyio.create_task_group() as group:
+        group.start_soon(listen_for_outbox, engine, worker.wake)
+        await worker.run(poll_seconds=poll_seconds)
+        group.cancel_scope.cancel()
+
+
+def pdf_renderer(settings: Settings) -> PdfRenderer:
+    """The pool of processes that print PDFs, with its limits (KSP_PDF_*)."""
+    return PdfRenderer(
+        PdfLimits(
+            workers=settings.pdf_workers,
+            pending=8 * settings.pdf_workers,
+            timeout_seconds=float(settings.pdf_timeout_seconds),
+            max_pdf_bytes=settings.pdf_max_bytes,
+        )
+    )
+
+
 def token_verifier(settings: Settings, sign_in: SignIn | None = None) -> TokenVerifier:
     """Bearer tokens: our HS256 ones, or a provider's through the sign-in's claim mapping."""
     claims_of = None
@@ -218,6 +244,7 @@ class Services:
     uow: SqlUnitOfWorkFactory
     mail: GpgSecureMail
     worker: OutboxWorker
+    printer: PdfRenderer
     hasher: KeyedHasher
     verifier: TokenVerifier
     sign_in: SignIn
@@ -229,6 +256,8 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
     mail = secure_mail(settings)
     sign_in = sign_in_wiring.sign_in(settings, adapters.sessions, adapters.cipher, clock)
     lifecycle = MeetingLifecycleService(uow, clock, organizer=settings.mail_from)
+    printer = pdf_renderer(settings)
+    worker = outbox_worker(settings, uow, clock)
 
     def invite(meeting: Meeting, participants: list[Recipient]) -> bytes:
         """Every circulation mail carries the meeting's invitation (issue 8)."""
@@ -239,7 +268,15 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
         audit=AuditService(uow, clock, adapters.signer),
         meetings=MeetingService(uow, clock, max_list_entries=settings.max_list_entries),
         documents=DocumentService(uow, clock),
-        circulation=CirculationService(uow, clock, mail, render_document, invite=invite),
+        circulation=CirculationService(
+            uow,
+            clock,
+            mail,
+            render_printable,
+            invite=invite,
+            print_pdf=printer.render,
+            queued=worker.wake,
+        ),
         inquiries=InquiryService(uow, clock),
         exchanges=ExchangeService(uow, clock),
         corrections=CorrectionService(uow, clock),
@@ -254,7 +291,8 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
         retention=retention_service(settings, uow, clock),
         uow=uow,
         mail=mail,
-        worker=outbox_worker(settings, uow, clock),
+        worker=worker,
+        printer=printer,
         hasher=adapters.hasher,
         verifier=token_verifier(settings, sign_in),
         sign_in=sign_in,

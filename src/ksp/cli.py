@@ -132,13 +132,19 @@ def _journal_verify_receipt(_settings: Settings | None, args: argparse.Namespace
 
 def _outbox_work(settings: Settings, args: argparse.Namespace) -> int:
     """A delivery worker in its own process; several may run against PostgreSQL."""
-    from ksp.bootstrap import SystemClock, database_engine, outbox_worker, unit_of_work
+    from ksp.bootstrap import (
+        SystemClock,
+        database_engine,
+        outbox_worker,
+        run_outbox,
+        unit_of_work,
+    )
     from ksp.observability import configure_logging
 
     configure_logging(settings.log_level)
 
     async def run() -> None:
-        engine = database_engine(settings, pool_size=2, max_overflow=0)
+        engine = database_engine(settings, pool_size=3, max_overflow=0)  # one listens
         worker = outbox_worker(settings, unit_of_work(settings, engine), SystemClock())
         try:
             if args.once:
@@ -146,7 +152,7 @@ def _outbox_work(settings: Settings, args: argparse.Namespace) -> int:
                     pass
             else:
                 poll = settings.outbox_poll_ms / 1000 if args.poll is None else args.poll
-                await worker.run(poll_seconds=poll)
+                await run_outbox(worker, engine, poll_seconds=poll)
         finally:
             await engine.dispose()
 

@@ -6,22 +6,42 @@ Templates live in the repository's ``templates/`` (packaged as ``ksp/templates``
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
 import jinja2
 
 from ksp.domain import reference
-from ksp.domain.danish_time import danish_datetime
-from ksp.domain.documents import DocumentVersion
+from ksp.domain.circulation import Recipient
+from ksp.domain.danish_time import danish_date, danish_datetime
+from ksp.domain.documents import DocumentVersion, ListDiff, Printable
+from ksp.domain.subject_access import Holdings
 
-__all__ = ["render_document", "render_page", "template_sources"]
+__all__ = [
+    "render_document",
+    "render_page",
+    "render_printable",
+    "render_subject_access",
+    "template_sources",
+]
 
 CUSTODY_DA = {
     "remand": "Varetægtsarrestant",
     "convicted": "Dømt (løsladt fra institution)",
     "youth_section_78": "Ung, straffuldbyrdelseslovens § 78",
 }
+PURPOSE_DA = {
+    "case-handling": "Sagsbehandling",
+    "triage": "Visitation",
+    "meeting-preparation": "Forberedelse af KSP-møde",
+    "circulation": "Udsendelse",
+    "inquiry": "Henvendelse",
+    "audit": "Revision og kontrol",
+    "erasure": "Sletning",
+    "subject-access": "Indsigt",
+}
+AGENCY_DA = {"kf": "Kriminalforsorgen", "municipality": "Kommunen", "police": "Politiet"}
 
 
 def _template_dirs() -> list[str]:
@@ -40,11 +60,19 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     environment.globals["custody_da"] = CUSTODY_DA
+    environment.globals["agency_da"] = AGENCY_DA
     return environment
 
 
-def render_document(document: DocumentVersion) -> str:
-    """The version as the Danish HTML document the participants receive.
+def render_document(
+    document: DocumentVersion,
+    *,
+    participants: Sequence[Recipient] = (),
+    changes: ListDiff | None = None,
+) -> str:
+    """The version as the Danish HTML document the participants receive (and, with the
+    print stylesheet, its PDF): with the meeting's participants, and what changed since
+    the previous version (``changes``, None for the first).
 
     Times are Danish wall-clock times in words; the author is the name the token carried,
     else the meeting's KiF unit, never a login id."""
@@ -62,7 +90,16 @@ def render_document(document: DocumentVersion) -> str:
             scheduled_for=danish_datetime(dt.datetime.fromisoformat(meeting["scheduled_for"])),
             created_at=danish_datetime(document.created_at),
             author=document.body.get("created_by_name") or meeting["kif_unit"],
+            participants=participants,
+            changes=changes,
         )
+    )
+
+
+def render_printable(printable: Printable) -> str:
+    """The Danish HTML of a version with its participants and changes (also its PDF's)."""
+    return render_document(
+        printable.document, participants=printable.participants, changes=printable.changes
     )
 
 
@@ -71,6 +108,22 @@ def template_sources() -> list[str]:
     loader = _environment().loader
     assert loader is not None
     return [loader.get_source(_environment(), name)[0] for name in loader.list_templates()]
+
+
+def render_subject_access(holdings: Holdings) -> str:
+    """A subject-access extract as a Danish HTML document (and, printed, its PDF)."""
+    assert holdings.made_at is not None
+    return (
+        _environment()
+        .get_template("subject_access.html.j2")
+        .render(
+            holdings=holdings,
+            made_at=danish_datetime(holdings.made_at),
+            when=danish_datetime,
+            day=danish_date,
+            purpose_da=PURPOSE_DA,
+        )
+    )
 
 
 def render_page(name: str, **context: object) -> str:

@@ -91,6 +91,9 @@ class Settings:
     retention_interval_seconds: int = 3_600
     kek_file: Path | None = None
     pkcs11: Pkcs11Settings | None = None
+    pdf_workers: int = 2
+    pdf_timeout_seconds: int = 30
+    pdf_max_bytes: int = 20_000_000
 
     @property
     def kek_path(self) -> Path:
@@ -387,4 +390,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, create_secrets: bool 
         retention=_retention(env),
         retention_interval_seconds=_int(env, "KSP_RETENTION_INTERVAL", 3_600, 60, 86_400),
         **_kek(env),
+        pdf_workers=_int(env, "KSP_PDF_WORKERS", 2, 1, 32),
+        pdf_timeout_seconds=_int(env, "KSP_PDF_TIMEOUT_SECONDS", 30, 1, 600),
+        pdf_max_bytes=_int(env, "KSP_PDF_MAX_BYTES", 20_000_000, 100_000, 500_000_000),
     )

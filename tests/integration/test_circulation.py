@@ -7,13 +7,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import io
 import uuid
 from dataclasses import dataclass
+from email import message_from_bytes
 from pathlib import Path
 
 import httpx
 import pytest
 from litestar import Litestar
+from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -151,6 +154,9 @@ async def test_each_participant_gets_one_signed_message_only_they_can_decrypt_gu
             assert str(secret).encode() not in message.data
         attachment = _attachment(inner)
         assert hashlib.sha256(attachment).hexdigest() == version.json()["sha256"]
+        assert _content_types(inner) >= {"application/json", "application/pdf", "text/calendar"}
+        printed = PdfReader(io.BytesIO(_attachment(inner, "application/pdf"))).pages[0]
+        assert "side 1 af 1" in printed.extract_text()
     status = await client.get(
         f"/api/v1/circulations/{sent.response.json()['circulation_id']}",
         headers=auth("kif", units.kif),
@@ -158,15 +164,17 @@ async def test_each_participant_gets_one_signed_message_only_they_can_decrypt_gu
     assert {r["status"] for r in status.json()["recipients"]} == {"sent"}
 
 
-def _attachment(inner: bytes) -> bytes:
-    from email import message_from_bytes  # noqa: PLC0415
-
+def _attachment(inner: bytes, content_type: str = "application/json") -> bytes:
     for part in message_from_bytes(inner).walk():
-        if part.get_content_type() == "application/json":
+        if part.get_content_type() == content_type:
             payload = part.get_payload(decode=True)
             assert isinstance(payload, bytes)
             return payload
-    raise AssertionError("no JSON attachment")
+    raise AssertionError(f"no {content_type} attachment")
+
+
+def _content_types(inner: bytes) -> set[str]:
+    return {part.get_content_type() for part in message_from_bytes(inner).walk()}
 
 
 async def test_only_the_latest_version_is_circulated(

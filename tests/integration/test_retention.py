@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from conftest import POSTGRES_URL, make_settings, migrated_database, token_headers
@@ -464,3 +465,30 @@ async def test_after_an_erasure_nothing_of_the_person_is_reachable_and_receipts_
     verify_receipt(parse_receipt(receipt), document, public_key=key, origin=origin)
     later = await d.proofs.receipt(person.document_id, 1)  # the header outlives the content
     verify_receipt(parse_receipt(later), document, public_key=key, origin=origin)
+
+
+async def test_subject_access_as_a_danish_pdf(deployment: Deployment) -> None:
+    """CONTRACT.md: ``Accept: application/pdf`` gives the extract as a Danish PDF, printed
+    by the PDF renderer's worker processes; without staff identities unless asked for."""
+    d = deployment
+    units = fresh_units()
+    person = await person_on_a_list(d, units)
+    auditor = d.auth("auditor", units.auditor, sub="the-auditor")
+    kif = d.auth("kif", units.kif, sub="kif-caseworker")
+    assert (await d.client.get(f"/api/v1/cases/{person.case_id}", headers=kif)).is_success
+    answer = await d.client.post(
+        "/api/v1/audit/subject-access",
+        json={"cpr": person.cpr},
+        headers=auditor | {"Accept": "application/pdf"},
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("application/pdf")
+    assert answer.content.startswith(b"%PDF-")
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(answer.content)).pages)
+    flat = " ".join(text.split())
+    assert "Indsigt i personoplysninger i KSP" in flat
+    assert person.name in flat
+    assert person.cpr in flat
+    assert "Sagsbehandling" in flat  # a consultation's purpose, in Danish
+    assert "Medarbejdernes identitet er udeladt" in flat
+    assert "kif-caseworker" not in flat

@@ -63,3 +63,15 @@ async def access_log(client: httpx.AsyncClient, auditor: dict[str, str]) -> list
         rows += page.json()["items"]
         offset = page.json()["next_offset"]
     return rows
+
+
+async def take_part(
+    client: httpx.AsyncClient, kif: dict[str, str], meeting_id: str, recipient_id: str
+) -> None:
+    """The recipient becomes one of the meeting's participants."""
+    added = await client.post(
+        f"/api/v1/meetings/{meeting_id}/participants",
+        json={"recipient_id": recipient_id},
+        headers=kif,
+    )
+    assert added.status_code == 201, added.text

@@ -51,10 +51,11 @@ from ksp.api.security_headers import (
 )
 from ksp.auth.csrf import CsrfMiddleware
 from ksp.auth.web import ROUTES as SIGN_IN_ROUTES
-from ksp.bootstrap import SystemClock, build_services, database_engine
+from ksp.bootstrap import SystemClock, build_services, database_engine, run_outbox
 from ksp.db.migrate import at_code_head, code_heads
 from ksp.mail.secure import GpgSecureMail
 from ksp.mail.worker import OutboxWorker
+from ksp.printing import PdfRenderer
 from ksp.rendering import template_sources
 from ksp.services.ports import Clock
 from ksp.services.retention import RetentionService
@@ -81,6 +82,7 @@ _HANDLER_SERVICES = (
     "proofs",
     "erasure",
     "subject_access",
+    "printer",
 )
 
 
@@ -134,18 +136,17 @@ def _openapi() -> OpenAPIConfig:
 
 def _outbox_lifespan(
     worker: OutboxWorker,
+    engine: AsyncEngine,
     mail: GpgSecureMail,
+    printer: PdfRenderer,
     *,
     run_worker: bool,
     poll_seconds: float,
     check_key: bool,
-    retention: RetentionService | None = None,
-    retention_seconds: float = 3_600,
 ) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
     """Deliver the outbox inside this process (the default of `make run`), and stop the
     keyring's gpg-agent on shutdown. A configured signing key is checked at start-up, so a
-    wrong key file stops the instance before it serves anything. The in-process worker
-    applies the retention policy too, when there is one."""
+    wrong key file stops the instance before it serves anything."""
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
@@ -153,14 +154,32 @@ def _outbox_lifespan(
             await anyio.to_thread.run_sync(mail.signing_fingerprint)
         async with anyio.create_task_group() as group:
             if run_worker:
-                group.start_soon(functools.partial(worker.run, poll_seconds=poll_seconds))
-                if retention is not None:
-                    group.start_soon(retention.run_every, retention_seconds)
+                group.start_soon(
+                    functools.partial(run_outbox, worker, engine, poll_seconds=poll_seconds)
+                )
             try:
                 yield
             finally:
                 group.cancel_scope.cancel()
                 mail.close()
+                printer.close()
+
+    return lifespan
+
+
+def _retention_lifespan(
+    retention: RetentionService, seconds: float
+) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    """The in-process worker applies the retention policy too, every ``seconds``."""
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        async with anyio.create_task_group() as group:
+            group.start_soon(retention.run_every, seconds)
+            try:
+                yield
+            finally:
+                group.cancel_scope.cancel()
 
     return lifespan
 
@@ -223,13 +242,18 @@ def create_app(
         lifespan=[
             _outbox_lifespan(
                 built.worker,
+                engine,
                 built.mail,
+                built.printer,
                 run_worker=settings.outbox_in_process,
                 poll_seconds=settings.outbox_poll_ms / 1000,
                 check_key=settings.mail_signing_key is not None,
-                retention=built.retention if settings.retention.durations else None,
-                retention_seconds=settings.retention_interval_seconds,
-            )
+            ),
+            *(
+                [_retention_lifespan(built.retention, settings.retention_interval_seconds)]
+                if settings.outbox_in_process and settings.retention.durations
+                else []
+            ),
         ],
         middleware=[
             RequestContextMiddleware,

@@ -22,10 +22,15 @@ from ksp.api.schemas.data_protection import (
 from ksp.api.strict_body import StrictJSON
 from ksp.domain.access import Action, Principal
 from ksp.domain.subject_access import Holdings
+from ksp.printing import PdfRenderer
+from ksp.rendering import render_subject_access
 from ksp.services.retention import ErasureService
 from ksp.services.subject_access import SubjectAccessService
 
 __all__ = ["DataProtectionController"]
+
+
+_JSON, _PDF = "application/json", "application/pdf"
 
 
 class DataProtectionController(Controller):
@@ -82,7 +87,7 @@ class DataProtectionController(Controller):
     @post(
         "/subject-access",
         opt=action(Action.SUBJECT_ACCESS),
-        responses=problems(422),
+        responses=problems(422, 503),
         summary="A data subject's extract (JSON, or a Danish PDF with Accept: application/pdf)",
         status_code=200,
         dto=StrictJSON[SubjectAccessIn],
@@ -94,8 +99,13 @@ class DataProtectionController(Controller):
         subject_access: NamedDependency[SubjectAccessService],
         request: Request[Any, Any, Any],
         data: JSONBody[SubjectAccessIn],
-    ) -> Response[Holdings]:
-        del request  # the PDF form: see the README (not yet)
+        printer: NamedDependency[PdfRenderer],
+    ) -> Response[Holdings] | Response[bytes]:
+        found = await subject_access.extract(principal, data.cpr, with_staff=data.with_staff)
+        if request.accept.best_match([_JSON, _PDF]) != _PDF:
+            return Response(found)
         return Response(
-            await subject_access.extract(principal, data.cpr, with_staff=data.with_staff)
+            await printer.render(render_subject_access(found)),
+            media_type=_PDF,
+            headers={"Content-Disposition": 'attachment; filename="ksp-indsigt.pdf"'},
         )

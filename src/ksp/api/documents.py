@@ -1,4 +1,5 @@
-"""``/api/v1/documents``: one version (JSON, or Danish HTML), and the difference of two."""
+"""``/api/v1/documents``: one version (JSON, Danish HTML or its PDF/A-2b), and the difference
+of two."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from ksp.domain.access import Action, Principal
 from ksp.domain.cases import Custody
 from ksp.domain.documents import DocumentVersion
 from ksp.domain.lists import ListEntry
-from ksp.rendering import render_document
+from ksp.printing import PdfRenderer
+from ksp.rendering import render_printable
 from ksp.services.documents import DocumentService
 
 __all__ = ["DocumentController"]
@@ -51,8 +53,17 @@ def _version(document: DocumentVersion) -> VersionOut:
     )
 
 
-def _wants_html(request: Request[Any, Any, Any]) -> bool:
-    return request.accept.best_match(["application/json", "text/html"]) == "text/html"
+_JSON, _HTML, _PDF = "application/json", "text/html", "application/pdf"
+
+
+def _wanted(request: Request[Any, Any, Any]) -> str:
+    """JSON unless the client prefers the document's HTML or its PDF."""
+    return request.accept.best_match([_JSON, _HTML, _PDF]) or _JSON
+
+
+def _pdf_name(document: DocumentVersion) -> str:
+    kind = "referat" if document.kind == "minutes" else "liste"
+    return f"ksp-{kind}-v{document.version}.pdf"
 
 
 class DocumentController(Controller):
@@ -63,21 +74,31 @@ class DocumentController(Controller):
     @get(
         "/{document_id:uuid}/versions/{n:int}",
         opt=action(Action.READ_DOCUMENTS),
-        responses=problems(404),
-        summary="One version (JSON, or HTML with Accept: text/html)",
+        responses=problems(404, 503),
+        summary="One version (JSON; HTML with Accept: text/html; PDF/A-2b with application/pdf)",
     )
     async def version(
         self,
         principal: NamedDependency[Principal],
         request: Request[Any, Any, Any],
         documents: NamedDependency[DocumentService],
+        printer: NamedDependency[PdfRenderer],
         document_id: FromPath[UUID],
         n: Annotated[int, PathParameter(ge=1, le=1_000_000)],
-    ) -> Response[VersionOut] | Response[str]:
-        found = await documents.version(principal, str(document_id), n)
-        if _wants_html(request):
-            return Response(render_document(found), media_type="text/html; charset=utf-8")
-        return Response(_version(found))
+    ) -> Response[VersionOut] | Response[str] | Response[bytes]:
+        wanted = _wanted(request)
+        if wanted == _JSON:
+            return Response(_version(await documents.version(principal, str(document_id), n)))
+        printable = await documents.printable(principal, str(document_id), n)
+        html = render_printable(printable)
+        if wanted == _HTML:
+            return Response(html, media_type="text/html; charset=utf-8")
+        name = _pdf_name(printable.document)
+        return Response(
+            await printer.render(html),
+            media_type=_PDF,
+            headers={"Content-Disposition": f'inline; filename="{name}"'},
+        )
 
     @get(
         "/{document_id:uuid}/diff",

@@ -103,6 +103,7 @@ PROBLEMS: dict[type[errors.KspError], ProblemType] = {
     errors.CommitOutcomeUnknown: ProblemType(
         503, "commit-outcome-unknown", "The outcome of saving is unknown"
     ),
+    errors.PrintFailed: ProblemType(503, "print-failed", "The PDF could not be made"),
     errors.StorageUnavailable: ProblemType(
         503, "storage-unavailable", "The database is unavailable"
     ),
@@ -162,6 +163,9 @@ def _domain(_: Request[Any, Any, Any], exc: errors.KspError) -> Response[Problem
         headers = {"Retry-After": RETRY_AFTER_SECONDS}
         cause = exc.__cause__ or exc
         log.warning("storage_unavailable", error=type(cause).__name__, at=exception_location(cause))
+    if isinstance(exc, errors.PrintFailed):
+        headers = {"Retry-After": RETRY_AFTER_SECONDS}
+        log.warning("print_failed", reason=exc.reason)
     response = problem_response(kind, exc.detail, field_errors)
     if headers:
         response.headers.update(headers)

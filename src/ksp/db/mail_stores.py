@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ksp.crypto import FieldCipher
+from ksp.db.outbox_signal import OUTBOX_CHANNEL
 from ksp.db.tables import circulations, meeting_participants, outbox, recipients
 from ksp.domain.circulation import Agency, Delivery, DeliveryStatus, Recipient
 from ksp.services.ports import Circulation, DuplicateKey
@@ -205,6 +206,14 @@ class SqlCirculationStore:
             .limit(1)
         )
         return (await self._session.scalar(query)) is not None
+
+    async def announce(self) -> None:
+        """Tell the outbox workers listening on PostgreSQL that messages were queued: the
+        notification goes out when the transaction commits (and not at all if it rolls
+        back). It carries nothing but its channel's name. SQLite has no such thing; the
+        worker in this process is woken by the service instead."""
+        if self._session.get_bind().dialect.name == "postgresql":
+            await self._session.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
 
     async def queue(self, delivery: Delivery, message: bytes, at: dt.datetime) -> None:
         """Queue one message: it is ciphertext already (the transactional outbox)."""

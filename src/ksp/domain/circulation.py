@@ -18,6 +18,7 @@ from ksp.domain.text import address_problem, line_problem, text_problem
 __all__ = [
     "MAX_ATTEMPTS",
     "Agency",
+    "CirculationContent",
     "Delivery",
     "DeliveryStatus",
     "Recipient",
@@ -93,6 +94,21 @@ class Recipient:
         if self.retired_at is not None:
             return RecipientStatus.RETIRED
         return RecipientStatus.BLOCKED if self.key_revoked else RecipientStatus.ACTIVE
+
+
+@dataclass(frozen=True, slots=True)
+class CirculationContent:
+    """What one circulation mail holds inside its envelope, whatever the envelope (PGP/MIME
+    or S/MIME): the real subject, the document as HTML, its canonical JSON (whose SHA-256
+    is the version's ``sha256``), its PDF, and the meeting's invitation (issue 8)."""
+
+    subject: str
+    html: str
+    json_name: str
+    json: bytes
+    pdf_name: str | None = None
+    pdf: bytes | None = None
+    calendar: bytes | None = None
 
 
 def comparable_address(address: str) -> str | None:

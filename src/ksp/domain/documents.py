@@ -7,12 +7,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from ksp.domain.circulation import Recipient
 from ksp.domain.lists import ListEntry
 from ksp.domain.meetings import Meeting
 
 __all__ = [
     "DocumentVersion",
     "ListDiff",
+    "Printable",
+    "changes_of",
     "diff_lists",
     "document_body",
     "entries_of",
@@ -108,3 +111,18 @@ def diff_lists(before: Sequence[ListEntry], after: Sequence[ListEntry]) -> ListD
             if entry.case_id in old and old[entry.case_id] != entry
         ),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Printable:
+    """A version as its document shows it: with the meeting's participants, and what
+    changed since the previous version (None for the first)."""
+
+    document: DocumentVersion
+    participants: Sequence[Recipient]
+    changes: ListDiff | None
+
+
+def changes_of(previous: DocumentVersion | None, document: DocumentVersion) -> ListDiff | None:
+    """What changed from ``previous`` (None: ``document`` is the first) to ``document``."""
+    return None if previous is None else diff_lists(previous.entries, document.entries)

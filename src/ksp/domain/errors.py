@@ -64,6 +64,7 @@ __all__ = [
     "NotFound",
     "NotLatestVersion",
     "NotificationOmissionNeedsManager",
+    "PrintFailed",
     "RecipientExists",
     "RecipientKeyUnusable",
     "RemandRequiresRadicalisationConcern",
@@ -272,3 +273,14 @@ class ErasureAlreadyDecided(Conflict):
     """The erasure request was countersigned already."""
 
     detail = "This erasure request has been carried out already."
+
+
+class PrintFailed(KspError):
+    """The PDF of a document could not be made within its limits (size, time, workers
+    busy). ``reason`` is fixed text for the log; the client gets the fixed detail."""
+
+    detail = "The PDF of the document could not be made just now; try again shortly."
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason

@@ -114,6 +114,7 @@ class Holdings:
     """The extract; ``with_staff`` False: every staff identity is left out."""
 
     with_staff: bool = True
+    made_at: dt.datetime | None = None  # when the extract was made
     cases: tuple[SubjectCase, ...] = ()
     inquiries: tuple[SubjectInquiry, ...] = ()
     exchanges: tuple[SubjectExchange, ...] = ()

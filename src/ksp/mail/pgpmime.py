@@ -1,16 +1,10 @@
 """PGP/MIME messages (RFC 3156) with protected headers, one recipient each.
 
-The encrypted part holds the whole message: a ``multipart/mixed; protected-headers="v1"``
-entity whose own Subject, From, To, Message-ID and Date are the real ones (as mail
-clients that support protected headers show them), with the rendered document as
-``text/html`` and its canonical JSON as an ``application/json`` attachment in base64, so
-its bytes arrive exactly. It is serialised with CRLF line endings before encryption.
-
-Every header value is checked before it is set (:func:`ksp.domain.text.header_problem`:
-no line break of any kind, no RFC 2047 encoded word, which the header parser would decode
-into a raw CRLF, no control or hidden character) and again after the parser took it: it must
-read back exactly as given. The policy raises on any defect. A value that fails raises
-:class:`HeaderRefused` and no message is built.
+The encrypted part holds the whole message: the entity of
+:func:`ksp.mail.circulation_parts.circulation_entity` (real headers, the document as HTML,
+its canonical JSON, its PDF and the invitation), serialised with CRLF line endings before
+encryption. A header value that could break out of its header raises
+:class:`~ksp.mail.circulation_parts.HeaderRefused` and no message is built.
 
 Outside stand only what transport needs: From, To, Date, Message-ID, MIME-Version and a
 neutral Subject, which must carry no personal data. Whatever ``encrypt`` returns must be
@@ -23,20 +17,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from email import policy
-from email.errors import MessageError
 from email.message import Message, MIMEPart
 from email.parser import BytesParser
 from email.utils import format_datetime
 from typing import TypeGuard
 
-from ksp.domain.text import header_problem
+from ksp.domain.circulation import CirculationContent
+from ksp.mail.circulation_parts import MIME_POLICY, HeaderRefused, circulation_entity, set_header
 from ksp.mail.keyring import EncryptionFailed
 
 __all__ = ["HeaderRefused", "build_encrypted_message", "read_encrypted_message"]
 
-# CRLF line endings, headers folded at 78 characters, bodies never folded; building raises
-# on any defect the header parser finds. Reading uses the plain policy.
-_POLICY = policy.SMTP.clone(raise_on_defect=True)
+_POLICY = MIME_POLICY
 _READ_POLICY = policy.SMTP
 _ARMOUR_BEGIN = "-----BEGIN PGP MESSAGE-----"
 _ARMOUR_END = "-----END PGP MESSAGE-----"
@@ -44,19 +36,15 @@ _ENCRYPTED = "multipart/encrypted"
 _PROTOCOL = "application/pgp-encrypted"
 
 
-def build_encrypted_message(  # noqa: PLR0913 - keyword-only, one per part of the message
+def build_encrypted_message(
     *,
     sender: str,
     recipient: str,
-    subject: str,
     outer_subject: str,
     message_id: str,
     date: datetime,
-    html: str,
-    attachment_name: str,
-    attachment_json: bytes,
+    content: CirculationContent,
     encrypt: Callable[[bytes], bytes],
-    calendar: bytes | None = None,
 ) -> bytes:
     """The RFC 5322 bytes of the PGP/MIME message; ``encrypt`` gets the inner entity."""
     if date.tzinfo is None:
@@ -68,9 +56,7 @@ def build_encrypted_message(  # noqa: PLR0913 - keyword-only, one per part of th
         "Message-ID": message_id,
     }
     outer = _outer_message(headers, outer_subject)  # a bad header stops before encryption
-    inner = _inner_entity({"Subject": subject, **headers}, html, attachment_name, attachment_json)
-    if calendar is not None:
-        _add_invitation(inner, calendar)
+    inner = circulation_entity(headers, content)
     armour = _armour_of(encrypt(inner.as_bytes(policy=_POLICY)))
     for part in _encrypted_parts(armour):
         outer.attach(part)
@@ -99,27 +85,6 @@ def read_encrypted_message(raw: bytes) -> tuple[Message, bytes]:
     return message, payload
 
 
-class HeaderRefused(ValueError):
-    """A header value that could break out of its header; ``header`` names which."""
-
-    def __init__(self, header: str, problem: str) -> None:
-        super().__init__(f"the {header} header {problem}")
-        self.header = header
-
-
-def _set_header(part: MIMEPart, name: str, value: str) -> None:
-    """Set one header, refusing a value that is not exactly one header's worth of text."""
-    if problem := header_problem(value):
-        raise HeaderRefused(name, problem)
-    try:
-        part[name] = value
-    except (ValueError, LookupError, MessageError):  # a defect, or the parser failing
-        raise HeaderRefused(name, "is not well formed") from None
-    parsed = str(part[name])
-    if parsed != value or header_problem(parsed):
-        raise HeaderRefused(name, "does not read back as it was given")
-
-
 def _is_part(part: object, content_type: str) -> TypeGuard[Message]:
     return isinstance(part, Message) and part.get_content_type() == content_type
 
@@ -127,7 +92,7 @@ def _is_part(part: object, content_type: str) -> TypeGuard[Message]:
 def _outer_message(headers: dict[str, str], outer_subject: str) -> MIMEPart:
     outer = MIMEPart(policy=_POLICY)
     for name, value in {**headers, "Subject": outer_subject, "MIME-Version": "1.0"}.items():
-        _set_header(outer, name, value)
+        set_header(outer, name, value)
     outer["Content-Type"] = f'{_ENCRYPTED}; protocol="{_PROTOCOL}"'
     return outer
 
@@ -148,34 +113,6 @@ def _encrypted_parts(armour: bytes) -> tuple[MIMEPart, MIMEPart]:
     )
     body["Content-Description"] = "OpenPGP encrypted message"
     return version, body
-
-
-def _add_invitation(inner: MIMEPart, calendar: bytes) -> None:
-    """The invitation as ``text/calendar; method=…`` (REQUEST, or CANCEL once cancelled),
-    the part mail clients show as a meeting invitation."""
-    method = "CANCEL" if b"METHOD:CANCEL" in calendar else "REQUEST"
-    inner.add_attachment(
-        calendar.decode("utf-8"),
-        subtype="calendar",
-        charset="utf-8",
-        cte="quoted-printable",
-        filename="invitation.ics",
-        params={"method": method},
-    )
-
-
-def _inner_entity(
-    headers: dict[str, str], html: str, attachment_name: str, attachment_json: bytes
-) -> MIMEPart:
-    inner = MIMEPart(policy=_POLICY)
-    for name, value in headers.items():
-        _set_header(inner, name, value)
-    inner.set_content(html, subtype="html", charset="utf-8", cte="quoted-printable")
-    inner.add_attachment(
-        attachment_json, "application", "json", cte="base64", filename=attachment_name
-    )
-    inner.set_param("protected-headers", "v1")
-    return inner
 
 
 def _armour_of(encrypted: bytes) -> bytes:

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import threading
 
+from ksp.domain.circulation import CirculationContent
 from ksp.domain.errors import FieldError, InvalidInput, RecipientKeyUnusable
 from ksp.mail.key_policy import KeyRejected
 from ksp.mail.keyring import Keyring
@@ -66,32 +67,24 @@ class GpgSecureMail:
     def message_id(self, local_part: str) -> str:
         return f"<{local_part}@{self._domain}>"
 
-    def seal(  # noqa: PLR0913 - keyword-only, one per part of the message
+    def seal(
         self,
         *,
         to: str,
         fingerprint: str,
-        subject: str,
-        html: str,
-        attachment_name: str,
-        attachment_json: bytes,
+        content: CirculationContent,
         message_id: str,
         date: dt.datetime,
-        calendar: bytes | None = None,
     ) -> bytes:
-        """``calendar``: the meeting's RFC 5545 invitation, carried inside the encryption."""
+        """``content`` (the document's parts and the invitation) inside the encryption."""
         try:
             return build_encrypted_message(
                 sender=self._sender,
                 recipient=to,
-                subject=subject,
                 outer_subject=OUTER_SUBJECT,
                 message_id=message_id,
                 date=date,
-                html=html,
-                attachment_name=attachment_name,
-                attachment_json=attachment_json,
-                calendar=calendar,
+                content=content,
                 encrypt=lambda data: self._keyring.encrypt_and_sign(data, fingerprint),
             )
         except HeaderRefused as exc:

@@ -67,6 +67,13 @@ class OutboxWorker:
         self._clock = clock
         self._sender = sender
         self._batch = batch
+        self._woken = anyio.Event()
+
+    def wake(self) -> None:
+        """Messages were queued: deliver them now rather than at the next poll. Called on
+        the worker's event loop (after a circulation commits, or on a PostgreSQL
+        notification); a wake while the worker is busy makes it look again when done."""
+        self._woken.set()
 
     async def run_once(self) -> int:
         """Deliver up to a batch of due messages; returns how many were attempted.
@@ -112,11 +119,14 @@ class OutboxWorker:
         return True
 
     async def run(self, *, poll_seconds: float = 2.0) -> None:
-        """Forever: drain what is due, then wait a little."""
+        """Forever: drain what is due, then wait until woken or the poll comes round (the
+        poll finds retries coming due, and anything a lost wake-up missed)."""
         while True:
+            self._woken = anyio.Event()  # before draining: a wake meanwhile is not lost
             try:
                 while await self.run_once():
                     pass
             except Exception as exc:  # noqa: BLE001 - the worker must outlive a bad moment
                 log.error("outbox_error", error=type(exc).__name__)  # noqa: TRY400 - no traceback: it may quote data
-            await anyio.sleep(poll_seconds)
+            with anyio.move_on_after(poll_seconds):
+                await self._woken.wait()

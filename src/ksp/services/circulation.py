@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import anyio
@@ -23,7 +23,7 @@ from ksp.domain.circulation import (
     RecipientDraft,
     check_circulation,
 )
-from ksp.domain.documents import DocumentVersion, entries_of
+from ksp.domain.documents import DocumentVersion, Printable, changes_of, entries_of, kind_of
 from ksp.domain.errors import (
     Conflict,
     FieldError,
@@ -31,6 +31,7 @@ from ksp.domain.errors import (
     NotFound,
     NotLatestVersion,
 )
+from ksp.domain.lists import ListEntry
 from ksp.domain.meeting_status import ensure_not_cancelled
 from ksp.domain.meetings import Meeting
 from ksp.services.documents import subjects_of
@@ -71,19 +72,24 @@ class CirculationService:
         uow: UnitOfWorkFactory,
         clock: Clock,
         mail: SecureMail,
-        render: Callable[[DocumentVersion], str],
+        render: Callable[[Printable], str],
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         *,
         invite: Callable[[Meeting, list[Recipient]], bytes] | None = None,
+        print_pdf: Callable[[str], Awaitable[bytes]] | None = None,
+        queued: Callable[[], None] = lambda: None,
     ) -> None:
+        """``queued``: called once a circulation's messages are committed to the outbox
+        (the composition root wakes the outbox worker of this process with it)."""
         self._uow = uow
         self._clock = clock
         self._mail = mail
         self._render = render
         self._new_id = new_id
+        self._queued = queued
         self._limiter = anyio.CapacityLimiter(ENCRYPTION_THREADS)
         self.recipient_keys = RecipientService(uow, clock, mail, self._limiter, new_id)
-        self._sealer = Sealer(mail, render, new_id, self._limiter, invite)
+        self._sealer = Sealer(mail, render, new_id, self._limiter, invite, print_pdf)
 
     async def register(self, principal: Principal, draft: RecipientDraft) -> Recipient:
         return await self.recipient_keys.register(principal, draft)
@@ -133,11 +139,15 @@ class CirculationService:
         again = again or Again()
         async with self._uow() as uow:
             meeting, document, plaintext = await self._latest(uow, principal, document_id, n)
+            previous = (
+                None if n == 1 else (await self._version(uow, meeting, document_id, n - 1))[0]
+            )
             await self._check_again(uow, document_id, n, again)
             participants = await uow.recipients.participants(meeting.id)
             if not participants:
                 raise InvalidInput([FieldError("participants", "the meeting has none")])
         await self.recipient_keys.check_keys(participants)
+        content = await self._sealer.content(meeting, document, previous, plaintext, participants)
         circulation = Circulation(
             self._new_id(),
             document_id,
@@ -147,9 +157,7 @@ class CirculationService:
             principal.sub,
             again.reason if again.again else None,
         )
-        messages = await self._sealer.seal_all(
-            circulation, meeting, document, plaintext, participants
-        )
+        messages = await self._sealer.seal_all(circulation, content, participants)
         async with self._uow() as uow:
             await uow.journal.lock()  # no new version can land while this one is queued
             if n != await uow.documents.latest_version(document_id):
@@ -161,14 +169,16 @@ class CirculationService:
             await uow.circulations.add(circulation)
             for delivery, message in messages:
                 await uow.circulations.queue(delivery, message, circulation.created_at)
+            await uow.circulations.announce()
             await uow.access_log.record(
                 principal,
                 resource="circulation",
                 resource_id=circulation.id,
-                subjects=subjects_of(document.entries),
+                subjects=subjects_of(document.entries, _removed(previous, document)),
                 at=circulation.created_at,
             )
             await uow.commit()
+        self._queued()
         return Circulated(circulation, [delivery for delivery, _ in messages])
 
     async def status(self, principal: Principal, circulation_id: str) -> Circulated:
@@ -219,12 +229,22 @@ class CirculationService:
         meeting = (
             None if meeting_id is None else await self._owned_meeting(uow, principal, meeting_id)
         )
-        record = await uow.documents.version(document_id, n)
-        if meeting is None or record is None:
+        if meeting is None:
             raise NotFound
         ensure_not_cancelled(meeting.status)
         if n != await uow.documents.latest_version(document_id):
             raise NotLatestVersion
+        document, plaintext = await self._version(uow, meeting, document_id, n)
+        return meeting, document, plaintext
+
+    @staticmethod
+    async def _version(
+        uow: UnitOfWork, meeting: Meeting, document_id: str, n: int
+    ) -> tuple[DocumentVersion, bytes]:
+        """Version ``n`` of the meeting's document, and its canonical JSON."""
+        record = await uow.documents.version(document_id, n)
+        if record is None:
+            raise NotFound
         plaintext = await uow.journal.plaintext(record.journal_seq)
         body = json.loads(plaintext)
         document = DocumentVersion(
@@ -237,8 +257,15 @@ class CirculationService:
             record.reason,
             entries_of(body),
             body,
+            kind_of(body),
         )
-        return meeting, document, plaintext
+        return document, plaintext
+
+
+def _removed(previous: DocumentVersion | None, document: DocumentVersion) -> tuple[ListEntry, ...]:
+    """Who the document shows as removed since the previous version (they are in it too)."""
+    changes = changes_of(previous, document)
+    return () if changes is None else changes.removed
 
 
 def _keys_of(participants: list[Recipient]) -> set[tuple[str, str, bool]]:

@@ -10,7 +10,15 @@ from collections.abc import Iterable
 
 from ksp.domain.access import Principal, reads_documents_of
 from ksp.domain.cpr import Cpr
-from ksp.domain.documents import DocumentVersion, ListDiff, diff_lists, entries_of, kind_of
+from ksp.domain.documents import (
+    DocumentVersion,
+    ListDiff,
+    Printable,
+    changes_of,
+    diff_lists,
+    entries_of,
+    kind_of,
+)
 from ksp.domain.errors import FieldError, InvalidInput, NotFound
 from ksp.domain.lists import ListEntry
 from ksp.services.ports import Clock, UnitOfWork, UnitOfWorkFactory, VersionRecord
@@ -69,6 +77,25 @@ class DocumentService:
             )
             await uow.commit()
         return found
+
+    async def printable(self, principal: Principal, document_id: str, n: int) -> Printable:
+        """Version ``n`` with its participants and its changes, for the HTML and the PDF;
+        the read is logged with everyone it shows (those removed since the last one too)."""
+        async with self._uow() as uow:
+            found = await self._read(uow, principal, document_id, n)
+            previous = None if n == 1 else await self._read(uow, principal, document_id, n - 1)
+            changes = changes_of(previous, found)
+            participants = await uow.recipients.participants(found.meeting_id)
+            removed = () if changes is None else changes.removed
+            await uow.access_log.record(
+                principal,
+                resource="document-version",
+                resource_id=f"{document_id}/{n}",
+                subjects=subjects_of(found.entries, removed),
+                at=self._clock.now(),
+            )
+            await uow.commit()
+        return Printable(found, participants, changes)
 
     async def diff(
         self, principal: Principal, document_id: str, before: int, after: int

@@ -12,7 +12,7 @@ from ksp.domain.access import CaseScope, Principal
 from ksp.domain.actions import ActionStatus, ActionView
 from ksp.domain.audit import AccessRecord
 from ksp.domain.cases import Case, CaseStatus, Triage
-from ksp.domain.circulation import Delivery, Recipient
+from ksp.domain.circulation import CirculationContent, Delivery, Recipient
 from ksp.domain.corrections import Revision
 from ksp.domain.cpr import Cpr
 from ksp.domain.exchanges import Exchange, ExchangeRecord
@@ -253,6 +253,7 @@ class CirculationStore(Protocol):
     async def get(self, circulation_id: str) -> Circulation | None: ...
     async def circulated(self, document_id: str, version: int) -> bool: ...
     async def queue(self, delivery: Delivery, message: bytes, at: dt.datetime) -> None: ...
+    async def announce(self) -> None: ...  # wake the outbox workers once this commits
     async def deliveries(self, circulation_id: str) -> list[Delivery]: ...
     async def claim(self, now: dt.datetime, limit: int) -> list[tuple[Delivery, bytes]]: ...
     async def lease(self, delivery_id: str, *, until: dt.datetime) -> None: ...
@@ -268,18 +269,14 @@ class SecureMail(Protocol):
     def pin(self, armored: str) -> str: ...
     def revoked_copy(self, armored: str, pinned: str) -> bool: ...
     def usable(self, fingerprint: str, now: dt.datetime) -> bool: ...
-    def seal(  # noqa: PLR0913 - keyword-only, one per part of the message
+    def seal(
         self,
         *,
         to: str,
         fingerprint: str,
-        subject: str,
-        html: str,
-        attachment_name: str,
-        attachment_json: bytes,
+        content: CirculationContent,
         message_id: str,
         date: dt.datetime,
-        calendar: bytes | None = None,
     ) -> bytes: ...
     def message_id(self, local_part: str) -> str: ...
 

@@ -7,14 +7,14 @@ answer, not an exception group.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import anyio
 import anyio.to_thread
 
-from ksp.domain.circulation import Delivery, DeliveryStatus, Recipient
-from ksp.domain.documents import DocumentVersion
+from ksp.domain.circulation import CirculationContent, Delivery, DeliveryStatus, Recipient
+from ksp.domain.documents import DocumentVersion, Printable, changes_of
 from ksp.domain.errors import KspError
 from ksp.domain.meetings import Meeting
 from ksp.services.ports import Circulation, SecureMail
@@ -25,23 +25,42 @@ __all__ = ["Sealer"]
 @dataclass(frozen=True)
 class Sealer:
     mail: SecureMail
-    render: Callable[[DocumentVersion], str]
+    render: Callable[[Printable], str]
     new_id: Callable[[], str]
     limiter: anyio.CapacityLimiter
     invite: Callable[[Meeting, list[Recipient]], bytes] | None = None  # the invitation
+    print_pdf: Callable[[str], Awaitable[bytes]] | None = None  # the document's PDF/A
+
+    async def content(
+        self,
+        meeting: Meeting,
+        document: DocumentVersion,
+        previous: DocumentVersion | None,
+        plaintext: bytes,
+        participants: list[Recipient],
+    ) -> CirculationContent:
+        """What every participant's mail holds inside its envelope: the one place that
+        decides the parts of a circulation (HTML, canonical JSON, PDF, invitation)."""
+        html = self.render(Printable(document, participants, changes_of(previous, document)))
+        kind = "referat" if document.kind == "minutes" else "liste"
+        name = f"ksp-{kind}-v{document.version}"
+        return CirculationContent(
+            subject=f"KSP-{kind}: {meeting.title}, version {document.version}",
+            html=html,
+            json_name=f"{name}.json",
+            json=plaintext,
+            pdf_name=None if self.print_pdf is None else f"{name}.pdf",
+            pdf=None if self.print_pdf is None else await self.print_pdf(html),
+            calendar=None if self.invite is None else self.invite(meeting, participants),
+        )
 
     async def seal_all(
         self,
         circulation: Circulation,
-        meeting: Meeting,
-        document: DocumentVersion,
-        plaintext: bytes,
+        content: CirculationContent,
         participants: list[Recipient],
     ) -> list[tuple[Delivery, bytes]]:
         """Each participant's delivery and sealed message, in the order of their address."""
-        html = self.render(document)
-        calendar = None if self.invite is None else self.invite(meeting, participants)
-        subject = f"KSP-liste: {meeting.title}, version {document.version}"
         results: list[tuple[Delivery, bytes]] = []
 
         async def seal(recipient: Recipient) -> None:
@@ -60,13 +79,9 @@ class Sealer:
                 lambda: self.mail.seal(
                     to=recipient.email,
                     fingerprint=recipient.fingerprint,
-                    subject=subject,
-                    html=html,
-                    attachment_name=f"ksp-liste-v{document.version}.json",
-                    attachment_json=plaintext,
+                    content=content,
                     message_id=delivery.message_id,
                     date=circulation.created_at,
-                    calendar=calendar,
                 ),
                 limiter=self.limiter,
             )

@@ -65,4 +65,5 @@ class SubjectAccessService:
                 at=now,
             )
             await uow.commit()
+        found = dataclasses.replace(found, made_at=now)
         return found if with_staff else without_staff(found)

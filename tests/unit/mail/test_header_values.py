@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from ksp.domain.circulation import CirculationContent
 from ksp.mail.pgpmime import HeaderRefused, build_encrypted_message
 
 ARMOUR = b"-----BEGIN PGP MESSAGE-----\n\nwcBMA0\n-----END PGP MESSAGE-----\n"
@@ -36,17 +37,18 @@ def build(encrypt: Encryptions, **overrides: str) -> bytes:
     values = {
         "sender": "ksp@kriminalforsorgen.dk",
         "recipient": "rita@kommune.dk",
-        "subject": "KSP-liste: Møde, version 1",
         "outer_subject": "Sikker meddelelse fra KSP-sekretariatet",
         "message_id": "<c1.r1@kriminalforsorgen.dk>",
         **overrides,
     }
+    subject = values.pop("subject", "KSP-liste: Møde, version 1")
+    content = CirculationContent(
+        subject=subject, html="<p>KSP</p>", json_name="ksp-liste-v1.json", json=b"{}"
+    )
     return build_encrypted_message(
         **values,
         date=datetime(2026, 11, 27, 9, 30, tzinfo=UTC),
-        html="<p>KSP</p>",
-        attachment_name="ksp-liste-v1.json",
-        attachment_json=b"{}",
+        content=content,
         encrypt=encrypt,
     )
 

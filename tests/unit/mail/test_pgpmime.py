@@ -13,6 +13,7 @@ from email.parser import BytesParser
 
 import pytest
 
+from ksp.domain.circulation import CirculationContent
 from ksp.mail.keyring import EncryptionFailed, Keyring
 from ksp.mail.pgpmime import build_encrypted_message, read_encrypted_message
 from support.keys import YESTERDAY, KeyMaker
@@ -26,6 +27,8 @@ DATE = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 HTML = "<html><body><h1>KSP-liste</h1><p>Søren Ærbøl, borgerservice</p></body></html>"
 JSON = '{"concern":"Søren Ærbøl","cpr":"0101901234","items":[1,2.5,null]}'.encode()
 ATTACHMENT = "ksp-liste-17.json"
+PDF = b"%PDF-1.7\n\x00\xff binary bytes of the document\n%%EOF\n"
+PDF_NAME = "ksp-liste-17.pdf"
 
 
 @dataclass(frozen=True)
@@ -37,17 +40,22 @@ class Sent:
     rita_fingerprint: str
 
 
-def build(encrypt: object, **overrides: object) -> bytes:
+def build(encrypt: object, *, subject: str = SUBJECT, **overrides: object) -> bytes:
+    content = CirculationContent(
+        subject=subject,
+        html=HTML,
+        json_name=ATTACHMENT,
+        json=JSON,
+        pdf_name=PDF_NAME,
+        pdf=PDF,
+    )
     arguments: dict[str, object] = {
         "sender": SENDER,
         "recipient": RECIPIENT,
-        "subject": SUBJECT,
         "outer_subject": OUTER_SUBJECT,
         "message_id": MESSAGE_ID,
         "date": DATE,
-        "html": HTML,
-        "attachment_name": ATTACHMENT,
-        "attachment_json": JSON,
+        "content": content,
         "encrypt": encrypt,
     }
     return build_encrypted_message(**{**arguments, **overrides})  # type: ignore[arg-type]
@@ -110,9 +118,13 @@ def test_the_real_headers_are_protected_headers_inside(sent: Sent) -> None:
     assert inner["Date"].datetime == DATE
 
 
-def test_inside_are_the_html_document_and_the_exact_json_bytes(sent: Sent) -> None:
-    """The HTML as UTF-8 text; the attachment, in base64, is byte for byte the input."""
-    html, attachment = inner_of(sent).iter_parts()
+def test_inside_are_the_html_document_and_the_exact_json_and_pdf_bytes(sent: Sent) -> None:
+    """The HTML as UTF-8 text; the attachments, in base64, are byte for byte the input."""
+    html, attachment, pdf = inner_of(sent).iter_parts()
+    assert pdf.get_content_type() == "application/pdf"
+    assert pdf.get_filename() == PDF_NAME
+    assert pdf["Content-Transfer-Encoding"] == "base64"
+    assert pdf.get_payload(decode=True) == PDF
     assert html.get_content_type() == "text/html"
     assert html.get_content_charset() == "utf-8"
     assert html.get_content() == HTML + "\r\n"  # text in canonical form: CRLF
