@@ -131,11 +131,15 @@ def _journal_verify_receipt(_settings: Settings | None, args: argparse.Namespace
 
 
 def _outbox_work(settings: Settings, args: argparse.Namespace) -> int:
-    """A delivery worker in its own process; several may run against PostgreSQL."""
+    """A delivery worker in its own process; several may run against PostgreSQL. It applies
+    the retention policy (KSP_RETENTION_FILE) too, every KSP_RETENTION_INTERVAL seconds."""
+    import anyio
+
     from ksp.bootstrap import (
         SystemClock,
         database_engine,
         outbox_worker,
+        retention_service,
         run_outbox,
         unit_of_work,
     )
@@ -145,14 +149,20 @@ def _outbox_work(settings: Settings, args: argparse.Namespace) -> int:
 
     async def run() -> None:
         engine = database_engine(settings, pool_size=3, max_overflow=0)  # one listens
-        worker = outbox_worker(settings, unit_of_work(settings, engine), SystemClock())
+        uow = unit_of_work(settings, engine)
+        worker = outbox_worker(settings, uow, SystemClock())
         try:
             if args.once:
                 while await worker.run_once():
                     pass
-            else:
-                poll = settings.outbox_poll_ms / 1000 if args.poll is None else args.poll
+                return
+            poll = settings.outbox_poll_ms / 1000 if args.poll is None else args.poll
+            async with anyio.create_task_group() as group:
+                if settings.retention.durations:
+                    retention = retention_service(settings, uow, SystemClock())
+                    group.start_soon(retention.run_every, settings.retention_interval_seconds)
                 await run_outbox(worker, engine, poll_seconds=poll)
+                group.cancel_scope.cancel()
         finally:
             await engine.dispose()
 

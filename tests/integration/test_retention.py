@@ -327,6 +327,11 @@ async def test_erasure_error_paths(deployment: Deployment) -> None:
         await d.client.post(ask, json={"cpr": person.cpr}, headers=kif), 400, "validation"
     )
     await problem(
+        await d.client.post(ask, json={"cpr": person.cpr, "reason": "x" * 2001}, headers=kif),
+        400,  # over 2,000 characters: refused by the body's schema
+        "validation",
+    )
+    await problem(
         await d.client.post(ask, json={**body, "name": "x"}, headers=kif), 400, "validation"
     )
 
