@@ -419,7 +419,7 @@ def stored_bytes(d: Deployment) -> dict[str, bytes]:
 
 
 async def test_after_an_erasure_nothing_of_the_person_is_reachable_and_receipts_still_verify(
-    deployment: Deployment, tmp_path: Path
+    deployment: Deployment, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Issue 13, "Tested": after a person's erasure the scan of the stored database (SQLite
     file and WAL, or a pg_dump) and of the export finds none of their data, no journal entry
@@ -470,6 +470,11 @@ async def test_after_an_erasure_nothing_of_the_person_is_reachable_and_receipts_
     verify_receipt(parse_receipt(receipt), document, public_key=key, origin=origin)
     later = await d.proofs.receipt(person.document_id, 1)  # the header outlives the content
     verify_receipt(parse_receipt(later), document, public_key=key, origin=origin)
+
+    logged = capsys.readouterr()
+    log = (logged.out + logged.err).encode()
+    assert b"/countersign" in log  # the log holds the requests, so its scan counts
+    assert find_leaks({"log": log}, theirs) == []
 
 
 async def test_subject_access_as_a_danish_pdf(deployment: Deployment) -> None:

@@ -8,8 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import anyio
+
 from ksp.domain.retention import RecordKind, RetentionPolicy
-from ksp.services.retention import RETENTION_AUTHOR, RetentionService
+from ksp.services.retention import RETENTION_AUTHOR, RetentionReport, RetentionService
 from unit.fakes import FakeUnitOfWorkFactory, FixedClock, LoggedRead
 from unit.fakes.uow import NOW
 
@@ -85,3 +87,25 @@ async def test_without_a_policy_nothing_is_erased() -> None:
     assert report.erased == {}
     assert uow.world.state.destroyed_keys == set()
     assert uow.world.commits == 0
+
+
+async def test_the_worker_applies_the_policy_every_interval_and_outlives_a_failed_run() -> None:
+    """The worker's loop: a failed run (the database away, say) is logged by its type and
+    tried again at the next turn; the next run erases what is due."""
+    uow = world()
+    service = RetentionService(uow, FixedClock(), POLICY, batch=2)
+    runs = 0
+    real_run = service.run
+
+    async def first_fails() -> RetentionReport:
+        nonlocal runs
+        runs += 1
+        if runs == 1:
+            raise ConnectionError
+        return await real_run()
+
+    service.run = first_fails  # type: ignore[method-assign]
+    with anyio.move_on_after(0.3):  # the loop runs until cancelled
+        await service.run_every(0.01)
+    assert runs >= 2
+    assert set(uow.world.state.erased_entries) == {1, 2, 3}
