@@ -7,6 +7,8 @@ added case). Then ``warmup`` and ``changes`` list changes, one at a time on one 
 connection (latency, not throughput), each removing one listed case and adding one that is
 not listed, with the right ``base_version``: every version holds ``persons`` people. A
 removed case becomes a spare again, so any number of changes works with few spares.
+Last, the latest version is read (``GET /api/v1/documents/{id}/versions/{n}``) as many
+times, one at a time: ``read_latest_version_ms``.
 
 Each change is a whole journalised version: the service reads the latest version from the
 journal (decrypting and parsing it), checks the added case, builds the new document,
@@ -83,6 +85,7 @@ class Outcome:
     setup_s: float = 0.0
     versions: int = 0  # as the service lists them at the end
     persons_per_version: list[int] | None = None  # the distinct entry counts of those
+    reads: list[float] | None = None  # GET of the latest 200-person version, one at a time
 
 
 # Setup over HTTP --------------------------------------------------------------------------
@@ -221,8 +224,19 @@ async def session(
     async with httpx.AsyncClient(
         base_url=base_url, timeout=REQUEST_TIMEOUT_S, trust_env=False
     ) as client:
-        found = await client.get(f"/api/v1/meetings/{meeting_id}/documents", headers=kif)
-        versions = expect(found, 200, "the versions")["versions"]
+        found = expect(
+            await client.get(f"/api/v1/meetings/{meeting_id}/documents", headers=kif),
+            200,
+            "the versions",
+        )
+        versions = found["versions"]
+        latest = f"/api/v1/documents/{found['document_id']}/versions/{len(versions)}"
+        outcome.reads = []
+        for number in range(config.warmup + config.changes):
+            started = time.perf_counter()
+            expect(await client.get(latest, headers=kif), 200, "a version")
+            if number >= config.warmup:
+                outcome.reads.append(time.perf_counter() - started)
     outcome.versions = len(versions)
     outcome.persons_per_version = sorted({v["entry_count"] for v in versions})
 
@@ -248,6 +262,12 @@ def summary(outcome: Outcome) -> dict[str, Any]:
         "setup_s": round(outcome.setup_s, 1),
         "versions": outcome.versions,
         "persons_per_version": outcome.persons_per_version,
+        "read_latest_version_ms": {
+            "p50": percentile_ms(sorted(outcome.reads or []), 50),
+            "mean": round(sum(outcome.reads) / len(outcome.reads) * 1000, 1)
+            if outcome.reads
+            else None,
+        },
     }
 
 

@@ -1,4 +1,4 @@
-"""The service's benchmarks: ``make bench``. Four sections in one ``results.json``:
+"""The service's benchmarks: ``make bench``. Five sections in one ``results.json``:
 
 - ``case_submission`` (this module): case submissions per second through HTTP, next to a
   bare insert endpoint; described below.
@@ -9,6 +9,8 @@
 - ``circulation`` (``bench/circulation.py``): circulating one version to 30 recipients
   through HTTP, the outbox and a local SMTP server, next to 30 bare python-gnupg
   encrypt+sign calls.
+- ``key_rotation`` (``bench/key_rotation.py``): rewrapping 100,000 data keys under a new
+  KEK on SQLite with the KEK file, and fewer in a SoftHSM2 token.
 
 ``--only`` runs some of them; the file then holds only those. Each server section runs on
 SQLite and, when a PostgreSQL server is named (below), PostgreSQL, in fresh databases.
@@ -119,7 +121,13 @@ VERSIONED = (
     "aiosmtpd",
     "ksp",
 )
-SECTIONS = ("case_submission", "list_version", "journal_verification", "circulation")
+SECTIONS = (
+    "case_submission",
+    "list_version",
+    "journal_verification",
+    "circulation",
+    "key_rotation",
+)
 
 
 @dataclass(frozen=True)
@@ -354,6 +362,7 @@ class Plan:
     journal: JournalConfig
     circulation: CirculationConfig
     pinning: Pinning
+    rotation_keys: tuple[int, int] = (100_000, 10_000)
 
 
 def run_sections(plan: Plan, work: Path) -> dict[str, Any]:
@@ -380,6 +389,10 @@ def run_sections(plan: Plan, work: Path) -> dict[str, Any]:
                 lambda backend, where: bench_circulation(backend, kit, plan.circulation, where),
                 work / "circulation",
             )
+    if "key_rotation" in plan.sections:
+        from key_rotation import bench_key_rotation  # noqa: PLC0415 - imports the service
+
+        results["key_rotation"] = bench_key_rotation(*plan.rotation_keys)
     return results
 
 
@@ -522,6 +535,9 @@ def print_summary(results: dict[str, Any], out: Path) -> None:
         print_journal(results["journal_verification"])
     if "circulation" in results:
         print_circulation(results["circulation"])
+    if "key_rotation" in results:
+        for keeper, figures in results["key_rotation"].items():
+            print(f"key rotation ({keeper}): {figures}")
     print(f"written to {out}")
 
 
@@ -552,6 +568,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     journal = parser.add_argument_group("journal_verification")
     journal.add_argument("--journal-entries", type=int, default=100_000, help="(100000)")
     journal.add_argument("--journal-runs", type=int, default=3, help="best of (3)")
+    rotation = parser.add_argument_group("key_rotation")
+    rotation.add_argument("--rotation-keys", type=int, default=100_000, help="file KEK (100000)")
+    rotation.add_argument("--rotation-hsm-keys", type=int, default=10_000, help="SoftHSM (10000)")
     mail = parser.add_argument_group("circulation")
     mail.add_argument("--circulation-rounds", type=int, default=5, help="measured (default 5)")
     mail.add_argument("--circulation-warmup", type=int, default=1, help="not counted (1)")
@@ -563,6 +582,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         args.list_changes, args.list_warmup = 10, 1
         args.journal_entries = 10_000
         args.circulation_rounds = 1
+        args.rotation_keys, args.rotation_hsm_keys = 10_000, 1_000
     if args.list_spare is None:
         args.list_spare = max(1, min(args.list_changes + args.list_warmup, 100))
     if args.concurrency < 1 or args.rounds < 1 or args.duration <= 0 or args.warmup < 0:
@@ -616,6 +636,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             setup_concurrency=8,
         ),
         pinning=pin_cpus(args.pin),
+        rotation_keys=(args.rotation_keys, args.rotation_hsm_keys),
     )
     load_before = load_average()
     results = run_in_scratch("bench", lambda tmp: run_sections(plan, tmp))

@@ -41,7 +41,10 @@ from support.data import (
 from support.keys import KeyMaker
 from support.smtp import SmtpServer
 
-pytest_plugins = ["support.require_oidc"]  # KSP_REQUIRE_OIDC: the sign-in tests must run
+pytest_plugins = [
+    "support.require_oidc",  # KSP_REQUIRE_OIDC: the sign-in tests must run
+    "support.softhsm",  # the SoftHSM2 token (KSP_REQUIRE_PKCS11: its tests must run)
+]
 
 POSTGRES_URL = os.environ.get("KSP_TEST_DATABASE_URL")
 REQUIRE_POSTGRES = os.environ.get("KSP_REQUIRE_POSTGRES") == "1"

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from conftest import migrated_database
 from ksp.bootstrap import data_key_ring, unit_of_work
 from ksp.crypto import ContentErased, DecryptionFailed, envelope_key_id
 from ksp.db.data_key_store import DataKeyRing, SqlDataKeyStore
@@ -24,6 +25,7 @@ from ksp.keys.file_kek import FileKekKeeper
 from ksp.keys.kek import KekError
 from ksp.settings import Settings
 from support.data import Units
+from support.entries import append_entry
 
 NOW = dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC)
 
@@ -36,16 +38,6 @@ async def submit_case(
     )
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
-
-
-async def append_entry(settings: Settings, engine: AsyncEngine, plaintext: bytes) -> int:
-    async with unit_of_work(settings, engine)() as uow:
-        await uow.journal.lock()
-        appended = await uow.journal.append(
-            kind="test", ref="data-keys", author="test", created_at=NOW, plaintext=plaintext
-        )
-        await uow.commit()
-    return appended.seq
 
 
 async def test_each_case_has_its_own_data_key_wrapped_under_the_kek(
@@ -143,24 +135,22 @@ async def test_content_moved_to_another_row_does_not_open(
 
 
 async def test_a_wrapped_key_copied_to_another_owner_does_not_unwrap(
-    engine: AsyncEngine, settings: Settings
+    backend: str, tmp_path_factory: pytest.TempPathFactory, settings: Settings
 ) -> None:
-    first = await append_entry(settings, engine, b"one")
-    second = await append_entry(settings, engine, b"two")
-    async with engine.begin() as connection:
-        wrapped = (
-            await connection.execute(
-                select(data_keys.c.wrapped).where(data_keys.c.owner == f"journal:{first}")
-            )
-        ).scalar_one()
-        await connection.execute(
-            update(data_keys)
-            .where(data_keys.c.owner == f"journal:{second}")
-            .values(wrapped=wrapped)
-        )
-    async with unit_of_work(settings, engine)() as uow:
-        with pytest.raises(DecryptionFailed):
-            await uow.journal.plaintext(second)
+    async with migrated_database(backend, tmp_path_factory, "ksp_copy") as (engine, _):
+        first = await append_entry(settings, engine, b"one")
+        second = await append_entry(settings, engine, b"two")
+        async with engine.begin() as connection:
+            wrapped = (
+                await connection.execute(
+                    select(data_keys.c.wrapped).where(data_keys.c.owner == f"journal:{first}")
+                )
+            ).scalar_one()
+            target = data_keys.c.owner == f"journal:{second}"
+            await connection.execute(update(data_keys).where(target).values(wrapped=wrapped))
+        async with unit_of_work(settings, engine)() as uow:
+            with pytest.raises(DecryptionFailed):
+                await uow.journal.plaintext(second)
 
 
 async def test_a_blob_naming_no_stored_data_key_is_refused_not_read_as_erased(

@@ -28,10 +28,12 @@ from conftest import POSTGRES_URL, make_settings, migrated_database, token_heade
 from ksp.api.app import create_app
 from ksp.bootstrap import journal_signer, unit_of_work
 from ksp.db.tables import access_log, cases, data_keys, erased_entries
+from ksp.domain.errors import Erased
 from ksp.domain.retention import RecordKind, RetentionPolicy
 from ksp.journal.checkpoint import CheckpointSigner
 from ksp.journal.cli import verify_command
 from ksp.journal.receipt import parse_receipt, verify_receipt
+from ksp.journal.verify import Opened
 from ksp.services.proofs import ProofService
 from ksp.services.retention import RetentionService
 from support.clock import DEFAULT_NOW, FixedClock
@@ -262,7 +264,7 @@ async def test_a_persons_erasure_needs_kifs_request_and_an_auditors_countersigna
     carried = done.json()
     assert carried["status"] == "erased"
     assert carried["entries_erased"] == 2  # the list version naming them, the exchange
-    assert carried["rows_erased"] == 3  # the case, the inquiry, the exchange
+    assert carried["rows_erased"] == 4  # the case, the inquiry, the exchange, the version
     assert (await d.client.get(case, headers=kif)).status_code == 404
     version = f"/api/v1/documents/{person.document_id}/versions/1"
     gone = await d.client.get(version, headers=auditor)
@@ -270,6 +272,10 @@ async def test_a_persons_erasure_needs_kifs_request_and_an_auditors_countersigna
     assert gone.json()["type"] == PROBLEMS + "erased"
     other = f"/api/v1/documents/{bystander.document_id}/versions/1"
     assert (await d.client.get(other, headers=auditor)).status_code == 200
+    listed = await d.client.get(f"/api/v1/meetings/{person.meeting_id}/documents", headers=kif)
+    assert listed.status_code == 200, listed.text
+    kept = next(v for v in listed.json()["versions"] if v["version"] == 1)
+    assert (kept["sha256"], kept["reason"]) == ("", "")  # nothing left to confirm a copy by
 
     record = await erasure_record(d, carried["erasure_seq"])
     assert record["rule"] == "decision"
@@ -402,7 +408,8 @@ async def reachable_plaintexts(d: Deployment) -> list[bytes]:
     """Every journal entry's content that still opens, with every key the service has."""
     async with unit_of_work_of(d)() as uow:
         entries = await uow.journal.stored(0, 100_000)
-        return [p for e in entries if (p := uow.journal.open_content(e.seq, e.content))]
+        opened = [uow.journal.open_content(e.seq, e.content) for e in entries]
+        return [o.plaintext if isinstance(o, Opened) else o for o in opened if o is not None]
 
 
 def stored_bytes(d: Deployment) -> dict[str, bytes]:
@@ -468,8 +475,9 @@ async def test_after_an_erasure_nothing_of_the_person_is_reachable_and_receipts_
 
     key, origin = d.signer.public_key_bytes, d.signer.origin
     verify_receipt(parse_receipt(receipt), document, public_key=key, origin=origin)
-    later = await d.proofs.receipt(person.document_id, 1)  # the header outlives the content
-    verify_receipt(parse_receipt(later), document, public_key=key, origin=origin)
+    assert b"commitment-key " in receipt.encode()  # a version-2 header: the key goes along
+    with pytest.raises(Erased):  # no new receipt: the commitment key went with the data key
+        await d.proofs.receipt(person.document_id, 1)
 
     logged = capsys.readouterr()
     log = (logged.out + logged.err).encode()

@@ -70,6 +70,12 @@ def wrap_aad(key_id: str, owner: str) -> bytes:
 
 
 @dataclass(frozen=True, slots=True)
+class _Unwrapped:
+    aead: AESGCM
+    key: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class _Wrapped:
     owner: str
     kek_id: str
@@ -89,11 +95,11 @@ class DataKeyRing:
     ) -> None:
         self.keeper = keeper
         self._max, self._ttl = max_entries, ttl_seconds
-        self._cache: OrderedDict[tuple[str, str, bytes], tuple[float, AESGCM]] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str, bytes], tuple[float, _Unwrapped]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def aead(self, key_id: str, stored: _Wrapped) -> AESGCM:
-        """The data key's cipher, unwrapped once per :data:`CACHE_SECONDS` at most."""
+    def unwrapped(self, key_id: str, stored: _Wrapped) -> _Unwrapped:
+        """The data key, unwrapped once per :data:`CACHE_SECONDS` at most."""
         slot = (key_id, stored.kek_id, stored.wrapped)
         now = time.monotonic()
         with self._lock:
@@ -105,13 +111,13 @@ class DataKeyRing:
             key = self.keeper.unwrap(stored.kek_id, stored.wrapped, wrap_aad(key_id, stored.owner))
         except UnwrapFailed:
             raise DecryptionFailed from None
-        aead = AESGCM(key)
-        self.remember(slot, aead, now)
-        return aead
+        unwrapped = _Unwrapped(AESGCM(key), key)
+        self.remember(slot, unwrapped, now)
+        return unwrapped
 
-    def remember(self, slot: tuple[str, str, bytes], aead: AESGCM, now: float) -> None:
+    def remember(self, slot: tuple[str, str, bytes], unwrapped: _Unwrapped, now: float) -> None:
         with self._lock:
-            self._cache[slot] = (now, aead)
+            self._cache[slot] = (now, unwrapped)
             self._cache.move_to_end(slot)
             while len(self._cache) > self._max:
                 self._cache.popitem(last=False)
@@ -148,7 +154,9 @@ class SqlDataKeyStore:
         )
         stored = _Wrapped(owner, kek_id, wrapped)
         self._loaded[key_id] = stored
-        self._ring.remember((key_id, kek_id, wrapped), AESGCM(key), time.monotonic())
+        self._ring.remember(
+            (key_id, kek_id, wrapped), _Unwrapped(AESGCM(key), key), time.monotonic()
+        )
         return key_id
 
     async def key_of(self, owner: str) -> str | None:
@@ -197,11 +205,24 @@ class SqlDataKeyStore:
                 )
             self._missing.update(k for k in chunk if k not in self._loaded)
 
-    def seal(self, key_id: str, plaintext: bytes, *, context: str) -> bytes:
+    def _unwrapped(self, key_id: str) -> _Unwrapped:
+        if key_id in self._missing:
+            raise DecryptionFailed
+        if key_id not in self._loaded:
+            raise LookupError("load() the blob's data key before opening it")
         stored = self._loaded[key_id]
         if stored is None:
             raise ContentErased
-        return seal_envelope(self._ring.aead(key_id, stored), key_id, plaintext, context=context)
+        return self._ring.unwrapped(key_id, stored)
+
+    def seal(self, key_id: str, plaintext: bytes, *, context: str) -> bytes:
+        aead = self._unwrapped(key_id).aead
+        return seal_envelope(aead, key_id, plaintext, context=context)
+
+    def key_bytes(self, key_id: str) -> bytes:
+        """The data key itself, loaded first, only to derive keys from (the journal's
+        commitment key); never stored. :class:`ContentErased` once destroyed."""
+        return self._unwrapped(key_id).key
 
     def open(self, blob: bytes, *, context: str) -> bytes:
         """Open a blob: format 2 with its data key (loaded first), format 1 with the legacy
@@ -211,14 +232,7 @@ class SqlDataKeyStore:
         key_id = envelope_key_id(blob)
         if key_id is None:
             return self._legacy.open(blob, context=context)
-        if key_id in self._missing:
-            raise DecryptionFailed
-        if key_id not in self._loaded:
-            raise LookupError("load() the blob's data key before opening it")
-        stored = self._loaded[key_id]
-        if stored is None:
-            raise ContentErased
-        return open_envelope(self._ring.aead(key_id, stored), blob, context=context)
+        return open_envelope(self._unwrapped(key_id).aead, blob, context=context)
 
     def encrypt(self, key_id: str, text: str, *, context: str) -> bytes:
         return self.seal(key_id, text.encode("utf-8"), context=context)

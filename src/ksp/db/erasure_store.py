@@ -168,26 +168,30 @@ class SqlErasureStore:
             .join(actions, actions.c.id == action_statuses.c.action_id)
             .where(actions.c.case_id.in_(case_ids))
         )
-        listed = await self._seqs(
-            select(document_versions.c.journal_seq)
-            .join(
-                list_entries,
-                (list_entries.c.document_id == document_versions.c.document_id)
-                & (list_entries.c.version == document_versions.c.version),
-            )
-            .where(list_entries.c.case_id.in_(case_ids))
+        versions = document_versions.c
+        named = select(versions.journal_seq, versions.document_id, versions.version)
+        listed = named.join(
+            list_entries,
+            (list_entries.c.document_id == versions.document_id)
+            & (list_entries.c.version == versions.version),
+        ).where(list_entries.c.case_id.in_(case_ids))
+        minutes = named.join(documents, documents.c.id == versions.document_id).where(
+            documents.c.kind == "minutes",
+            documents.c.meeting_id.in_({r.meeting_id for r in outcome_rows}),
         )
-        minutes = await self._seqs(
-            select(document_versions.c.journal_seq)
-            .join(documents, documents.c.id == document_versions.c.document_id)
-            .where(
-                documents.c.kind == "minutes",
-                documents.c.meeting_id.in_({r.meeting_id for r in outcome_rows}),
-            )
-        )
-        entries = {r.journal_seq for r in outcome_rows} | {*status_seqs, *listed, *minutes}
+        version_rows = {
+            (int(r.journal_seq), f"{r.document_id}/{r.version}")
+            for query in (listed, minutes)
+            for r in (await self._session.execute(query.where(_NOT_ERASED_ENTRY))).all()
+        }
+        entries = {r.journal_seq for r in outcome_rows} | {*status_seqs}
+        entries |= {seq for seq, _ in version_rows}
         return found + Footprint(
-            tuple(sorted(int(s) for s in entries)), tuple(("outcomes", r.id) for r in outcome_rows)
+            tuple(sorted(int(s) for s in entries)),
+            (
+                *(("document_versions", name) for _, name in sorted(version_rows)),
+                *(("outcomes", r.id) for r in outcome_rows),
+            ),
         )
 
     async def mark_erased(self, seqs: Collection[int], erasure_seq: int, at: dt.datetime) -> None:
@@ -219,12 +223,22 @@ class SqlErasureStore:
             )
 
     async def erase_rows(self, rows: Collection[tuple[str, str]], at: dt.datetime) -> None:
-        """Blank the personal fields of the rows named (document versions are erased through
-        their journal entries alone: their rows hold no content)."""
+        """Blank the personal fields of the rows named; a document version's row keeps its
+        place, its reason and its plain SHA-256 blanked (the content is its journal entry)."""
         by_table: dict[str, list[str]] = {}
         for table, row_id in rows:
             by_table.setdefault(table, []).append(row_id)
         async with self._door():
+            for name in by_table.get("document_versions", []):
+                document_id, _, version = name.rpartition("/")
+                await self._session.execute(
+                    update(document_versions)
+                    .where(
+                        document_versions.c.document_id == document_id,
+                        document_versions.c.version == int(version),
+                    )
+                    .values(sha256="", reason_ct=ERASED)
+                )
             for case_id in by_table.get("cases", []):
                 await self._erase_case(case_id, at)
             if ids := by_table.get("exchanges"):

@@ -1,9 +1,11 @@
 """The journal store: appends under a lock, with a signed checkpoint per append.
 
 Content is stored encrypted (AES-GCM, bound to its sequence number) under a data key of its
-own (owner ``journal:<seq>``, ``ksp.db.data_key_store``); the header commits to
-the SHA-256 of both the stored ciphertext and the plaintext. The entry hash is the RFC 6962
-leaf hash of the stored header bytes, and also the next entry's ``prev``.
+own (owner ``journal:<seq>``, ``ksp.db.data_key_store``); the header (version 2) commits to
+the SHA-256 of the stored ciphertext and to an HMAC of the plaintext under a key derived
+from the data key (entries of version 1, before issue 13: the plaintext's SHA-256). The
+entry hash is the RFC 6962 leaf hash of the stored header bytes, and also the next entry's
+``prev``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ksp.crypto import ContentErased
+from ksp.crypto import ContentErased, envelope_key_id
 from ksp.db.data_key_store import SqlDataKeyStore, journal_owner
 from ksp.db.tables import erased_entries, journal_checkpoints, journal_entries
 from ksp.db.tree_store import add_tree_nodes
@@ -26,11 +28,14 @@ from ksp.journal.entry import (
     EntryHeader,
     MalformedEntry,
     StoredEntry,
+    commitment,
+    commitment_key,
     encode_header,
     entry_hash,
     parse_header,
 )
 from ksp.journal.merkle import Frontier
+from ksp.journal.verify import Opened
 from ksp.services.ports import Appended, JournalRecord
 
 __all__ = ["JOURNAL_LOCK_KEY", "SqlJournalStore"]
@@ -120,6 +125,7 @@ class SqlJournalStore:
         except sa_exc.IntegrityError:
             raise JournalIntegrityError from None
         content = self._keys.seal(key_id, plaintext, context=f"journal:{seq}")
+        commit_key = commitment_key(self._keys.key_bytes(key_id), seq)
         header = encode_header(
             EntryHeader(
                 seq=seq,
@@ -128,8 +134,9 @@ class SqlJournalStore:
                 author=author,
                 created_at=created_at.isoformat(),
                 ciphertext_sha256=hashlib.sha256(content).hexdigest(),
-                plaintext_sha256=hashlib.sha256(plaintext).hexdigest(),
+                plaintext_sha256=commitment(commit_key, plaintext),
                 prev=prev.hex(),
+                version=2,
             )
         )
         link = entry_hash(header)
@@ -152,16 +159,35 @@ class SqlJournalStore:
         )
         return Appended(seq=seq, plaintext_sha256=hashlib.sha256(plaintext).hexdigest())
 
-    def open_content(self, seq: int, content: bytes) -> bytes | None:
-        """The plaintext of an entry read by :meth:`stored`, or None once it was erased (its
-        data key destroyed); :class:`ksp.crypto.DecryptionFailed` for a wrong row or
-        tampered bytes."""
+    def open_content(self, seq: int, content: bytes) -> bytes | Opened | None:
+        """The plaintext of an entry read by :meth:`stored` (with its commitment key, for
+        content under a data key), or None once it was erased (its data key destroyed);
+        :class:`ksp.crypto.DecryptionFailed` for a wrong row or tampered bytes."""
         if seq in self._erased:
             return None
         try:
-            return self._keys.open(content, context=f"journal:{seq}")
+            plaintext = self._keys.open(content, context=f"journal:{seq}")
+            key_id = envelope_key_id(content)
+            if key_id is None:  # before issue 13: a version-1 header, no commitment key
+                return plaintext
+            return Opened(plaintext, commitment_key(self._keys.key_bytes(key_id), seq))
         except ContentErased:
             return None
+
+    async def commitment_key(self, seq: int) -> bytes | None:
+        """The key entry ``seq``'s version-2 header commits to its plaintext under, for its
+        receipt; None for a version-1 entry. :class:`~ksp.domain.errors.Erased` once erased
+        (a receipt handed out before still verifies: it carries the key)."""
+        query = select(journal_entries.c.content).where(journal_entries.c.seq == seq)
+        content = bytes((await self._session.execute(query)).scalar_one())
+        key_id = envelope_key_id(content)
+        if key_id is None:
+            return None
+        await self._keys.load([content])
+        try:
+            return commitment_key(self._keys.key_bytes(key_id), seq)
+        except ContentErased:
+            raise Erased from None
 
     async def plaintext(self, seq: int) -> bytes:
         """An entry's plaintext; :class:`~ksp.domain.errors.Erased` once it was erased (its

@@ -4,6 +4,7 @@
 
     c2sp.org/tlog-proof@v1
     extra <base64 of the entry header>
+    commitment-key <base64>          (only for a version-2 header)
     index <entry seq - 1>
     <base64 inclusion proof hash, leaf's sibling first>
     ...
@@ -11,10 +12,13 @@
     <the signed checkpoint note, verbatim>
 
 The header (unauthenticated ``extra``) lets a verifier rebuild the leaf: the document's
-SHA-256 must be the header's ``plaintext_sha256``, the header's ``seq`` must be ``index +
-1``, and ``SHA-256(0x00 || header)`` must be included, by the proof, in the tree whose root
-the checkpoint signs. Every fault of :func:`verify_receipt` is one :class:`InvalidReceipt`
-with a fixed reason (no document data).
+SHA-256 must be the header's ``plaintext_sha256`` (a version-2 header: the HMAC of the
+document under the receipt's ``commitment-key`` must be its ``plaintext_hmac``; the key is
+handed to the holder of that version so they can check their copy after erasure), the
+header's ``seq`` must be ``index + 1``, and ``SHA-256(0x00 || header)`` must be included,
+by the proof, in the tree whose root the checkpoint signs. Every fault of
+:func:`verify_receipt` is one :class:`InvalidReceipt` with a fixed reason (no document
+data).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ksp.journal.checkpoint import Checkpoint, InvalidCheckpoint, verify_checkpoint
-from ksp.journal.entry import MalformedEntry, entry_hash, parse_header
+from ksp.journal.entry import MalformedEntry, commitment, entry_hash, parse_header
 from ksp.journal.proofs import InvalidProof, verify_inclusion
 
 __all__ = ["InvalidReceipt", "Receipt", "encode_receipt", "parse_receipt", "verify_receipt"]
@@ -47,12 +51,18 @@ class Receipt:
     index: int
     proof: Sequence[bytes]
     checkpoint: str
+    commitment_key: bytes | None = None  # a version-2 header's
 
 
 def encode_receipt(receipt: Receipt) -> str:
     lines = [
         FORMAT,
         "extra " + base64.b64encode(receipt.header).decode("ascii"),
+        *(
+            ["commitment-key " + base64.b64encode(receipt.commitment_key).decode("ascii")]
+            if receipt.commitment_key is not None
+            else []
+        ),
         f"index {receipt.index}",
         *(base64.b64encode(value).decode("ascii") for value in receipt.proof),
     ]
@@ -63,6 +73,7 @@ def parse_receipt(text: str) -> Receipt:
     """The receipt in ``text``; :class:`InvalidReceipt` if it is not a tlog-proof with extra."""
     head, blank, checkpoint = text.partition("\n\n")
     lines = head.split("\n")
+    key_line = lines.pop(2) if len(lines) > 2 and lines[2].startswith("commitment-key ") else None
     if not blank or len(lines) < 3 or lines[0] != FORMAT or not lines[1].startswith("extra "):
         raise InvalidReceipt("not a c2sp.org/tlog-proof@v1 receipt with an entry header")
     index = _INDEX.fullmatch(lines[2])
@@ -71,9 +82,10 @@ def parse_receipt(text: str) -> Receipt:
     try:
         header = _b64(lines[1].removeprefix("extra "))
         proof = [_b64(line) for line in lines[3:]]
+        key = None if key_line is None else _b64(key_line.removeprefix("commitment-key "))
     except ValueError:
         raise InvalidReceipt("a receipt line is not base64") from None
-    return Receipt(header, int(index.group(1)), proof, checkpoint)
+    return Receipt(header, int(index.group(1)), proof, checkpoint, key)
 
 
 def verify_receipt(
@@ -84,7 +96,7 @@ def verify_receipt(
         header = parse_header(receipt.header)
     except MalformedEntry:
         raise InvalidReceipt("the entry header is malformed") from None
-    if header.plaintext_sha256 != hashlib.sha256(document).hexdigest():
+    if header.plaintext_sha256 != _committed(header.version, receipt.commitment_key, document):
         raise InvalidReceipt("the document is not the one in the entry header")
     if header.seq != receipt.index + 1:
         raise InvalidReceipt("the entry header is not the entry at the index")
@@ -103,6 +115,16 @@ def verify_receipt(
     except InvalidProof:
         raise InvalidReceipt("the entry is not included in the checkpoint's tree") from None
     return checkpoint
+
+
+def _committed(version: int, key: bytes | None, document: bytes) -> str:
+    """What the header must commit to for ``document``: SHA-256 (v1), HMAC under the key
+    (v2)."""
+    if version == 1:
+        return hashlib.sha256(document).hexdigest()
+    if key is None:
+        raise InvalidReceipt("a version-2 entry header needs the receipt's commitment key")
+    return commitment(key, document)
 
 
 def _b64(text: str) -> bytes:

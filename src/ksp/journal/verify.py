@@ -3,10 +3,12 @@
 :func:`verify_journal` reads the entries once, in the order given, and checks each on
 its own and against the one before: the sequence number runs 1, 2, 3, … without gaps;
 the stored entry hash is the leaf hash of the stored header bytes; the header is exactly
-the version-1 shape, names the same sequence number and links to the previous entry's
+the version-1 or -2 shape, names the same sequence number and links to the previous entry's
 hash (:data:`~ksp.journal.entry.GENESIS` for entry 1); the ciphertext, when present,
 hashes to ``ciphertext_sha256``; and, given a way to open it, the plaintext to
-``plaintext_sha256``. It stops at the first entry that fails.
+``plaintext_sha256`` (version 1) or to ``plaintext_hmac`` under the entry's commitment
+key (version 2; content erased since is checked by its ciphertext hash alone). It stops at
+the first entry that fails.
 
 Then it reads the checkpoints (only then, so an export may list them after the entries)
 and verifies every signature. From the entry hashes it kept (32 bytes an entry) it
@@ -27,16 +29,34 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from hashlib import sha256
+from typing import Protocol
 
 from ksp.journal.checkpoint import Checkpoint, InvalidCheckpoint, verify_checkpoint
-from ksp.journal.entry import GENESIS, MalformedEntry, StoredEntry, decode_wire
+from ksp.journal.entry import GENESIS, MalformedEntry, StoredEntry, commitment, decode_wire
 from ksp.journal.merkle import HASH_SIZE, Frontier
 
-__all__ = ["ContentOpener", "Reason", "Verification", "verify_journal"]
+__all__ = ["ContentOpener", "Opened", "Reason", "Verification", "verify_journal"]
 
-ContentOpener = Callable[[int, bytes], bytes | None]
-"""Decrypts an entry's content: (seq, ciphertext) to plaintext, or None for content that was
-erased (its data key destroyed: only its ciphertext hash is checked then); may raise."""
+
+class _Hashes(Protocol):
+    @property
+    def ciphertext_sha256(self) -> str: ...
+    @property
+    def plaintext_sha256(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """Opened content with the commitment key of its entry (a version-2 header's)."""
+
+    plaintext: bytes
+    commitment_key: bytes
+
+
+ContentOpener = Callable[[int, bytes], bytes | Opened | None]
+"""Decrypts an entry's content: (seq, ciphertext) to plaintext (with the commitment key, for
+a version-2 header), or None for content that was erased (its data key destroyed: only
+its ciphertext hash is checked then); may raise."""
 
 
 class Reason(StrEnum):
@@ -149,33 +169,43 @@ def _check_entry(
         return Reason.MALFORMED_HEADER
     if header.seq != seq or header.prev != prev:
         return Reason.HEADER_SEQ if header.seq != seq else Reason.CHAIN
-    if entry.content is None:
-        return None
-    return _check_content(
-        open_content, seq, entry.content, header.ciphertext_sha256, header.plaintext_sha256
-    )
+    return _check_content(open_content, seq, entry.content, header.v, header)
 
 
 def _check_content(
     open_content: ContentOpener | None,
     seq: int,
-    content: bytes,
-    ciphertext_sha256: str,
-    plaintext_sha256: str,
+    content: bytes | None,
+    version: int,
+    header: _Hashes,
 ) -> Reason | None:
-    if sha256(content).hexdigest() != ciphertext_sha256:
+    if content is None:
+        return None
+    if sha256(content).hexdigest() != header.ciphertext_sha256:
         return Reason.CONTENT_HASH
     if open_content is None:
         return None
+    return _check_plaintext(open_content, seq, content, version, header.plaintext_sha256)
+
+
+def _check_plaintext(
+    open_content: ContentOpener, seq: int, content: bytes, version: int, committed: str
+) -> Reason | None:
+    """The plaintext against the header: its SHA-256 (v1) or its HMAC (v2)."""
     try:
-        plaintext = open_content(seq, content)
+        opened = open_content(seq, content)
     except Exception:  # noqa: BLE001 - content that cannot be opened is a bad entry, whatever the cause
         return Reason.CONTENT_UNREADABLE
-    if plaintext is None:  # erased: the ciphertext hash above is all that is left to check
+    if opened is None:  # erased: the ciphertext hash above is all that is left to check
         return None
-    if sha256(plaintext).hexdigest() != plaintext_sha256:
-        return Reason.PLAINTEXT_HASH
-    return None
+    if version == 1:
+        plaintext = opened.plaintext if isinstance(opened, Opened) else opened
+        found = sha256(plaintext).hexdigest()
+    elif isinstance(opened, Opened):
+        found = commitment(opened.commitment_key, opened.plaintext)
+    else:
+        return Reason.CONTENT_UNREADABLE  # no commitment key: nothing to check it with
+    return None if found == committed else Reason.PLAINTEXT_HASH
 
 
 class _Book:

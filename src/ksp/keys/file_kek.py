@@ -36,19 +36,34 @@ class FileKekKeeper:
             if not create:
                 raise KekError(f"KSP_KEK_FILE ({path}) does not exist")
             _write_new(path)
+        self._stamp = _stamp(path)
         self._current, self._keys = _read(path)
+
+    def _fresh(self) -> None:
+        """Read the file again if another process (``ksp keys rotate``) replaced it, so a
+        running service wraps under the new KEK and unwraps what was rewrapped."""
+        stamp = _stamp(self._path)
+        if stamp != self._stamp:
+            with self._lock:
+                self._current, self._keys = _read(self._path)
+                self._stamp = stamp
 
     @property
     def current(self) -> str:
+        self._fresh()
         return self._current
 
     def kek_ids(self) -> list[str]:
+        self._fresh()
         return sorted(self._keys)
 
     def wrap(self, key: bytes, aad: bytes) -> bytes:
+        self._fresh()
         return self._wrap_under(self._current, key, aad)
 
     def unwrap(self, kek_id: str, wrapped: bytes, aad: bytes) -> bytes:
+        if kek_id not in self._keys:
+            self._fresh()
         aead = self._keys.get(kek_id)
         if aead is None or len(wrapped) < _NONCE + 16:
             raise UnwrapFailed
@@ -68,6 +83,7 @@ class FileKekKeeper:
             raw["current"] = kek_id
             _replace(self._path, raw)
             self._current, self._keys = _read(self._path)
+            self._stamp = _stamp(self._path)
             return kek_id
 
     def retire(self, kek_id: str) -> None:
@@ -79,10 +95,19 @@ class FileKekKeeper:
                 raise KekError(f"KSP_KEK_FILE holds no KEK {kek_id}")
             _replace(self._path, raw)
             self._current, self._keys = _read(self._path)
+            self._stamp = _stamp(self._path)
 
     def _wrap_under(self, kek_id: str, key: bytes, aad: bytes) -> bytes:
         nonce = os.urandom(_NONCE)
         return nonce + self._keys[kek_id].encrypt(nonce, key, _aad(kek_id, aad))
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    try:
+        found = path.stat()
+    except OSError:
+        raise KekError(f"KSP_KEK_FILE ({path}) could not be read") from None
+    return found.st_ino, found.st_mtime_ns, found.st_size
 
 
 def _aad(kek_id: str, aad: bytes) -> bytes:

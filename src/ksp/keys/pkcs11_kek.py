@@ -7,10 +7,10 @@ read once at start-up). Wrapping and unwrapping happen inside the token (``C_Wra
 and never leaves it. What is wrapped is the data key followed by 16 bytes of SHA-256 of
 the associated data, checked on unwrap, so a wrapped key is bound to its id and owner.
 
-Rotation makes a new AES key in the token labelled ``<label>#2``, ``#3`` …; the highest
-generation is current. Start-up fails with :class:`KekError` on a missing module or token,
-a wrong PIN, a missing KEK or one not allowed to wrap and unwrap (``CKA_WRAP`` false), before
-anything is read or written.
+A KEK's id is ``pkcs11:<token>/<label>``. Rotation makes a new AES key in the token
+labelled ``<label>#2``, ``#3`` …; the highest generation is current. Start-up fails with
+:class:`KekError` on a missing module or token, a wrong PIN, a missing KEK or one not
+allowed to wrap and unwrap (``CKA_WRAP`` false), before anything is read or written.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import re
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ __all__ = ["Pkcs11KekKeeper"]
 _MECHANISM = Mechanism.AES_KEY_WRAP_PAD
 _BINDING = 16
 _PREFIX = "pkcs11:"
+_RELOAD_SECONDS = 60.0
 
 
 class Pkcs11KekKeeper:
@@ -40,6 +42,7 @@ class Pkcs11KekKeeper:
         self._base = key_label
         self._lock = threading.Lock()
         self._session = _open_session(module, token, _read_pin(pin_file))
+        self._prefix = f"{_PREFIX}{token}/"
         self._keks: dict[str, Any] = {}
         self._load()
         if not self._keks:
@@ -47,7 +50,7 @@ class Pkcs11KekKeeper:
         for kek_id, kek in self._keks.items():
             if not (kek[Attribute.WRAP] and kek[Attribute.UNWRAP]):
                 raise KekError(
-                    f"KSP_PKCS11_KEY_LABEL: the key {kek_id[len(_PREFIX) :]!r} may not wrap "
+                    f"KSP_PKCS11_KEY_LABEL: the key {kek_id[len(self._prefix) :]!r} may not wrap "
                     "and unwrap (CKA_WRAP and CKA_UNWRAP must be true)"
                 )
 
@@ -59,8 +62,9 @@ class Pkcs11KekKeeper:
             label = str(kek[Attribute.LABEL])
             match = pattern.fullmatch(label)
             if match is not None:
-                found[_PREFIX + label] = (int(match.group(1) or 1), kek)
+                found[self._prefix + label] = (int(match.group(1) or 1), kek)
         self._keks = {kek_id: kek for kek_id, (_, kek) in found.items()}
+        self._loaded_at = time.monotonic()
         self._current = max(found, key=lambda k: found[k][0]) if found else ""
 
     @property
@@ -72,6 +76,8 @@ class Pkcs11KekKeeper:
 
     def wrap(self, key: bytes, aad: bytes) -> bytes:
         with self._lock:
+            if time.monotonic() - self._loaded_at > _RELOAD_SECONDS:
+                self._load()  # a rotation elsewhere: wrap under the new KEK soon after
             return self._wrap(key, aad)
 
     def _wrap(self, key: bytes, aad: bytes) -> bytes:
@@ -96,6 +102,8 @@ class Pkcs11KekKeeper:
             return self._unwrap(kek_id, wrapped, aad)
 
     def _unwrap(self, kek_id: str, wrapped: bytes, aad: bytes) -> bytes:
+        if kek_id not in self._keks:  # made since start-up, by `ksp keys rotate`
+            self._load()
         kek = self._keks.get(kek_id)
         if kek is None:
             raise UnwrapFailed
@@ -128,7 +136,7 @@ class Pkcs11KekKeeper:
     def add_current(self) -> str:
         with self._lock:
             generation = 1 + max(
-                int(k.rsplit("#", 1)[1]) if "#" in k[len(_PREFIX) + len(self._base) :] else 1
+                int(k.rsplit("#", 1)[1]) if "#" in k[len(self._prefix) + len(self._base) :] else 1
                 for k in self._keks
             )
             label = f"{self._base}#{generation}"
@@ -147,7 +155,7 @@ class Pkcs11KekKeeper:
                 },
             )
             self._load()
-            return _PREFIX + label
+            return self._prefix + label
 
     def retire(self, kek_id: str) -> None:
         with self._lock:
@@ -184,6 +192,8 @@ def _open_session(module: str, token: str, pin: str) -> Any:
         raise KekError(f"KSP_PKCS11_TOKEN: the token could not be found ({exc!r})") from None
     try:
         return found.open(user_pin=pin, rw=True)
+    except p11.UserAlreadyLoggedIn:  # this process has a keeper on the token already
+        return found.open(rw=True)
     except (p11.PinIncorrect, p11.PinInvalid, p11.PinLenRange):
         raise KekError("KSP_PKCS11_PIN_FILE: the token refused the PIN") from None
     except p11.PinLocked:

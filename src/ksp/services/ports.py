@@ -21,6 +21,7 @@ from ksp.domain.meetings import Meeting
 from ksp.domain.sessions import SignInAttempt, WebSession
 from ksp.domain.subject_access import Holdings
 from ksp.journal.entry import StoredEntry
+from ksp.journal.verify import Opened
 
 __all__ = [
     "AccessLogStore",
@@ -215,7 +216,8 @@ class JournalStore(Protocol):
         self, *, up_to: int, after: int = 0, limit: int | None = None
     ) -> list[tuple[int, str]]: ...
     async def checkpoint_count(self, *, up_to: int) -> int: ...
-    def open_content(self, seq: int, content: bytes) -> bytes | None: ...
+    def open_content(self, seq: int, content: bytes) -> bytes | Opened | None: ...
+    async def commitment_key(self, seq: int) -> bytes | None: ...
 
 
 @dataclass(frozen=True, slots=True)

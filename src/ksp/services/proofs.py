@@ -116,6 +116,7 @@ class ProofService:
             plan = inclusion_plan(index, tree_size)
             nodes = await uow.tree.nodes(plan.node_ids())
             entries = await uow.journal.stored(index, 1)
+            key = await uow.journal.commitment_key(record.journal_seq)  # a version-2 header's
         if not entries or entries[0].seq != record.journal_seq:
             raise JournalIntegrityError
         proof = _hashes(plan, nodes)
@@ -129,7 +130,7 @@ class ProofService:
             )
         except InvalidProof:
             raise JournalIntegrityError from None
-        return encode_receipt(Receipt(entries[0].header, index, proof, checkpoint.note))
+        return encode_receipt(Receipt(entries[0].header, index, proof, checkpoint.note, key))
 
     async def _checkpoint(self, uow: UnitOfWork, tree_size: int, field: str) -> Checkpoint:
         """The stored signed checkpoint at ``tree_size``, its signature checked."""

@@ -6,7 +6,7 @@ The rows beside journal entries (exchanges, outcomes, the access log, …) stay 
 with one narrow door: inside a transaction that holds a row of ``erasure_in_progress`` (the
 erasure store writes it first and removes it before its commit, so no other transaction ever
 sees it), their personal fields may be blanked and access-log lines deleted. The journal's
-own tables (entries, checkpoints, tree nodes, versions, documents) keep no door at all.
+own tables (entries, checkpoints, tree nodes, documents) keep no door at all.
 On PostgreSQL the service role is granted UPDATE and DELETE on the doored tables.
 
 Revision ID: 0015_retention
@@ -29,7 +29,10 @@ depends_on = None
 _ERASABLE = ("cases", "exchanges", "inquiries")
 
 # Guarded tables (db/guards.py) whose personal fields an erasure may blank, or rows delete.
+# A version's row keeps its place; its reason and its plain SHA-256 (which would confirm a
+# guessed copy of the erased document) are blanked.
 DOORED = (
+    "document_versions",
     "exchanges",
     "exchange_records",
     "access_log",
