@@ -206,10 +206,6 @@ class SqlErasureStore:
         if rows:
             await self._session.execute(insert(erased_entries), rows)
 
-    async def erased(self, seq: int) -> bool:
-        query = select(erased_entries.c.seq).where(erased_entries.c.seq == seq)
-        return (await self._session.execute(query)).first() is not None
-
     @asynccontextmanager
     async def _door(self) -> AsyncIterator[None]:
         """The guarded tables take erasures while this lasts, in this transaction only."""

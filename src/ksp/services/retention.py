@@ -136,7 +136,8 @@ class RetentionService:
             if kind is RecordKind.ACCESS_LOG:
                 count = await uow.erasure.delete_access_log(cutoff, self._batch)
                 if count:
-                    found = Footprint(rows=(("access_log", f"before:{cutoff.isoformat()}"),))
+                    lines = f"{count} lines before {cutoff.isoformat()}"
+                    found = Footprint(rows=(("access_log", lines),))
                     report.erasure_entries.append(
                         await erase(uow, found, rule=rule, by=RETENTION_AUTHOR, at=now)
                     )

@@ -57,9 +57,6 @@ class FakeErasureStore(ErasureStore):
         self._state.access_log = [r for r in self._state.access_log if r not in old]
         return len(old)
 
-    async def erased(self, seq: int) -> bool:
-        return seq in self._state.erased_entries
-
     async def add_request(self, request: ErasureRequest, cpr: Cpr) -> bytes:
         raise NotImplementedError
 
