@@ -47,6 +47,7 @@ POLICY = RetentionPolicy(
         RecordKind.LIST_VERSION: 365,
         RecordKind.MINUTES_VERSION: 365,
         RecordKind.EXCHANGE: 365,
+        RecordKind.OUTCOME: 365,
         RecordKind.ACCESS_LOG: 365,
     }
 )
@@ -131,6 +132,20 @@ async def person_on_a_list(d: Deployment, units: Units) -> Person:
         json={"cpr": body["subject"]["cpr"], "from_agency": "police", "received_on": "2026-11-01"},
     )
     assert inquiry.status_code == 201, inquiry.text
+    outcome = await d.client.post(
+        f"/api/v1/meetings/{meeting_id}/outcomes",
+        headers=kif,
+        json={
+            "case_id": case_id,
+            "summary": f"Drøftet {body['subject']['name']}",
+            "decision": "follow-up",
+            "actions": [
+                {"agency": "municipality", "description": "Kontakt", "due_on": "2026-12-20"}
+                | {"unit": units.participant}
+            ],
+        },
+    )
+    assert outcome.status_code == 201, outcome.text
     return Person(
         cpr=body["subject"]["cpr"],
         name=body["subject"]["name"],
@@ -195,7 +210,8 @@ async def test_a_retention_run_erases_what_is_due_and_the_journal_still_verifies
     d.clock.set(LATER)
     report = await d.retention.run()
     assert report.erased["list_version"] == 1
-    assert report.erased["exchange"] == 1
+    assert report.erased["exchange"] == 2  # the one recorded, the one the outcome made
+    assert report.erased["outcome"] == 1
     assert report.erased["access_log"] > 2  # batches of 2: several transactions
     assert len(report.erasure_entries) >= 3
 
@@ -263,8 +279,10 @@ async def test_a_persons_erasure_needs_kifs_request_and_an_auditors_countersigna
     assert done.status_code == 200, done.text
     carried = done.json()
     assert carried["status"] == "erased"
-    assert carried["entries_erased"] == 2  # the list version naming them, the exchange
-    assert carried["rows_erased"] == 4  # the case, the inquiry, the exchange, the version
+    # the list version naming them, the two exchanges (one the outcome's), the outcome
+    assert carried["entries_erased"] == 4
+    # the case, the inquiry, the two exchanges, the version, the outcome
+    assert carried["rows_erased"] == 6
     assert (await d.client.get(case, headers=kif)).status_code == 404
     version = f"/api/v1/documents/{person.document_id}/versions/1"
     gone = await d.client.get(version, headers=auditor)
@@ -276,6 +294,9 @@ async def test_a_persons_erasure_needs_kifs_request_and_an_auditors_countersigna
     assert listed.status_code == 200, listed.text
     kept = next(v for v in listed.json()["versions"] if v["version"] == 1)
     assert (kept["sha256"], kept["reason"]) == ("", "")  # nothing left to confirm a copy by
+    decided = await d.client.get(f"/api/v1/meetings/{person.meeting_id}/outcomes", headers=kif)
+    assert decided.status_code == 200, decided.text  # the outcome stays, its texts blank
+    assert person.name not in decided.text
 
     record = await erasure_record(d, carried["erasure_seq"])
     assert record["rule"] == "decision"
@@ -374,7 +395,8 @@ async def test_subject_access_gives_the_persons_data_and_every_consultation_with
     assert [(c["id"], c["name"], c["cpr"], c["concern"]) for c in held["cases"]] == [
         (person.case_id, person.name, person.cpr, person.concern)
     ]
-    assert [e["id"] for e in held["exchanges"]] == [person.exchange_id]
+    assert person.exchange_id in [e["id"] for e in held["exchanges"]]
+    assert len(held["exchanges"]) == 2  # the one recorded, the one the outcome made
     assert [(x["document_id"], x["version"], x["erased"]) for x in held["listings"]] == [
         (person.document_id, 1, False)
     ]

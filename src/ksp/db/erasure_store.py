@@ -96,16 +96,24 @@ class SqlErasureStore:
         return [str(i) for i in (await self._session.execute(query)).scalars()]
 
     async def due_rows(self, table: str, before: dt.datetime, limit: int) -> Footprint:
-        """Cases (by submission), exchanges or inquiries (by creation) before ``before``
-        whose fields are not yet erased, with the journal entries that hold their content."""
-        rows = {"cases": cases, "exchanges": exchanges, "inquiries": inquiries}[table]
+        """Cases (by submission), exchanges, inquiries or outcomes (by creation) before
+        ``before`` whose fields are not yet erased, with the journal entries that hold their
+        content."""
+        rows = {
+            "cases": cases,
+            "exchanges": exchanges,
+            "inquiries": inquiries,
+            "outcomes": outcomes,
+        }[table]
         since = rows.c.submitted_at if table == "cases" else rows.c.created_at
-        ids = await self._ids(
-            select(rows.c.id)
-            .where(since < before, rows.c.erased_at.is_(None))
-            .order_by(since, rows.c.id)
-            .limit(limit)
+        kept = (  # an outcome is erased when its summary is
+            rows.c.summary_ct != ERASED if table == "outcomes" else rows.c.erased_at.is_(None)
         )
+        ids = await self._ids(
+            select(rows.c.id).where(since < before, kept).order_by(since, rows.c.id).limit(limit)
+        )
+        if table == "outcomes":
+            return await self._outcomes(ids)
         if table == "exchanges":
             return await self._exchanges(ids)
         if table == "inquiries":
@@ -121,6 +129,18 @@ class SqlErasureStore:
         )
         seqs = await self._seqs(own) + await self._seqs(records)
         return Footprint(tuple(sorted(seqs)), tuple(("exchanges", i) for i in ids))
+
+    async def _outcomes(self, ids: Collection[str]) -> Footprint:
+        if not ids:
+            return Footprint()
+        own = select(outcomes.c.journal_seq).where(outcomes.c.id.in_(ids))
+        statuses = (
+            select(action_statuses.c.journal_seq)
+            .join(actions, actions.c.id == action_statuses.c.action_id)
+            .where(actions.c.outcome_id.in_(ids))
+        )
+        seqs = await self._seqs(own) + await self._seqs(statuses)
+        return Footprint(tuple(sorted(seqs)), tuple(("outcomes", i) for i in ids))
 
     async def _inquiries(self, ids: Collection[str]) -> Footprint:
         if not ids:

@@ -35,6 +35,7 @@ class RecordKind(StrEnum):
     LIST_VERSION = "list_version"  # from the meeting's date
     MINUTES_VERSION = "minutes_version"  # from the meeting's date
     EXCHANGE = "exchange"  # an exchange of information and its records, from creation
+    OUTCOME = "outcome"  # a meeting's decision on a case, its actions and their notes
     ACCESS_LOG = "access_log"  # a line of the access log, from when it was written
     CASE = "case"  # a case's personal fields, from its submission
     INQUIRY = "inquiry"  # an inquiry and its decisions, from creation

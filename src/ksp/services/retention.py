@@ -49,6 +49,7 @@ RETENTION_AUTHOR = "ksp-retention"
 # The rows each record kind erases, counted from their creation (versions: ``due_versions``).
 _ROW_KINDS = {
     RecordKind.EXCHANGE: "exchanges",
+    RecordKind.OUTCOME: "outcomes",
     RecordKind.CASE: "cases",
     RecordKind.INQUIRY: "inquiries",
 }
