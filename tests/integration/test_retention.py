@@ -14,6 +14,7 @@ import datetime as dt
 import io
 import json
 import subprocess
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +26,10 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from conftest import POSTGRES_URL, make_settings, migrated_database, token_headers
+from integration.test_circulation import register
 from ksp.api.app import create_app
 from ksp.bootstrap import journal_signer, unit_of_work
-from ksp.db.tables import access_log, cases, data_keys, erased_entries
+from ksp.db.tables import access_log, cases, data_keys, erased_entries, outbox
 from ksp.domain.errors import Erased
 from ksp.domain.retention import RecordKind, RetentionPolicy
 from ksp.journal.checkpoint import CheckpointSigner
@@ -39,6 +41,7 @@ from ksp.services.retention import RetentionService
 from support.clock import DEFAULT_NOW, FixedClock
 from support.data import Units, case_body, fresh_units
 from support.flows import change_list, new_meeting
+from support.keys import KeyMaker
 from support.leaks import PersonalData, find_leaks
 
 PROBLEMS = "https://ksp.kriminalforsorgen.dk/problems/"
@@ -155,6 +158,21 @@ async def person_on_a_list(d: Deployment, units: Units) -> Person:
         document_id=listed.json()["document_id"],
         exchange_id=exchange.json()["id"],
     )
+
+
+async def erase_person(
+    d: Deployment, person: Person, kif: dict[str, str], auditor: dict[str, str]
+) -> dict[str, Any]:
+    """KiF asks for the person's erasure, an auditor countersigns; the answer's body."""
+    asked = await d.client.post(
+        "/api/v1/audit/erasure", json={"cpr": person.cpr, "reason": "Afgørelse"}, headers=kif
+    )
+    assert asked.status_code == 202, asked.text
+    sign = f"/api/v1/audit/erasure/{asked.json()['id']}/countersign"
+    done = await d.client.post(sign, headers=auditor)
+    assert done.status_code == 200, done.text
+    carried: dict[str, Any] = done.json()
+    return carried
 
 
 async def verified(d: Deployment, auditor: dict[str, str]) -> dict[str, Any]:
@@ -468,13 +486,7 @@ async def test_after_an_erasure_nothing_of_the_person_is_reachable_and_receipts_
     theirs = PersonalData(cprs={person.cpr}, names={person.name}, texts={person.concern})
     assert any(person.name.encode() in p for p in await reachable_plaintexts(d))
 
-    asked = await d.client.post(
-        "/api/v1/audit/erasure", json={"cpr": person.cpr, "reason": "Afgørelse"}, headers=kif
-    )
-    done = await d.client.post(
-        f"/api/v1/audit/erasure/{asked.json()['id']}/countersign", headers=auditor
-    )
-    assert done.status_code == 200, done.text
+    await erase_person(d, person, kif, auditor)
 
     opened = b"\n".join(await reachable_plaintexts(d))
     assert bystander.name.encode() in opened  # the scan looks at real content
@@ -532,3 +544,57 @@ async def test_subject_access_as_a_danish_pdf(deployment: Deployment) -> None:
     assert "Sagsbehandling" in flat  # a consultation's purpose, in Danish
     assert "Medarbejdernes identitet er udeladt" in flat
     assert "kif-caseworker" not in flat
+
+
+async def test_a_circulated_version_is_a_disclosure_and_its_mail_goes_with_the_erasure(
+    deployment: Deployment, keys: KeyMaker
+) -> None:
+    """Subject access lists each disclosure: when, the receiving agency and unit, without
+    the recipient's name and address unless asked. Erasing the person drops the messages
+    of that version from the outbox, and one not yet sent is never sent."""
+    d = deployment
+    units = fresh_units()
+    person = await person_on_a_list(d, units)
+    kif = d.auth("kif", units.kif, sub="kif-caseworker")
+    auditor = d.auth("auditor", units.auditor, sub="the-auditor")
+    email = f"deltager-{uuid.uuid4().hex[:8]}@kommune.dk"
+    registered = await register(d.client, d.auth, units, keys, email)
+    assert registered.status_code == 201, registered.text
+    added = await d.client.post(
+        f"/api/v1/meetings/{person.meeting_id}/participants",
+        json={"recipient_id": registered.json()["id"]},
+        headers=kif,
+    )
+    assert added.status_code == 201, added.text
+    sent = await d.client.post(
+        f"/api/v1/documents/{person.document_id}/versions/1/circulate", headers=kif
+    )
+    assert sent.status_code == 202, sent.text
+
+    held = await d.client.post(
+        "/api/v1/audit/subject-access", json={"cpr": person.cpr}, headers=auditor
+    )
+    [disclosure] = held.json()["disclosures"]
+    assert disclosure["purpose"] == "circulation"
+    assert (disclosure["receiving_agency"], disclosure["receiving_unit"]) == (
+        "municipality",
+        units.participant,
+    )
+    assert (disclosure["version"], disclosure["status"]) == (1, "queued")
+    assert email not in held.text
+    assert disclosure["recipient"] == "(medarbejder)"
+    staff = await d.client.post(
+        "/api/v1/audit/subject-access",
+        json={"cpr": person.cpr, "with_staff": True},
+        headers=auditor,
+    )
+    assert staff.json()["disclosures"][0]["recipient_email"] == email
+
+    await erase_person(d, person, kif, auditor)
+    async with d.engine.connect() as connection:
+        query = select(outbox.c.status, outbox.c.message).where(
+            outbox.c.circulation_id == sent.json()["circulation_id"]
+        )
+        assert [(r.status, bytes(r.message)) for r in await connection.execute(query)] == [
+            ("failed", b"")
+        ]

@@ -29,6 +29,7 @@ from ksp.db.tables import (
     case_revisions,
     case_triages,
     cases,
+    circulations,
     document_versions,
     documents,
     erased_entries,
@@ -40,8 +41,10 @@ from ksp.db.tables import (
     inquiry_decisions,
     list_entries,
     meetings,
+    outbox,
     outcomes,
 )
+from ksp.domain.circulation import DeliveryStatus
 from ksp.domain.cpr import Cpr
 from ksp.services.ports import ErasureRequest, Footprint
 
@@ -247,14 +250,7 @@ class SqlErasureStore:
         async with self._door():
             for name in by_table.get("document_versions", []):
                 document_id, _, version = name.rpartition("/")
-                await self._session.execute(
-                    update(document_versions)
-                    .where(
-                        document_versions.c.document_id == document_id,
-                        document_versions.c.version == int(version),
-                    )
-                    .values(sha256="", reason_ct=ERASED)
-                )
+                await self._erase_version(document_id, int(version))
             for case_id in by_table.get("cases", []):
                 await self._erase_case(case_id, at)
             if ids := by_table.get("exchanges"):
@@ -295,6 +291,38 @@ class SqlErasureStore:
                     .where(actions.c.outcome_id.in_(ids))
                     .values(description_ct=ERASED)
                 )
+
+    async def _erase_version(self, document_id: str, version: int) -> None:
+        """A version's row keeps its place; its reason and plain SHA-256 are blanked. Its
+        circulations' messages (OpenPGP, for the recipients) are dropped from the outbox,
+        and one not yet sent is not sent; a reason for sending it again is blanked."""
+        await self._session.execute(
+            update(document_versions)
+            .where(
+                document_versions.c.document_id == document_id,
+                document_versions.c.version == version,
+            )
+            .values(sha256="", reason_ct=ERASED)
+        )
+        circulated = select(circulations.c.id).where(
+            circulations.c.document_id == document_id, circulations.c.version == version
+        )
+        await self._session.execute(
+            update(outbox)
+            .where(
+                outbox.c.circulation_id.in_(circulated),
+                outbox.c.status.in_([DeliveryStatus.QUEUED.value, DeliveryStatus.RETRYING.value]),
+            )
+            .values(status=DeliveryStatus.FAILED.value, last_error="erased before delivery")
+        )
+        await self._session.execute(
+            update(outbox).where(outbox.c.circulation_id.in_(circulated)).values(message=ERASED)
+        )
+        await self._session.execute(
+            update(circulations)
+            .where(circulations.c.id.in_(circulated))
+            .values(again_reason_ct=None)
+        )
 
     async def _erase_case(self, case_id: str, at: dt.datetime) -> None:
         await self._session.execute(
