@@ -150,6 +150,7 @@ def deployment(
         key_file = root / "service-key.asc"
         made.ksp("mail", "new-key", "--out", str(key_file))
         env["KSP_MAIL_SIGNING_KEY_FILE"] = str(key_file)
+        env["KSP_KEK_FILE"] = str(root / "kek.json")  # one KEK for every instance
         made.ksp("db", "upgrade")
         try:
             yield made

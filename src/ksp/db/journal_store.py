@@ -13,13 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
+from sqlalchemy import String, cast, func, insert, literal, select, text
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ksp.crypto import ContentErased, envelope_key_id
-from ksp.db.data_key_store import SqlDataKeyStore, journal_owner
-from ksp.db.tables import erased_entries, journal_checkpoints, journal_entries
+from ksp.db.data_key_store import KEY_COLUMNS, SqlDataKeyStore, journal_owner
+from ksp.db.tables import data_keys, erased_entries, journal_checkpoints, journal_entries
 from ksp.db.tree_store import add_tree_nodes
 from ksp.domain.errors import Erased, JournalIntegrityError
 from ksp.journal.checkpoint import CheckpointSigner, InvalidCheckpoint, verify_checkpoint
@@ -45,6 +45,14 @@ __all__ = ["JOURNAL_LOCK_KEY", "SqlJournalStore"]
 # schemas of one database never queue behind each other.
 JOURNAL_LOCK_KEY = 0x4B5350  # "KSP"
 
+
+# An entry's content with its data key's row joined in: one query for a version's read.
+_CONTENT_WITH_KEY = select(journal_entries.c.content, *KEY_COLUMNS).select_from(
+    journal_entries.outerjoin(
+        data_keys,
+        data_keys.c.owner == literal("journal:") + cast(journal_entries.c.seq, String),
+    )
+)
 
 _UNREADABLE = EntryHeader(0, "unreadable", "", "", "", "", "", "")
 
@@ -193,16 +201,15 @@ class SqlJournalStore:
         """An entry's plaintext; :class:`~ksp.domain.errors.Erased` once it was erased (its
         data key destroyed, or, for an entry sealed before data keys, marked erased: the
         service refuses it, though its legacy-key ciphertext remains)."""
-        query = (
-            select(journal_entries.c.content, erased_entries.c.seq.label("erased"))
-            .outerjoin(erased_entries, erased_entries.c.seq == journal_entries.c.seq)
-            .where(journal_entries.c.seq == seq)
+        query = _CONTENT_WITH_KEY.add_columns(erased_entries.c.seq.label("erased")).outerjoin(
+            erased_entries, erased_entries.c.seq == journal_entries.c.seq
         )
-        row = (await self._session.execute(query)).one()
+        row = (await self._session.execute(query.where(journal_entries.c.seq == seq))).one()
         if row.erased is not None:
             raise Erased
+        self._keys.offer(row._mapping)
         content = bytes(row.content)
-        await self._keys.load([content])
+        await self._keys.load([content])  # none: the key came with it (unless tampered)
         try:
             return self._keys.open(content, context=f"journal:{seq}")
         except ContentErased:

@@ -104,28 +104,26 @@ class StoredEntry:
     content: bytes | None
 
 
-class _Wire(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+class _Fields(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """The fields both versions share (the encoder sorts keys: their order is moot)."""
+
+    seq: Annotated[int, msgspec.Meta(ge=1, le=_MAX_SEQ)]
+    kind: _Text
+    ref: _Text
+    author: _Text
+    created_at: str
+    ciphertext_sha256: str
+    prev: str
+
+
+class _Wire(_Fields, forbid_unknown_fields=True, gc=False):
     v: Literal[1]
-    seq: Annotated[int, msgspec.Meta(ge=1, le=_MAX_SEQ)]
-    kind: _Text
-    ref: _Text
-    author: _Text
-    created_at: str
-    ciphertext_sha256: str
     plaintext_sha256: str
-    prev: str
 
 
-class _WireV2(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+class _WireV2(_Fields, forbid_unknown_fields=True, gc=False):
     v: Literal[2]
-    seq: Annotated[int, msgspec.Meta(ge=1, le=_MAX_SEQ)]
-    kind: _Text
-    ref: _Text
-    author: _Text
-    created_at: str
-    ciphertext_sha256: str
     plaintext_hmac: str
-    prev: str
 
     @property
     def plaintext_sha256(self) -> str:
