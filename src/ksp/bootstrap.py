@@ -57,7 +57,9 @@ from ksp.services.minutes import MinutesService
 from ksp.services.outcomes import OutcomeService
 from ksp.services.ports import Clock
 from ksp.services.proofs import ProofService
+from ksp.services.retention import ErasureService, RetentionService
 from ksp.services.sealing import OptionalParts
+from ksp.services.subject_access import SubjectAccessService
 from ksp.services.witnessing import RollbackGuard, WitnessingService
 from ksp.services.worklist import WorklistService
 from ksp.settings import ConfigError, Settings
@@ -74,6 +76,7 @@ __all__ = [
     "kek_keeper",
     "outbox_worker",
     "pdf_renderer",
+    "retention_service",
     "run_outbox",
     "secure_mail",
     "store_adapters",
@@ -226,6 +229,14 @@ def outbox_worker(settings: Settings, uow: SqlUnitOfWorkFactory, clock: Clock) -
     )
 
 
+def retention_service(
+    settings: Settings, uow: SqlUnitOfWorkFactory, clock: Clock
+) -> RetentionService:
+    """The retention policy of KSP_RETENTION_FILE, applied by `ksp retention run` and the
+    worker."""
+    return RetentionService(uow, clock, settings.retention)
+
+
 async def run_outbox(worker: OutboxWorker, engine: AsyncEngine, *, poll_seconds: float) -> None:
     """The worker, forever, woken by PostgreSQL's notifications of committed circulations
     (and, in the service's own process, by the circulation service) besides its poll."""
@@ -284,6 +295,9 @@ class Services:
     meeting_outcomes: OutcomeService
     minutes: MinutesService
     worklists: WorklistService
+    erasure: ErasureService
+    subject_access: SubjectAccessService
+    retention: RetentionService
     uow: SqlUnitOfWorkFactory
     mail: EnvelopeMail
     worker: OutboxWorker
@@ -345,6 +359,9 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
         meeting_outcomes=OutcomeService(uow, clock),
         minutes=MinutesService(uow, clock),
         worklists=WorklistService(uow, clock),
+        erasure=ErasureService(uow, clock),
+        subject_access=SubjectAccessService(uow, clock),
+        retention=retention_service(settings, uow, clock),
         uow=uow,
         mail=mail,
         worker=worker,

@@ -140,11 +140,15 @@ def _journal_verify_receipt(_settings: Settings | None, args: argparse.Namespace
 
 
 def _outbox_work(settings: Settings, args: argparse.Namespace) -> int:
-    """A delivery worker in its own process; several may run against PostgreSQL."""
+    """A delivery worker in its own process; several may run against PostgreSQL. It applies
+    the retention policy (KSP_RETENTION_FILE) too, every KSP_RETENTION_INTERVAL seconds."""
+    import anyio
+
     from ksp.bootstrap import (
         SystemClock,
         database_engine,
         outbox_worker,
+        retention_service,
         run_outbox,
         unit_of_work,
     )
@@ -154,18 +158,48 @@ def _outbox_work(settings: Settings, args: argparse.Namespace) -> int:
 
     async def run() -> None:
         engine = database_engine(settings, pool_size=3, max_overflow=0)  # one listens
-        worker = outbox_worker(settings, unit_of_work(settings, engine), SystemClock())
+        uow = unit_of_work(settings, engine)
+        worker = outbox_worker(settings, uow, SystemClock())
         try:
             if args.once:
                 while await worker.run_once():
                     pass
-            else:
-                poll = settings.outbox_poll_ms / 1000 if args.poll is None else args.poll
+                return
+            poll = settings.outbox_poll_ms / 1000 if args.poll is None else args.poll
+            async with anyio.create_task_group() as group:
+                if settings.retention.durations:
+                    retention = retention_service(settings, uow, SystemClock())
+                    group.start_soon(retention.run_every, settings.retention_interval_seconds)
                 await run_outbox(worker, engine, poll_seconds=poll)
+                group.cancel_scope.cancel()
         finally:
             await engine.dispose()
 
     asyncio.run(run())
+    return 0
+
+
+def _retention_run(settings: Settings, _args: argparse.Namespace) -> int:
+    """Erase what KSP_RETENTION_FILE says is due (idempotent: a second run finds nothing);
+    prints counts per record kind and the erasure entries' sequence numbers."""
+    from ksp.bootstrap import SystemClock, database_engine, retention_service, unit_of_work
+
+    if not settings.retention.durations:
+        print("ksp: KSP_RETENTION_FILE names no retention policy: nothing is erased")
+        return 0
+
+    async def run() -> dict[str, int]:
+        engine = database_engine(settings, pool_size=1, max_overflow=0)
+        try:
+            service = retention_service(settings, unit_of_work(settings, engine), SystemClock())
+            report = await service.run()
+            print(f"erasure entries: {', '.join(map(str, report.erasure_entries)) or 'none'}")
+            return report.erased
+        finally:
+            await engine.dispose()
+
+    for kind, count in sorted(asyncio.run(run()).items()):
+        print(f"{kind}: {count} erased")
     return 0
 
 
@@ -332,6 +366,13 @@ def _parser() -> argparse.ArgumentParser:
     new_cert.add_argument("--cert", required=True, help="a new PEM file for the certificate")
     new_cert.add_argument("--key", required=True, help="a new PEM file for the key (mode 0600)")
     _keys_commands(group(commands, "keys", "the KEKs, their data keys, and recipient keys"))
+    retention = group(commands, "retention", "the retention policy (KSP_RETENTION_FILE)")
+    command(
+        retention,
+        "run",
+        "erase what the retention policy says is due, in batches (idempotent)",
+        with_database(_retention_run),
+    )
     _token_command(commands)
     from ksp.witness.cli import add_witness_commands
 

@@ -17,12 +17,14 @@ from ksp.domain.circulation import Recipient
 from ksp.domain.danish_time import danish_date, danish_datetime
 from ksp.domain.documents import DocumentVersion, ListDiff, Printable, kind_of
 from ksp.domain.meetings import Meeting
+from ksp.domain.subject_access import Holdings
 
 __all__ = [
     "render_cancellation",
     "render_document",
     "render_page",
     "render_printable",
+    "render_subject_access",
     "template_sources",
 ]
 
@@ -30,6 +32,16 @@ CUSTODY_DA = {
     "remand": "Varetægtsarrestant",
     "convicted": "Dømt (løsladt fra institution)",
     "youth_section_78": "Ung, straffuldbyrdelseslovens § 78",
+}
+PURPOSE_DA = {
+    "case-handling": "Sagsbehandling",
+    "triage": "Visitation",
+    "meeting-preparation": "Forberedelse af KSP-møde",
+    "circulation": "Udsendelse",
+    "inquiry": "Henvendelse",
+    "audit": "Revision og kontrol",
+    "erasure": "Sletning",
+    "subject-access": "Indsigt",
 }
 AGENCY_DA = {"kf": "Kriminalforsorgen", "municipality": "Kommunen", "police": "Politiet"}
 
@@ -167,6 +179,22 @@ def template_sources() -> list[str]:
     loader = _environment().loader
     assert loader is not None
     return [loader.get_source(_environment(), name)[0] for name in loader.list_templates()]
+
+
+def render_subject_access(holdings: Holdings) -> str:
+    """A subject-access extract as a Danish HTML document (and, printed, its PDF)."""
+    assert holdings.made_at is not None
+    return (
+        _environment()
+        .get_template("subject_access.html.j2")
+        .render(
+            holdings=holdings,
+            made_at=danish_datetime(holdings.made_at),
+            when=danish_datetime,
+            day=danish_date,
+            purpose_da=PURPOSE_DA,
+        )
+    )
 
 
 def render_page(name: str, **context: object) -> str:

@@ -21,6 +21,7 @@ from ksp.auth.config import SignInConfigError, SignInSettings, load_sign_in
 from ksp.data_dir import DataDirError, read_secrets
 from ksp.db.url import DatabaseUrlError, async_database_url
 from ksp.domain.reference import InvalidUnitTable, UnitTable, parse_unit_table, shipped_unit_table
+from ksp.domain.retention import InvalidRetentionPolicy, RetentionPolicy, parse_retention_policy
 from ksp.tokens import secure_key_url
 from ksp.witness.policy import InvalidPolicy, Policy, parse_policy
 
@@ -93,17 +94,18 @@ class Settings:
     )
     units: UnitTable = field(default_factory=shipped_unit_table, repr=False)
     max_list_entries: int = 500
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    retention_interval_seconds: int = 3_600
     kek_file: Path | None = None
     pkcs11: Pkcs11Settings | None = None
+    pdf_workers: int = 2
+    pdf_timeout_seconds: int = 30
+    pdf_max_bytes: int = 20_000_000
 
     @property
     def kek_path(self) -> Path:
         """``KSP_KEK_FILE``, else ``kek.json`` in the data dir (made there, 0600)."""
         return self.kek_file or self.data_dir / "kek.json"
-
-    pdf_workers: int = 2
-    pdf_timeout_seconds: int = 30
-    pdf_max_bytes: int = 20_000_000
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -370,6 +372,20 @@ def _units(env: Mapping[str, str]) -> UnitTable:
         raise ConfigError(f"KSP_UNITS_FILE: {exc}") from None
 
 
+def _retention(env: Mapping[str, str]) -> RetentionPolicy:
+    """KSP_RETENTION_FILE: the retention policy, checked here, at start-up; without it
+    nothing is erased."""
+    name = env.get("KSP_RETENTION_FILE")
+    if not name:
+        return RetentionPolicy()
+    try:
+        return parse_retention_policy(Path(name).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        raise ConfigError("KSP_RETENTION_FILE must name a readable UTF-8 file") from None
+    except InvalidRetentionPolicy as exc:
+        raise ConfigError(f"KSP_RETENTION_FILE: {exc}") from None
+
+
 def load_settings(env: Mapping[str, str] | None = None, *, create_secrets: bool = True) -> Settings:
     """Build settings from ``env`` (default: ``os.environ``); raise ConfigError if bad.
 
@@ -430,6 +446,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, create_secrets: bool 
         sign_in=sign_in,
         units=_units(env),
         max_list_entries=_int(env, "KSP_MAX_LIST_ENTRIES", 500, 1, 100_000),
+        retention=_retention(env),
+        retention_interval_seconds=_int(env, "KSP_RETENTION_INTERVAL", 3_600, 60, 86_400),
         **_kek(env),
         pdf_workers=_int(env, "KSP_PDF_WORKERS", 2, 1, 32),
         pdf_timeout_seconds=_int(env, "KSP_PDF_TIMEOUT_SECONDS", 30, 1, 600),

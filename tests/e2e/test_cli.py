@@ -294,3 +294,27 @@ def test_a_database_that_cannot_be_used_is_one_line_and_exit_1(
         assert done.stderr.startswith("ksp: the database (KSP_DATABASE_URL) cannot be used: ")
         assert reason in done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_ksp_retention_run_applies_the_policy_and_a_bad_policy_stops_it(tmp_path: Path) -> None:
+    """CONTRACT.md: `ksp retention run` erases what KSP_RETENTION_FILE says is due (here, on
+    a new database, nothing), prints counts per kind and never personal data; a bad policy
+    is a configuration error naming the variable, exit 2."""
+    env = {"KSP_DATA_DIR": str(tmp_path / "var")}
+    assert run("db", "upgrade", env=env).returncode == 0
+    policy = tmp_path / "retention.json"
+    policy.write_text('{"list_version": "365d", "access_log": "1825d"}', encoding="utf-8")
+    done = run("retention", "run", env=env | {"KSP_RETENTION_FILE": str(policy)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "erasure entries: none",
+        "access_log: 0 erased",
+        "list_version: 0 erased",
+    ]
+    without = run("retention", "run", env=env)
+    assert without.returncode == 0
+    assert "names no retention policy" in without.stdout
+    policy.write_text('{"list_version": "a year"}', encoding="utf-8")
+    refused = run("retention", "run", env=env | {"KSP_RETENTION_FILE": str(policy)})
+    assert refused.returncode == 2
+    assert "KSP_RETENTION_FILE: list_version: the duration must be whole days" in refused.stderr

@@ -76,6 +76,9 @@ ROUTES = {
     "export": Route("GET", "/audit/export"),
     "access-log": Route("GET", "/audit/access-log"),
     "access-log-search": Route("POST", "/audit/access-log/search"),
+    "request-erasure": Route("POST", "/audit/erasure"),
+    "countersign-erasure": Route("POST", "/audit/erasure/{request_id:uuid}/countersign"),
+    "subject-access": Route("POST", "/audit/subject-access"),
     "reschedule": Route("PATCH", "/meetings/{meeting_id:uuid}"),
     "cancel": Route("POST", "/meetings/{meeting_id:uuid}/cancel"),
     "cancellation": Route("GET", "/meetings/{meeting_id:uuid}/cancellation"),
@@ -250,6 +253,14 @@ EXPECTED: dict[tuple[str, str], tuple[int, int]] = {
     ("action-status", "arrest"): (403, 403),
     ("action-status", "auditor"): (403, 403),
     ("worklist", "kif"): (200, 200),
+    # kif asks for its own unit's data (a foreign unit holds nothing of the person: 404);
+    # an auditor countersigns (the world's id names no request: 404); auditors only extract
+    ("request-erasure", "kif"): (202, 404),
+    **{("request-erasure", role): (403, 403) for role in ("arrest", "participant", "auditor")},
+    ("countersign-erasure", "auditor"): (404, 404),
+    **{("countersign-erasure", role): (403, 403) for role in ("arrest", "participant", "kif")},
+    ("subject-access", "auditor"): (200, 200),
+    **{("subject-access", role): (403, 403) for role in ("arrest", "participant", "kif")},
     **{("worklist", role): (403, 403) for role in ("arrest", "participant", "auditor")},
 }
 
@@ -321,6 +332,8 @@ def payload(name: str, units: Units, ids: dict[str, str]) -> dict[str, Any] | No
             "jail_municipality_code": 101,
         },
         "access-log-search": lambda: {"cpr": "010190-1234"},
+        "request-erasure": lambda: {"cpr": "010190-1234", "reason": "Afgørelse"},
+        "subject-access": lambda: {"cpr": "010190-1234"},
         "reschedule": lambda: {"location": "Lokale 2", "reason": "Flyttet"},
         "cancel": lambda: {"reason": "Aflyst"},
         "record-attendance": lambda: {"attendees": [ATTENDEE]},
@@ -404,6 +417,7 @@ async def world(
         "listed_case": listed,
         "matrix_key": matrix_key,
         "circulation_id": "00000000-0000-4000-8000-000000000000",
+        "request_id": "00000000-0000-4000-8000-000000000000",
         "action_id": "00000000-0000-4000-8000-000000000000",
     }
     if with_action:
@@ -538,6 +552,7 @@ async def test_every_api_route_needs_a_token(
             "matrix_key",
             "listed_case",
             "action_id",
+            "request_id",
         ),
         nobody,
     )

@@ -17,8 +17,9 @@ from sqlalchemy import insert
 
 from conftest import migrated_database
 from ksp.bootstrap import journal_signer, unit_of_work
-from ksp.crypto import ContentErased
 from ksp.db.tables import journal_checkpoints, journal_entries, journal_tree_nodes
+from ksp.domain.errors import Erased
+from ksp.journal.bundle import verify_bundle, write_bundle
 from ksp.journal.cli import verify_receipt_command
 from ksp.journal.entry import EntryHeader, encode_header, entry_hash, parse_header
 from ksp.journal.merkle import Frontier
@@ -103,8 +104,23 @@ async def test_a_journal_of_version_1_then_version_2_entries_verifies_online(
                 open_content=uow.journal.open_content,
             )
             assert await uow.journal.plaintext(1) == b"old 1"
+            checkpoints = [note for _, note in await uow.journal.checkpoints(up_to=3)]
     assert versions == [1, 1, 2]
     assert result.ok, result
+    bundle = io.StringIO()  # and offline, as `ksp journal verify` reads an export
+    write_bundle(
+        bundle,
+        origin=signer.origin,
+        public_key=signer.public_key_bytes,
+        vkey=signer.vkey,
+        entries=entries,
+        entry_count=len(entries),
+        checkpoints=checkpoints,
+        include_content=True,
+        exported_at=NOW.isoformat(),
+    )
+    offline = verify_bundle(bundle.getvalue().splitlines(), expected_vkey=signer.vkey)
+    assert offline.ok, offline
 
 
 async def test_a_receipt_hands_the_commitment_key_and_still_holds_after_erasure(
@@ -131,7 +147,7 @@ async def test_a_receipt_hands_the_commitment_key_and_still_holds_after_erasure(
         assert await uow.data_keys.destroy_owner(f"journal:{seq}", at=NOW)
         await uow.commit()
     async with app.state.uow() as uow:
-        with pytest.raises(ContentErased):
+        with pytest.raises(Erased):  # the domain's error: the API answers 410 …/erased
             await uow.journal.plaintext(seq)
     signer = journal_signer(settings)
     verify_receipt(receipt, document, public_key=signer.public_key_bytes, origin=signer.origin)

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from conftest import migrated_database
 from ksp.bootstrap import data_key_ring, unit_of_work
@@ -39,16 +38,19 @@ def token_settings(settings: Settings, hsm: SoftHsm, token: str) -> Settings:
 
 
 async def test_data_keys_are_wrapped_inside_the_token_and_open_again(
-    engine: AsyncEngine, settings: Settings, softhsm: SoftHsm
+    backend: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    settings: Settings,
+    softhsm: SoftHsm,
 ) -> None:
     hsm_settings = token_settings(settings, softhsm, "ksp")
-    seq = await append_entry(hsm_settings, engine, b"under the token")
-    async with unit_of_work(hsm_settings, engine)() as uow:
-        assert await uow.journal.plaintext(seq) == b"under the token"
-    async with engine.connect() as connection:
-        row = (
-            await connection.execute(select(data_keys).where(data_keys.c.owner == f"journal:{seq}"))
-        ).one()
+    async with migrated_database(backend, tmp_path_factory, "ksp_hsm") as (engine, _):
+        seq = await append_entry(hsm_settings, engine, b"under the token")
+        async with unit_of_work(hsm_settings, engine)() as uow:
+            assert await uow.journal.plaintext(seq) == b"under the token"
+        async with engine.connect() as connection:
+            query = select(data_keys).where(data_keys.c.owner == f"journal:{seq}")
+            row = (await connection.execute(query)).one()
     assert row.kek_id == "pkcs11:ksp/kek"
     assert len(bytes(row.wrapped)) == 56  # RFC 5649 of key and binding: 48 bytes + 8
     keeper = data_key_ring(hsm_settings).keeper

@@ -23,6 +23,7 @@ from ksp.api.auth import BearerAuthMiddleware
 from ksp.api.case_corrections import CaseCorrectionController
 from ksp.api.cases import CaseController
 from ksp.api.circulation import CirculationController
+from ksp.api.data_protection import DataProtectionController
 from ksp.api.dependencies import API_DEPENDENCIES
 from ksp.api.documents import DocumentController
 from ksp.api.exchanges import ExchangeController
@@ -58,6 +59,7 @@ from ksp.mail.worker import OutboxWorker
 from ksp.printing import PdfRenderer
 from ksp.rendering import template_sources
 from ksp.services.ports import Clock
+from ksp.services.retention import RetentionService
 from ksp.services.witnessing import WitnessingService
 from ksp.settings import Settings
 from ksp.web.router import static_routers, web_router
@@ -84,6 +86,8 @@ _HANDLER_SERVICES = (
     "units",
     "proofs",
     "mail",
+    "erasure",
+    "subject_access",
     "printer",
 )
 
@@ -194,6 +198,23 @@ def _witness_lifespan(
     return lifespan
 
 
+def _retention_lifespan(
+    retention: RetentionService, seconds: float
+) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    """The in-process worker applies the retention policy too, every ``seconds``."""
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        async with anyio.create_task_group() as group:
+            group.start_soon(retention.run_every, seconds)
+            try:
+                yield
+            finally:
+                group.cancel_scope.cancel()
+
+    return lifespan
+
+
 def create_app(
     settings: Settings, *, clock: Clock | None = None, engine: AsyncEngine | None = None
 ) -> Litestar:
@@ -220,6 +241,7 @@ def create_app(
             InquiryController,
             ExchangeController,
             AuditController,
+            DataProtectionController,
             ProofController,
             MailIdentityController,
             decide_acting_municipality,
@@ -263,6 +285,11 @@ def create_app(
                 check_key=settings.mail_signing_key is not None or settings.smime_cert is not None,
             ),
             _witness_lifespan(built.witnessing, built.witness_asker),
+            *(
+                [_retention_lifespan(built.retention, settings.retention_interval_seconds)]
+                if settings.outbox_in_process and settings.retention.durations
+                else []
+            ),
         ],
         middleware=[
             RequestContextMiddleware,

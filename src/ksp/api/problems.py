@@ -71,7 +71,14 @@ PROBLEMS: dict[type[errors.KspError], ProblemType] = {
     errors.NotAuthenticated: ProblemType(401, "not-authenticated", "Not authenticated"),
     errors.CsrfTokenInvalid: ProblemType(403, "csrf-token-invalid", "Missing or wrong CSRF token"),
     errors.Forbidden: ProblemType(403, "forbidden", "Forbidden"),
+    errors.SecondPersonRequired: ProblemType(
+        403, "second-person-required", "A second person must countersign"
+    ),
     errors.NotFound: ProblemType(404, "not-found", "Not found"),
+    errors.Erased: ProblemType(410, "erased", "Erased"),
+    errors.ErasureAlreadyDecided: ProblemType(
+        409, "erasure-already-decided", "The erasure was carried out already"
+    ),
     errors.InvalidStatusTransition: ProblemType(
         409, "invalid-status-transition", "Invalid status transition"
     ),

@@ -23,11 +23,13 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ksp.crypto import (
@@ -44,6 +46,7 @@ from ksp.keys.kek import KekKeeper, UnwrapFailed
 __all__ = [
     "CACHE_ENTRIES",
     "CACHE_SECONDS",
+    "KEY_COLUMNS",
     "DataKeyRing",
     "SqlDataKeyStore",
     "case_owner",
@@ -54,6 +57,15 @@ __all__ = [
 CACHE_SECONDS = 300.0
 CACHE_ENTRIES = 20_000
 _IDS_PER_QUERY = 500
+
+
+KEY_COLUMNS = (
+    data_keys.c.key_id.label("dk_key_id"),
+    data_keys.c.owner.label("dk_owner"),
+    data_keys.c.kek_id.label("dk_kek_id"),
+    data_keys.c.wrapped.label("dk_wrapped"),
+)
+"""A data key's row, to join onto the rows sealed under it (saves :meth:`load` a query)."""
 
 
 def journal_owner(seq: int) -> str:
@@ -141,6 +153,7 @@ class SqlDataKeyStore:
         self._legacy = legacy
         self._loaded: dict[str, _Wrapped | None] = {}  # None: destroyed
         self._missing: set[str] = set()  # named by a blob, in no row: tampered
+        self._opened: dict[tuple[str, _Wrapped], _Unwrapped] = {}  # this unit of work's
 
     async def create(self, owner: str) -> str:
         """A new data key for ``owner``, wrapped under the current KEK; its id."""
@@ -213,7 +226,22 @@ class SqlDataKeyStore:
         stored = self._loaded[key_id]
         if stored is None:
             raise ContentErased
-        return self._ring.unwrapped(key_id, stored)
+        slot = (key_id, stored)
+        found = self._opened.get(slot)
+        if found is None:
+            found = self._opened[slot] = self._ring.unwrapped(key_id, stored)
+        return found
+
+    def offer(self, row: Mapping[str, Any] | RowMapping) -> None:
+        """Take a data key's row joined in by :data:`KEY_COLUMNS` (none: nothing)."""
+        key_id = row["dk_key_id"]
+        if key_id is not None:
+            wrapped = row["dk_wrapped"]
+            self._loaded[key_id] = (
+                None
+                if wrapped is None
+                else _Wrapped(row["dk_owner"], row["dk_kek_id"], bytes(wrapped))
+            )
 
     def seal(self, key_id: str, plaintext: bytes, *, context: str) -> bytes:
         aead = self._unwrapped(key_id).aead

@@ -31,6 +31,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Erased fields and deleted rows are overwritten with zeros in the file, not left in its
+    # free pages (issue 13); the WAL keeps earlier page images until its next checkpoint.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

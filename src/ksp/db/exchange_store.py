@@ -20,6 +20,9 @@ from ksp.services.ports import Page
 __all__ = ["SqlExchangeStore"]
 
 
+_KEPT = exchanges.c.erased_at.is_(None)  # an erased exchange is not found
+
+
 def _has(kind: str) -> Any:
     """Whether the exchange of the row has a record of ``kind``."""
     return exists().where(
@@ -51,7 +54,9 @@ class SqlExchangeStore:
 
     async def get(self, exchange_id: str) -> Exchange | None:
         row = (
-            await self._session.execute(select(exchanges).where(exchanges.c.id == exchange_id))
+            await self._session.execute(
+                select(exchanges).where(exchanges.c.id == exchange_id).where(_KEPT)
+            )
         ).first()
         return None if row is None else self._exchange(row._mapping)
 
@@ -81,7 +86,9 @@ class SqlExchangeStore:
         """The exchanges of the cases in the scope, oldest first; ``open_duties`` True: only
         those still missing a notification decision or a note; False: only those with both."""
         visible = in_scope(scope)
-        query = select(exchanges).join(cases, cases.c.id == exchanges.c.case_id).where(visible)
+        query = (
+            select(exchanges).join(cases, cases.c.id == exchanges.c.case_id).where(visible, _KEPT)
+        )
         if open_duties is not None:
             closed = and_(_has("notification"), _has("note"))
             query = query.where(not_(closed) if open_duties else closed)

@@ -52,14 +52,22 @@ class SqlInquiryStore:
 
     async def get(self, inquiry_id: str) -> Inquiry | None:
         row = (
-            await self._session.execute(select(inquiries).where(inquiries.c.id == inquiry_id))
+            await self._session.execute(
+                select(inquiries).where(
+                    inquiries.c.id == inquiry_id, inquiries.c.erased_at.is_(None)
+                )
+            )
         ).first()
         return None if row is None else self._inquiry(row._mapping)
 
     async def visible_to(self, principal: Principal, page: Page) -> list[Inquiry]:
         """KiF: inquiries it handles. Jails: inquiries about people in cases they submitted
         (guide 3.3.7: internal sharing). Participants: their own unit's inquiries."""
-        query = select(inquiries).order_by(inquiries.c.created_at, inquiries.c.id)
+        query = (
+            select(inquiries)
+            .where(inquiries.c.erased_at.is_(None))
+            .order_by(inquiries.c.created_at, inquiries.c.id)
+        )
         if principal.role is Role.KIF:
             held = select(cases.c.cpr_hash).where(cases.c.kif_unit == principal.unit)
             query = query.where(

@@ -13,15 +13,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
+from sqlalchemy import String, cast, func, insert, literal, select, text
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ksp.crypto import ContentErased, envelope_key_id
-from ksp.db.data_key_store import SqlDataKeyStore, journal_owner
-from ksp.db.tables import journal_checkpoints, journal_entries
+from ksp.db.data_key_store import KEY_COLUMNS, SqlDataKeyStore, journal_owner
+from ksp.db.tables import data_keys, erased_entries, journal_checkpoints, journal_entries
 from ksp.db.tree_store import add_tree_nodes
-from ksp.domain.errors import JournalIntegrityError
+from ksp.domain.errors import Erased, JournalIntegrityError
 from ksp.journal.checkpoint import CheckpointSigner, InvalidCheckpoint, verify_checkpoint
 from ksp.journal.entry import (
     GENESIS,
@@ -46,6 +46,14 @@ __all__ = ["JOURNAL_LOCK_KEY", "SqlJournalStore"]
 JOURNAL_LOCK_KEY = 0x4B5350  # "KSP"
 
 
+# An entry's content with its data key's row joined in: one query for a version's read.
+_CONTENT_WITH_KEY = select(journal_entries.c.content, *KEY_COLUMNS).select_from(
+    journal_entries.outerjoin(
+        data_keys,
+        data_keys.c.owner == literal("journal:") + cast(journal_entries.c.seq, String),
+    )
+)
+
 _UNREADABLE = EntryHeader(0, "unreadable", "", "", "", "", "", "")
 
 
@@ -62,6 +70,7 @@ class SqlJournalStore:
         self._signer = signer
         self._guard = guard
         self.appended = False  # whether this transaction appended (the witnesses are told)
+        self._erased: set[int] = set()  # of the entries read so far, those marked erased
 
     async def lock(self) -> None:
         """Serialise appends: an advisory lock on PostgreSQL; on SQLite every transaction
@@ -171,6 +180,8 @@ class SqlJournalStore:
         """The plaintext of an entry read by :meth:`stored` (with its commitment key, for
         content under a data key), or None once it was erased (its data key destroyed);
         :class:`ksp.crypto.DecryptionFailed` for a wrong row or tampered bytes."""
+        if seq in self._erased:
+            return None
         try:
             plaintext = self._keys.open(content, context=f"journal:{seq}")
             key_id = envelope_key_id(content)
@@ -182,21 +193,36 @@ class SqlJournalStore:
 
     async def commitment_key(self, seq: int) -> bytes | None:
         """The key entry ``seq``'s version-2 header commits to its plaintext under, for its
-        receipt; None for a version-1 entry. :class:`ksp.crypto.ContentErased` once erased."""
+        receipt; None for a version-1 entry. :class:`~ksp.domain.errors.Erased` once erased
+        (a receipt handed out before still verifies: it carries the key)."""
         query = select(journal_entries.c.content).where(journal_entries.c.seq == seq)
         content = bytes((await self._session.execute(query)).scalar_one())
         key_id = envelope_key_id(content)
         if key_id is None:
             return None
         await self._keys.load([content])
-        return commitment_key(self._keys.key_bytes(key_id), seq)
+        try:
+            return commitment_key(self._keys.key_bytes(key_id), seq)
+        except ContentErased:
+            raise Erased from None
 
     async def plaintext(self, seq: int) -> bytes:
-        """An entry's plaintext; :class:`ksp.crypto.ContentErased` once it was erased."""
-        query = select(journal_entries.c.content).where(journal_entries.c.seq == seq)
-        content: bytes = (await self._session.execute(query)).scalar_one()
-        await self._keys.load([content])
-        return self._keys.open(content, context=f"journal:{seq}")
+        """An entry's plaintext; :class:`~ksp.domain.errors.Erased` once it was erased (its
+        data key destroyed, or, for an entry sealed before data keys, marked erased: the
+        service refuses it, though its legacy-key ciphertext remains)."""
+        query = _CONTENT_WITH_KEY.add_columns(erased_entries.c.seq.label("erased")).outerjoin(
+            erased_entries, erased_entries.c.seq == journal_entries.c.seq
+        )
+        row = (await self._session.execute(query.where(journal_entries.c.seq == seq))).one()
+        if row.erased is not None:
+            raise Erased
+        self._keys.offer(row._mapping)
+        content = bytes(row.content)
+        await self._keys.load([content])  # none: the key came with it (unless tampered)
+        try:
+            return self._keys.open(content, context=f"journal:{seq}")
+        except ContentErased:
+            raise Erased from None
 
     async def stored(
         self, after_seq: int, limit: int, *, max_bytes: int | None = None
@@ -206,6 +232,11 @@ class SqlJournalStore:
         large), so a batch holds a bounded number of bytes whatever the entries' size."""
         entries = await self._stored(after_seq, limit, max_bytes)
         await self._keys.load(e.content for e in entries)  # for open_content, one query
+        if entries:  # entries marked erased open as erased, whatever their key
+            erased = select(erased_entries.c.seq).where(
+                erased_entries.c.seq.between(entries[0].seq, entries[-1].seq)
+            )
+            self._erased.update(int(s) for s in (await self._session.execute(erased)).scalars())
         return entries
 
     async def _stored(self, after_seq: int, limit: int, max_bytes: int | None) -> list[StoredEntry]:

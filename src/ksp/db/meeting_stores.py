@@ -138,8 +138,12 @@ class SqlDocumentStore:
 
     def _record(self, row: object) -> VersionRecord:
         values = dict(row)  # type: ignore[call-overload]
-        reason_ct = values.pop("reason_ct")
-        reason = self._cipher.decrypt(
-            reason_ct, context=self._context(values["document_id"], values["version"])
+        reason_ct = bytes(values.pop("reason_ct"))
+        reason = (  # an erased version's reason is blank (db/erasure_store.py)
+            ""
+            if not reason_ct
+            else self._cipher.decrypt(
+                reason_ct, context=self._context(values["document_id"], values["version"])
+            )
         )
         return VersionRecord(reason=reason, **values)

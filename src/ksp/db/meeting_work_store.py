@@ -96,6 +96,10 @@ class SqlMeetingWorkStore:
             )
         )
 
+    def _open(self, blob: bytes, context: str) -> str:
+        """A sealed text; an erased one (blanked by db/erasure_store.py) reads empty."""
+        return "" if not blob else self._cipher.decrypt(bytes(blob), context=context)
+
     async def current_outcomes(self, meeting_id: str) -> list[OutcomeRow]:
         """The meeting's outcomes that no later outcome corrects, in the order written."""
         corrected = select(outcomes.c.corrects).where(outcomes.c.corrects.is_not(None))
@@ -107,9 +111,7 @@ class SqlMeetingWorkStore:
         found = []
         for row in await self._session.execute(query):
             values = dict(row._mapping)
-            summary = self._cipher.decrypt(
-                values.pop("summary_ct"), context=f"outcomes.summary:{values['id']}"
-            )
+            summary = self._open(values.pop("summary_ct"), f"outcomes.summary:{values['id']}")
             found.append(OutcomeRow(summary=summary, **values))
         return found
 
@@ -185,9 +187,7 @@ class SqlMeetingWorkStore:
             outcome_id=values["outcome_id"],
             agency=values["agency"],
             unit=values["unit"],
-            description=self._cipher.decrypt(
-                values["description_ct"], context=f"actions.description:{values['id']}"
-            ),
+            description=self._open(values["description_ct"], f"actions.description:{values['id']}"),
             due_on=values["due_on"],
             status=ActionStatus(values["status"] or ActionStatus.OPEN),
             note=note,

@@ -7,14 +7,14 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, insert, select, update
+from sqlalchemy import ColumnElement, and_, insert, literal, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ksp.crypto import KeyedHasher
-from ksp.db.data_key_store import SqlDataKeyStore, case_owner
-from ksp.db.tables import access_log, access_log_subjects, cases, idempotency_keys
+from ksp.db.data_key_store import KEY_COLUMNS, SqlDataKeyStore, case_owner
+from ksp.db.tables import access_log, access_log_subjects, cases, data_keys, idempotency_keys
 from ksp.domain.access import CaseScope, Principal, purpose_of
 from ksp.domain.audit import AccessRecord
 from ksp.domain.cases import Case, CaseStatus, Custody, Submitter, Triage, TriageDecision
@@ -27,7 +27,12 @@ __all__ = ["SqlAccessLogStore", "SqlCaseStore", "SqlIdempotencyStore", "in_scope
 
 _IDS_PER_QUERY = 500  # well under SQLite's 999 bound parameters of old builds
 _SEALED = ("name_ct", "cpr_ct", "concern_ct", "triage_reason_ct")
-_INSERT_CASE = insert(cases)  # built once: building a 20-column statement per call costs
+_INSERT_CASE = insert(cases)
+# Cases with their data key's row joined in: reading a case costs no query more.
+_SELECT_CASES = select(cases, *KEY_COLUMNS).select_from(
+    cases.outerjoin(data_keys, data_keys.c.owner == literal("case:") + cases.c.id)
+)  # built once: building a 20-column statement per call costs
+_KEPT = cases.c.erased_at.is_(None)  # an erased case (retention, decision) is not found
 
 
 def in_scope(scope: CaseScope) -> ColumnElement[bool]:
@@ -55,7 +60,10 @@ class SqlCaseStore:
     async def _cases(self, rows: Any) -> list[Case]:
         """The cases of ``rows``, their data keys fetched in one query."""
         found = [row._mapping for row in rows]
-        await self._keys.load(row[column] for row in found for column in _SEALED)
+        for row in found:
+            self._keys.offer(row)
+        unkeyed = [row for row in found if row["dk_key_id"] is None]  # written before keys
+        await self._keys.load(row[column] for row in unkeyed for column in _SEALED)
         return [self._case(row) for row in found]
 
     def _row(self, case: Case, key_id: str) -> dict[str, Any]:
@@ -88,7 +96,7 @@ class SqlCaseStore:
 
     async def get(self, case_id: str) -> Case | None:
         found = await self._cases(
-            await self._session.execute(select(cases).where(cases.c.id == case_id))
+            await self._session.execute(_SELECT_CASES.where(cases.c.id == case_id, _KEPT))
         )
         return found[0] if found else None
 
@@ -100,7 +108,7 @@ class SqlCaseStore:
         ids, found = list(dict.fromkeys(case_ids)), {}
         for start in range(0, len(ids), per_query):
             chunk = ids[start : start + per_query]
-            rows = await self._session.execute(select(cases).where(cases.c.id.in_(chunk)))
+            rows = await self._session.execute(_SELECT_CASES.where(cases.c.id.in_(chunk), _KEPT))
             found.update({case.id: case for case in await self._cases(rows)})
         return found
 
@@ -112,7 +120,7 @@ class SqlCaseStore:
         status: CaseStatus | None = None,
         meeting_id: str | None = None,
     ) -> list[Case]:
-        query = select(cases).where(in_scope(scope))
+        query = _SELECT_CASES.where(in_scope(scope), _KEPT)
         if status is not None:
             query = query.where(cases.c.status == status.value)
         if meeting_id is not None:
@@ -172,11 +180,9 @@ class SqlCaseStore:
 
     async def with_cpr(self, cpr: Cpr, kif_unit: str) -> list[Case]:
         """The person's cases routed to ``kif_unit`` (found by the keyed hash), oldest first."""
-        query = (
-            select(cases)
-            .where(cases.c.cpr_hash == self._hasher.cpr(cpr.digits), cases.c.kif_unit == kif_unit)
-            .order_by(cases.c.submitted_at, cases.c.id)
-        )
+        query = _SELECT_CASES.where(
+            cases.c.cpr_hash == self._hasher.cpr(cpr.digits), cases.c.kif_unit == kif_unit, _KEPT
+        ).order_by(cases.c.submitted_at, cases.c.id)
         return await self._cases(await self._session.execute(query))
 
     def _case(self, row: RowMapping) -> Case:

@@ -37,6 +37,9 @@ __all__ = [
     "circulations",
     "document_versions",
     "documents",
+    "erased_entries",
+    "erasure_in_progress",
+    "erasure_requests",
     "exchange_records",
     "exchanges",
     "idempotency_keys",
@@ -118,6 +121,7 @@ cases = Table(
     Column("triaged_by_sub", String(200)),
     Column("triage_reason_ct", LargeBinary),
     Column("triage_decision", String(20)),
+    Column("erased_at", UtcDateTime),  # 0015: personal fields erased (retention, decision)
     Index("ix_cases_kif_unit_submitted_at", "kif_unit", "submitted_at"),
     Index("ix_cases_submitted_by_unit_submitted_at", "submitted_by_unit", "submitted_at"),
 )
@@ -321,6 +325,7 @@ inquiries = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("created_by_sub", String(200), nullable=False),
     Column("created_by_unit", UNIT, nullable=False, index=True),
+    Column("erased_at", UtcDateTime),  # 0015
 )
 
 inquiry_decisions = Table(
@@ -347,6 +352,7 @@ exchanges = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("created_by_sub", String(200), nullable=False),
     Column("journal_seq", Integer, ForeignKey("journal_entries.seq"), nullable=False, unique=True),
+    Column("erased_at", UtcDateTime),  # 0015
 )
 
 exchange_records = Table(
@@ -490,6 +496,37 @@ list_entries = Table(
     ),
 )
 
+
+# Retention and erasure (issue 13, migration 0015). An erased journal entry keeps its row
+# (the chain hashes its ciphertext); this says it was erased, and by which erasure entry.
+erased_entries = Table(
+    "erased_entries",
+    metadata,
+    Column(
+        "seq", Integer, ForeignKey("journal_entries.seq"), primary_key=True, autoincrement=False
+    ),
+    Column("erasure_seq", Integer, ForeignKey("journal_entries.seq"), nullable=False, index=True),
+    Column("erased_at", UtcDateTime, nullable=False),
+)
+
+# A person's erasure on a recorded decision: asked for by kif, carried out when an auditor
+# countersigns. The CPR is kept only as its keyed hash, and only until carried out.
+erasure_requests = Table(
+    "erasure_requests",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("kif_unit", UNIT, nullable=False),
+    Column("cpr_hash", LargeBinary(32)),
+    Column("reason_ct", LargeBinary, nullable=False),
+    Column("requested_at", UtcDateTime, nullable=False),
+    Column("requested_by_sub", String(200), nullable=False),
+    Column("countersigned_at", UtcDateTime),
+    Column("countersigned_by_sub", String(200)),
+    Column("erasure_seq", Integer, ForeignKey("journal_entries.seq")),
+)
+
+# Present, within its own transaction only, while an erasure blanks guarded rows (0015).
+erasure_in_progress = Table("erasure_in_progress", metadata, Column("id", ID, primary_key=True))
 # One data key per journal entry (owner ``journal:<seq>``) and per case (``case:<id>``),
 # wrapped under a KEK (issue 13). Destroying a key sets ``wrapped`` and ``kek_id`` to NULL.
 data_keys = Table(

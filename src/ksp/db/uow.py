@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ksp.crypto import FieldCipher, KeyedHasher
 from ksp.db.case_history_store import SqlCaseHistoryStore
 from ksp.db.data_key_store import DataKeyRing, SqlDataKeyStore
+from ksp.db.erasure_store import SqlErasureStore, SqlKeyEraser
 from ksp.db.exchange_store import SqlExchangeStore
 from ksp.db.inquiry_store import SqlInquiryStore
 from ksp.db.journal_store import SqlJournalStore
@@ -20,6 +21,7 @@ from ksp.db.mail_stores import SqlCirculationStore, SqlRecipientStore
 from ksp.db.meeting_stores import SqlDocumentStore, SqlMeetingStore
 from ksp.db.meeting_work_store import SqlMeetingWorkStore
 from ksp.db.stores import SqlAccessLogStore, SqlCaseStore, SqlIdempotencyStore
+from ksp.db.subject_store import SqlSubjectStore
 from ksp.db.tree_store import SqlTreeStore
 from ksp.domain.errors import CommitOutcomeUnknown, StorageUnavailable
 from ksp.journal.checkpoint import CheckpointSigner
@@ -29,7 +31,9 @@ from ksp.services.ports import (
     CaseHistoryStore,
     CaseStore,
     CirculationStore,
+    DataKeyEraser,
     DocumentStore,
+    ErasureStore,
     ExchangeStore,
     IdempotencyStore,
     InquiryStore,
@@ -37,6 +41,7 @@ from ksp.services.ports import (
     MeetingStore,
     MeetingWorkStore,
     RecipientStore,
+    SubjectStore,
     TreeStore,
 )
 
@@ -71,6 +76,9 @@ class SqlUnitOfWork:
     exchanges: ExchangeStore
     meeting_work: MeetingWorkStore
     tree: TreeStore
+    erasure: ErasureStore
+    key_eraser: DataKeyEraser
+    subjects: SubjectStore
 
     def __init__(self, adapters: Adapters) -> None:
         self._adapters = adapters
@@ -92,6 +100,9 @@ class SqlUnitOfWork:
         self.exchanges = SqlExchangeStore(session, a.cipher)
         self.meeting_work = SqlMeetingWorkStore(session, a.cipher)
         self.tree = SqlTreeStore(session)
+        self.erasure = SqlErasureStore(session, a.cipher, a.hasher)
+        self.key_eraser = SqlKeyEraser(keys)
+        self.subjects = SqlSubjectStore(session, keys, a.hasher)
         return self
 
     async def __aexit__(

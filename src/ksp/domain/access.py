@@ -72,6 +72,9 @@ class Action(StrEnum):
     READ_REFERENCE = "read-reference"
     READ_INCLUSION_PROOF = "read-inclusion-proof"
     READ_CONSISTENCY_PROOF = "read-consistency-proof"
+    REQUEST_ERASURE = "request-erasure"
+    COUNTERSIGN_ERASURE = "countersign-erasure"
+    SUBJECT_ACCESS = "subject-access"
 
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -107,6 +110,11 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.READ_REFERENCE: frozenset(Role),
     Action.READ_INCLUSION_PROOF: frozenset({Role.AUDITOR}),
     Action.READ_CONSISTENCY_PROOF: frozenset({Role.AUDITOR}),
+    # A person's erasure: KiF, who handles the person's cases, asks; an auditor, another
+    # person in another role, countersigns (README, "Data protection").
+    Action.REQUEST_ERASURE: frozenset({Role.KIF}),
+    Action.COUNTERSIGN_ERASURE: frozenset({Role.AUDITOR}),
+    Action.SUBJECT_ACCESS: frozenset({Role.AUDITOR}),
 }
 
 
@@ -120,6 +128,8 @@ class Purpose(StrEnum):
     CIRCULATION = "circulation"
     INQUIRY = "inquiry"
     AUDIT = "audit"
+    ERASURE = "erasure"
+    SUBJECT_ACCESS = "subject-access"  # a data subject's request for access (art. 14-15)
 
 
 # The purpose a read has by default, from the action it serves; X-KSP-Purpose refines it.
@@ -156,6 +166,9 @@ PURPOSES: dict[Action, Purpose] = {
     Action.READ_REFERENCE: Purpose.CASE_HANDLING,
     Action.READ_INCLUSION_PROOF: Purpose.AUDIT,
     Action.READ_CONSISTENCY_PROOF: Purpose.AUDIT,
+    Action.REQUEST_ERASURE: Purpose.ERASURE,
+    Action.COUNTERSIGN_ERASURE: Purpose.ERASURE,
+    Action.SUBJECT_ACCESS: Purpose.SUBJECT_ACCESS,
 }
 
 

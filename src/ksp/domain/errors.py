@@ -16,8 +16,10 @@ rules, never values.
     │   └── NotificationOmissionNeedsManager   not telling needs reason, manager, date
     ├── NotAuthenticated                 no token, or a token that is not valid (opaque)
     ├── Forbidden                        the role may not do this at all
-    │   └── CsrfTokenInvalid             a browser's change without its session's CSRF token
+    │   ├── CsrfTokenInvalid             a browser's change without its session's CSRF token
+    │   └── SecondPersonRequired         a countersignature by the one who asked
     ├── NotFound                         absent, or not visible to the caller's unit
+    ├── Erased                           it was there, and was erased (retention, decision)
     ├── JournalIntegrityError            the stored journal fails its own checks; nothing is
     │                                    appended until an auditor has looked
     ├── StorageUnavailable               the database went away mid-request; nothing was
@@ -31,6 +33,7 @@ rules, never values.
         ├── DuplicateOutcome             a second outcome for a case without ``corrects``
         ├── RecipientExists              the address is registered in the unit already
         ├── NotLatestVersion             a list change or circulation not based on the latest
+        ├── ErasureAlreadyDecided        an erasure request countersigned already
         └── AlreadyCirculated            circulating a version again without saying why
 """
 
@@ -44,6 +47,8 @@ __all__ = [
     "Conflict",
     "CsrfTokenInvalid",
     "DuplicateOutcome",
+    "Erased",
+    "ErasureAlreadyDecided",
     "FieldError",
     "Forbidden",
     "IdempotencyKeyReused",
@@ -65,6 +70,7 @@ __all__ = [
     "RecipientKeyUnusable",
     "RemandRequiresRadicalisationConcern",
     "RuleViolation",
+    "SecondPersonRequired",
     "StorageUnavailable",
 ]
 
@@ -268,6 +274,24 @@ class RecipientExists(Conflict):
         "A recipient with this e-mail address is registered in your unit already; "
         "replace its key or retire it instead."
     )
+
+
+class Erased(KspError):
+    """The record existed and was erased under the retention policy or a decision."""
+
+    detail = "This record was erased; its content can no longer be read."
+
+
+class SecondPersonRequired(Forbidden):
+    """An erasure decision is countersigned by someone other than who asked for it."""
+
+    detail = "An erasure must be countersigned by another person than the one who asked."
+
+
+class ErasureAlreadyDecided(Conflict):
+    """The erasure request was countersigned already."""
+
+    detail = "This erasure request has been carried out already."
 
 
 class PrintFailed(KspError):

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 __all__ = [
     "ActionStatusRecord",
     "AttendanceRecord",
+    "ErasureRecord",
     "MeetingChangeRecord",
     "OutcomeRecord",
     "Record",
@@ -99,3 +100,18 @@ class ActionStatusRecord(Record):
     number: int
     status: str
     note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureRecord(Record):
+    """What was erased, when and under which rule, without any personal data: journal
+    entries by sequence number, other rows by table and id. ``rule`` is a retention rule
+    (``retention:list_version:365d``) or ``decision`` with the decision's id."""
+
+    FORMAT: ClassVar[str] = "ksp-erasure/1"
+    KIND: ClassVar[str] = "erasure"
+
+    rule: str
+    entries: tuple[int, ...]
+    records: tuple[dict[str, str], ...]
+    decision_id: str | None = None

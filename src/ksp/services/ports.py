@@ -19,6 +19,7 @@ from ksp.domain.exchanges import Exchange, ExchangeRecord
 from ksp.domain.inquiries import Decision, Detention, Inquiry
 from ksp.domain.meetings import Meeting
 from ksp.domain.sessions import SignInAttempt, WebSession
+from ksp.domain.subject_access import Holdings
 from ksp.journal.entry import StoredEntry
 from ksp.journal.verify import Opened
 
@@ -31,9 +32,13 @@ __all__ = [
     "Circulation",
     "CirculationStore",
     "Clock",
+    "DataKeyEraser",
     "DocumentStore",
     "DuplicateKey",
+    "ErasureRequest",
+    "ErasureStore",
     "ExchangeStore",
+    "Footprint",
     "IdempotencyStore",
     "InquiryStore",
     "JournalRecord",
@@ -46,6 +51,7 @@ __all__ = [
     "RecipientStore",
     "SecureMail",
     "StoredResult",
+    "SubjectStore",
     "TimeRange",
     "TreeStore",
     "UnitOfWork",
@@ -403,6 +409,64 @@ class TreeStore(Protocol):
     async def cosigned_sizes(self, *, limit: int) -> list[int]: ...
 
 
+class DataKeyEraser(Protocol):
+    """Destroys data keys, so that what they sealed can no longer be opened by anyone:
+    a journal entry's content, a case's personal fields. In the unit of work's transaction."""
+
+    async def destroy_for_entry(self, seq: int, at: dt.datetime) -> None: ...
+    async def destroy_for_case(self, case_id: str, at: dt.datetime) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Footprint:
+    """What the service holds about one thing to erase: journal entries by sequence number
+    and rows by table and id (no personal data)."""
+
+    entries: tuple[int, ...] = ()
+    rows: tuple[tuple[str, str], ...] = ()  # (table, id)
+
+    def __add__(self, other: Footprint) -> Footprint:
+        entries = tuple(sorted({*self.entries, *other.entries}))
+        return Footprint(entries, tuple(dict.fromkeys((*self.rows, *other.rows))))
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureRequest:
+    id: str
+    kif_unit: str
+    reason: str
+    requested_at: dt.datetime
+    requested_by_sub: str
+    countersigned_at: dt.datetime | None = None
+    countersigned_by_sub: str | None = None
+    erasure_seq: int | None = None
+
+
+class ErasureStore(Protocol):
+    """Finding what is due for erasure, and erasing rows and marking entries erased."""
+
+    async def due_versions(self, kind: str, before: dt.datetime, limit: int) -> Footprint: ...
+    async def due_rows(self, table: str, before: dt.datetime, limit: int) -> Footprint: ...
+    async def of_person(self, cpr_hash: bytes, kif_unit: str) -> Footprint: ...
+    async def mark_erased(
+        self, seqs: Collection[int], erasure_seq: int, at: dt.datetime
+    ) -> None: ...
+
+    async def erase_rows(self, rows: Collection[tuple[str, str]], at: dt.datetime) -> None: ...
+    async def forget_subject(self, cpr_hash: bytes) -> int: ...
+    async def delete_access_log(self, before: dt.datetime, limit: int) -> int: ...
+    async def add_request(self, request: ErasureRequest, cpr: Cpr) -> bytes:
+        """Store the request with the CPR's keyed hash, and return that hash."""
+        ...
+
+    async def request(self, request_id: str) -> tuple[ErasureRequest, bytes | None] | None: ...
+    async def countersign(self, request: ErasureRequest) -> bool: ...
+
+
+class SubjectStore(Protocol):
+    async def holdings(self, cpr: Cpr) -> Holdings: ...
+
+
 class UnitOfWork(Protocol):
     cases: CaseStore
     case_history: CaseHistoryStore
@@ -417,6 +481,9 @@ class UnitOfWork(Protocol):
     exchanges: ExchangeStore
     meeting_work: MeetingWorkStore
     tree: TreeStore
+    erasure: ErasureStore
+    key_eraser: DataKeyEraser
+    subjects: SubjectStore
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -56,3 +56,9 @@ class State:
     exchange_records: list[ExchangeRecord] = field(default_factory=list)
     outcomes: list[OutcomeRow] = field(default_factory=list)
     actions: dict[str, ActionView] = field(default_factory=dict)
+    # retention (unit.fakes.erasure): what may fall due, and what was erased or destroyed
+    dated_versions: list[tuple[str, int, str, dt.datetime]] = field(default_factory=list)
+    dated_rows: list[tuple[str, str, dt.datetime, tuple[int, ...]]] = field(default_factory=list)
+    erased_entries: dict[int, int] = field(default_factory=dict)  # seq -> erasure entry
+    erased_rows: set[tuple[str, str]] = field(default_factory=set)
+    destroyed_keys: set[str] = field(default_factory=set)

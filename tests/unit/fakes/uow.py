@@ -11,10 +11,12 @@ from ksp.services.ports import (
     CirculationStore,
     Clock,
     InquiryStore,
+    SubjectStore,
     TreeStore,
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from unit.fakes.erasure import FakeErasureStore, FakeKeyEraser
 from unit.fakes.state import State
 from unit.fakes.stores import (
     FakeAccessLogStore,
@@ -77,6 +79,9 @@ class FakeUnitOfWork(UnitOfWork):
         self.circulations: CirculationStore = _NotFaked()  # type: ignore[assignment]
         self.inquiries: InquiryStore = _NotFaked()  # type: ignore[assignment]
         self.tree: TreeStore = _NotFaked()  # type: ignore[assignment]
+        self.erasure = FakeErasureStore(state)
+        self.key_eraser = FakeKeyEraser(state)
+        self.subjects: SubjectStore = _NotFaked()  # type: ignore[assignment]
 
     async def __aenter__(self) -> Self:
         return self
