@@ -57,6 +57,16 @@ SENTENCES: dict[str, str] = {
     "token-keys-unavailable": "Identitetsudbyderens nøgler kan ikke hentes lige nu, så log-in "
     "kan ikke godkendes. Prøv igen om lidt.",
     "storage-unavailable": "Databasen svarer ikke lige nu. Intet er gemt. Prøv igen om lidt.",
+    "erased": "Oplysningerne er slettet efter reglerne for opbevaring eller en afgørelse om "
+    "sletning og kan ikke vises længere.",
+    "erasure-already-decided": "Der er allerede taget stilling til denne anmodning om "
+    "sletning. Se anmodningens status.",
+    "second-person-required": "En anden person end den, der bad om sletningen, skal "
+    "kontrasignere den. Bed en revisor om at gøre det.",
+    "journal-rolled-back": "Journalen er ældre end den, vidnerne har set, så der gemmes "
+    "intet nyt. Kontakt driften: en ældre kopi af databasen kan være lagt tilbage.",
+    "print-failed": "PDF'en kunne ikke laves lige nu. Intet er sendt. Prøv igen om lidt, eller "
+    "hent dokumentet som HTML.",
     "internal": "Der skete en fejl i KSP. Den er logget. Prøv igen, og kontakt support, hvis "
     "det sker igen.",
 }
