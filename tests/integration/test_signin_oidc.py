@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from conftest import make_settings
 from ksp.api.app import create_app
 from ksp.auth.config import SignInSettings
+from ksp.settings import Settings
 from support.clock import FixedClock
 from support.oidc import (
     CLIENT_SECRET,
@@ -459,13 +460,13 @@ async def provider_id_token(provider: Provider, account: str) -> str:
 
 
 async def test_an_api_token_from_the_provider_passes_through_the_same_claim_mapping(
-    tmp_path: Path, engine: AsyncEngine, provider: Provider, clock_now: FixedClock
+    settings: Settings, engine: AsyncEngine, provider: Provider, clock_now: FixedClock
 ) -> None:
     """With KSP_JWKS at the provider's jwks_uri, its tokens' ksp_role and ksp_unit are
     mapped like a sign-in's: the arrest officer may list cases, a token without a role
-    is 401."""
+    is 401. (The session's keys: other tests' cases of that unit are in this database.)"""
     settings = dataclasses.replace(
-        make_settings(tmp_path),
+        settings,
         sign_in=sign_in_settings(provider),
         jwks=provider.issuer + "/jwks",
         jwt_issuer=provider.issuer,

@@ -23,16 +23,24 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from conftest import make_settings, token_headers
 from ksp.api.app import create_app
-from ksp.bootstrap import journal_signer
+from ksp.bootstrap import data_key_ring, journal_signer
 from ksp.cli import main as ksp_main
-from ksp.crypto import FieldCipher
+from ksp.crypto import FieldCipher, envelope_key_id
+from ksp.db.data_key_store import SqlDataKeyStore
 from ksp.db.migrate import upgrade
 from ksp.db.tables import metadata
-from ksp.journal.entry import GENESIS, encode_header, entry_hash, parse_header
+from ksp.journal.entry import (
+    GENESIS,
+    commitment,
+    commitment_key,
+    encode_header,
+    entry_hash,
+    parse_header,
+)
 from ksp.journal.merkle import Frontier
 from ksp.services.proofs import ProofService
 from ksp.settings import Settings
@@ -166,11 +174,26 @@ class World:
             for name in tables:
                 await connection.execute(text(f"ALTER TABLE {name} ENABLE TRIGGER ALL"))
 
+    async def _reseal(self, seq: int, stored: bytes) -> tuple[bytes, str]:
+        """Entry ``seq``'s content with another reason, sealed under the entry's own data key
+        (unwrapped with the KEK from the data directory), and its header's commitment."""
+        cipher = FieldCipher(self.settings.data_keys, self.settings.data_key_id)
+        async with AsyncSession(self.engine) as session:
+            keys = SqlDataKeyStore(session, data_key_ring(self.settings), cipher)
+            await keys.load([stored])
+            plaintext = json.loads(keys.open(stored, context=f"journal:{seq}"))
+            plaintext["reason"] = "Omskrevet"
+            raw = json.dumps(plaintext).encode()
+            key_id = envelope_key_id(stored)
+            if key_id is None:  # a version-1 entry: under KSP_DATA_KEYS, plain SHA-256
+                return cipher.seal(raw, context=f"journal:{seq}"), _sha256(raw)
+            resealed = keys.seal(key_id, raw, context=f"journal:{seq}")
+            return resealed, commitment(commitment_key(keys.key_bytes(key_id), seq), raw)
+
     async def rewrite_and_resign(self, seq: int) -> None:
         """Rewrite entry ``seq``'s content (a different list), and everything after it so
         the chain, the tree and every checkpoint agree again, each re-signed with the
         journal key and sealed with the data key from the data directory."""
-        cipher = FieldCipher(self.settings.data_keys, self.settings.data_key_id)
         signer = journal_signer(self.settings)
         rows = await self.sql("SELECT seq, header, content FROM journal_entries ORDER BY seq")
         frontier, prev, nodes = Frontier(), GENESIS, []
@@ -178,14 +201,9 @@ class World:
             fields = parse_header(bytes(header))
             stored = bytes(content)
             if number == seq:
-                plaintext = json.loads(cipher.open(stored, context=f"journal:{number}"))
-                plaintext["reason"] = "Omskrevet"
-                raw = json.dumps(plaintext).encode()
-                stored = cipher.seal(raw, context=f"journal:{number}")
+                stored, committed = await self._reseal(number, stored)
                 fields = dataclasses.replace(
-                    fields,
-                    plaintext_sha256=_sha256(raw),
-                    ciphertext_sha256=_sha256(stored),
+                    fields, plaintext_sha256=committed, ciphertext_sha256=_sha256(stored)
                 )
             rewritten = encode_header(dataclasses.replace(fields, prev=prev.hex()))
             prev = entry_hash(rewritten)
