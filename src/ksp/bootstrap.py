@@ -248,6 +248,7 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
         invite=invite,
         print_pdf=printer.render,
         queued=worker.wake,
+        public_url=settings.sign_in.public_url,
     )
     notices = CancellationNotices(
         circulation.sealer,

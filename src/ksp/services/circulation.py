@@ -66,7 +66,7 @@ class Circulated:
 
 
 class CirculationService:
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the keyword-only ones are what the mails hold
         self,
         uow: UnitOfWorkFactory,
         clock: Clock,
@@ -77,6 +77,7 @@ class CirculationService:
         invite: Callable[[Meeting, list[Recipient]], bytes] | None = None,
         print_pdf: Callable[[str], Awaitable[bytes]] | None = None,
         queued: Callable[[], None] = lambda: None,
+        public_url: str = "",
     ) -> None:
         """``queued``: called once a circulation's messages are committed to the outbox
         (the composition root wakes the outbox worker of this process with it)."""
@@ -89,7 +90,7 @@ class CirculationService:
         self._limiter = anyio.CapacityLimiter(ENCRYPTION_THREADS)
         self.recipient_keys = RecipientService(uow, clock, mail, self._limiter, new_id)
         self.sealer = Sealer(  # circulations and cancellation notices
-            mail, render, new_id, self._limiter, invite, print_pdf
+            mail, render, new_id, self._limiter, invite, print_pdf, public_url
         )
 
     async def register(self, principal: Principal, draft: RecipientDraft) -> Recipient:
