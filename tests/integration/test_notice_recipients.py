@@ -52,7 +52,7 @@ def text_of(message: Message) -> str:
         if part.get_content_type() == "text/plain":
             payload = part.get_payload(decode=True)
             assert isinstance(payload, bytes)
-            return payload.decode("utf-8")
+            return payload.decode("utf-8").replace("\r\n", "\n")
     raise AssertionError("no text/plain part")
 
 
@@ -162,3 +162,39 @@ async def test_a_mixed_circulation_gives_notice_recipients_a_signed_notice_witho
     assert by_email[notice_email]["fingerprint"] == ""
     encrypted = next(m for m in smtp.messages if m.recipients == [openpgp_email])
     assert message_from_bytes(encrypted.data).get_content_type() == "multipart/encrypted"
+
+
+async def test_a_notice_recipient_of_a_cancelled_meeting_gets_a_signed_notice_of_it(
+    client: httpx.AsyncClient,
+    app: Litestar,
+    auth: Auth,
+    units: Units,
+    smtp: SmtpServer,
+    clock: FixedClock,
+    settings: Settings,
+) -> None:
+    """The cancellation goes through the same one sealing path: a notice recipient gets a
+    signed notice that the meeting is cancelled, with its page's link, and not the reason."""
+    kif = auth("kif", units.kif)
+    meeting = await new_meeting(client, auth, units)
+    email = address("c")
+    recipient = await register_notice(client, auth, units, email)
+    await take_part(client, kif, meeting, recipient.json()["id"])
+    reason = "Aflyst fordi Jens Hansen er syg"
+    cancelled = await client.post(
+        f"/api/v1/meetings/{meeting}/cancel", json={"reason": reason}, headers=kif
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    await deliver_all(worker_for(app, smtp, clock))
+    message = next(m for m in smtp.messages if m.recipients == [email])
+    parsed = message_from_bytes(message.data, policy=policy.default)
+    assert parsed.get_content_type() == "multipart/signed"
+    assert parsed["Subject"].startswith("KSP-møde aflyst: ")
+    verify(message.data, (await identity(client, auth, units))["smime_certificates"])
+    text = text_of(parsed)
+    assert "er aflyst" in text
+    assert f"(log ind):\n{settings.sign_in.public_url}/moeder/{meeting}\n" in text
+    assert "Jens Hansen" not in text
+    assert b"Jens Hansen" not in message.data
+    sent = (await client.get(f"/api/v1/meetings/{meeting}/cancellation", headers=kif)).json()
+    assert [(r["email"], r["status"]) for r in sent["recipients"]] == [(email, "sent")]

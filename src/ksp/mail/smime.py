@@ -29,6 +29,10 @@ from ksp.mail.smime_identity import SigningIdentity
 __all__ = ["build_signed_notice", "build_smime_message", "sign_entity"]
 
 _P7M = "smime.p7m"
+NOTICE_FOOTER = (
+    "Meddelelsen indeholder ingen personoplysninger. Den er underskrevet digitalt af "
+    "KSP-sekretariatet (S/MIME)."
+)
 _LINE = 76
 
 
@@ -62,12 +66,13 @@ def build_signed_notice(
     *, headers: Mapping[str, str], notice: Notice, identity: SigningIdentity
 ) -> bytes:
     """The RFC 5322 bytes of a notice: ``headers`` and the notice's neutral subject outside,
-    its Danish text (with the link) as ``text/plain``, clear-signed by the service's
+    its Danish text, the link and a footer as ``text/plain``, clear-signed by the service's
     certificate (RFC 8551 section 3.5: ``multipart/signed``, a detached SHA-256 signature),
     so that every mail client shows the text and those that know S/MIME the signature."""
     outer = outer_part(headers, notice.subject)
     text = MIMEPart(policy=POLICY)
-    text.set_content(f"{notice.text}\n\n{notice.link}\n", charset="utf-8", cte="quoted-printable")
+    body = f"{notice.text}\n{notice.link}\n\n{NOTICE_FOOTER}\n"
+    text.set_content(body, charset="utf-8", cte="quoted-printable")
     entity = text.as_bytes(policy=POLICY)  # CRLF, exactly the bytes that are signed
     signature = sign_entity(entity, identity, detached=True)
     boundary = f"ksp-signed-{secrets.token_hex(16)}"  # hex never occurs in its own QP text

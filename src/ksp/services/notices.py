@@ -16,11 +16,6 @@ from ksp.services.meeting_journal import meeting_day
 
 __all__ = ["cancellation_notice", "version_notice"]
 
-_SIGNED = (
-    "Meddelelsen indeholder ingen personoplysninger. Den er underskrevet digitalt af "
-    "KSP-sekretariatet (S/MIME)."
-)
-
 
 def version_notice(meeting: Meeting, document: DocumentVersion, public_url: str) -> Notice:
     """That version n of the meeting's list (or minutes) is ready, and where to read it."""
@@ -34,7 +29,7 @@ def version_notice(meeting: Meeting, document: DocumentVersion, public_url: str)
     link = f"{public_url}/moeder/{meeting.id}/udsendt/{document.document_id}/{n}"
     return Notice(
         subject=subject,
-        text=f"{said}\n\nDeltagerne læser den i KSP-systemet (log ind):\n\n{_SIGNED}",
+        text=f"{said}\n\nDeltagerne læser den i KSP-systemet (log ind):",
         link=link,
     )
 
@@ -44,6 +39,6 @@ def cancellation_notice(meeting: Meeting, public_url: str, subject: str) -> Noti
     day = danish_date(meeting_day(meeting))
     return Notice(
         subject=subject,
-        text=f"KSP-mødet {day} er aflyst.\n\nMødets side i KSP-systemet (log ind):\n\n{_SIGNED}",
+        text=f"KSP-mødet {day} er aflyst.\n\nMødets side i KSP-systemet (log ind):",
         link=f"{public_url}/moeder/{meeting.id}",
     )
