@@ -7,6 +7,8 @@ import dataclasses
 import datetime as dt
 
 import pytest
+from test_list_rules import MEETING as LIST_MEETING
+from test_list_rules import NOW
 
 from ksp.domain.circulation import (
     Agency,
@@ -17,20 +19,13 @@ from ksp.domain.circulation import (
 )
 from ksp.domain.documents import DocumentVersion
 from ksp.domain.errors import InvalidInput
-from ksp.domain.meetings import Meeting
 from ksp.services.notices import cancellation_notice, version_notice
 from ksp.web.meeting_labels import key_status
 
-NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.UTC)
-MEETING = Meeting(
-    id="m1",
-    kif_unit="kif-hovedstaden",
-    municipality_code=101,
-    police_district="koebenhavn",
+MEETING = dataclasses.replace(
+    LIST_MEETING,
     scheduled_for=dt.datetime(2026, 12, 10, 23, 30, tzinfo=dt.UTC),  # Friday in Denmark
     title="Møde om Jens Hansen",
-    created_at=NOW,
-    created_by_sub="kif-1",
 )
 VERSION = DocumentVersion("d1", "m1", 3, "0" * 64, NOW, "kif-1", "", (), {"entries": []})
 
