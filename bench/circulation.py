@@ -205,7 +205,8 @@ def prepared(config: CirculationConfig, work: Path) -> Iterator[Kit]:
     with contextlib.ExitStack() as stack:
         keys = stack.enter_context(KeyMaker(work / "recipients-gnupg"))
         recipients = make_recipients(keys, config.recipients)
-        bare = BareSigner(work / "bare-gnupg", keys.public(*(r.fingerprint for r in recipients)))
+        # Each key's own armour: gpg's status lines can land inside one export of 30 keys.
+        bare = BareSigner(work / "bare-gnupg", "\n".join(r.armour for r in recipients))
         stack.callback(bare.close)
         smtp = stack.enter_context(SmtpServer(work / "smtp-tls"))
         yield Kit(keys, recipients, smtp, bare)
@@ -402,6 +403,8 @@ async def rounds(
             await next_version(client, kif, listing)
             version = f"/api/v1/documents/{listing.document_id}/versions/{listing.version}"
             print_s = await printed(client, kif, version)
+            await connection.close()  # a fresh one: the last may have idled past keep-alive
+            connection = HttpConnection(server.port)
             measured, circulation_id, messages = await circulate(
                 server, connection, request_head(server.port, f"{version}/circulate", headers), kit
             )

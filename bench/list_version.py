@@ -263,11 +263,13 @@ def summary(outcome: Outcome) -> dict[str, Any]:
     }
 
 
-def migrated_service(backend: Backend, work: Path) -> tuple[int, dict[str, str], dict[str, str]]:
+def migrated_service(
+    backend: Backend, work: Path, extra_env: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], dict[str, str]]:
     """A port, the service's environment on a migrated database, and KiF's and the jail's
-    tokens."""
+    tokens. ``extra_env``: more KSP_* settings of the service (the witnesses' bench)."""
     port = free_port()
-    env = service_env(work / "ksp-data", backend.service_url, port)
+    env = service_env(work / "ksp-data", backend.service_url, port) | (extra_env or {})
     ksp(env, "db", "upgrade")
     tokens = {
         "kif": token(env, "kif", KIF_UNIT, "bench-kif"),
@@ -277,10 +279,15 @@ def migrated_service(backend: Backend, work: Path) -> tuple[int, dict[str, str],
 
 
 def bench_list_version(
-    backend: Backend, config: ListConfig, work: Path, cpus: frozenset[int] | None = None
+    backend: Backend,
+    config: ListConfig,
+    work: Path,
+    cpus: frozenset[int] | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Migrate, issue tokens, serve, set the list up and change it; the latencies."""
-    port, env, tokens = migrated_service(backend, work)
+    """Migrate, issue tokens, serve, set the list up and change it; the latencies.
+    ``extra_env``: more KSP_* settings of the service (the witnesses' bench)."""
+    port, env, tokens = migrated_service(backend, work, extra_env)
     outcome = Outcome()
     with running("service", [str(KSP), "serve"], env, port, work, cpus) as server:
         wait_healthy(server)

@@ -30,7 +30,7 @@ from typing import Any
 
 import httpx
 
-import ksp.bootstrap as app_module  # the composition root hands render_document to the service
+import ksp.bootstrap as app_module  # the composition root hands render_printable to the service
 from circulation import MAIL_FROM, Listing, make_recipients, next_version, register_all
 from harness import free_port, ksp, service_env, token
 from ksp.api.app import create_app
@@ -42,6 +42,7 @@ from ksp.mail.keyring import Keyring
 from ksp.mail.secure import EnvelopeMail, GpgSecureMail
 from ksp.observability import configure_logging
 from ksp.services.circulation import CirculationService
+from ksp.services.recipients import RecipientService
 from ksp.services.sealing import Sealer
 from ksp.settings import load_settings
 from list_version import ARREST_UNIT, KIF_UNIT, cases_for_meeting, expect, new_meeting
@@ -50,17 +51,18 @@ from mail_support import KeyMaker
 STEPS: dict[str, float] = defaultdict(float)
 COUNTS: dict[str, int] = defaultdict(int)
 LOCK = threading.Lock()
-RENDER = "  render_document (Jinja2)"
+RENDER = "  render_printable (Jinja2)"
 # In the order the service runs them; indented: part of the step above.
 ORDER = (
     "circulate, in all",
     "read the version (_latest)",
     "recipients.participants",
-    "check every key (_check_keys)",
-    "  of which usable: gpg --list-keys",
+    "check every key (check_keys)",
+    "  of which usable_all: one gpg --check-sigs",
     "journal.plaintext (twice)",
-    "encrypt all (Sealer.seal)",
+    "render and print (Sealer.content)",
     RENDER,
+    "encrypt all (Sealer.seal)",
     "  seal: MIME + encrypt (thread-s)",
     "  of which encrypt_and_sign (thread-s)",
     "circulations.add",
@@ -113,16 +115,17 @@ def step_timers() -> Iterator[None]:
     patch(CirculationService, "circulate", ORDER[0], is_async=True)
     patch(CirculationService, "_latest", ORDER[1], is_async=True)
     patch(SqlRecipientStore, "participants", ORDER[2], is_async=True)
-    patch(CirculationService, "_check_keys", ORDER[3], is_async=True)
-    patch(GpgSecureMail, "usable", ORDER[4], is_async=False)
+    patch(RecipientService, "check_keys", ORDER[3], is_async=True)
+    patch(GpgSecureMail, "usable_all", ORDER[4], is_async=False)
     patch(SqlJournalStore, "plaintext", ORDER[5], is_async=True)
-    patch(Sealer, "seal", ORDER[6], is_async=True)
-    patch(EnvelopeMail, "seal", ORDER[8], is_async=False)
-    patch(Keyring, "encrypt_and_sign", ORDER[9], is_async=False)
-    patch(SqlCirculationStore, "add", ORDER[10], is_async=True)
-    patch(SqlCirculationStore, "queue", ORDER[11], is_async=True)
-    patch(SqlAccessLogStore, "record", ORDER[12], is_async=True)
-    patch(SqlUnitOfWork, "commit", ORDER[13], is_async=True)
+    patch(Sealer, "content", ORDER[6], is_async=True)
+    patch(Sealer, "seal", ORDER[8], is_async=True)
+    patch(EnvelopeMail, "seal", ORDER[9], is_async=False)
+    patch(Keyring, "encrypt_and_sign", ORDER[10], is_async=False)
+    patch(SqlCirculationStore, "add", ORDER[11], is_async=True)
+    patch(SqlCirculationStore, "queue", ORDER[12], is_async=True)
+    patch(SqlAccessLogStore, "record", ORDER[13], is_async=True)
+    patch(SqlUnitOfWork, "commit", ORDER[14], is_async=True)
     try:
         yield
     finally:
@@ -140,8 +143,8 @@ async def profile(args: argparse.Namespace, work: Path) -> None:
     arrest = {"Authorization": f"Bearer {token(env, 'arrest', ARREST_UNIT, 'bench-arrest')}"}
     settings = load_settings(env)
     configure_logging(settings.log_level)
-    render = app_module.render_document
-    app_module.render_document = timed(RENDER, render)  # type: ignore[assignment]
+    render = app_module.render_printable
+    app_module.render_printable = timed(RENDER, render)  # type: ignore[assignment]
     app = create_app(settings)
     with KeyMaker(work / "recipients-gnupg") as keys:
         recipients = make_recipients(keys, args.recipients)
@@ -169,7 +172,7 @@ async def profile(args: argparse.Namespace, work: Path) -> None:
                     expect(await client.post(path, headers=kif), 202, "circulate")
                     latencies.append(time.perf_counter() - started)
     finally:
-        app_module.render_document = render  # type: ignore[assignment]
+        app_module.render_printable = render  # type: ignore[assignment]
         app.state.mail.close()
         await app.state.engine.dispose()
     runs = len(latencies)

@@ -16,6 +16,10 @@
   S/MIME recipients next to the same version to 30 OpenPGP recipients (gpg), in one run.
 - ``pdf`` (``bench/pdf_print.py``): the PDF of a 200-person version (p95), and the event
   loop's lag while 10 PDFs print at once.
+- ``proofs`` (``bench/proofs.py``): an inclusion and a consistency proof on a journal of
+  1,000,000 entries, and ``verify-receipt`` of a receipt cosigned by two witnesses.
+- ``witnessed_list_change`` (``bench/proofs.py``): the list-version changes without and
+  with two ``ksp witness serve`` processes on loopback (SQLite).
 
 ``--only`` runs some of them; the file then holds only those. Each server section runs on
 SQLite and, when a PostgreSQL server is named (below), PostgreSQL, in fresh databases.
@@ -110,6 +114,7 @@ from journal_verification import bench_journal_verification
 from list_version import ListConfig, bench_list_version
 from minutes_version import TARGET_MINUTES_TO_LIST, MinutesConfig, bench_minutes_version
 from pdf_print import TARGET_LAG_P99_MS, PdfConfig, bench_pdf
+from proofs import bench_proofs, bench_witnessed_changes
 from smime_circulation import SmimeBenchConfig, bench_smime, prepared_smime
 
 BARE_APP = BENCH_DIR / "bare_app.py"
@@ -137,6 +142,8 @@ SECTIONS = (
     "circulation",
     "smime",
     "pdf",
+    "proofs",
+    "witnessed_list_change",
 )
 
 
@@ -375,48 +382,81 @@ class Plan:
     smime: SmimeBenchConfig
     pinning: Pinning
     pdf: PdfConfig
+    proof_entries: int = 1_000_000
+    proof_runs: int = 200
+
+
+def run_case_submission(plan: Plan, work: Path) -> Any:
+    return on_backends(
+        lambda backend, where: bench_backend(backend, plan.load, plan.pinning, where),
+        work / "case_submission",
+    )
+
+
+def run_list_version(plan: Plan, work: Path) -> Any:
+    return on_backends(
+        lambda backend, where: bench_list_version(backend, plan.lists, where, plan.pinning.server),
+        work / "list_version",
+    )
+
+
+def run_minutes_version(plan: Plan, work: Path) -> Any:
+    return on_backends(
+        lambda backend, where: bench_minutes_version(
+            backend, plan.minutes, where, plan.pinning.server
+        ),
+        work / "minutes_version",
+    )
+
+
+def run_journal_verification(plan: Plan, _work: Path) -> Any:
+    return bench_journal_verification(plan.journal.entries, plan.journal.runs)
+
+
+def run_circulation(plan: Plan, work: Path) -> Any:
+    with prepared(plan.circulation, work / "circulation-kit") as kit:
+        return on_backends(
+            lambda backend, where: bench_circulation(backend, kit, plan.circulation, where),
+            work / "circulation",
+        )
+
+
+def run_smime(plan: Plan, work: Path) -> Any:
+    with prepared_smime(plan.smime, work / "smime-kit") as smime_kit:
+        return on_backends(
+            lambda backend, where: bench_smime(backend, smime_kit, plan.smime, where),
+            work / "smime",
+        )
+
+
+def run_pdf(plan: Plan, _work: Path) -> Any:
+    return bench_pdf(plan.pdf)
+
+
+def run_proofs(plan: Plan, work: Path) -> Any:
+    return bench_proofs(work / "proofs", plan.proof_entries, plan.proof_runs)
+
+
+def run_witnessed_list_change(plan: Plan, work: Path) -> Any:
+    return bench_witnessed_changes(plan.lists, work / "witnessed")
+
+
+RUNNERS: dict[str, Callable[[Plan, Path], Any]] = {
+    "case_submission": run_case_submission,
+    "list_version": run_list_version,
+    "minutes_version": run_minutes_version,
+    "journal_verification": run_journal_verification,
+    "circulation": run_circulation,
+    "smime": run_smime,
+    "pdf": run_pdf,
+    "proofs": run_proofs,
+    "witnessed_list_change": run_witnessed_list_change,
+}
 
 
 def run_sections(plan: Plan, work: Path) -> dict[str, Any]:
-    results: dict[str, Any] = {}
-    if "case_submission" in plan.sections:
-        results["case_submission"] = on_backends(
-            lambda backend, where: bench_backend(backend, plan.load, plan.pinning, where),
-            work / "case_submission",
-        )
-    if "list_version" in plan.sections:
-        results["list_version"] = on_backends(
-            lambda backend, where: bench_list_version(
-                backend, plan.lists, where, plan.pinning.server
-            ),
-            work / "list_version",
-        )
-    if "minutes_version" in plan.sections:
-        results["minutes_version"] = on_backends(
-            lambda backend, where: bench_minutes_version(
-                backend, plan.minutes, where, plan.pinning.server
-            ),
-            work / "minutes_version",
-        )
-    if "journal_verification" in plan.sections:
-        results["journal_verification"] = bench_journal_verification(
-            plan.journal.entries, plan.journal.runs
-        )
-    if "circulation" in plan.sections:
-        with prepared(plan.circulation, work / "circulation-kit") as kit:
-            results["circulation"] = on_backends(
-                lambda backend, where: bench_circulation(backend, kit, plan.circulation, where),
-                work / "circulation",
-            )
-    if "smime" in plan.sections:
-        with prepared_smime(plan.smime, work / "smime-kit") as smime_kit:
-            results["smime"] = on_backends(
-                lambda backend, where: bench_smime(backend, smime_kit, plan.smime, where),
-                work / "smime",
-            )
-    if "pdf" in plan.sections:
-        results["pdf"] = bench_pdf(plan.pdf)
-    return results
+    """The chosen sections, in the order of SECTIONS."""
+    return {name: RUNNERS[name](plan, work) for name in plan.sections}
 
 
 # The report -------------------------------------------------------------------------------
@@ -605,21 +645,49 @@ def print_pdf(result: dict[str, Any]) -> None:
     )
 
 
+def print_proofs(result: dict[str, Any]) -> None:
+    print(f"proofs ({result['entries']} entries, {result['runs']} each):")
+    for name in ("inclusion", "consistency", "verify_receipt"):
+        part = result[name]
+        verdict = "meets" if part["meets_target"] else "misses"
+        print(
+            f"  {name:<15} p50 {part['p50_ms']} ms  p95 {part['p95_ms']} ms "
+            f"({verdict} {part['target_ms']} ms)"
+        )
+    print(
+        f"  verify-receipt as a process (Python start-up included) p50 "
+        f"{result['verify_receipt']['verify_receipt_cli_ms']} ms"
+    )
+
+
+def print_witnessed(result: dict[str, Any]) -> None:
+    verdict = "meets" if result["meets_target"] else "misses"
+    bare = result["without_witnesses"]["latency_ms"]
+    witnessed = result["with_two_witnesses"]["latency_ms"]
+    print(
+        f"witnessed_list_change (sqlite): p95 {witnessed['p95']} ms with two witnesses, "
+        f"{bare['p95']} ms without, ratio {result['ratio_p95']} "
+        f"({verdict} {result['target_ratio']}x)"
+    )
+
+
+PRINTERS: dict[str, Callable[[Any], None]] = {
+    "case_submission": print_case_submission,
+    "list_version": print_list_version,
+    "minutes_version": print_minutes_version,
+    "journal_verification": print_journal,
+    "circulation": print_circulation,
+    "smime": print_smime,
+    "pdf": print_pdf,
+    "proofs": print_proofs,
+    "witnessed_list_change": print_witnessed,
+}
+
+
 def print_summary(results: dict[str, Any], out: Path) -> None:
-    if "case_submission" in results:
-        print_case_submission(results["case_submission"])
-    if "list_version" in results:
-        print_list_version(results["list_version"])
-    if "minutes_version" in results:
-        print_minutes_version(results["minutes_version"])
-    if "journal_verification" in results:
-        print_journal(results["journal_verification"])
-    if "circulation" in results:
-        print_circulation(results["circulation"])
-    if "smime" in results:
-        print_smime(results["smime"])
-    if "pdf" in results:
-        print_pdf(results["pdf"])
+    for name in SECTIONS:
+        if name in results:
+            PRINTERS[name](results[name])
     print(f"written to {out}")
 
 
@@ -687,6 +755,17 @@ def check_journal_arguments(parser: argparse.ArgumentParser, args: argparse.Name
         parser.error("--journal-entries and --journal-runs must be >= 1")
 
 
+def add_proof_arguments(parser: argparse.ArgumentParser) -> None:
+    proofs = parser.add_argument_group("proofs")
+    proofs.add_argument("--proof-entries", type=int, default=1_000_000, help="(1000000)")
+    proofs.add_argument("--proof-runs", type=int, default=200, help="proofs of each kind (200)")
+
+
+def check_proof_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.proof_entries < 1 or args.proof_runs < 1:
+        parser.error("--proof-entries and --proof-runs must be >= 1")
+
+
 def add_circulation_arguments(parser: argparse.ArgumentParser) -> None:
     mail = parser.add_argument_group("circulation")
     mail.add_argument("--circulation-rounds", type=int, default=5, help="measured (default 5)")
@@ -741,6 +820,7 @@ def quicken(args: argparse.Namespace) -> None:
     args.list_changes, args.list_warmup = 10, 1
     args.minutes_versions, args.minutes_warmup = 10, 1
     args.journal_entries = 10_000
+    args.proof_entries, args.proof_runs = 10_000, 20
     args.circulation_rounds = 1
     args.smime_rounds = 1
     args.pdf_prints = 3
@@ -757,6 +837,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         (add_list_arguments, check_list_arguments),
         (add_minutes_arguments, check_minutes_arguments),
         (add_journal_arguments, check_journal_arguments),
+        (add_proof_arguments, check_proof_arguments),
         (add_circulation_arguments, check_circulation_arguments),
         (add_smime_arguments, check_smime_arguments),
         (add_pdf_arguments, check_pdf_arguments),
@@ -820,6 +901,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             concurrent=args.pdf_concurrent,
             workers=2,
         ),
+        proof_entries=args.proof_entries,
+        proof_runs=args.proof_runs,
     )
     load_before = load_average()
     results = run_in_scratch("bench", lambda tmp: run_sections(plan, tmp))

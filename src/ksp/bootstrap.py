@@ -8,6 +8,7 @@ feeds which part.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import dataclass
 from typing import Literal, cast
@@ -52,9 +53,13 @@ from ksp.services.minutes import MinutesService
 from ksp.services.outcomes import OutcomeService
 from ksp.services.ports import Clock
 from ksp.services.proofs import ProofService
+from ksp.services.sealing import OptionalParts
+from ksp.services.witnessing import RollbackGuard, WitnessingService
 from ksp.services.worklist import WorklistService
-from ksp.settings import Settings
+from ksp.settings import ConfigError, Settings
 from ksp.tokens import TokenVerifier
+from ksp.witness.client import HttpWitnessAsker
+from ksp.witness.policy import Policy
 
 __all__ = [
     "Services",
@@ -138,14 +143,42 @@ def database_engine(
     )
 
 
-def store_adapters(settings: Settings, engine: AsyncEngine) -> Adapters:
-    """What the stores need besides a session: field sealing, CPR hashing, the signer."""
+def store_adapters(
+    settings: Settings, engine: AsyncEngine, witnesses: Witnesses | None = None
+) -> Adapters:
+    """What the stores need besides a session: field sealing, CPR hashing, the signer, and
+    with witnesses their rollback guard and the wake-up of their loop."""
     return Adapters(
         create_sessionmaker(engine),
         FieldCipher(settings.data_keys, settings.data_key_id),
         KeyedHasher(settings.cpr_hash_key),
         journal_signer(settings),
+        guard=None if witnesses is None else witnesses.guard,
+        after_append=None if witnesses is None else witnesses.wake.set,
     )
+
+
+@dataclass(frozen=True)
+class Witnesses:
+    """KSP_WITNESS_POLICY's witnesses: the guard the journal consults before appending, the
+    event that wakes their loop, the HTTP client that asks them."""
+
+    policy: Policy
+    guard: RollbackGuard
+    wake: asyncio.Event
+    asker: HttpWitnessAsker
+
+
+def witnesses(settings: Settings) -> Witnesses | None:
+    """None without KSP_WITNESS_POLICY; a ConfigError if its log is not this journal."""
+    policy = settings.witness_policy
+    if policy is None:
+        return None
+    log = policy.log_for(settings.journal_origin)
+    if log is None or log.public_key != journal_signer(settings).public_key_bytes:
+        raise ConfigError("KSP_WITNESS_POLICY: its log line is not this journal's key")
+    timeout = settings.witness_timeout_ms / 1000
+    return Witnesses(policy, RollbackGuard(), asyncio.Event(), HttpWitnessAsker(timeout))
 
 
 def unit_of_work(settings: Settings, engine: AsyncEngine) -> SqlUnitOfWorkFactory:
@@ -214,6 +247,8 @@ class Services:
     exchanges: ExchangeService
     corrections: CorrectionService
     proofs: ProofService
+    witnessing: WitnessingService | None
+    witness_asker: HttpWitnessAsker | None
     units: UnitTable
     meeting_lifecycle: MeetingLifecycleService
     meeting_outcomes: OutcomeService
@@ -229,8 +264,15 @@ class Services:
 
 
 def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Services:
-    adapters = store_adapters(settings, engine)
+    witnessed = witnesses(settings)
+    adapters = store_adapters(settings, engine, witnessed)
     uow = SqlUnitOfWorkFactory(adapters)
+    proofs = ProofService(uow, adapters.signer)
+    witnessing = None
+    if witnessed is not None:
+        witnessing = WitnessingService(
+            uow, proofs, witnessed.policy, witnessed.asker, witnessed.guard, wake=witnessed.wake
+        )
     mail = secure_mail(settings)
     sign_in = sign_in_wiring.sign_in(settings, adapters.sessions, adapters.cipher, clock)
     printer = pdf_renderer(settings)
@@ -245,10 +287,13 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
         clock,
         mail,
         render_printable,
-        invite=invite,
-        print_pdf=printer.render,
+        parts=OptionalParts(
+            invite=invite,
+            print_pdf=printer.render,
+            receipt_of=proofs.receipt,
+            public_url=settings.sign_in.public_url,
+        ),
         queued=worker.wake,
-        public_url=settings.sign_in.public_url,
     )
     notices = CancellationNotices(
         circulation.sealer,
@@ -259,7 +304,7 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
     lifecycle = MeetingLifecycleService(uow, clock, organizer=settings.mail_from, notices=notices)
     return Services(
         cases=CaseService(uow, clock, kif_units=settings.units.kif_units()),
-        audit=AuditService(uow, clock, adapters.signer),
+        audit=AuditService(uow, clock, adapters.signer, witnessing=witnessing),
         meetings=MeetingService(uow, clock, max_list_entries=settings.max_list_entries),
         documents=DocumentService(uow, clock),
         circulation=circulation,
@@ -267,7 +312,9 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
         inquiries=InquiryService(uow, clock),
         exchanges=ExchangeService(uow, clock),
         corrections=CorrectionService(uow, clock),
-        proofs=ProofService(uow, adapters.signer),
+        proofs=proofs,
+        witnessing=witnessing,
+        witness_asker=None if witnessed is None else witnessed.asker,
         units=settings.units,
         meeting_lifecycle=lifecycle,
         meeting_outcomes=OutcomeService(uow, clock),

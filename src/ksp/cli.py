@@ -121,12 +121,20 @@ def _journal_verify(_settings: Settings | None, args: argparse.Namespace) -> int
         trust_bundle_key=args.trust_bundle_key,
         out=sys.stdout,
         err=sys.stderr,
+        policy=args.policy,
     )
 
 
 def _journal_verify_receipt(_settings: Settings | None, args: argparse.Namespace) -> int:
-    from ksp.journal.cli import verify_receipt_command
+    from ksp.journal.cli import verify_receipt_command, verify_witnessed_receipt_command
 
+    if (args.policy is None) == (args.journal_key is None):
+        print("ksp: give --policy POLICY (or, without witnesses, --journal-key)", file=sys.stderr)
+        return 2
+    if args.policy is not None:
+        return verify_witnessed_receipt_command(
+            args.receipt, args.document, args.policy, args.newer, sys.stdout
+        )
     return verify_receipt_command(args.receipt, args.document, args.journal_key, sys.stdout)
 
 
@@ -324,6 +332,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--days", type=int, default=30, help="how soon, in days (default 30)")
     _token_command(commands)
+    from ksp.witness.cli import add_witness_commands
+
+    add_witness_commands(group(commands, "witness", "a witness that cosigns checkpoints"), command)
     return parser
 
 
@@ -350,6 +361,11 @@ def _journal_commands(journal: Any) -> None:
         help="trust the key inside the bundle instead: proves nothing about its origin",
     )
     verify.add_argument("--trusted-checkpoint", type=Path, help="a checkpoint note you kept")
+    verify.add_argument(
+        "--policy",
+        type=Path,
+        help="your C2SP tlog-policy: also check the witnesses' cosignatures and quorum",
+    )
     receipt = command(
         journal,
         "verify-receipt",
@@ -360,7 +376,18 @@ def _journal_commands(journal: Any) -> None:
     receipt.add_argument("receipt", type=Path, help="the c2sp.org/tlog-proof@v1 receipt")
     receipt.add_argument("--document", type=Path, required=True, help="the version's JSON")
     receipt.add_argument(
-        "--journal-key", required=True, help="the verifier key `ksp journal key` printed"
+        "--policy",
+        type=Path,
+        help="a C2SP tlog-policy: the journal's key and the witnesses' quorum",
+    )
+    receipt.add_argument(
+        "--newer",
+        type=Path,
+        help="GET /audit/proofs/consistency?from=<receipt's size>&to=<later>: shows nothing "
+        "was rewritten since (with --policy)",
+    )
+    receipt.add_argument(
+        "--journal-key", help="the verifier key `ksp journal key` printed (no witness check)"
     )
 
 

@@ -22,6 +22,7 @@ from ksp.data_dir import DataDirError, read_secrets
 from ksp.db.url import DatabaseUrlError, async_database_url
 from ksp.domain.reference import InvalidUnitTable, UnitTable, parse_unit_table, shipped_unit_table
 from ksp.tokens import secure_key_url
+from ksp.witness.policy import InvalidPolicy, Policy, parse_policy
 
 __all__ = ["ConfigError", "Settings", "load_settings", "mail_sender"]
 
@@ -42,6 +43,8 @@ class Settings:
     cpr_hash_key: bytes = field(repr=False)
     journal_signing_key: bytes = field(repr=False)
     journal_origin: str = DEFAULT_ORIGIN
+    witness_policy: Policy | None = None  # KSP_WITNESS_POLICY, a C2SP tlog-policy file
+    witness_timeout_ms: int = 2_000
     db_service_role: str | None = None
     database_schema: str | None = None
     mail_from: str = "ksp@localhost"
@@ -147,6 +150,18 @@ def _origin(env: Mapping[str, str]) -> str:
     if not re.fullmatch(r"[A-Za-z0-9.-]+(/[A-Za-z0-9._-]+)*", origin):
         raise ConfigError("KSP_JOURNAL_ORIGIN must look like host/path, without spaces")
     return origin
+
+
+def _witness_policy(env: Mapping[str, str]) -> Policy | None:
+    name = env.get("KSP_WITNESS_POLICY")
+    if not name:
+        return None
+    try:
+        return parse_policy(Path(name).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"KSP_WITNESS_POLICY: {name}: {exc.strerror}") from None
+    except (InvalidPolicy, UnicodeDecodeError) as exc:
+        raise ConfigError(f"KSP_WITNESS_POLICY: not a C2SP tlog-policy: {exc}") from None
 
 
 def _schema(env: Mapping[str, str]) -> str | None:
@@ -366,6 +381,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, create_secrets: bool 
         ),
         journal_signing_key=_signing_key(env, stored),
         journal_origin=_origin(env),
+        witness_policy=_witness_policy(env),
+        witness_timeout_ms=_int(env, "KSP_WITNESS_TIMEOUT_MS", 2_000, 100, 30_000),
         db_service_role=_role(env),
         database_schema=_schema(env),
         **_mail(env),

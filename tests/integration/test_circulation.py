@@ -20,10 +20,14 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ksp.bootstrap import journal_signer
+from ksp.cli import main as ksp_main
 from ksp.db.tables import outbox
+from ksp.mail.mime_parts import RECEIPT_TYPE
 from ksp.mail.pgpmime import read_encrypted_message
 from ksp.mail.transport import SmtpConfig, SmtpTransport
 from ksp.mail.worker import OutboxWorker
+from ksp.settings import Settings
 from support.clock import FixedClock
 from support.data import Units, case_body
 from support.flows import Auth, case_for_meeting, change_list, new_meeting
@@ -162,6 +166,39 @@ async def test_each_participant_gets_one_signed_message_only_they_can_decrypt_gu
         headers=auth("kif", units.kif),
     )
     assert {r["status"] for r in status.json()["recipients"]} == {"sent"}
+
+
+async def test_each_message_carries_a_receipt_that_its_version_is_in_the_journal(
+    client: httpx.AsyncClient,
+    app: Litestar,
+    auth: Auth,
+    units: Units,
+    keys: KeyMaker,
+    smtp: SmtpServer,
+    clock: FixedClock,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    """The version's C2SP tlog-proof@v1 receipt rides inside the encryption, named after
+    the document; `ksp journal verify-receipt` holds it for the attached JSON alone."""
+    sent = await circulate_to(client, auth, units, keys, 1)
+    assert sent.response.status_code == 202, sent.response.text
+    await deliver_all(worker_for(app, smtp, clock))
+    (message,) = [m for m in smtp.messages if m.recipients == sent.emails]
+    inner = keys.decrypt(read_encrypted_message(message.data)[1]).data
+    parts = {p.get_filename(): p for p in message_from_bytes(inner).walk() if p.get_filename()}
+    assert parts["ksp-liste-v1.tlog-proof"].get_content_type() == RECEIPT_TYPE
+    receipt = parts["ksp-liste-v1.tlog-proof"].get_payload(decode=True)
+    assert isinstance(receipt, bytes)
+    assert receipt.startswith(b"c2sp.org/tlog-proof@v1\nextra ")
+    (tmp_path / "v1.tlog-proof").write_bytes(receipt)
+    (tmp_path / "v1.json").write_bytes(_attachment(inner))
+    (tmp_path / "other.json").write_bytes(b'{"not":"it"}')
+    vkey = journal_signer(settings).vkey
+    for document, wanted in (("v1.json", 0), ("other.json", 1)):
+        args = ["journal", "verify-receipt", str(tmp_path / "v1.tlog-proof")]
+        args += ["--document", str(tmp_path / document), "--journal-key", vkey]
+        assert ksp_main(args) == wanted
 
 
 def _attachment(inner: bytes, content_type: str = "application/json") -> bytes:

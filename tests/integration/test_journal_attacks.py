@@ -10,7 +10,6 @@ import dataclasses
 import hashlib
 import io
 import json
-import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import redirect_stdout
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from ksp.journal.merkle import Frontier
 from support.clock import FixedClock
 from support.data import fresh_units, random_cpr
 from support.flows import case_for_meeting, change_list, new_meeting
+from support.intruder import intruder_sql
 from support.own_database import own_database
 
 VERSIONS = 5
@@ -63,18 +63,7 @@ class Fresh:
 
     async def sql(self, statement: str, params: dict[str, Any] | None = None) -> list[Any]:
         """Run SQL as an attacker with direct database access, the guards switched off."""
-        if self.sqlite_path is not None:
-            with sqlite3.connect(self.sqlite_path) as connection:
-                connection.execute("PRAGMA foreign_keys=OFF")
-                for table in TABLES:
-                    for guard in ("no_update", "no_delete", "no_replace"):
-                        connection.execute(f"DROP TRIGGER IF EXISTS {table}_{guard}")
-                return connection.execute(statement, params or {}).fetchall()
-        async with self.engine.begin() as connection:
-            for table in TABLES:
-                await connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER ALL"))
-            result = await connection.execute(text(statement), params or {})
-            return list(result.fetchall()) if result.returns_rows else []
+        return await intruder_sql(self.engine, self.sqlite_path, TABLES, statement, params)
 
     async def rows(self) -> list[tuple[int, bytes, bytes, bytes]]:
         found = await self.sql(

@@ -58,8 +58,10 @@ from ksp.mail.worker import OutboxWorker
 from ksp.printing import PdfRenderer
 from ksp.rendering import template_sources
 from ksp.services.ports import Clock
+from ksp.services.witnessing import WitnessingService
 from ksp.settings import Settings
 from ksp.web.router import static_routers, web_router
+from ksp.witness.client import HttpWitnessAsker
 
 __all__ = ["SystemClock", "create_app"]  # SystemClock: re-exported for older imports
 
@@ -168,6 +170,30 @@ def _outbox_lifespan(
     return lifespan
 
 
+def _witness_lifespan(
+    witnessing: WitnessingService | None, asker: HttpWitnessAsker | None
+) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    """At start-up, before serving, ask every witness of the policy what it last cosigned
+    (each within KSP_WITNESS_TIMEOUT_MS), so the first write after a restored older copy is
+    already refused; then send every new checkpoint, retrying those still uncosigned."""
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        if witnessing is None or asker is None:
+            yield
+            return
+        await witnessing.try_round()
+        async with anyio.create_task_group() as group:
+            group.start_soon(witnessing.run)
+            try:
+                yield
+            finally:
+                group.cancel_scope.cancel()
+                await asker.close()
+
+    return lifespan
+
+
 def create_app(
     settings: Settings, *, clock: Clock | None = None, engine: AsyncEngine | None = None
 ) -> Litestar:
@@ -235,7 +261,8 @@ def create_app(
                 run_worker=settings.outbox_in_process,
                 poll_seconds=settings.outbox_poll_ms / 1000,
                 check_key=settings.mail_signing_key is not None or settings.smime_cert is not None,
-            )
+            ),
+            _witness_lifespan(built.witnessing, built.witness_asker),
         ],
         middleware=[
             RequestContextMiddleware,

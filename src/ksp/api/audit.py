@@ -22,6 +22,7 @@ from ksp.api.schemas.audit import (
     JournalEntryOut,
     JournalPage,
     VerificationOut,
+    WitnessedOut,
 )
 from ksp.api.strict_body import StrictJSON
 from ksp.domain.access import Action, Principal
@@ -30,6 +31,7 @@ from ksp.domain.errors import FieldError, InvalidInput
 from ksp.journal.verify import Verification
 from ksp.services.audit import AuditService
 from ksp.services.ports import Page, TimeRange
+from ksp.services.witnessing import QuorumReport
 
 __all__ = ["AuditController"]
 
@@ -47,9 +49,20 @@ def _page(records: list[AccessRecord], page: Page) -> PageOut[AccessRecordOut]:
     return page_of([AccessRecordOut(**dataclasses.asdict(record)) for record in records], page)
 
 
-def _verification(result: Verification) -> VerificationOut:
+def _verification(result: Verification, report: QuorumReport | None) -> VerificationOut:
     checkpoint = result.checkpoint
+    witnessed = None
+    if report is not None:
+        witnessed = WitnessedOut(
+            quorum_tree_size=report.tree_size,
+            quorum_cosigners=list(report.cosigners),
+            quorum_checkpoint=report.note,
+            latest_tree_size=report.latest_size,
+            latest_cosigners=list(report.latest_cosigners),
+            rolled_back=report.rolled_back,
+        )
     return VerificationOut(
+        witnessed=witnessed,
         ok=result.ok,
         entries=result.entries,
         first_bad_seq=result.first_bad_seq,
@@ -141,7 +154,7 @@ class AuditController(Controller):
                 note = base64.urlsafe_b64decode(trusted.encode("ascii")).decode("utf-8")
             except (ValueError, UnicodeError):
                 raise InvalidInput([FieldError("trusted", "must be a base64url note")]) from None
-        return _verification(await audit.verify(note))
+        return _verification(await audit.verify(note), await audit.witnessed())
 
     @get(
         "/export",

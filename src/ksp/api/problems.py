@@ -97,6 +97,7 @@ PROBLEMS: dict[type[errors.KspError], ProblemType] = {
         503, "commit-outcome-unknown", "The outcome of saving is unknown"
     ),
     errors.PrintFailed: ProblemType(503, "print-failed", "The PDF could not be made"),
+    errors.JournalRolledBack: ProblemType(503, "journal-rolled-back", "The journal went backwards"),
     errors.StorageUnavailable: ProblemType(
         503, "storage-unavailable", "The database is unavailable"
     ),

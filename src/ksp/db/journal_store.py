@@ -29,7 +29,7 @@ from ksp.journal.entry import (
     parse_header,
 )
 from ksp.journal.merkle import Frontier
-from ksp.services.ports import Appended, JournalRecord
+from ksp.services.ports import Appended, AppendGuard, JournalRecord
 
 __all__ = ["JOURNAL_LOCK_KEY", "SqlJournalStore"]
 
@@ -44,11 +44,17 @@ _UNREADABLE = EntryHeader(0, "unreadable", "", "", "", "", "", "")
 
 class SqlJournalStore:
     def __init__(
-        self, session: AsyncSession, cipher: FieldCipher, signer: CheckpointSigner
+        self,
+        session: AsyncSession,
+        cipher: FieldCipher,
+        signer: CheckpointSigner,
+        guard: AppendGuard | None = None,
     ) -> None:
         self._session = session
         self._cipher = cipher
         self._signer = signer
+        self._guard = guard
+        self.appended = False  # whether this transaction appended (the witnesses are told)
 
     async def lock(self) -> None:
         """Serialise appends: an advisory lock on PostgreSQL; on SQLite every transaction
@@ -111,6 +117,8 @@ class SqlJournalStore:
     ) -> Appended:
         """Append one entry and its checkpoint. Call :meth:`lock` first in the transaction."""
         size, prev, frontier = await self._tip()
+        if self._guard is not None:
+            self._guard.check(size)  # a witness that knows more: the journal went backwards
         seq = size + 1
         content = self._cipher.seal(plaintext, context=f"journal:{seq}")
         header = encode_header(
@@ -143,6 +151,7 @@ class SqlJournalStore:
                 frontier=frontier.to_bytes(),
             )
         )
+        self.appended = True
         return Appended(seq=seq, plaintext_sha256=hashlib.sha256(plaintext).hexdigest())
 
     def open_content(self, seq: int, content: bytes) -> bytes:

@@ -43,6 +43,7 @@ __all__ = [
     "inquiries",
     "inquiry_decisions",
     "journal_checkpoints",
+    "journal_cosignatures",
     "journal_entries",
     "journal_tree_nodes",
     "list_entries",
@@ -197,6 +198,21 @@ journal_checkpoints = Table(
     Column("root", LargeBinary(32), nullable=False),
     Column("note", String(2000), nullable=False),
     Column("frontier", LargeBinary, nullable=False),
+)
+
+# A witness's tlog-cosignature/v1 line on the checkpoint at tree_size (migration 0014).
+journal_cosignatures = Table(
+    "journal_cosignatures",
+    metadata,
+    Column(
+        "tree_size",
+        Integer,
+        ForeignKey("journal_checkpoints.tree_size"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("witness", String(200), primary_key=True),
+    Column("line", String(1000), nullable=False),
 )
 
 # Every complete perfect subtree of the journal's Merkle tree: the root of leaves
@@ -371,7 +387,13 @@ sign_in_attempts = Table(
 )
 
 # Rows of these tables are never changed or removed; the database refuses it (migration 0002).
-IMMUTABLE_TABLES = ("journal_entries", "journal_checkpoints", "document_versions", "documents")
+IMMUTABLE_TABLES = (
+    "journal_entries",
+    "journal_checkpoints",
+    "journal_cosignatures",
+    "document_versions",
+    "documents",
+)
 
 
 def _journal_seq() -> Column[int]:

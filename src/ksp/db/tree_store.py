@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ksp.db.tables import journal_checkpoints, journal_tree_nodes
+from ksp.db.tables import journal_checkpoints, journal_cosignatures, journal_tree_nodes
 from ksp.journal.proofs import NodeId
 
 __all__ = ["SqlTreeStore", "add_tree_nodes"]
@@ -33,8 +33,18 @@ class SqlTreeStore:
         """The stored hashes of these subtrees (one query; a missing one is left out)."""
         if not ids:
             return {}
-        key = tuple_(journal_tree_nodes.c.level, journal_tree_nodes.c.idx)
-        query = select(journal_tree_nodes).where(key.in_(list(ids)))
+        by_level: dict[int, list[int]] = {}
+        for level, idx in ids:
+            by_level.setdefault(level, []).append(idx)
+        # one index range per level: SQLite scans the whole table for a row-value IN
+        query = select(journal_tree_nodes).where(
+            or_(
+                *(
+                    and_(journal_tree_nodes.c.level == level, journal_tree_nodes.c.idx.in_(idxs))
+                    for level, idxs in by_level.items()
+                )
+            )
+        )
         rows = await self._session.execute(query)
         return {(row.level, row.idx): bytes(row.hash) for row in rows}
 
@@ -45,3 +55,43 @@ class SqlTreeStore:
         )
         note: str | None = (await self._session.execute(query)).scalar()
         return note
+
+    async def cosignatures(self, tree_size: int) -> dict[str, str]:
+        """Witness name → its cosignature line on the checkpoint at ``tree_size``."""
+        query = select(journal_cosignatures.c.witness, journal_cosignatures.c.line).where(
+            journal_cosignatures.c.tree_size == tree_size
+        )
+        return {row.witness: row.line for row in await self._session.execute(query)}
+
+    async def cosignatures_of(self, sizes: Collection[int]) -> dict[int, dict[str, str]]:
+        """For each of ``sizes`` that has any: witness name → cosignature line (one query)."""
+        found: dict[int, dict[str, str]] = {}
+        if not sizes:
+            return found
+        query = select(journal_cosignatures).where(
+            journal_cosignatures.c.tree_size.in_(list(sizes))
+        )
+        for row in await self._session.execute(query):
+            found.setdefault(int(row.tree_size), {})[row.witness] = row.line
+        return found
+
+    async def add_cosignatures(self, tree_size: int, lines: dict[str, str]) -> None:
+        """Store the witnesses' lines not stored yet (rows are never changed)."""
+        known = await self.cosignatures(tree_size)
+        new = [
+            {"tree_size": tree_size, "witness": name, "line": line}
+            for name, line in lines.items()
+            if name not in known
+        ]
+        if new:
+            await self._session.execute(insert(journal_cosignatures), new)
+
+    async def cosigned_sizes(self, *, limit: int) -> list[int]:
+        """The sizes of the newest checkpoints with at least one cosignature, newest first."""
+        query = (
+            select(journal_cosignatures.c.tree_size)
+            .group_by(journal_cosignatures.c.tree_size)
+            .order_by(func.max(journal_cosignatures.c.tree_size).desc())
+            .limit(limit)
+        )
+        return [int(size) for (size,) in await self._session.execute(query)]

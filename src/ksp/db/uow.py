@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
@@ -23,6 +24,7 @@ from ksp.domain.errors import CommitOutcomeUnknown, StorageUnavailable
 from ksp.journal.checkpoint import CheckpointSigner
 from ksp.services.ports import (
     AccessLogStore,
+    AppendGuard,
     CaseHistoryStore,
     CaseStore,
     CirculationStore,
@@ -48,6 +50,8 @@ class Adapters:
     cipher: FieldCipher
     hasher: KeyedHasher
     signer: CheckpointSigner
+    guard: AppendGuard | None = None  # the witnesses' rollback guard
+    after_append: Callable[[], None] | None = None  # told after a commit that appended
 
 
 class SqlUnitOfWork:
@@ -77,7 +81,7 @@ class SqlUnitOfWork:
         self.access_log = SqlAccessLogStore(session, a.hasher)
         self.meetings = SqlMeetingStore(session)
         self.documents = SqlDocumentStore(session, a.cipher)
-        self.journal = SqlJournalStore(session, a.cipher, a.signer)
+        self.journal = self._journal = SqlJournalStore(session, a.cipher, a.signer, a.guard)
         self.recipients = SqlRecipientStore(session)
         self.circulations = SqlCirculationStore(session, a.cipher)
         self.inquiries = SqlInquiryStore(session, a.cipher, a.hasher)
@@ -112,6 +116,9 @@ class SqlUnitOfWork:
             if _is_unavailable(exc):
                 raise CommitOutcomeUnknown from exc
             raise
+        if self._journal.appended and self._adapters.after_append is not None:
+            self._journal.appended = False
+            self._adapters.after_append()
 
 
 # SQLSTATEs of a server that is gone or not taking connections: class 08 (connection

@@ -135,9 +135,11 @@ class Notice:
 
 @dataclass(frozen=True, slots=True)
 class CirculationContent:
-    """What one circulation mail holds inside its envelope, whatever the envelope (PGP/MIME
-    or S/MIME): the real subject, the document as HTML, its canonical JSON (whose SHA-256
-    is the version's ``sha256``), its PDF, and the meeting's invitation (issue 8)."""
+    """What one mail holds inside its envelope, whatever the envelope (PGP/MIME or S/MIME),
+    a circulation's or a cancellation notice's: the real subject, the document as HTML, its
+    canonical JSON (for a version, the JSON whose SHA-256 is its ``sha256``), and when there
+    are its PDF, the meeting's invitation (issue 8) and the version's C2SP
+    ``tlog-proof@v1`` receipt (issue 15)."""
 
     subject: str
     html: str
@@ -146,6 +148,7 @@ class CirculationContent:
     pdf_name: str | None = None
     pdf: bytes | None = None
     calendar: bytes | None = None
+    receipt: str | None = None
     notice: Notice | None = None  # for the notice recipients (``DeliveryMode.NOTICE``)
 
 

@@ -51,6 +51,7 @@ __all__ = [
     "InvalidParameter",
     "InvalidStatusTransition",
     "JournalIntegrityError",
+    "JournalRolledBack",
     "KspError",
     "MalformedInput",
     "MeetingCancelled",
@@ -195,6 +196,17 @@ class JournalIntegrityError(KspError):
     beyond it): the service refuses to append, so it never signs what it did not write."""
 
     detail = "The journal fails verification; changes are refused until it has been audited."
+
+
+class JournalRolledBack(KspError):
+    """A witness has cosigned a larger journal than the one stored, or one this journal does
+    not extend: the database was rolled back or rewritten. Appending is refused until an
+    operator has acted (README, "Witnesses"), so no different "version 3" is ever written."""
+
+    detail = (
+        "A witness shows the journal went backwards; changes are refused until an operator "
+        "has restored the journal."
+    )
 
 
 class StorageUnavailable(KspError):

@@ -50,6 +50,7 @@ class _Manifest(msgspec.Struct, tag_field="type", tag="manifest", forbid_unknown
     checkpoints: _Count
     content: bool
     exported_at: str
+    policy: str | msgspec.UnsetType = msgspec.UNSET  # the service's C2SP tlog-policy
 
 
 class _EntryLine(msgspec.Struct, tag_field="type", tag="entry", forbid_unknown_fields=True):
@@ -116,6 +117,7 @@ def bundle_head(
     checkpoint_count: int,
     include_content: bool,
     exported_at: str,
+    policy: str | None = None,
 ) -> list[str]:
     """The lines before the entries (the manifest), without line ends.
 
@@ -137,6 +139,8 @@ def bundle_head(
         content=include_content,
         exported_at=exported_at,
     )
+    if policy is not None:
+        manifest.policy = policy
     return [_ENCODER.encode(manifest).decode("utf-8")]
 
 
@@ -151,7 +155,7 @@ def entry_line(entry: StoredEntry, *, include_content: bool) -> str:
 
 
 def checkpoint_line(note: str) -> str:
-    """One checkpoint's line, without the line end."""
+    """One checkpoint's line, without the line end (the note with its cosignatures)."""
     return _ENCODER.encode(_CheckpointLine(note=note)).decode("utf-8")
 
 

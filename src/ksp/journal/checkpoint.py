@@ -37,6 +37,7 @@ __all__ = [
     "CheckpointSigner",
     "InvalidCheckpoint",
     "key_id",
+    "strict_b64",
     "verifier_key",
     "verify_checkpoint",
 ]
@@ -161,7 +162,7 @@ def _signatures_of(lines: list[str], name: str, wanted_id: bytes) -> list[bytes]
         signer, space, encoded = line.removeprefix(_SIGNATURE_PREFIX).partition(" ")
         if not space or not _is_key_name(signer):
             raise ValueError("not a signature line")
-        blob = _strict_b64(encoded)
+        blob = strict_b64(encoded)
         if len(blob) < 4:
             raise ValueError("a signature starts with a 4-byte key ID")
         if signer == name and blob[:4] == wanted_id:
@@ -177,13 +178,13 @@ def _parse_body(text: str, origin: str) -> tuple[int, bytes]:
     lines = text.split("\n")
     if len(lines) != 4 or lines[0] != origin or not _TREE_SIZE.fullmatch(lines[1]):
         raise ValueError("not a checkpoint body")
-    root = _strict_b64(lines[2])
+    root = strict_b64(lines[2])
     if len(root) != _HASH_BYTES:
         raise ValueError("a root hash has 32 bytes")
     return int(lines[1]), root
 
 
-def _strict_b64(text: str) -> bytes:
+def strict_b64(text: str) -> bytes:
     """Standard base64 with padding, and only its canonical spelling."""
     data = base64.b64decode(text.encode("ascii"), validate=True)
     if base64.b64encode(data).decode("ascii") != text:

@@ -18,7 +18,12 @@ from ksp.journal.bundle import verify_bundle
 from ksp.journal.checkpoint import verifier_key
 from ksp.journal.receipt import InvalidReceipt, parse_receipt, verify_receipt
 
-__all__ = ["verify_command", "verify_main", "verify_receipt_command"]
+__all__ = [
+    "verify_command",
+    "verify_main",
+    "verify_receipt_command",
+    "verify_witnessed_receipt_command",
+]
 
 USAGE_ERROR = 2
 UNTRUSTED_WARNING = (
@@ -36,33 +41,63 @@ def verify_main(
     trust_bundle_key: bool,
     out: TextIO,
     err: TextIO,
+    policy: Path | None = None,
 ) -> int:
     """The command: a journal key is required (or, loudly, ``trust_bundle_key``); every
     usage or file error is a line on ``err`` and 2, never a traceback."""
-    if journal_key is None and not trust_bundle_key:
-        err.write(
-            "ksp: journal verify needs --journal-key VKEY (the verifier key `ksp journal key` "
-            "printed where the journal is kept), or --trust-bundle-key\n"
-        )
-        return USAGE_ERROR
-    if journal_key is not None and trust_bundle_key:
-        err.write("ksp: give --journal-key or --trust-bundle-key, not both\n")
-        return USAGE_ERROR
-    if journal_key is not None and _public_key_of(journal_key) is None:
-        err.write(
-            "ksp: --journal-key is not a verifier key (name+key id+base64 key, "
-            "as `ksp journal key` prints it)\n"
-        )
+    problem = _key_problem(journal_key, trust_bundle_key=trust_bundle_key)
+    if problem is not None:
+        err.write(problem)
         return USAGE_ERROR
     if trust_bundle_key:
         err.write(UNTRUSTED_WARNING)
+    from ksp.witness.policy import InvalidPolicy  # noqa: PLC0415 - ksp.witness imports us
+
     try:
-        return verify_command(bundle, trusted_checkpoint, out, expected_vkey=journal_key)
+        code = verify_command(bundle, trusted_checkpoint, out, expected_vkey=journal_key)
+        if code != 0 or policy is None:
+            return code
+        return _verify_quorum(bundle, policy, out)
+    except InvalidPolicy as exc:
+        err.write(f"ksp: {policy} is not a C2SP tlog-policy: {exc}\n")
     except UnicodeDecodeError:
         err.write(f"ksp: {trusted_checkpoint} is not UTF-8 text\n")
     except OSError as exc:
         err.write(f"ksp: {exc.filename}: {exc.strerror}\n")
     return USAGE_ERROR
+
+
+def _key_problem(journal_key: str | None, *, trust_bundle_key: bool) -> str | None:
+    if journal_key is None and not trust_bundle_key:
+        return (
+            "ksp: journal verify needs --journal-key VKEY (the verifier key `ksp journal key` "
+            "printed where the journal is kept), or --trust-bundle-key\n"
+        )
+    if journal_key is not None and trust_bundle_key:
+        return "ksp: give --journal-key or --trust-bundle-key, not both\n"
+    if journal_key is not None and _public_key_of(journal_key) is None:
+        return (
+            "ksp: --journal-key is not a verifier key (name+key id+base64 key, "
+            "as `ksp journal key` prints it)\n"
+        )
+    return None
+
+
+def _verify_quorum(bundle: Path, policy_file: Path, out: TextIO) -> int:
+    from ksp.journal.bundle_witness import witnessed_in_bundle  # noqa: PLC0415
+    from ksp.witness.policy import parse_policy  # noqa: PLC0415 - ksp.witness imports us
+
+    policy = parse_policy(policy_file.read_text(encoding="utf-8"))
+    with bundle.open(encoding="utf-8") as lines:
+        witnessed = witnessed_in_bundle(lines, policy)
+    if witnessed.reason is not None:
+        out.write(f"NOT INTACT: first bad entry -: {witnessed.reason}\n")
+        return 1
+    out.write(
+        f"witnessed: checkpoint at {witnessed.quorum_size} cosigned by a quorum "
+        f"({', '.join(witnessed.cosigners) or 'quorum none'})\n"
+    )
+    return 0
 
 
 def verify_command(
@@ -135,4 +170,33 @@ def verify_receipt_command(receipt: Path, document: Path, vkey: str, out: TextIO
     out.write(
         f"receipt holds: entry {parsed.index + 1} in the checkpoint at {checkpoint.tree_size}\n"
     )
+    return 0
+
+
+def verify_witnessed_receipt_command(
+    receipt: Path, document: Path, policy_file: Path, newer: Path | None, out: TextIO
+) -> int:
+    """``verify-receipt --policy``: 0 and ``receipt holds: …`` or 1 and the reason."""
+    from ksp.journal.witnessed_receipt import verify_witnessed_receipt  # noqa: PLC0415
+    from ksp.witness.policy import InvalidPolicy, parse_policy  # noqa: PLC0415
+
+    try:
+        policy = parse_policy(policy_file.read_text(encoding="utf-8"))
+        held = verify_witnessed_receipt(
+            receipt.read_text(encoding="utf-8"),
+            document.read_bytes(),
+            policy,
+            None if newer is None else newer.read_text(encoding="utf-8"),
+        )
+    except InvalidPolicy as exc:
+        out.write(f"RECEIPT DOES NOT HOLD: the policy is not a C2SP tlog-policy: {exc}\n")
+        return 1
+    except (InvalidReceipt, UnicodeError) as refused:
+        reason = str(refused) if isinstance(refused, InvalidReceipt) else "not UTF-8 text"
+        out.write(f"RECEIPT DOES NOT HOLD: {reason}\n")
+        return 1
+    line = f"receipt holds: entry {held.entry} in the checkpoint at {held.tree_size}"
+    if held.newer_size is not None:
+        line += f", extended by the checkpoint at {held.newer_size}"
+    out.write(f"{line}, cosigned by {', '.join(held.cosigners) or 'no witness (quorum none)'}\n")
     return 0

@@ -20,13 +20,12 @@ with a fixed reason (no document data).
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ksp.journal.checkpoint import Checkpoint, InvalidCheckpoint, verify_checkpoint
+from ksp.journal.checkpoint import Checkpoint, InvalidCheckpoint, strict_b64, verify_checkpoint
 from ksp.journal.entry import MalformedEntry, entry_hash, parse_header
 from ksp.journal.proofs import InvalidProof, verify_inclusion
 
@@ -69,8 +68,8 @@ def parse_receipt(text: str) -> Receipt:
     if index is None or len(lines) - 3 > _MAX_PROOF:
         raise InvalidReceipt("not a c2sp.org/tlog-proof@v1 receipt with an entry header")
     try:
-        header = _b64(lines[1].removeprefix("extra "))
-        proof = [_b64(line) for line in lines[3:]]
+        header = strict_b64(lines[1].removeprefix("extra "))
+        proof = [strict_b64(line) for line in lines[3:]]
     except ValueError:
         raise InvalidReceipt("a receipt line is not base64") from None
     return Receipt(header, int(index.group(1)), proof, checkpoint)
@@ -103,10 +102,3 @@ def verify_receipt(
     except InvalidProof:
         raise InvalidReceipt("the entry is not included in the checkpoint's tree") from None
     return checkpoint
-
-
-def _b64(text: str) -> bytes:
-    data = base64.b64decode(text.encode("ascii"), validate=True)
-    if base64.b64encode(data).decode("ascii") != text:
-        raise binascii.Error("not canonical base64")
-    return data

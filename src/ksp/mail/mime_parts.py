@@ -6,10 +6,14 @@ A ``multipart/mixed; protected-headers="v1"`` entity whose own Subject, From, To
 Message-ID and Date are the real ones (as mail clients that support protected headers show
 them), with the rendered document as ``text/html``, its canonical JSON as an
 ``application/json`` attachment and, when there are, its PDF/A as ``application/pdf``
-(both in base64, so their bytes arrive exactly) and the meeting's invitation as
-``text/calendar``. The envelopes (:mod:`ksp.mail.pgpmime`, :mod:`ksp.mail.smime`) sign and
-encrypt its CRLF bytes for one recipient and put only transport headers and a neutral
-subject outside.
+(both in base64, so their bytes arrive exactly), the meeting's invitation as
+``text/calendar`` and the version's ``tlog-proof@v1`` receipt as
+``application/x.tlog-proof`` (base64, so that no mail system rewrites its line endings: the
+checkpoint's signatures cover its exact bytes; named as the JSON, ``.tlog-proof`` for
+``.json``, so the recipient keeps both side by side and checks them with
+``ksp journal verify-receipt``). The envelopes (:mod:`ksp.mail.pgpmime`,
+:mod:`ksp.mail.smime`) sign and encrypt its CRLF bytes for one recipient and put only
+transport headers and a neutral subject outside.
 
 Every header value is checked before it is set (:func:`ksp.domain.text.header_problem`:
 no line break of any kind, no RFC 2047 encoded word, which the header parser would decode
@@ -31,11 +35,21 @@ from email.utils import format_datetime
 from ksp.domain.circulation import CirculationContent
 from ksp.domain.text import header_problem
 
-__all__ = ["POLICY", "HeaderRefused", "headers_of", "inner_bytes", "outer_part", "set_header"]
+__all__ = [
+    "POLICY",
+    "RECEIPT_TYPE",
+    "HeaderRefused",
+    "headers_of",
+    "inner_bytes",
+    "outer_part",
+    "receipt_name",
+    "set_header",
+]
 
 # CRLF line endings, headers folded at 78 characters, bodies never folded; building raises
 # on any defect the header parser finds.
 POLICY = policy.SMTP.clone(raise_on_defect=True)
+RECEIPT_TYPE = "application/x.tlog-proof"
 
 
 class HeaderRefused(ValueError):
@@ -99,7 +113,8 @@ def inner_bytes(headers: Mapping[str, str], content: CirculationContent) -> byte
 @functools.lru_cache(maxsize=2)  # the circulations being sealed now; kept in memory only
 def _encoded_parts(content: CirculationContent) -> bytes:
     """The multipart entity alone (its Content-Type, a blank line, the parts): the HTML
-    document, its JSON and PDF as attachments in base64, the invitation if there is one."""
+    document, its JSON and PDF as attachments in base64, the invitation and the receipt if
+    there are."""
     parts = MIMEPart(policy=POLICY)
     parts.set_content(content.html, subtype="html", charset="utf-8", cte="quoted-printable")
     parts.add_attachment(
@@ -111,8 +126,22 @@ def _encoded_parts(content: CirculationContent) -> bytes:
         )
     if content.calendar is not None:
         _add_invitation(parts, content.calendar)
+    if content.receipt is not None:
+        maintype, subtype = RECEIPT_TYPE.split("/")
+        parts.add_attachment(
+            content.receipt.encode("utf-8"),
+            maintype,
+            subtype,
+            cte="base64",
+            filename=receipt_name(content.json_name),
+        )
     parts.set_param("protected-headers", "v1")
     return parts.as_bytes(policy=POLICY)
+
+
+def receipt_name(json_name: str) -> str:
+    """The receipt's file name: the document's, ``.tlog-proof`` for ``.json``."""
+    return json_name.removesuffix(".json") + ".tlog-proof"
 
 
 def _add_invitation(inner: MIMEPart, calendar: bytes) -> None:

@@ -23,6 +23,7 @@ from ksp.services.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from ksp.services.witnessing import QuorumReport, WitnessingService
 
 __all__ = ["AuditService"]
 
@@ -41,7 +42,9 @@ class AuditService:
         signer: CheckpointSigner,
         *,
         batch_bytes: int = BATCH_BYTES,
+        witnessing: WitnessingService | None = None,
     ) -> None:
+        self._witnessing = witnessing
         self._uow = uow
         self._clock = clock
         self._signer = signer
@@ -50,6 +53,10 @@ class AuditService:
     async def journal(self, after_seq: int, limit: int) -> list[JournalRecord]:
         async with self._uow() as uow:
             return await uow.journal.records(after_seq, limit)
+
+    async def witnessed(self) -> QuorumReport | None:
+        """The witnesses' view (None without a policy)."""
+        return None if self._witnessing is None else await self._witnessing.report()
 
     async def verify(self, trusted: str | None = None) -> Verification:
         """Stream every stored entry through the verifier (in a worker thread, one batch of
@@ -111,6 +118,7 @@ class AuditService:
             checkpoint_count=checkpoint_count,
             include_content=include_content,
             exported_at=self._clock.now().isoformat(),
+            policy=None if self._witnessing is None else self._witnessing.policy.text,
         ):
             yield line
         async for line in self._entry_lines(size, include_content=include_content):
@@ -135,8 +143,10 @@ class AuditService:
         while True:
             async with self._uow() as uow:
                 notes = await uow.journal.checkpoints(up_to=size, after=after, limit=BATCH_ENTRIES)
-            for _, note in notes:
-                yield checkpoint_line(note)
+                cosigned = await uow.tree.cosignatures_of([n for n, _ in notes])
+            for tree_size, note in notes:
+                lines = sorted(cosigned.get(tree_size, {}).items())
+                yield checkpoint_line(note + "".join(line + "\n" for _, line in lines))
             if len(notes) < BATCH_ENTRIES:
                 return
             after = notes[-1][0]

@@ -76,7 +76,7 @@ class CancellationNotices:
             json=canonical(cancellation_body(cancelled, at)),
             calendar=self.invite(cancelled, participants),
             notice=cancellation_notice(
-                cancelled, self.sealer.public_url, cancellation_subject(cancelled)
+                cancelled, self.sealer.parts.public_url, cancellation_subject(cancelled)
             ),
         )
         return await self.sealer.seal(

@@ -9,7 +9,7 @@ sent, and no setting turns encryption off.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import anyio
@@ -43,7 +43,7 @@ from ksp.services.ports import (
     UnitOfWorkFactory,
 )
 from ksp.services.recipients import RecipientService
-from ksp.services.sealing import Sealer
+from ksp.services.sealing import OptionalParts, Sealer
 
 __all__ = ["Again", "Circulated", "CirculationService"]
 
@@ -66,7 +66,7 @@ class Circulated:
 
 
 class CirculationService:
-    def __init__(  # noqa: PLR0913 - the keyword-only ones are what the mails hold
+    def __init__(
         self,
         uow: UnitOfWorkFactory,
         clock: Clock,
@@ -74,12 +74,11 @@ class CirculationService:
         render: Callable[[Printable], str],
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         *,
-        invite: Callable[[Meeting, list[Recipient]], bytes] | None = None,
-        print_pdf: Callable[[str], Awaitable[bytes]] | None = None,
+        parts: OptionalParts | None = None,
         queued: Callable[[], None] = lambda: None,
-        public_url: str = "",
     ) -> None:
-        """``queued``: called once a circulation's messages are committed to the outbox
+        """``parts``: where the invitation, the PDF and the receipt of each mail come from;
+        ``queued``: called once a circulation's messages are committed to the outbox
         (the composition root wakes the outbox worker of this process with it)."""
         self._uow = uow
         self._clock = clock
@@ -89,9 +88,8 @@ class CirculationService:
         self._queued = queued
         self._limiter = anyio.CapacityLimiter(ENCRYPTION_THREADS)
         self.recipient_keys = RecipientService(uow, clock, mail, self._limiter, new_id)
-        self.sealer = Sealer(  # circulations and cancellation notices
-            mail, render, new_id, self._limiter, invite, print_pdf, public_url
-        )
+        # one Sealer for circulations and cancellation notices
+        self.sealer = Sealer(mail, render, new_id, self._limiter, parts or OptionalParts())
 
     async def register(self, principal: Principal, draft: RecipientDraft) -> Recipient:
         return await self.recipient_keys.register(principal, draft)

@@ -31,7 +31,7 @@ from ksp.journal.proofs import (
 from ksp.journal.receipt import Receipt, encode_receipt
 from ksp.services.ports import UnitOfWork, UnitOfWorkFactory
 
-__all__ = ["ConsistencyProof", "InclusionProof", "ProofService"]
+__all__ = ["ConsistencyProof", "InclusionProof", "ProofService", "cosigned_note"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,14 +94,16 @@ class ProofService:
             later = await self._checkpoint(uow, second, "to")
             earlier = await self._checkpoint(uow, first, "from")
             nodes = await uow.tree.nodes(plan.node_ids())
-        proof = _hashes(plan, nodes)
-        try:
-            verify_consistency(
-                size1=first, size2=second, root1=earlier.root, root2=later.root, proof=proof
-            )
-        except InvalidProof:
-            raise JournalIntegrityError from None
-        return ConsistencyProof(first, second, proof, later.note, earlier.note)
+            proof = _hashes(plan, nodes)
+            try:
+                verify_consistency(
+                    size1=first, size2=second, root1=earlier.root, root2=later.root, proof=proof
+                )
+            except InvalidProof:
+                raise JournalIntegrityError from None
+            later_note = await cosigned_note(uow, second, later.note)
+            earlier_note = await cosigned_note(uow, first, earlier.note)
+        return ConsistencyProof(first, second, proof, later_note, earlier_note)
 
     async def receipt(self, document_id: str, version: int) -> str:
         """A C2SP ``tlog-proof@v1`` receipt that this document version is in the journal:
@@ -116,6 +118,7 @@ class ProofService:
             plan = inclusion_plan(index, tree_size)
             nodes = await uow.tree.nodes(plan.node_ids())
             entries = await uow.journal.stored(index, 1)
+            note = await cosigned_note(uow, tree_size, checkpoint.note)
         if not entries or entries[0].seq != record.journal_seq:
             raise JournalIntegrityError
         proof = _hashes(plan, nodes)
@@ -129,15 +132,15 @@ class ProofService:
             )
         except InvalidProof:
             raise JournalIntegrityError from None
-        return encode_receipt(Receipt(entries[0].header, index, proof, checkpoint.note))
+        return encode_receipt(Receipt(entries[0].header, index, proof, note))
 
     async def _checkpoint(self, uow: UnitOfWork, tree_size: int, field: str) -> Checkpoint:
         """The stored signed checkpoint at ``tree_size``, its signature checked."""
-        latest = await uow.journal.latest_checkpoint()
-        if latest is None or tree_size > latest[0]:
-            raise _refuse(field, "is beyond the journal's latest checkpoint")
         note = await uow.tree.checkpoint_at(tree_size)
-        if note is None:
+        if note is None:  # one read when it is there; the latest only to say why not
+            latest = await uow.journal.latest_checkpoint()
+            if latest is None or tree_size > latest[0]:
+                raise _refuse(field, "is beyond the journal's latest checkpoint")
             raise _refuse(field, "is not the size of a signed checkpoint")
         try:
             checkpoint = verify_checkpoint(
@@ -156,3 +159,9 @@ def _hashes(plan: ProofPlan, nodes: Mapping[NodeId, bytes]) -> list[bytes]:
         return plan.hashes(nodes)
     except KeyError:
         raise JournalIntegrityError from None
+
+
+async def cosigned_note(uow: UnitOfWork, tree_size: int, note: str) -> str:
+    """The checkpoint note at ``tree_size`` followed by its stored cosignature lines."""
+    lines = await uow.tree.cosignatures(tree_size)
+    return note + "".join(line + "\n" for _, line in sorted(lines.items()))

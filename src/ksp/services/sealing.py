@@ -28,7 +28,7 @@ from ksp.domain.meetings import Meeting
 from ksp.services.notices import version_notice
 from ksp.services.ports import SecureMail
 
-__all__ = ["Sealer", "document_letter_names"]
+__all__ = ["OptionalParts", "Sealer", "document_letter_names"]
 
 
 def document_letter_names(meeting: Meeting, document: DocumentVersion) -> tuple[str, str]:
@@ -40,14 +40,22 @@ def document_letter_names(meeting: Meeting, document: DocumentVersion) -> tuple[
 
 
 @dataclass(frozen=True)
+class OptionalParts:
+    """Where a circulation mail's optional parts come from; None: it goes without."""
+
+    invite: Callable[[Meeting, list[Recipient]], bytes] | None = None  # the invitation
+    print_pdf: Callable[[str], Awaitable[bytes]] | None = None  # the document's PDF/A
+    receipt_of: Callable[[str, int], Awaitable[str]] | None = None  # the version's receipt
+    public_url: str = ""  # KSP_PUBLIC_URL: the notices' links start with it
+
+
+@dataclass(frozen=True)
 class Sealer:
     mail: SecureMail
     render: Callable[[Printable], str]
     new_id: Callable[[], str]
     limiter: anyio.CapacityLimiter
-    invite: Callable[[Meeting, list[Recipient]], bytes] | None = None  # the invitation
-    print_pdf: Callable[[str], Awaitable[bytes]] | None = None  # the document's PDF/A
-    public_url: str = ""  # KSP_PUBLIC_URL, the notices' links start with it
+    parts: OptionalParts = OptionalParts()
 
     async def content(
         self,
@@ -58,19 +66,25 @@ class Sealer:
         participants: list[Recipient],
     ) -> CirculationContent:
         """What every participant's mail of a circulation holds inside its envelope: the
-        one place that decides its parts (HTML, canonical JSON, PDF, invitation), and the
-        notice that notice recipients get instead."""
+        one place that decides its parts (HTML, canonical JSON, PDF, invitation, receipt),
+        and the notice that notice recipients get instead."""
         html = self.render(Printable(document, participants, changes_of(previous, document)))
         subject, json_name = document_letter_names(meeting, document)
+        parts = self.parts
         return CirculationContent(
             subject=subject,
             html=html,
             json_name=json_name,
             json=plaintext,
-            pdf_name=None if self.print_pdf is None else json_name.removesuffix(".json") + ".pdf",
-            pdf=None if self.print_pdf is None else await self.print_pdf(html),
-            calendar=None if self.invite is None else self.invite(meeting, participants),
-            notice=version_notice(meeting, document, self.public_url),
+            pdf_name=None if parts.print_pdf is None else json_name.removesuffix(".json") + ".pdf",
+            pdf=None if parts.print_pdf is None else await parts.print_pdf(html),
+            calendar=None if parts.invite is None else parts.invite(meeting, participants),
+            receipt=(
+                None
+                if parts.receipt_of is None
+                else await parts.receipt_of(document.document_id, document.version)
+            ),
+            notice=version_notice(meeting, document, parts.public_url),
         )
 
     async def seal(

@@ -19,6 +19,7 @@ __all__ = [
     "JournalEntryOut",
     "JournalPage",
     "VerificationOut",
+    "WitnessedOut",
 ]
 
 
@@ -66,9 +67,23 @@ class CheckpointOut(msgspec.Struct, kw_only=True):
     note: str
 
 
+class WitnessedOut(msgspec.Struct, kw_only=True):
+    """KSP_WITNESS_POLICY's view: the newest checkpoint whose cosignatures meet the quorum
+    (with the note carrying them), the latest checkpoint's cosigners, and whether a witness
+    showed the journal went backwards."""
+
+    quorum_tree_size: int | None
+    quorum_cosigners: list[str]
+    quorum_checkpoint: str | None
+    latest_tree_size: int | None
+    latest_cosigners: list[str]
+    rolled_back: bool
+
+
 class VerificationOut(msgspec.Struct, kw_only=True):
     ok: bool
     entries: int
     first_bad_seq: int | None
     reason: str | None
     checkpoint: CheckpointOut | None
+    witnessed: WitnessedOut | None = None  # None without a witness policy

@@ -2,7 +2,7 @@
 document, encrypted to their key) or ``notice`` (a signed notice without personal data).
 
 Revision ID: 0099_recipient_delivery
-Revises: 0015_smime_recipients
+Revises: 0016_witness_cosignatures
 Create Date: 2026-12-01
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0099_recipient_delivery"
-down_revision = "0015_smime_recipients"
+down_revision = "0016_witness_cosignatures"
 branch_labels = None
 depends_on = None
 
