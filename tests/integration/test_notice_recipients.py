@@ -7,6 +7,7 @@ version is ready and a link, with ids only, to the page where participants read 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from email import message_from_bytes, policy
@@ -14,7 +15,7 @@ from email.message import Message
 
 import httpx
 from litestar import Litestar
-from test_circulation import deliver_all, worker_for
+from test_circulation import KEY_MADE_AT, deliver_all, worker_for
 from test_circulation import register as register_openpgp
 from test_smime_circulation import identity
 
@@ -66,6 +67,28 @@ async def test_a_notice_recipient_without_any_key_is_accepted(
     listed = await client.get("/api/v1/recipients", headers=auth("kif", units.kif))
     shown = {r["id"]: r for r in listed.json()["items"]}
     assert shown[made.json()["id"]]["delivery"] == "notice"
+
+
+async def test_a_notice_recipient_may_give_a_key_and_have_one_pinned_later(
+    client: httpx.AsyncClient, auth: Auth, units: Units, keys: KeyMaker
+) -> None:
+    """The key is optional, not forbidden: given, it passes the usual checks and is pinned;
+    ``PUT /recipients/{id}/key`` pins one for a keyless notice recipient; both stay
+    ``notice``."""
+    with_key = await register_openpgp(client, auth, units, keys, address("k"), delivery="notice")
+    assert with_key.status_code == 201, with_key.text
+    assert (with_key.json()["delivery"], with_key.json()["format"]) == ("notice", "openpgp")
+    assert len(with_key.json()["fingerprint"]) == 40
+    email = address("l")
+    keyless = (await register_notice(client, auth, units, email)).json()
+    fingerprint = keys.make(f"Deltager <{email}>", at=KEY_MADE_AT)
+    pinned = await client.put(
+        f"/api/v1/recipients/{keyless['id']}/key",
+        json={"openpgp_key": keys.public(fingerprint)},
+        headers=auth("kif", units.kif),
+    )
+    assert pinned.status_code == 200, pinned.text
+    assert (pinned.json()["fingerprint"], pinned.json()["delivery"]) == (fingerprint, "notice")
 
 
 async def test_an_encrypted_recipient_without_a_key_is_still_refused(
@@ -173,8 +196,9 @@ async def test_a_notice_recipient_of_a_cancelled_meeting_gets_a_signed_notice_of
     clock: FixedClock,
     settings: Settings,
 ) -> None:
-    """The cancellation goes through the same one sealing path: a notice recipient gets a
-    signed notice that the meeting is cancelled, with its page's link, and not the reason."""
+    """The cancellation goes through the same one sealing path and outbox (retried while
+    SMTP is down): a notice recipient gets a signed notice that the meeting is cancelled,
+    with its page's link, and not the reason."""
     kif = auth("kif", units.kif)
     meeting = await new_meeting(client, auth, units)
     email = address("c")
@@ -185,7 +209,17 @@ async def test_a_notice_recipient_of_a_cancelled_meeting_gets_a_signed_notice_of
         f"/api/v1/meetings/{meeting}/cancel", json={"reason": reason}, headers=kif
     )
     assert cancelled.status_code == 200, cancelled.text
-    await deliver_all(worker_for(app, smtp, clock))
+    worker = worker_for(app, smtp, clock)
+    smtp.stop()  # the same outbox: a failed attempt is retried with backoff
+    try:
+        await deliver_all(worker)
+    finally:
+        smtp.start()
+    base = f"/api/v1/meetings/{meeting}/cancellation"
+    retrying = (await client.get(base, headers=kif)).json()["recipients"]
+    assert [(r["status"], r["attempts"]) for r in retrying] == [("retrying", 1)]
+    clock.set(clock.now() + dt.timedelta(minutes=5))
+    await deliver_all(worker)
     message = next(m for m in smtp.messages if m.recipients == [email])
     parsed = message_from_bytes(message.data, policy=policy.default)
     assert parsed.get_content_type() == "multipart/signed"
@@ -196,5 +230,5 @@ async def test_a_notice_recipient_of_a_cancelled_meeting_gets_a_signed_notice_of
     assert f"(log ind):\n{settings.sign_in.public_url}/moeder/{meeting}\n" in text
     assert "Jens Hansen" not in text
     assert b"Jens Hansen" not in message.data
-    sent = (await client.get(f"/api/v1/meetings/{meeting}/cancellation", headers=kif)).json()
-    assert [(r["email"], r["status"]) for r in sent["recipients"]] == [(email, "sent")]
+    sent = (await client.get(base, headers=kif)).json()["recipients"]
+    assert [(r["email"], r["status"], r["attempts"]) for r in sent] == [(email, "sent", 2)]
