@@ -1,4 +1,5 @@
-"""The SecureMail adapter: the recipient's envelope chosen by their key's format.
+"""The SecureMail adapter: the recipient's envelope chosen by their key's format, or, for a
+notice recipient, the content's notice, S/MIME-signed and not encrypted.
 
 :class:`GpgSecureMail` wraps the helper modules ``gpg`` and ``pgpmime`` (PGP/MIME);
 :class:`~ksp.mail.smime_mail.SmimeSecureMail` the S/MIME ones; :class:`EnvelopeMail` puts
