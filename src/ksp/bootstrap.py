@@ -331,7 +331,12 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
         clock,
         mail,
         render_printable,
-        parts=OptionalParts(invite=invite, print_pdf=printer.render, receipt_of=proofs.receipt),
+        parts=OptionalParts(
+            invite=invite,
+            print_pdf=printer.render,
+            receipt_of=proofs.receipt,
+            public_url=settings.sign_in.public_url,
+        ),
         queued=worker.wake,
     )
     notices = CancellationNotices(

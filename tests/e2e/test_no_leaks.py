@@ -4,23 +4,23 @@ numbers, names and concern texts.
 
 The scenario (CONTRACT.md, guide 3.3.7): a jail submits cases (one refused remand case;
 malformed bodies with a CPR number, a name or a concern in wrong fields or as an unknown
-field's name; a CPR number born in the future; one case replayed with an
-``Idempotency-Key`` built from its CPR number; a CPR number in a path and in a query);
-KiF reads and triages them; a meeting gets two participants, one with a real OpenPGP key
-and one with an S/MIME certificate from the test CA; a participant proposes a citizen; list
-versions 1 and 2 are circulated and delivered by the in-process worker through a real SMTP
-server; an inquiry is decided and an exchange of information recorded; the participant,
-the jail and an auditor read, so the access log is written; the auditor reads, verifies
-and exports the journal. The server logs at DEBUG, so the most verbose logs are the ones
-scanned.
+field's name; a CPR number born in the future; one case replayed with an ``Idempotency-Key``
+built from its CPR number; a CPR number in a path and in a query); KiF reads and triages
+them; a meeting gets three participants, one with a real OpenPGP key, one with an S/MIME
+certificate from the test CA and one notice recipient without a key; a participant proposes
+a citizen; list versions 1 and 2 are circulated and delivered by the in-process worker
+through a real SMTP server; an inquiry is decided and an exchange of information recorded;
+the participant, the jail and an auditor read, so the access log is written; the auditor
+reads, verifies and exports the journal. The server logs at DEBUG, so the most verbose logs
+are the ones scanned.
 
 Scanned afterwards: every file under the server's data directory (the SQLite file with its
 -wal and -shm, the GnuPG home, the S/MIME key, the log, a maildir if one were made) while
 the server runs and after it stopped; a PostgreSQL dump of the run's schema (COPY and
-INSERT forms); every captured mail (raw, decoded headers, decoded parts; PGP/MIME and
-S/MIME); the exported journal bundle; every error answer. Each source is shown to hold what
-it should (tables, request lines, the encrypted list) before its scan counts, so no scan
-passes by looking at nothing.
+INSERT forms); every captured mail (raw, decoded headers, decoded parts; PGP/MIME, S/MIME
+and the signed notice); the exported journal bundle; every error answer. Each source is
+shown to hold what it should (tables, request lines, the encrypted list, the notice's link)
+before its scan counts, so no scan passes by looking at nothing.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ from support.leaks import (
 )
 from support.server import Server, running_server, server_env
 from support.smime_ca import session_ca
-from support.smime_open import open_smime
+from support.smime_open import open_smime, verify
 from support.smtp import Captured, SmtpServer
 
 T = TypeVar("T")
@@ -316,13 +316,17 @@ class Scenario:
             },
         ).json()["id"]
         police = f"{self.units.police}@politi.dk"
+        notice = f"{self.units.municipality}-meddelelser@kommune.dk"
         for email, agency, unit in (
             (self.participant_email, "municipality", self.units.municipality),
             (police, "police", self.units.police),
+            (notice, "municipality", self.units.municipality),
         ):
             smime_dir = self.outcome.smime_dir
             assert smime_dir is not None
-            if agency == "police":  # the police by S/MIME, the municipality by OpenPGP
+            if email == notice:  # no key: a signed notice without personal data
+                key: dict[str, str] = {"delivery": "notice"}
+            elif agency == "police":  # the police by S/MIME, the municipality by OpenPGP
                 issued = session_ca().issue(email)
                 issued.write(smime_dir, email)
                 key = {"certificate": issued.pem}
@@ -729,9 +733,15 @@ def test_every_mail_is_encrypted_and_holds_no_personal_data(run: Run, keys: KeyM
     for number, mail in enumerate(run.mails):
         name = f"mail {number} to {mail.recipients[0]}"
         sources |= mail_views(name, mail.data)
+        envelope = message_from_bytes(mail.data).get_content_type()
+        envelopes.add(envelope)
+        if envelope == "multipart/signed":  # the notice: signed, its text scanned as sent
+            text = verify(mail.data, run.outcome.smime_chain)
+            assert b"/udsendt/" in text, text  # the link to the circulated version
+            sources |= mail_views(f"verified {name}", text)
+            continue
         decrypted |= mail_views(f"decrypted {name}", opened(mail, run, keys))
-        envelopes.add(message_from_bytes(mail.data).get_content_type())
-    assert envelopes == {"multipart/encrypted", "application/pkcs7-mime"}
+    assert envelopes == {"multipart/encrypted", "application/pkcs7-mime", "multipart/signed"}
     leaked = leaks_in(sources, run)
     assert not leaked, f"personal data found in a mail:\n{leaked}"
     seen = {f.value for f in find_leaks(decrypted, run.personal)}

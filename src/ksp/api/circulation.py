@@ -26,7 +26,14 @@ from ksp.api.schemas.circulation import (
 from ksp.api.schemas.common import nfc
 from ksp.api.strict_body import StrictJSON
 from ksp.domain.access import Action, Principal
-from ksp.domain.circulation import Delivery, DeliveryStatus, KeyFormat, Recipient, RecipientDraft
+from ksp.domain.circulation import (
+    Delivery,
+    DeliveryMode,
+    DeliveryStatus,
+    KeyFormat,
+    Recipient,
+    RecipientDraft,
+)
 from ksp.domain.errors import FieldError, InvalidInput
 from ksp.services.circulation import Again, Circulated, CirculationService
 
@@ -48,6 +55,7 @@ def _recipient(recipient: Recipient) -> RecipientOut:
         status=recipient.status,
         retired_at=recipient.retired_at,
         format=recipient.key_format,
+        delivery=recipient.delivery,
     )
 
 
@@ -104,7 +112,9 @@ class CirculationController(Controller):
             "must chain to `KSP_SMIME_TRUST_ANCHORS`, be valid 30 more days, hold an RSA key "
             "of at least 2048 bits allowing key encipherment, name the address and not be "
             "revoked); the recipient's `format` is then `openpgp` or `smime`, and mail to them "
-            "PGP/MIME or S/MIME."
+            "PGP/MIME or S/MIME. `delivery: notice` makes the key optional: mail to them is "
+            "then a notice without personal data, signed by the service's S/MIME certificate "
+            "(`multipart/signed`), with a link to where participants read the version."
         ),
         status_code=201,
         dto=StrictJSON[RecipientIn],
@@ -116,9 +126,20 @@ class CirculationController(Controller):
         circulation: NamedDependency[CirculationService],
         data: JSONBody[RecipientIn],
     ) -> RecipientOut:
-        key, key_format = _key_of(data.openpgp_key, data.certificate)
+        key: str | None
+        if data.delivery is DeliveryMode.NOTICE and data.openpgp_key is data.certificate is None:
+            key, key_format = None, KeyFormat.OPENPGP
+        else:
+            key, key_format = _key_of(data.openpgp_key, data.certificate)
         draft = RecipientDraft(
-            nfc(data.name), data.email, data.agency, data.unit, key, data.fingerprint, key_format
+            nfc(data.name),
+            data.email,
+            data.agency,
+            data.unit,
+            key,
+            data.fingerprint,
+            key_format,
+            data.delivery,
         )
         return _recipient(await circulation.register(principal, draft))
 

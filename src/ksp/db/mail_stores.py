@@ -12,7 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ksp.crypto import FieldCipher
 from ksp.db.outbox_signal import OUTBOX_CHANNEL
 from ksp.db.tables import circulations, meeting_participants, outbox, recipients
-from ksp.domain.circulation import Agency, Delivery, DeliveryStatus, KeyFormat, Recipient
+from ksp.domain.circulation import (
+    Agency,
+    Delivery,
+    DeliveryMode,
+    DeliveryStatus,
+    KeyFormat,
+    Recipient,
+)
 from ksp.services.ports import Circulation, DuplicateKey
 
 __all__ = ["SqlCirculationStore", "SqlRecipientStore"]
@@ -30,6 +37,7 @@ def _recipient(row: Any) -> Recipient:
             **values,
             "agency": Agency(values["agency"]),
             "key_format": KeyFormat(values["key_format"]),
+            "delivery": DeliveryMode(values["delivery"]),
         }
     )
 
@@ -47,7 +55,8 @@ class SqlRecipientStore:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def add(self, recipient: Recipient, public_key: str) -> None:
+    async def add(self, recipient: Recipient, public_key: str | None) -> None:
+        """``public_key`` None: a notice recipient who gave no key (stored empty)."""
         await self._session.execute(
             insert(recipients).values(
                 id=recipient.id,
@@ -58,8 +67,9 @@ class SqlRecipientStore:
                 unit=recipient.unit,
                 fingerprint=recipient.fingerprint,
                 expires_at=recipient.expires_at,
-                public_key=public_key.encode(),
+                public_key=(public_key or "").encode(),
                 key_format=recipient.key_format.value,
+                delivery=recipient.delivery.value,
                 created_at=recipient.created_at,
                 created_by_sub=recipient.created_by_sub,
             )

@@ -20,8 +20,10 @@ __all__ = [
     "Agency",
     "CirculationContent",
     "Delivery",
+    "DeliveryMode",
     "DeliveryStatus",
     "KeyFormat",
+    "Notice",
     "Recipient",
     "RecipientDraft",
     "RecipientStatus",
@@ -62,6 +64,15 @@ class KeyFormat(StrEnum):
     SMIME = "smime"
 
 
+class DeliveryMode(StrEnum):
+    """What a recipient's mail holds: the document, signed and encrypted to their key
+    (``encrypted``), or a signed notice without personal data that a version is ready, with
+    a link to where participants read it (``notice``; then a key is optional)."""
+
+    ENCRYPTED = "encrypted"
+    NOTICE = "notice"
+
+
 class RecipientStatus(StrEnum):
     """``blocked``: the owner revoked the pinned key, and no usable key replaced it yet;
     ``retired``: kept for history, never circulated to again."""
@@ -77,15 +88,17 @@ class RecipientDraft:
     email: str
     agency: Agency
     unit: str
-    key: str  # an armoured OpenPGP public key, or a PEM certificate
+    key: str | None  # an armoured OpenPGP public key, or a PEM certificate
     fingerprint: str | None
     key_format: KeyFormat = KeyFormat.OPENPGP
+    delivery: DeliveryMode = DeliveryMode.ENCRYPTED
 
 
 @dataclass(frozen=True, slots=True)
 class Recipient:
     """A participant's mail address and the OpenPGP key or X.509 certificate pinned to it
-    by fingerprint (an OpenPGP v4 fingerprint, or the SHA-256 of the certificate's DER)."""
+    by fingerprint (an OpenPGP v4 fingerprint, or the SHA-256 of the certificate's DER;
+    empty for a notice recipient who gave no key)."""
 
     id: str
     kif_unit: str
@@ -100,12 +113,24 @@ class Recipient:
     key_revoked: bool = False
     retired_at: dt.datetime | None = None
     key_format: KeyFormat = KeyFormat.OPENPGP
+    delivery: DeliveryMode = DeliveryMode.ENCRYPTED
 
     @property
     def status(self) -> RecipientStatus:
         if self.retired_at is not None:
             return RecipientStatus.RETIRED
         return RecipientStatus.BLOCKED if self.key_revoked else RecipientStatus.ACTIVE
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """What a notice recipient's signed mail says instead (no personal data): a neutral
+    subject, a Danish text, and the link to the page where participants read the version
+    (ids only)."""
+
+    subject: str
+    text: str
+    link: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +149,7 @@ class CirculationContent:
     pdf: bytes | None = None
     calendar: bytes | None = None
     receipt: str | None = None
+    notice: Notice | None = None  # for the notice recipients (``DeliveryMode.NOTICE``)
 
 
 def comparable_address(address: str) -> str | None:
@@ -146,6 +172,8 @@ def check_recipient(draft: RecipientDraft) -> None:
     elif problem := address_problem(draft.email):
         errors.append(FieldError("email", problem))
     errors += check_fingerprint(draft.fingerprint, draft.key_format)
+    if draft.key is None and draft.delivery is DeliveryMode.ENCRYPTED:
+        errors.append(FieldError("openpgp_key", "give either openpgp_key or certificate"))
     if errors:
         raise InvalidInput(errors)
 

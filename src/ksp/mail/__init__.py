@@ -14,7 +14,8 @@ setting that sends without it.
   protected headers, the document, its JSON, PDF and invitation), built from a
   ``CirculationContent`` whatever the envelope; :mod:`ksp.mail.pgpmime` (PGP/MIME,
   RFC 3156) and :mod:`ksp.mail.smime` (S/MIME, RFC 8551) wrap its bytes for one
-  recipient, a neutral subject outside.
+  recipient, a neutral subject outside. A notice recipient gets instead the content's
+  notice (no personal data), clear-signed by :mod:`ksp.mail.smime` (``multipart/signed``).
 - :mod:`ksp.mail.secure`: the envelopes behind the application's ``SecureMail`` port;
   :mod:`ksp.bootstrap` (the composition root) builds it and the transport from the settings.
 - :mod:`ksp.mail.transport` and :mod:`ksp.mail.worker`: the outbox, delivered by SMTP

@@ -1,4 +1,5 @@
-"""The SecureMail adapter: the recipient's envelope chosen by their key's format.
+"""The SecureMail adapter: the recipient's envelope chosen by their key's format, or, for a
+notice recipient, the content's notice, S/MIME-signed and not encrypted.
 
 :class:`GpgSecureMail` wraps the helper modules ``gpg`` and ``pgpmime`` (PGP/MIME);
 :class:`~ksp.mail.smime_mail.SmimeSecureMail` the S/MIME ones; :class:`EnvelopeMail` puts
@@ -15,7 +16,7 @@ import hashlib
 import threading
 from collections.abc import Mapping, Sequence
 
-from ksp.domain.circulation import CirculationContent, KeyFormat
+from ksp.domain.circulation import CirculationContent, DeliveryMode, KeyFormat
 from ksp.domain.errors import FieldError, InvalidInput, RecipientKeyUnusable
 from ksp.mail.key_policy import KeyRejected
 from ksp.mail.keyring import Keyring
@@ -152,14 +153,21 @@ class EnvelopeMail:
         content: CirculationContent,
         message_id: str,
         date: dt.datetime,
+        delivery: DeliveryMode = DeliveryMode.ENCRYPTED,
     ) -> bytes:
-        """One recipient's message: the inner message built once (:func:`inner_bytes`), in
-        the envelope of their key's format. A value that cannot be a header is the
-        request's error (422 on the field it came from), and nothing is built."""
+        """One recipient's message, the one place that chooses it: for a notice recipient
+        the content's notice, S/MIME-signed and not encrypted (no key needed); otherwise the
+        inner message built once (:func:`inner_bytes`), in the envelope of their key's
+        format. A value that cannot be a header is the request's error (422 on the field it
+        came from), and nothing is built."""
         try:
             headers = headers_of(
                 sender=self.gpg.sender, recipient=to, message_id=message_id, date=date
             )
+            if delivery is DeliveryMode.NOTICE:
+                if content.notice is None:
+                    raise ValueError("a notice recipient's mail needs the content's notice")
+                return self.smime.signed_notice(headers=headers, notice=content.notice)
             inner = inner_bytes(headers, content)
             envelope = self.smime.envelope if key_format is KeyFormat.SMIME else self.gpg.envelope
             return envelope(

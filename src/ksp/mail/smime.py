@@ -1,4 +1,5 @@
-"""S/MIME messages (RFC 8551), one recipient each: signed, then enveloped.
+"""S/MIME messages (RFC 8551), one recipient each: signed, then enveloped; and the signed
+notices (:func:`build_signed_notice`), clear-signed as ``multipart/signed``.
 
 The inner message of :func:`ksp.mail.mime_parts.inner_bytes` (its real subject among its
 protected headers) is signed by the service's certificate as opaque ``signed-data`` (SHA-256,
@@ -12,19 +13,26 @@ unencrypted goes outside: the outer body is the DER the envelope builder returne
 from __future__ import annotations
 
 import base64
+import secrets
 from collections.abc import Mapping
+from email.message import MIMEPart
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.ciphers import algorithms
 from cryptography.hazmat.primitives.serialization import pkcs7
 
+from ksp.domain.circulation import Notice
 from ksp.mail.mime_parts import POLICY, outer_part
 from ksp.mail.smime_identity import SigningIdentity
 
-__all__ = ["build_smime_message", "sign_entity"]
+__all__ = ["build_signed_notice", "build_smime_message", "sign_entity"]
 
 _P7M = "smime.p7m"
+NOTICE_FOOTER = (
+    "Meddelelsen indeholder ingen personoplysninger. Den er underskrevet digitalt af "
+    "KSP-sekretariatet (S/MIME)."
+)
 _LINE = 76
 
 
@@ -54,8 +62,39 @@ def build_smime_message(
     return head[:-2] + _pkcs7_entity(enveloped, "enveloped-data")
 
 
-def sign_entity(entity: bytes, identity: SigningIdentity) -> bytes:
-    """``entity`` wrapped in a CMS SignedData (DER) signed by the service."""
+def build_signed_notice(
+    *, headers: Mapping[str, str], notice: Notice, identity: SigningIdentity
+) -> bytes:
+    """The RFC 5322 bytes of a notice: ``headers`` and the notice's neutral subject outside,
+    its Danish text, the link and a footer as ``text/plain``, clear-signed by the service's
+    certificate (RFC 8551 section 3.5: ``multipart/signed``, a detached SHA-256 signature),
+    so that every mail client shows the text and those that know S/MIME the signature."""
+    outer = outer_part(headers, notice.subject)
+    text = MIMEPart(policy=POLICY)
+    body = f"{notice.text}\n{notice.link}\n\n{NOTICE_FOOTER}\n"
+    text.set_content(body, charset="utf-8", cte="quoted-printable")
+    entity = text.as_bytes(policy=POLICY)  # CRLF, exactly the bytes that are signed
+    signature = sign_entity(entity, identity, detached=True)
+    boundary = f"ksp-signed-{secrets.token_hex(16)}"  # hex never occurs in its own QP text
+    head = outer.as_bytes(policy=POLICY)
+    if not head.endswith(b"\r\n\r\n"):
+        raise ValueError("the outer headers did not end as expected")
+    head = head[:-2] + (
+        'Content-Type: multipart/signed; protocol="application/pkcs7-signature";\r\n'
+        f' micalg=sha-256; boundary="{boundary}"\r\n\r\n'
+    ).encode("ascii")
+    dash = f"--{boundary}".encode("ascii")
+    p7s = (
+        b'Content-Type: application/pkcs7-signature; name="smime.p7s"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n"
+        b'Content-Disposition: attachment; filename="smime.p7s"\r\n\r\n'
+    ) + _base64_lines(signature)
+    return head + dash + b"\r\n" + entity + b"\r\n" + dash + b"\r\n" + p7s + dash + b"--\r\n"
+
+
+def sign_entity(entity: bytes, identity: SigningIdentity, *, detached: bool = False) -> bytes:
+    """``entity`` wrapped in a CMS SignedData (DER) signed by the service; ``detached``:
+    the signature alone, the entity travelling beside it."""
     builder = (
         pkcs7.PKCS7SignatureBuilder()
         .set_data(entity)
@@ -63,7 +102,10 @@ def sign_entity(entity: bytes, identity: SigningIdentity) -> bytes:
     )
     for certificate in identity.chain:
         builder = builder.add_certificate(certificate)
-    return builder.sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
+    options = [pkcs7.PKCS7Options.Binary]
+    if detached:
+        options.append(pkcs7.PKCS7Options.DetachedSignature)
+    return builder.sign(serialization.Encoding.DER, options)
 
 
 def _pkcs7_entity(der: bytes, smime_type: str) -> bytes:

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from cryptography import x509
 
+from ksp.domain.circulation import Notice
 from ksp.domain.errors import RecipientKeyUnusable
-from ksp.mail.smime import build_smime_message
+from ksp.mail.smime import build_signed_notice, build_smime_message
 from ksp.mail.smime_identity import SigningIdentity, load_identity
 from ksp.mail.smime_policy import (
     CertificateRejected,
@@ -106,6 +107,10 @@ class SmimeSecureMail:
             identity=self.identity(),
             certificate=certificate,
         )
+
+    def signed_notice(self, *, headers: Mapping[str, str], notice: Notice) -> bytes:
+        """A notice recipient's message: the notice, signed by the service, not encrypted."""
+        return build_signed_notice(headers=headers, notice=notice, identity=self.identity())
 
     def identity(self) -> SigningIdentity:
         with self._lock:

@@ -22,6 +22,7 @@ from ksp.domain.documents import meeting_facts
 from ksp.domain.meetings import Meeting
 from ksp.journal.canonical import canonical
 from ksp.services.meeting_journal import meeting_day
+from ksp.services.notices import cancellation_notice
 from ksp.services.sealing import Sealer
 
 __all__ = [
@@ -74,6 +75,9 @@ class CancellationNotices:
             json_name=CANCELLATION_ATTACHMENT,
             json=canonical(cancellation_body(cancelled, at)),
             calendar=self.invite(cancelled, participants),
+            notice=cancellation_notice(
+                cancelled, self.sealer.parts.public_url, cancellation_subject(cancelled)
+            ),
         )
         return await self.sealer.seal(
             content,

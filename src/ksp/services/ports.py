@@ -12,7 +12,13 @@ from ksp.domain.access import CaseScope, Principal
 from ksp.domain.actions import ActionStatus, ActionView
 from ksp.domain.audit import AccessRecord
 from ksp.domain.cases import Case, CaseStatus, Triage
-from ksp.domain.circulation import CirculationContent, Delivery, KeyFormat, Recipient
+from ksp.domain.circulation import (
+    CirculationContent,
+    Delivery,
+    DeliveryMode,
+    KeyFormat,
+    Recipient,
+)
 from ksp.domain.corrections import Revision
 from ksp.domain.cpr import Cpr
 from ksp.domain.exchanges import Exchange, ExchangeRecord
@@ -240,7 +246,7 @@ class Circulation:
 
 
 class RecipientStore(Protocol):
-    async def add(self, recipient: Recipient, public_key: str) -> None: ...
+    async def add(self, recipient: Recipient, public_key: str | None) -> None: ...
     async def get(self, recipient_id: str) -> Recipient | None: ...
     async def public_key(self, recipient_id: str) -> str | None: ...
     async def public_keys(self, recipient_ids: list[str]) -> dict[str, str]: ...
@@ -309,6 +315,7 @@ class SecureMail(Protocol):
         content: CirculationContent,
         message_id: str,
         date: dt.datetime,
+        delivery: DeliveryMode = DeliveryMode.ENCRYPTED,
     ) -> bytes: ...
     def message_id(self, local_part: str) -> str: ...
 

@@ -21,6 +21,7 @@ import anyio.to_thread
 
 from ksp.domain.access import Principal
 from ksp.domain.circulation import (
+    DeliveryMode,
     KeyFormat,
     Recipient,
     RecipientDraft,
@@ -56,23 +57,26 @@ class RecipientService:
         self._new_id = new_id
 
     async def register(self, principal: Principal, draft: RecipientDraft) -> Recipient:
-        """Check the key in a scratch keyring, then pin it by its full fingerprint."""
+        """Check the key in a scratch keyring, then pin it by its full fingerprint (a notice
+        recipient may give none: their fingerprint is then empty)."""
         check_recipient(draft)
         email = comparable_address(draft.email)
         assert email is not None  # check_recipient refused it otherwise
         async with self._uow() as uow:
             await self._refuse_registered(uow, principal.unit, email)
         now = self._clock.now()
-        fingerprint, expires_at = await anyio.to_thread.run_sync(
-            lambda: self._mail.check_key(
-                draft.key,
-                key_format=draft.key_format,
-                email=email,
-                fingerprint=draft.fingerprint,
-                now=now,
+        fingerprint, expires_at = "", None
+        if (key := draft.key) is not None:
+            fingerprint, expires_at = await anyio.to_thread.run_sync(
+                lambda: self._mail.check_key(
+                    key,
+                    key_format=draft.key_format,
+                    email=email,
+                    fingerprint=draft.fingerprint,
+                    now=now,
+                )
             )
-        )
-        await anyio.to_thread.run_sync(self._mail.pin, draft.key, draft.key_format)
+            await anyio.to_thread.run_sync(self._mail.pin, key, draft.key_format)
         recipient = Recipient(
             self._new_id(),
             principal.unit,
@@ -85,6 +89,7 @@ class RecipientService:
             now,
             principal.sub,
             key_format=draft.key_format,
+            delivery=draft.delivery,
         )
         async with self._uow() as uow:
             await uow.journal.lock()  # two registrations of one address: one wins
@@ -163,7 +168,11 @@ class RecipientService:
         The key on record is pinned first (nothing is done where this process pinned that
         key already), so that a key replaced or revoked through another instance, whose
         keyring is its own, reaches this one's; only under the fingerprint on record.
+        Notice recipients' mail is not encrypted: their keys, if any, are not asked.
         """
+        participants = [r for r in participants if r.delivery is DeliveryMode.ENCRYPTED]
+        if not participants:
+            return
         if any(recipient.key_revoked for recipient in participants):
             raise RecipientKeyUnusable("revoked")
         async with self._uow() as uow:

@@ -1,5 +1,6 @@
 """Sealing mail to a meeting's participants: one signed, encrypted message per participant,
-in parallel, each in the envelope of the participant's key format (PGP/MIME or S/MIME).
+in parallel, each in the envelope of the participant's key format (PGP/MIME or S/MIME), or,
+for a notice recipient, a signed notice without personal data.
 
 :meth:`Sealer.seal` is the one path every such mail takes, a circulation's and a
 cancellation notice's alike: what the mail holds is a
@@ -24,6 +25,7 @@ from ksp.domain.circulation import CirculationContent, Delivery, DeliveryStatus,
 from ksp.domain.documents import DocumentVersion, Printable, changes_of, kind_of
 from ksp.domain.errors import KspError
 from ksp.domain.meetings import Meeting
+from ksp.services.notices import version_notice
 from ksp.services.ports import SecureMail
 
 __all__ = ["OptionalParts", "Sealer", "document_letter_names"]
@@ -44,6 +46,7 @@ class OptionalParts:
     invite: Callable[[Meeting, list[Recipient]], bytes] | None = None  # the invitation
     print_pdf: Callable[[str], Awaitable[bytes]] | None = None  # the document's PDF/A
     receipt_of: Callable[[str, int], Awaitable[str]] | None = None  # the version's receipt
+    public_url: str = ""  # KSP_PUBLIC_URL: the notices' links start with it
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,8 @@ class Sealer:
         participants: list[Recipient],
     ) -> CirculationContent:
         """What every participant's mail of a circulation holds inside its envelope: the
-        one place that decides its parts (HTML, canonical JSON, PDF, invitation, receipt)."""
+        one place that decides its parts (HTML, canonical JSON, PDF, invitation, receipt),
+        and the notice that notice recipients get instead."""
         html = self.render(Printable(document, participants, changes_of(previous, document)))
         subject, json_name = document_letter_names(meeting, document)
         parts = self.parts
@@ -80,6 +84,7 @@ class Sealer:
                 if parts.receipt_of is None
                 else await parts.receipt_of(document.document_id, document.version)
             ),
+            notice=version_notice(meeting, document, parts.public_url),
         )
 
     async def seal(
@@ -116,6 +121,7 @@ class Sealer:
                     content=content,
                     message_id=delivery.message_id,
                     date=at,
+                    delivery=recipient.delivery,
                 ),
                 limiter=self.limiter,
             )

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from ksp.domain import reference
-from ksp.domain.circulation import Recipient
+from ksp.domain.circulation import DeliveryMode, Recipient
 
 __all__ = [
     "ACTION_STATUS",
@@ -105,6 +105,8 @@ def key_status(recipient: Recipient, now: dt.datetime) -> KeyStatus:
     still works, with a warning. The service asks the keyring again when it circulates."""
     if recipient.retired_at is not None:
         return KeyStatus("Udtrådt: modtageren får ikke flere lister", usable=False)
+    if recipient.delivery is DeliveryMode.NOTICE:  # no key is used: the notice is signed only
+        return KeyStatus("Får kun en underskrevet meddelelse med link", usable=True)
     if recipient.key_revoked:
         return KeyStatus("Spærret: nøglen er tilbagekaldt af ejeren", usable=False)
     expires = recipient.expires_at

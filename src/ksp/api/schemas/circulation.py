@@ -12,7 +12,13 @@ from ksp.api.schemas.common import (
     Unit,
     _In,
 )
-from ksp.domain.circulation import Agency, DeliveryStatus, KeyFormat, RecipientStatus
+from ksp.domain.circulation import (
+    Agency,
+    DeliveryMode,
+    DeliveryStatus,
+    KeyFormat,
+    RecipientStatus,
+)
 
 __all__ = [
     "CirculateIn",
@@ -35,6 +41,7 @@ class RecipientIn(_In):
     openpgp_key: Annotated[str, msgspec.Meta(min_length=1, max_length=200_000)] | None = None
     certificate: Annotated[str, msgspec.Meta(min_length=1, max_length=200_000)] | None = None
     fingerprint: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    delivery: DeliveryMode = DeliveryMode.ENCRYPTED  # notice: a key is optional
 
 
 class RecipientOut(msgspec.Struct, kw_only=True):
@@ -49,6 +56,7 @@ class RecipientOut(msgspec.Struct, kw_only=True):
     status: RecipientStatus = RecipientStatus.ACTIVE
     retired_at: dt.datetime | None = None
     format: KeyFormat = KeyFormat.OPENPGP  # the envelope: PGP/MIME or S/MIME
+    delivery: DeliveryMode = DeliveryMode.ENCRYPTED  # the document, or a signed notice
 
 
 class MailIdentityOut(msgspec.Struct, kw_only=True):
