@@ -263,7 +263,7 @@ recipients = Table(
     Column("retired_at", UtcDateTime),
     Column("retired_by_sub", String(200)),
     Column("key_format", String(10), nullable=False, server_default="openpgp"),  # 0014
-    Column("delivery", String(10), nullable=False, server_default="encrypted"),  # 0099
+    Column("delivery", String(10), nullable=False, server_default="encrypted"),  # 0019
 )
 
 meeting_participants = Table(

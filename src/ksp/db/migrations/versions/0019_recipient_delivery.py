@@ -1,8 +1,8 @@
 """Notice recipients (issue 11): how a recipient's mail is delivered, ``encrypted`` (the
 document, encrypted to their key) or ``notice`` (a signed notice without personal data).
 
-Revision ID: 0099_recipient_delivery
-Revises: 0016_witness_cosignatures
+Revision ID: 0019_recipient_delivery
+Revises: 0018_retention
 Create Date: 2026-12-01
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0099_recipient_delivery"
-down_revision = "0016_witness_cosignatures"
+revision = "0019_recipient_delivery"
+down_revision = "0018_retention"
 branch_labels = None
 depends_on = None
 
