@@ -87,12 +87,12 @@ async def test_verifying_the_journal_does_not_wait_for_the_journal_lock(
 
 
 async def test_a_journal_snapshot_is_repeatable_read_and_read_only(
-    engine: AsyncEngine, backend: str
+    engine: AsyncEngine, backend: str, tmp_path: Path
 ) -> None:
     """What verification relies on instead of the lock: one snapshot for all its reads."""
     if backend != "postgres":
         pytest.skip("SQLite's transactions are serial already")
-    settings = make_settings(Path("unused"))
+    settings = make_settings(tmp_path)
     async with create_sessionmaker(engine)() as session:
         store = SqlJournalStore(
             session,
