@@ -119,7 +119,7 @@ def prepared_smime(config: SmimeBenchConfig, work: Path) -> Iterator[Kit]:
             fingerprint = keys.make(f"Modtager {number:02d} <{email}>")
             fingerprints.append(fingerprint)
             bodies["openpgp"].append({"email": email, "openpgp_key": keys.public(fingerprint)})
-        bare = BareSigner(work / "bare-gnupg", keys.public(*fingerprints))
+        bare = BareSigner(work / "bare-gnupg", "".join(keys.public(f) for f in fingerprints))
         stack.callback(bare.close)
         smtp = stack.enter_context(SmtpServer(work / "smtp-tls"))
         yield Kit(keys, bodies, files, anchors, smtp, bare, fingerprints)
