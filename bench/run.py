@@ -644,6 +644,11 @@ def print_smime(results: dict[str, Any]) -> None:
             f"gpg p50 {gpg['p50']} ms (max {gpg['max']})  "
             f"ratio {result['ratio_smime_to_gpg']} ({verdict} {result['target']})"
         )
+        sealing = result["seal_only_30_ms"]
+        print(
+            f"              envelopes alone: S/MIME {sealing['smime']} ms  "
+            f"gpg {sealing['openpgp']} ms  ratio {result['ratio_seal_only_smime_to_gpg']}"
+        )
 
 
 def print_pdf(result: dict[str, Any]) -> None:

@@ -18,12 +18,18 @@ the 202. Before the next call every message of the round has arrived at the SMTP
 the in-process worker is idle again. The target: the S/MIME median at most 0.5x the gpg
 median. One message of each kind is opened as its recipient would (``openssl cms`` decrypt
 and verify against ``GET /api/v1/mail/identity``; gpg), so the numbers are of real mail.
+
+Next to it, in this process after the service stopped: ``seal_only``, the envelopes alone
+over the inner message the service sealed (30 S/MIME messages built by the service's
+builder; 30 bare python-gnupg encrypt+sign calls), which shows what the envelope costs
+apart from what both circulations share (the checks, rendering, queueing).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import statistics
 import time
 from collections.abc import Iterator
@@ -32,7 +38,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography import x509
 
+from circulation import BareSigner
 from harness import (
     HOST,
     KSP,
@@ -47,7 +55,10 @@ from harness import (
     token,
     wait_healthy,
 )
+from ksp.mail.mime_parts import headers_of
 from ksp.mail.pgpmime import read_encrypted_message
+from ksp.mail.smime import build_smime_message
+from ksp.mail.smime_identity import load_identity
 from list_version import ARREST_UNIT, KIF_UNIT, cases_for_meeting, expect, new_meeting
 from mail_support import Captured, KeyMaker, SmtpServer, stop_agent
 from support.smime_ca import SmimeCa  # mail_support put tests/ on the path
@@ -84,6 +95,8 @@ class Kit:
     smime_files: dict[str, tuple[Path, Path]]  # email -> certificate, key
     anchors: Path
     smtp: SmtpServer
+    bare: BareSigner  # the OpenPGP recipients' public keys and a signing key
+    fingerprints: list[str]  # the OpenPGP recipients'
 
 
 @contextlib.contextmanager
@@ -96,7 +109,7 @@ def prepared_smime(config: SmimeBenchConfig, work: Path) -> Iterator[Kit]:
     with contextlib.ExitStack() as stack:
         keys = stack.enter_context(KeyMaker(work / "recipients-gnupg"))
         bodies: dict[str, list[dict[str, str]]] = {kind: [] for kind in KINDS}
-        files = {}
+        files, fingerprints = {}, []
         for number in range(1, config.recipients + 1):
             email = f"smime{number:02d}@bench.politi.dk"
             issued = ca.issue(email, fresh_key=True)
@@ -104,14 +117,19 @@ def prepared_smime(config: SmimeBenchConfig, work: Path) -> Iterator[Kit]:
             bodies["smime"].append({"email": email, "certificate": issued.pem})
             email = f"openpgp{number:02d}@bench.kommune.dk"
             fingerprint = keys.make(f"Modtager {number:02d} <{email}>")
+            fingerprints.append(fingerprint)
             bodies["openpgp"].append({"email": email, "openpgp_key": keys.public(fingerprint)})
+        bare = BareSigner(work / "bare-gnupg", "".join(keys.public(f) for f in fingerprints))
+        stack.callback(bare.close)
         smtp = stack.enter_context(SmtpServer(work / "smtp-tls"))
-        yield Kit(keys, bodies, files, anchors, smtp)
+        yield Kit(keys, bodies, files, anchors, smtp, bare, fingerprints)
 
 
 @dataclass
 class Outcome:
     times: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in KINDS})
+    seal_only: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in KINDS})
+    inner: bytes = b""  # an inner message the service sealed, opened here
     message_bytes: dict[str, int] = field(default_factory=dict)
     checked: dict[str, bool] = field(default_factory=dict)
     setup_s: float = 0.0
@@ -210,9 +228,43 @@ async def session(
                     outcome.checked[kind] = checked(
                         kind, messages[0], kit, str(chain["smime_certificates"])
                     )
+                    if kind == "smime":
+                        files = kit.smime_files[messages[0].recipients[0]]
+                        outcome.inner = open_smime(
+                            messages[0].data, *files, str(chain["smime_certificates"])
+                        )
                     outcome.message_bytes[kind] = round(
                         sum(m.size for m in messages) / len(messages)
                     )
+
+
+def seal_only(kit: Kit, inner: bytes, rounds: int, work: Path, outcome: Outcome) -> None:
+    """The envelopes alone, in this process, over the inner message the service sealed: 30
+    S/MIME messages built one after the other (the same builder the service uses, with an
+    identity of its own) next to 30 bare python-gnupg encrypt+sign calls over those bytes."""
+    identity = load_identity(cert_pem=None, key_pem=None, data_dir=work, sender=MAIL_FROM)
+    certificates = [
+        x509.load_pem_x509_certificate(certificate.read_bytes())
+        for certificate, _key in kit.smime_files.values()
+    ]
+    headers = headers_of(
+        sender=MAIL_FROM,
+        recipient="r@bench.politi.dk",
+        message_id="<bench@kriminalforsorgen.dk>",
+        date=dt.datetime.now(dt.UTC),
+    )
+    for _ in range(rounds):
+        started = time.perf_counter()
+        for certificate in certificates:
+            build_smime_message(
+                headers=headers,
+                outer_subject="Sikker meddelelse fra KSP-sekretariatet",
+                inner=inner,
+                identity=identity,
+                certificate=certificate,
+            )
+        outcome.seal_only["smime"].append(time.perf_counter() - started)
+        outcome.seal_only["openpgp"].append(kit.bare.run(inner, kit.fingerprints)[0])
 
 
 def ms(seconds: float) -> float:
@@ -222,7 +274,10 @@ def ms(seconds: float) -> float:
 def summary(outcome: Outcome) -> dict[str, Any]:
     medians = {kind: statistics.median(outcome.times[kind]) for kind in KINDS}
     ratio = medians["smime"] / medians["openpgp"]
+    sealing = {kind: statistics.median(outcome.seal_only[kind]) for kind in KINDS}
     return {
+        "seal_only_30_ms": {kind: ms(sealing[kind]) for kind in KINDS},
+        "ratio_seal_only_smime_to_gpg": round(sealing["smime"] / sealing["openpgp"], 2),
         **{
             f"{kind}_circulate_ms": {
                 "p50": ms(medians[kind]),
@@ -261,4 +316,5 @@ def bench_smime(backend: Backend, kit: Kit, config: SmimeBenchConfig, work: Path
                 raise BenchError(f"the service died:\n{log_tail(server.log)}")
     finally:
         stop_agent(data_dir / "gnupg")
+    seal_only(kit, outcome.inner, config.rounds, work / "seal-only", outcome)
     return summary(outcome)

@@ -31,6 +31,7 @@ from ksp.settings import Settings
 from support.clock import DEFAULT_NOW, FixedClock
 from support.data import Units
 from support.flows import Auth
+from support.keys import KeyMaker
 from support.smime_ca import SmimeCa, pem, session_ca
 
 PROBLEMS = "https://ksp.kriminalforsorgen.dk/problems/"
@@ -272,3 +273,36 @@ async def test_the_certificate_is_checked_again_before_every_circulation(
     revoked = await circulate(client, auth, units, document_id)
     assert revoked.status_code == 422, revoked.text
     assert revoked.json()["type"] == PROBLEMS + "recipient-key-unusable"
+
+
+async def test_an_openpgp_recipient_may_move_to_smime_and_back_with_the_same_checks(
+    client: httpx.AsyncClient, auth: Auth, units: Units, keys: KeyMaker
+) -> None:
+    """The envelope follows the key on record: a certificate replacing an OpenPGP key makes
+    the recipient `smime`, a key replacing the certificate `openpgp` again; a bad one of
+    either kind is refused and changes nothing."""
+    email = address()
+    fingerprint = keys.make(f"Deltager <{email}>", at=DEFAULT_NOW - 30 * DAY)
+    body = {
+        "name": "Deltager",
+        "email": email,
+        "agency": "police",
+        "unit": units.participant,
+        "openpgp_key": keys.public(fingerprint),
+    }
+    made = await client.post("/api/v1/recipients", json=body, headers=auth("kif", units.kif))
+    assert made.status_code == 201, made.text
+    assert made.json()["format"] == "openpgp"
+    target = f"/api/v1/recipients/{made.json()['id']}/key"
+    headers = auth("kif", units.kif)
+    spoiled_one = session_ca().issue(email, encipher=False).pem
+    refused = await client.put(target, json={"certificate": spoiled_one}, headers=headers)
+    refused_as_unusable(refused, CertificateProblem.NO_KEY_ENCIPHERMENT)
+    moved = await client.put(
+        target, json={"certificate": session_ca().issue(email).pem}, headers=headers
+    )
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["format"], len(moved.json()["fingerprint"])) == ("smime", 64)
+    back = await client.put(target, json={"openpgp_key": keys.public(fingerprint)}, headers=headers)
+    assert back.status_code == 200, back.text
+    assert (back.json()["format"], back.json()["fingerprint"]) == ("openpgp", fingerprint)

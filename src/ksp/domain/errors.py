@@ -12,7 +12,7 @@ rules, never values.
     │   └── InvalidParameter             a query parameter out of its range (400)
     ├── RuleViolation                    a rule of the guide forbids the request
     │   ├── RemandRequiresRadicalisationConcern   (guide 3.3.7, 3.1.1 c)
-    │   ├── RecipientKeyUnusable         an OpenPGP key that cannot be used (guide 3.3.7)
+    │   ├── RecipientKeyUnusable         a key or certificate that cannot be used (3.3.7)
     │   └── NotificationOmissionNeedsManager   not telling needs reason, manager, date
     ├── NotAuthenticated                 no token, or a token that is not valid (opaque)
     ├── Forbidden                        the role may not do this at all
@@ -191,7 +191,7 @@ class RecipientKeyUnusable(RuleViolation):
     """Guide 3.3.7: to external parties the list goes only by secure mail; a key that is
     expired, revoked, cannot encrypt or does not fit the recipient cannot carry it."""
 
-    detail = "A recipient's OpenPGP key cannot be used for secure mail."
+    detail = "A recipient's OpenPGP key or S/MIME certificate cannot be used for secure mail."
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"{self.detail} ({reason})")

@@ -183,10 +183,6 @@ class EnvelopeMail:
     def public_key(self) -> str:
         return self.gpg.public_key()
 
-    def smime_chain(self) -> str:
-        """The service's S/MIME certificate and its CAs, PEM."""
-        return self.smime.identity().chain_pem()
-
     def close(self) -> None:
         self.gpg.close()
 
