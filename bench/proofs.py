@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from harness import KSP, BenchError, ksp, percentile_ms, sqlite_backend
 from ksp.crypto import FieldCipher, KeyedHasher
+from ksp.db.data_key_store import DataKeyRing
 from ksp.db.engine import create_engine, create_sessionmaker
 from ksp.db.migrate import upgrade
 from ksp.db.uow import Adapters, SqlUnitOfWorkFactory
@@ -42,6 +43,7 @@ from ksp.journal.entry import EntryHeader, encode_header, entry_hash
 from ksp.journal.merkle import Frontier
 from ksp.journal.receipt import Receipt, encode_receipt
 from ksp.journal.witnessed_receipt import verify_witnessed_receipt
+from ksp.keys.file_kek import FileKekKeeper
 from ksp.services.proofs import ProofService
 from ksp.witness.cosignature import Cosigner, note_body
 from ksp.witness.policy import parse_policy
@@ -133,6 +135,7 @@ async def _proofs(work: Path, entries: int, runs: int) -> dict[str, Any]:
         FieldCipher({"b": bytes(32)}, "b"),
         KeyedHasher(bytes(32)),
         signer,
+        DataKeyRing(FileKekKeeper(work / "kek.json")),  # proofs open no content
     )
     proofs = ProofService(SqlUnitOfWorkFactory(adapters), signer)
     indexes = [rng.randrange(entries) for _ in range(runs)]
