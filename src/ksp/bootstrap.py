@@ -345,7 +345,9 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
         render_cancellation,
         invite,
     )
-    lifecycle = MeetingLifecycleService(uow, clock, organizer=settings.mail_from, notices=notices)
+    lifecycle = MeetingLifecycleService(
+        uow, clock, organizer=settings.mail_from, notices=notices, queued=worker.wake
+    )
     return Services(
         cases=CaseService(uow, clock, kif_units=settings.units.kif_units()),
         audit=AuditService(uow, clock, adapters.signer, witnessing=witnessing),

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncEngine
+from test_cancellation import meeting_with_participants
 from test_circulation import circulate_to, worker_for
 
 from ksp.bootstrap import run_outbox
@@ -70,6 +71,33 @@ async def test_a_committed_circulation_wakes_the_worker_of_its_own_process(
     worker = app.state.outbox_worker  # the one the circulation service wakes
     took = await circulated_while_running(worker, engine, client, auth, units, keys)
     assert took is not None, "the worker slept through the circulation"
+
+
+async def test_a_committed_cancellation_wakes_the_worker_of_its_own_process(
+    client: httpx.AsyncClient,
+    app: Litestar,
+    engine: AsyncEngine,
+    auth: Auth,
+    units: Units,
+    keys: KeyMaker,
+) -> None:
+    """The cancellation's notices go out at once too, not at the worker's next poll."""
+    worker = app.state.outbox_worker
+    meeting_id, _case, _emails = await meeting_with_participants(client, auth, units, keys, 1)
+    kif, base = auth("kif", units.kif), f"/api/v1/meetings/{meeting_id}"
+    statuses: set[str] = set()
+    async with anyio.create_task_group() as group:
+        group.start_soon(lambda: run_outbox(worker, engine, poll_seconds=HOUR))
+        await anyio.sleep(0.5)  # drained what earlier tests left; now asleep for an hour
+        cancelled = await client.post(f"{base}/cancel", json={"reason": "Aflyst"}, headers=kif)
+        assert cancelled.status_code == 200, cancelled.text
+        started = time.monotonic()
+        while statuses != {"sent"} and time.monotonic() - started < WITHIN_SECONDS:
+            await anyio.sleep(0.02)
+            found = (await client.get(f"{base}/cancellation", headers=kif)).json()
+            statuses = {r["status"] for r in found["recipients"]}
+        group.cancel_scope.cancel()
+    assert statuses == {"sent"}, "the worker slept through the cancellation"
 
 
 async def test_postgresql_notifies_a_worker_in_another_process(

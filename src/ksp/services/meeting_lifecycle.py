@@ -48,7 +48,11 @@ class MeetingLifecycleService:
         organizer: str,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         notices: CancellationNotices | None = None,
+        queued: Callable[[], None] = lambda: None,
     ) -> None:
+        """``queued``: called once a cancellation's notices are committed to the outbox
+        (the composition root wakes the outbox worker of this process with it)."""
+        self._queued = queued
         self._uow = uow
         self._clock = clock
         self._new_id = new_id
@@ -129,7 +133,11 @@ class MeetingLifecycleService:
                 await uow.circulations.queue(
                     delivery, message, now, cancelled_meeting_id=meeting_id
                 )
+            if notices:
+                await uow.circulations.announce()  # NOTIFY the workers of other processes
             await uow.commit()
+        if notices:
+            self._queued()
         return cancelled
 
     async def cancellation_notices(
