@@ -1,8 +1,7 @@
 """The baseline for ``bench/run.py`` and ``bench/load.py``: the least a Litestar +
 SQLAlchemy endpoint does.
 
-``GET /page?size=N`` renders a Jinja2 table of about N bytes (the baseline of the page
-mix). One ``POST /items`` that decodes a small msgspec struct and inserts one row with SQLAlchemy
+One ``POST /items`` that decodes a small msgspec struct and inserts one row with SQLAlchemy
 async (an ``AsyncSession``, one transaction), ``GET /items/{id}`` that reads one row back
 (404 if there is none), so that ``load.py``'s baseline has a read beside the write, and
 ``GET /health``. It uses the service's driver and pool (aiosqlite with WAL,
@@ -21,7 +20,6 @@ import argparse
 import uuid
 from typing import Any
 
-import jinja2
 import msgspec
 import uvicorn
 from litestar import Litestar, get, post
@@ -80,23 +78,6 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW)
 
 
-_PAGE = jinja2.Environment(autoescape=True).from_string(
-    """<!doctype html><html lang="da"><head><meta charset="utf-8"><title>Sager</title></head>
-<body><main><h1>Sager</h1><table><caption>Sager</caption>
-<thead><tr><th>Navn</th><th>CPR-nummer</th><th>Status</th><th>Indsendt</th></tr></thead><tbody>
-{% for row in rows %}<tr><td><a href="/items/{{ row }}">Person {{ row }}</a></td>
-<td>010190-XXXX</td><td>Indsendt, afventer KiF</td><td>tirsdag 1. december 2026 kl. 10.00</td></tr>
-{% endfor %}</tbody></table></main></body></html>"""
-)
-_ROW_BYTES = 170  # about what one row of the template above adds
-
-
-@get("/page", media_type="text/html")
-async def page(size: int = 20_000) -> str:
-    """A Jinja2 page of about ``size`` bytes: the bare baseline of the page mix."""
-    return _PAGE.render(rows=range(max(1, min(size, 2_000_000) // _ROW_BYTES)))
-
-
 @get("/health")
 async def health() -> dict[str, str]:
     return {"status": "ok"}
@@ -135,7 +116,7 @@ def create_app(database_url: str) -> Litestar:
             await connection.run_sync(metadata.create_all)
 
     return Litestar(
-        route_handlers=[health, create_item, read_item, page],
+        route_handlers=[health, create_item, read_item],
         state=State({"sessions": async_sessionmaker(engine, expire_on_commit=False)}),
         on_startup=[create_table],
         on_shutdown=[engine.dispose],
