@@ -17,7 +17,7 @@ from integration.test_web_meeting_pages import MEETING_FORM, location_id
 from integration.test_web_recipient_delivery import refused_at
 from support.data import Units
 from support.flows import Auth
-from support.web_session import Browser, signed_in, with_forged_csrf
+from support.web_session import Browser, other_roles, signed_in, with_forged_csrf
 
 MOVE = {"date": "2026-12-11", "time": "09:00", "location": "Lokale 2", "reason": "Ny dato"}
 
@@ -148,7 +148,7 @@ async def test_moving_or_cancelling_is_kifs_own_meetings_only(
     foreign = await signed_in(app, client, "kif", units.other_kif)
     for action, form in (("flyt", MOVE), ("aflys", {"reason": "Nej"})):
         assert (await foreign.post(f"/moeder/{meeting}/{action}", form)).status_code == 404
-        for role, unit in (("arrest", units.arrest), ("participant", units.participant)):
+        for role, unit in other_roles(units):
             other = await signed_in(app, client, role, unit, f"{unit}@example.dk")
             refused = await other.post(f"/moeder/{meeting}/{action}", form)
             assert refused.status_code == 403, (role, action)

@@ -13,7 +13,7 @@ from integration.test_web_meeting_pages import submitted_case, triaged
 from integration.test_web_recipient_delivery import refused_at
 from support.data import Units
 from support.flows import Auth
-from support.web_session import Browser, signed_in, with_forged_csrf
+from support.web_session import Browser, other_roles, signed_in, with_forged_csrf
 
 CORRECTION = {"decision": "direct", "reason": "Borgeren løslades i morgen"}
 
@@ -87,7 +87,7 @@ async def test_only_kif_of_the_cases_unit_corrects_a_triage(
     assert (await foreign.post(path, CORRECTION)).status_code == 404
     jail = await signed_in(app, client, "arrest", units.arrest)
     assert "/visitering" not in (await jail.get(f"/sager/{case['id']}")).text
-    for role, unit in (("arrest", units.arrest), ("participant", units.participant)):
+    for role, unit in other_roles(units):
         other = await signed_in(app, client, role, unit, f"{unit}@example.dk")
         assert (await other.post(path, CORRECTION)).status_code == 403, role
     forged = with_forged_csrf(kif)
