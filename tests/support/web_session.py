@@ -45,3 +45,18 @@ async def signed_in(
     secret = await app.state.sign_in.sessions.start(principal, None)
     name = app.state.sign_in.cookies.session
     return Browser(client, {name: secret}, csrf_token_of(secret))
+
+
+def with_forged_csrf(browser: Browser) -> Browser:
+    """The same session posting a CSRF token that is not its own (one character changed)."""
+    first = "y" if browser.csrf.startswith("x") else "x"
+    return Browser(browser.client, browser.cookies, first + browser.csrf[1:])
+
+
+def other_roles(units: Any) -> tuple[tuple[str, str], ...]:
+    """The roles that may not use KiF's forms, each with a unit of its own (``Units``)."""
+    return (
+        ("arrest", units.arrest),
+        ("participant", units.participant),
+        ("auditor", units.auditor),
+    )

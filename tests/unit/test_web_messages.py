@@ -4,10 +4,15 @@ Danish message, and none of them is the English of the API."""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+
 import pytest
 
 from ksp.api.problems import PROBLEMS
 from ksp.domain import errors
+from ksp.domain.circulation import Agency, KeyFormat, RecipientDraft, check_recipient
+from ksp.domain.meeting_status import MeetingStatus, Reschedule, check_reschedule
 from ksp.web.messages import FALLBACK_FIELD, SENTENCES, field_message, sentence_of, slug_of
 
 
@@ -47,10 +52,39 @@ def test_an_error_of_no_known_type_is_an_internal_one() -> None:
         ("is not one of the 98 municipalities", "Vælg en af de 98 kommuner."),
         ("name at least one field to correct", "Ret mindst ét felt"),
         ("must name at least one agency", "Vælg mindst én myndighed."),
+        ("give either openpgp_key or certificate", "Indsæt modtagerens OpenPGP-nøgle"),
+        ("must be a full 64-hex-digit fingerprint", "64 tegn 0-9 og A-F"),
+        ("must change scheduled_for, location or title", "intet er ændret"),
+        ("is required when a triage is corrected", "rettelsen af visiteringen"),
     ],
 )
 def test_a_field_rule_becomes_a_danish_message(rule: str, danish: str) -> None:
     assert danish in field_message(rule)
+
+
+def _refusals() -> list[errors.FieldError]:
+    """The domain's own refusals that the recipients, meeting and triage forms show."""
+    found: list[errors.FieldError] = []
+    draft = RecipientDraft("N", "n@example.dk", Agency.MUNICIPALITY, "kommune-101", None, None)
+    smime = dataclasses.replace(draft, key="k", key_format=KeyFormat.SMIME, fingerprint="AB")
+    now = dt.datetime(2026, 11, 27, tzinfo=dt.UTC)
+    for refused in (
+        lambda: check_recipient(draft),
+        lambda: check_recipient(smime),
+        lambda: check_reschedule(MeetingStatus.PLANNED, Reschedule(reason="R"), now),
+    ):
+        with pytest.raises(errors.InvalidInput) as caught:
+            refused()
+        found += caught.value.errors
+    return found
+
+
+def test_the_new_forms_refusals_are_danish_as_the_domain_words_them() -> None:
+    """The map is keyed by the domain's words: a reworded rule would fall back, and fail."""
+    refusals = _refusals()
+    assert {e.field for e in refusals} == {"openpgp_key", "fingerprint", "body"}
+    for refusal in refusals:
+        assert field_message(refusal.message) != FALLBACK_FIELD, refusal.message
 
 
 def test_an_unknown_field_rule_still_gets_danish_not_the_english_rule() -> None:

@@ -26,19 +26,21 @@ from ksp.services.corrections import CorrectionService
 from ksp.services.ports import Clock, Page
 from ksp.web.case_form import LABELS, case_choices, draft_from, errors_of
 from ksp.web.forms import form_values
+from ksp.web.kif_forms import NO_REFUSAL, Refusal
 from ksp.web.labels import place_names
+from ksp.web.meeting_labels import TRIAGE_DECISION
 from ksp.web.pages import form_page, page
 from ksp.web.visitor import Visitor
 
-__all__ = ["CASES_PER_PAGE", "CasePages"]
+__all__ = ["CASES_PER_PAGE", "CasePages", "case_page"]
 
 AnyRequest = Request[Any, Any, Any]
 CASES_PER_PAGE = 50
 PageNumber = Annotated[int, QueryParameter(ge=1, le=10_000)]
-SAVED = frozenset({"indsendt", "rettet", "trukket"})  # what the case page confirms
+SAVED = frozenset({"indsendt", "rettet", "trukket", "visiteret"})  # what the case page confirms
 
 
-def _may(visitor: NamedDependency[Visitor], performed: Action) -> bool:
+def _may(visitor: Visitor, performed: Action) -> bool:
     try:
         authorise(visitor.principal, performed)
     except Forbidden:
@@ -130,25 +132,55 @@ class CasePages(Controller):
     ) -> Response[str]:
         """The case as the API shows it to this role; to its jail and KiF also its
         corrections (each read logged as through the API)."""
-        principal = visitor.principal
-        view = await cases.get(principal, str(case_id))
-        shown = detail(principal, view)
-        handles = principal.role in (Role.ARREST, Role.KIF)
-        revisions = (
-            await corrections.revisions(principal, str(case_id))
-            if handles and _may(visitor, Action.READ_REVISIONS)
-            else []
-        )
-        return page(
+        shown = gemt if gemt in SAVED else None
+        duplicates = [str(d) for d in dublet or []]
+        return await case_page(
             request,
-            "web/cases/case.html.j2",
-            case=shown,
-            places=place_names(
-                shown.municipality_code, shown.police_district, shown.kif_unit, units
-            ),
-            revisions=revisions,
-            handles=handles,
-            saved=gemt if gemt in SAVED else None,
-            duplicates=[str(d) for d in dublet or []],
-            labels=LABELS,
+            visitor,
+            cases,
+            corrections,
+            units,
+            str(case_id),
+            saved=shown,
+            duplicates=duplicates,
         )
+
+
+async def case_page(  # noqa: PLR0913 - the page's services, and what it confirms or refused
+    request: AnyRequest,
+    visitor: Visitor,
+    cases: CaseService,
+    corrections: CorrectionService,
+    units: UnitTable,
+    case_id: str,
+    *,
+    saved: str | None = None,
+    duplicates: list[str] | None = None,
+    refusal: Refusal = NO_REFUSAL,
+) -> Response[str]:
+    """A case's page; to KiF with the form that corrects its triage (``refusal``: why that
+    form came back)."""
+    principal = visitor.principal
+    view = await cases.get(principal, case_id)
+    shown = detail(principal, view)
+    handles = principal.role in (Role.ARREST, Role.KIF)
+    revisions = (
+        await corrections.revisions(principal, case_id)
+        if handles and _may(visitor, Action.READ_REVISIONS)
+        else []
+    )
+    return page(
+        request,
+        "web/cases/case.html.j2",
+        status=refusal.status,
+        case=shown,
+        places=place_names(shown.municipality_code, shown.police_district, shown.kif_unit, units),
+        revisions=revisions,
+        handles=handles,
+        corrects_triage=_may(visitor, Action.TRIAGE_CASE) and shown.triage_decision is not None,
+        decisions=TRIAGE_DECISION,
+        saved=saved,
+        duplicates=duplicates or [],
+        labels=LABELS,
+        **refusal.context(),
+    )

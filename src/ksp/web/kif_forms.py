@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from litestar import Request
@@ -17,7 +17,7 @@ from ksp.api.problems import status_of
 from ksp.api.schemas.common import nfc
 from ksp.domain.danish_time import COPENHAGEN
 from ksp.domain.errors import FieldError, InvalidInput, KspError
-from ksp.web.messages import field_message, sentence_of
+from ksp.web.messages import field_message, sentence_of, slug_of
 
 __all__ = ["NO_REFUSAL", "Form", "Refusal", "form_of", "refused_fields"]
 
@@ -134,6 +134,14 @@ class Refusal:
         if isinstance(exc, InvalidInput):
             return cls(422, refused_fields(exc, renamed), None, values or {})
         return cls(status_of(exc), {}, sentence_of(exc), values or {})
+
+    def at_field(self, exc: KspError, fields: Mapping[str, str]) -> Refusal:
+        """The problem as the error of the form field it concerns (``fields``: problem slug
+        → field name), so it stands next to that field and in the error summary."""
+        name = fields.get(slug_of(exc))
+        if name is None or self.problem is None:
+            return self
+        return replace(self, errors={name: self.problem}, problem=None)
 
     def context(self) -> dict[str, Any]:
         return {"errors": self.errors, "problem": self.problem, "values": self.values}

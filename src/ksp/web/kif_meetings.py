@@ -1,6 +1,7 @@
 """Meetings: ``GET /moeder`` (KiF: the meetings it called, and a form to call one;
 participants: the meetings they take part in), ``POST /moeder``, ``GET /moeder/{id}`` (KiF:
-facts, participants with their keys' status, cancellation; participants: the meeting's
+facts, participants with their keys' status, the forms to move or cancel it
+(``ksp.web.kif_meeting_changes``); participants: the meeting's
 facts and the versions circulated to their unit), and adding or removing participants.
 """
 
@@ -18,11 +19,11 @@ from litestar.response import Redirect
 from ksp.api.auth import action
 from ksp.domain import reference
 from ksp.domain.access import Action, Role
+from ksp.domain.danish_time import COPENHAGEN
 from ksp.domain.errors import KspError
-from ksp.domain.meetings import MeetingDraft
+from ksp.domain.meetings import Meeting, MeetingDraft
 from ksp.services.circulation import CirculationService
 from ksp.services.circulation_history import CirculationHistoryService
-from ksp.services.meeting_lifecycle import MeetingLifecycleService
 from ksp.services.meetings import MeetingService
 from ksp.services.ports import Page
 from ksp.web.kif_forms import NO_REFUSAL, Refusal, form_of
@@ -35,7 +36,7 @@ from ksp.web.meeting_labels import (
 from ksp.web.pages import page
 from ksp.web.visitor import Visitor
 
-__all__ = ["MeetingPages", "meeting_labels_context", "now_of"]
+__all__ = ["MeetingPages", "kif_meeting_page", "meeting_labels_context", "now_of"]
 
 AnyRequest = Request[Any, Any, Any]
 MEETINGS_SHOWN = 200
@@ -90,14 +91,20 @@ def now_of(request: AnyRequest) -> dt.datetime:
     return now
 
 
-async def _kif_meeting(
+SAVED = {"flyttet": "Ændringen af mødet er gemt.", "aflyst": "Mødet er aflyst."}
+
+
+async def kif_meeting_page(
     request: AnyRequest,
     visitor: Visitor,
     meetings: MeetingService,
     circulation: CirculationService,
     meeting_id: str,
     refusal: Refusal = NO_REFUSAL,
+    refused: str | None = None,
 ) -> Response[str]:
+    """KiF's page of a meeting; ``refused`` names the form a ``refusal`` came back to
+    (``deltagere``, ``flyt`` or ``aflys``), so its errors stand by that form alone."""
     meeting = await meetings.get(visitor.principal, meeting_id)
     participants = await circulation.participants(visitor.principal, meeting_id)
     taking_part = {p.id for p in participants}
@@ -114,9 +121,22 @@ async def _kif_meeting(
         meeting=meeting,
         participants=[(p, key_status(p, now)) for p in participants],
         recipients=recipients,
+        refused=refused,
+        move=refusal.values if refused == "flyt" else _as_scheduled(meeting),
+        saved=SAVED.get(request.query_params.get("gemt", "")),
         **refusal.context(),
         **meeting_labels_context(),
     )
+
+
+def _as_scheduled(meeting: Meeting) -> dict[str, str]:
+    """The move form's fields as the meeting stands: its Danish date and time, its place."""
+    local = meeting.scheduled_for.astimezone(COPENHAGEN)
+    return {
+        "date": local.date().isoformat(),
+        "time": local.strftime("%H:%M"),
+        "location": meeting.location or "",
+    }
 
 
 async def _participant_meeting(
@@ -190,7 +210,7 @@ class MeetingPages(Controller):
             return await _participant_meeting(
                 request, visitor, meetings, circulation_history, str(meeting_id)
             )
-        return await _kif_meeting(request, visitor, meetings, circulation, str(meeting_id))
+        return await kif_meeting_page(request, visitor, meetings, circulation, str(meeting_id))
 
     @post(
         "/moeder/{meeting_id:uuid}/deltagere",
@@ -211,8 +231,14 @@ class MeetingPages(Controller):
             form.check()
             await circulation.add_participant(visitor.principal, str(meeting_id), chosen)
         except KspError as exc:
-            return await _kif_meeting(
-                request, visitor, meetings, circulation, str(meeting_id), Refusal.of(exc)
+            return await kif_meeting_page(
+                request,
+                visitor,
+                meetings,
+                circulation,
+                str(meeting_id),
+                Refusal.of(exc),
+                "deltagere",
             )
         return Redirect(f"/moeder/{meeting_id}#deltagere", status_code=303)
 
@@ -230,26 +256,3 @@ class MeetingPages(Controller):
     ) -> Response[Any]:
         await circulation.remove_participant(visitor.principal, str(meeting_id), str(recipient_id))
         return Redirect(f"/moeder/{meeting_id}#deltagere", status_code=303)
-
-    @post(
-        "/moeder/{meeting_id:uuid}/aflys",
-        opt=action(Action.MANAGE_MEETING),
-        include_in_schema=False,
-    )
-    async def cancel_meeting(
-        self,
-        request: AnyRequest,
-        visitor: NamedDependency[Visitor],
-        meetings: NamedDependency[MeetingService],
-        circulation: NamedDependency[CirculationService],
-        meeting_lifecycle: NamedDependency[MeetingLifecycleService],
-        meeting_id: FromPath[UUID],
-    ) -> Response[Any]:
-        form = await form_of(request)
-        try:
-            await meeting_lifecycle.cancel(visitor.principal, str(meeting_id), form.text("reason"))
-        except KspError as exc:
-            return await _kif_meeting(
-                request, visitor, meetings, circulation, str(meeting_id), Refusal.of(exc)
-            )
-        return Redirect(f"/moeder/{meeting_id}", status_code=303)

@@ -1,6 +1,8 @@
 """KiF's recipients (guide 3.3.7, "via sikker mail"): ``GET /modtagere`` lists them with
-their keys' status; ``POST /modtagere`` registers one with the OpenPGP key pinned by its
-fingerprint; a key is replaced at ``/modtagere/{id}/noegle``; a recipient retires at
+their delivery, their key's format and status; ``POST /modtagere`` registers one, either for
+encrypted mail with the OpenPGP key or S/MIME certificate pinned by its fingerprint, or for a
+notice only (``delivery: notice`` of ``POST /api/v1/recipients``: the key is then optional);
+a key is replaced at ``/modtagere/{id}/noegle``; a recipient retires at
 ``/modtagere/{id}/udtraed`` (kept for history, never circulated to again).
 """
 
@@ -16,19 +18,22 @@ from litestar.response import Redirect
 
 from ksp.api.auth import action
 from ksp.domain.access import Action
-from ksp.domain.circulation import Agency, KeyFormat, RecipientDraft
+from ksp.domain.circulation import Agency, DeliveryMode, KeyFormat, RecipientDraft
 from ksp.domain.errors import FieldError, KspError
 from ksp.services.circulation import CirculationService
-from ksp.web.kif_forms import NO_REFUSAL, Refusal, form_of
+from ksp.web.kif_forms import NO_REFUSAL, Form, Refusal, form_of
 from ksp.web.kif_meetings import now_of
-from ksp.web.meeting_labels import AGENCY, key_status
+from ksp.web.meeting_labels import AGENCY, DELIVERY_MODE, KEY_FORMAT, key_status
 from ksp.web.pages import page
 from ksp.web.visitor import Visitor
 
 __all__ = ["RecipientPages"]
 
 AnyRequest = Request[Any, Any, Any]
-_FIELDS = ("name", "email", "agency", "unit", "openpgp_key", "fingerprint")
+_FIELDS = ("name", "email", "agency", "unit", "delivery", "openpgp_key", "fingerprint")
+NO_KEY = "give either openpgp_key or certificate"  # the domain's words (check_recipient)
+# Problems of a registration that concern one field: shown next to it.
+_PROBLEM_FIELDS = {"recipient-key-unusable": "openpgp_key", "recipient-exists": "email"}
 
 
 async def _recipients_page(
@@ -46,6 +51,8 @@ async def _recipients_page(
         status=refusal.status,
         recipients=[(r, key_status(r, now)) for r in found],
         agencies={a.value: AGENCY[a.value] for a in Agency},
+        deliveries=DELIVERY_MODE,
+        key_formats=KEY_FORMAT,
         **refusal.context(),
         failed=failed,
     )
@@ -73,23 +80,9 @@ class RecipientPages(Controller):
         form = await form_of(request)
         values = {name: form.text(name) for name in _FIELDS}
         try:
-            for name in ("name", "email", "unit", "openpgp_key"):
-                form.text(name, required=True)
-            if values["agency"] not in AGENCY or values["agency"] == "other":
-                form.errors.append(FieldError("agency", "is required"))
-            form.check()
-            draft = RecipientDraft(
-                name=values["name"],
-                email=values["email"],
-                agency=Agency(values["agency"]),
-                unit=values["unit"],
-                key=values["openpgp_key"],
-                fingerprint=form.optional("fingerprint"),
-                key_format=format_of(values["openpgp_key"]),
-            )
-            await circulation.register(visitor.principal, draft)
+            await circulation.register(visitor.principal, _draft_of(form))
         except KspError as exc:
-            refusal = Refusal.of(exc, values)
+            refusal = Refusal.of(exc, values).at_field(exc, _PROBLEM_FIELDS)
             return await _recipients_page(request, visitor, circulation, refusal)
         return Redirect("/modtagere", status_code=303)
 
@@ -135,6 +128,33 @@ class RecipientPages(Controller):
     ) -> Response[Any]:
         await circulation.recipient_keys.retire(visitor.principal, str(recipient_id))
         return Redirect("/modtagere", status_code=303)
+
+
+def _draft_of(form: Form) -> RecipientDraft:
+    """The registration as ``POST /api/v1/recipients`` takes it: for encrypted mail a key or
+    certificate is required; for a notice only, it is optional (and checked if given)."""
+    for name in ("name", "email", "unit"):
+        form.text(name, required=True)
+    agency = form.text("agency")
+    if agency not in AGENCY or agency == "other":
+        form.errors.append(FieldError("agency", "is required"))
+    delivery = form.text("delivery") or DeliveryMode.ENCRYPTED  # the API's default too
+    if delivery not in DELIVERY_MODE:
+        form.errors.append(FieldError("delivery", "is required"))
+    key = form.optional("openpgp_key")
+    if key is None and delivery == DeliveryMode.ENCRYPTED:
+        form.errors.append(FieldError("openpgp_key", NO_KEY))
+    form.check()
+    return RecipientDraft(
+        name=form.text("name"),
+        email=form.text("email"),
+        agency=Agency(agency),
+        unit=form.text("unit"),
+        key=key,
+        fingerprint=form.optional("fingerprint"),
+        key_format=KeyFormat.OPENPGP if key is None else format_of(key),
+        delivery=DeliveryMode(delivery),
+    )
 
 
 def format_of(pasted: str) -> KeyFormat:

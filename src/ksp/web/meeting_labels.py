@@ -17,8 +17,10 @@ __all__ = [
     "AGENCY",
     "ATTENDEE_ROLE",
     "CASE_STATUS",
+    "DELIVERY_MODE",
     "DELIVERY_STATUS",
     "DUE_KIND",
+    "KEY_FORMAT",
     "KEY_WARNING_DAYS",
     "MEETING_STATUS",
     "OUTCOME_DECISION",
@@ -55,6 +57,11 @@ DELIVERY_STATUS = {
     "retrying": "Forsøges igen",
     "failed": "Kunne ikke leveres",
 }
+DELIVERY_MODE = {
+    "encrypted": "Krypteret mail med listen",
+    "notice": "Kun en besked uden personoplysninger",
+}
+KEY_FORMAT = {"openpgp": "OpenPGP", "smime": "S/MIME"}
 AGENCY = {
     "kf": "Kriminalforsorgen",
     "municipality": "Kommune",

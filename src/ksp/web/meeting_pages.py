@@ -7,6 +7,7 @@ from __future__ import annotations
 from ksp.web.kif_circulation import CirculationPages
 from ksp.web.kif_inquiries import InquiryPages
 from ksp.web.kif_lists import ListPages
+from ksp.web.kif_meeting_changes import MeetingChangePages
 from ksp.web.kif_meeting_work import MeetingWorkPages
 from ksp.web.kif_meetings import MeetingPages
 from ksp.web.kif_recipients import RecipientPages
@@ -18,6 +19,7 @@ __all__ = ["MEETING_PAGE_CONTROLLERS"]
 MEETING_PAGE_CONTROLLERS: list[type] = [
     TriagePages,
     MeetingPages,
+    MeetingChangePages,
     ListPages,
     CirculationPages,
     MeetingWorkPages,

@@ -150,6 +150,8 @@ FIELD_SENTENCES: dict[str, str] = {
     "i tiden.",
     "must not lie more than 2 years ahead": "Mødet må højst ligge 2 år ude i fremtiden.",
     "must not be in the past": "Tidspunktet må ikke ligge i fortiden.",
+    "must change scheduled_for, location or title": "Ret tidspunktet eller stedet: intet er "
+    "ændret endnu.",
     "names no recipient of yours": "Vælg en modtager fra jeres liste.",
     "names a retired recipient": "Modtageren er udtrådt. Vælg en anden.",
     "the meeting has none": "Mødet har ingen deltagere endnu. Tilføj deltagere først.",
@@ -165,6 +167,10 @@ FIELD_SENTENCES: dict[str, str] = {
     "tavshedspligten.",
     "must name this case's current outcome": "Vælg sagens nuværende resultat.",
     "must be a full 40-hex-digit fingerprint": "Skriv hele fingeraftrykket: 40 tegn 0-9 og A-F.",
+    "must be a full 64-hex-digit fingerprint": "Skriv hele certifikatets fingeraftryk (SHA-256): "
+    "64 tegn 0-9 og A-F.",
+    "give either openpgp_key or certificate": "Indsæt modtagerens OpenPGP-nøgle eller "
+    "S/MIME-certifikat, eller vælg, at modtageren kun får en besked.",
     "changes under Unicode normalisation (NFKC)": "Adressen indeholder tegn, der ligner "
     "andre tegn. Skriv den med almindelige bogstaver.",
     "names the KiF unit to ask": "Vælg den KiF-afdeling, henvendelsen går til.",
@@ -178,6 +184,7 @@ FIELD_SENTENCES: dict[str, str] = {
     "en begrundelse: afgørelsen afviger fra forslaget, eller der er intet forslag.",
     "is not acceptable text": "Teksten kan ikke bruges. Fjern usynlige tegn, og prøv igen.",
     "is required when a case is rejected": "Skriv en begrundelse, når sagen afvises.",
+    "is required when a triage is corrected": "Skriv en begrundelse for rettelsen af visiteringen.",
     "is required when the action was not done": "Skriv, hvad der skete, når handlingen "
     "ikke blev udført.",
 }

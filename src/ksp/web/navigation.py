@@ -27,6 +27,7 @@ NAVIGATION: dict[Role, tuple[Link, ...]] = {
     Role.KIF: (
         Link("Forside", "/"),
         Link("Visitering", "/indbakke"),
+        Link("Sager", "/sager"),
         Link("Møder", "/moeder"),
         Link("Modtagere", "/modtagere"),
         Link("Henvendelser", "/henvendelser"),
