@@ -16,7 +16,10 @@ Per backend (SQLite always, in fresh files; PostgreSQL when ``KSP_BENCH_DATABASE
    sessions read case lists, case pages, a meeting, its 200-person list and the diff of two
    versions, after the same pages' bare baseline (``bench/bare_pages.py``, Litestar +
    Jinja2, each page as large as the service's); p50/p95/p99 per page, the ratio, and
-   whether the targets (p95 <= 150 ms, ratio >= 0.3) hold. ``--mix`` runs one mix alone.
+   whether the targets (p95 <= 150 ms, ratio >= 0.3) hold; closed-loop (each session asks
+   for its next page as the last one arrives), then again with ``--think-ms`` between a
+   session's pages (default 1000; 0 runs the closed loop only). ``--mix`` runs one mix
+   alone.
 
 It writes, per backend, the count, rates, p50/p95/p99 latencies and errors of every
 operation and overall, for the service and for the bare baseline, and their ratio
@@ -69,6 +72,7 @@ from list_version import ARREST_UNIT, KIF_UNIT
 from load_bare import BareMix, bare_weights
 from load_client import Mix, drive
 from load_pages import (
+    DEFAULT_THINK_MS,
     PAGE_MIX,
     BarePageMix,
     PageMix,
@@ -78,6 +82,7 @@ from load_pages import (
     set_up_pages,
     sized,
     targets,
+    think_targets,
 )
 from load_service import MIX, WRITES, Identities, ServiceMix, Shape, outbox, set_up
 from load_stats import Tally, report, unexpected_lines
@@ -103,6 +108,7 @@ class Plan:
     shape: Shape
     mix: str  # one of MIXES
     pages: PageShape
+    think_ms: float = DEFAULT_THINK_MS  # between a page session's pages, in the second run
 
     @property
     def api(self) -> bool:
@@ -156,17 +162,16 @@ async def session(
 async def page_session(
     service: Server, bare_pages: Server, who: Identities, plan: Plan
 ) -> dict[str, Any]:
-    """The page mix: the bare pages of the same sizes first, then the service's."""
+    """The page mix: the bare pages of the same sizes first, then the service's; closed-loop,
+    then (``plan.think_ms`` > 0) both again with the sessions thinking between pages."""
     base_url = f"http://{HOST}:{service.port}"
     stage = await set_up_pages(base_url, who, plan.pages)
     sizes = await page_sizes(base_url, stage)
     rows = await bare_rows(f"http://{HOST}:{bare_pages.port}", sizes)
     bare_result = await phase(bare_pages, BarePageMix(rows), plan)
     service_result = await phase(service, PageMix(stage), plan)
-    bare_rate = bare_result["overall"]["ok_per_s"]
-    ratio = service_result["overall"]["ok_per_s"] / bare_rate if bare_rate else None
-    ratio = None if ratio is None else round(ratio, 3)
-    return {
+    ratio = rate_ratio(service_result, bare_result)
+    result = {
         "service": service_result,
         "bare": bare_result,
         "ratio": ratio,
@@ -174,6 +179,24 @@ async def page_session(
         "targets": targets(service_result, ratio),
         "unexpected_errors": service_result["unexpected_errors"] + bare_result["unexpected_errors"],
     }
+    if plan.think_ms > 0:
+        bare_think = await phase(bare_pages, BarePageMix(rows, plan.think_ms), plan)
+        service_think = await phase(service, PageMix(stage, plan.think_ms), plan)
+        result["with_think_time"] = {
+            "think_ms": plan.think_ms,
+            "service": service_think,
+            "bare": bare_think,
+            "ratio_of_offered_load": rate_ratio(service_think, bare_think),
+            "targets": think_targets(service_think),
+        }
+        errors = service_think["unexpected_errors"] + bare_think["unexpected_errors"]
+        result["unexpected_errors"] += errors
+    return result
+
+
+def rate_ratio(service: dict[str, Any], bare: dict[str, Any]) -> float | None:
+    bare_rate = bare["overall"]["ok_per_s"]
+    return round(service["overall"]["ok_per_s"] / bare_rate, 3) if bare_rate else None
 
 
 async def both_mixes(
@@ -311,6 +334,9 @@ def document(
             "page_mix": dict(PAGE_MIX),
             "pages": {
                 **plan.pages.as_json(),
+                "think_ms": plan.think_ms,
+                "think": "closed-loop first; then, if think_ms > 0, a pause of 0.5 to 1.5 "
+                "times think_ms after each page (bare pages alike)",
                 "backend": "sqlite",
                 "sign_in": "the development sign-in, one session cookie per client",
                 "bare": "bench/bare_pages.py, GET /page/{rows} as large as each page",
@@ -359,6 +385,17 @@ def print_pages(name: str, pages: dict[str, Any]) -> None:
         f"{name}: pages ratio {pages['ratio']} (target >= {held['ratio_at_least']}: "
         f"{held['ratio_holds']}); p95 <= {held['p95_ms_at_most']} ms: {held['p95_holds']}"
     )
+    thinking = pages.get("with_think_time")
+    if thinking is None:
+        return
+    service, bare, held = thinking["service"], thinking["bare"], thinking["targets"]
+    think = f"{thinking['think_ms']:g} ms"
+    print(f"{name}: pages with {think} think time (cpu {service['server_cpu']})")
+    for operation, figures in {"overall": service["overall"], **service["operations"]}.items():
+        print(f"  {operation:<16}{line(figures)}")
+    print(f"{name}: bare pages with think time (cpu {bare['server_cpu']})")
+    print(f"  {'overall':<16}{line(bare['overall'])}")
+    print(f"{name}: with think time, p95 <= {held['p95_ms_at_most']} ms: {held['p95_holds']}")
 
 
 def print_api(name: str, result: dict[str, Any]) -> None:
@@ -386,6 +423,9 @@ def failures(results: dict[str, Any]) -> list[str]:
         parts = {role: result[role] for role in ("service", "bare") if role in result}
         if "pages" in result:
             parts |= {"pages": result["pages"]["service"], "bare pages": result["pages"]["bare"]}
+            thinking = result["pages"].get("with_think_time")
+            if thinking is not None:
+                parts |= {"pages thinking": thinking["service"], "bare thinking": thinking["bare"]}
         for role, figures in parts.items():
             operations = {**figures["operations"], **figures.get("warmup", {})}
             found += [f"{name} {role} {text}" for text in unexpected_lines(operations)]
@@ -405,6 +445,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--mix", choices=MIXES, default="all", help="api, pages or all (all)")
     parser.add_argument("--sessions", type=int, help="signed-in sessions of the page mix (50)")
     parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=DEFAULT_THINK_MS,
+        help="page mix: the second run's mean pause between a session's pages "
+        f"({DEFAULT_THINK_MS:g}; 0: closed-loop only)",
+    )
+    parser.add_argument(
         "--quick", action="store_true", help="3 s, 8 clients, 8 sessions, a 20-person list"
     )
     args = parser.parse_args(argv)
@@ -412,8 +459,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         args.seconds, args.clients = min(args.seconds, 3.0), min(args.clients, 8)
     if args.warmup is None:
         args.warmup = min(2.0, args.seconds / 5)
-    if args.clients < 1 or args.seconds <= 0 or args.warmup < 0:
-        parser.error("--clients must be >= 1, --seconds > 0, --warmup >= 0")
+    if args.clients < 1 or args.seconds <= 0 or args.warmup < 0 or args.think_ms < 0:
+        parser.error("--clients must be >= 1, --seconds > 0, --warmup >= 0, --think-ms >= 0")
     return args
 
 
@@ -426,7 +473,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     pages = QUICK_PAGE_SHAPE if args.quick else PAGE_SHAPE
     if args.sessions is not None:
         pages = PageShape(args.sessions, pages.persons, pages.swapped)
-    plan = Plan(args.clients, args.seconds, args.warmup, SHAPE, args.mix, pages)
+    plan = Plan(args.clients, args.seconds, args.warmup, SHAPE, args.mix, pages, args.think_ms)
     load_before = load_average()
     results = run_in_scratch("load", lambda tmp: run_backends(args.backend, plan, tmp))
     if isinstance(results, int):

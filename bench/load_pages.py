@@ -20,13 +20,23 @@ unexpected error:
 The bare mix has the same names: each ``GET /page/{rows}`` of ``bare_pages.py``, with
 ``rows`` chosen so its page is as large as that page of the service was at set-up.
 
+Think time (``think_ms``): without it, each session asks for its next page the moment the
+last one arrives, so ``sessions`` requests are always in flight and, by Little's law, a p95
+of 150 ms at 50 sessions would take more than 330 pages a second. People read a page
+before they open the next, so ``bench/load.py`` runs the mix twice: closed-loop (no think
+time: the most pages a second, and the ratio to the bare page) and with each session
+pausing ``think_ms`` after every page (``DEFAULT_THINK_MS``: the latencies of 50 people
+browsing briskly), the bare pages with the same pause.
+
 Targets (recorded with the figures, never an exit status: a busy machine is not a bug):
 every page's p95 at most ``P95_TARGET_MS`` on SQLite, and the service's pages per second at
 least ``RATIO_TARGET`` of the bare page's, measured one after the other in the same run.
+The ratio is the closed-loop one: with think time both rates are the offered load.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
 from collections.abc import Mapping
@@ -48,6 +58,7 @@ PAGE_MIX: Mapping[str, float] = {
     "list_diff": 15,
 }
 P95_TARGET_MS = 150.0
+DEFAULT_THINK_MS = 1000.0  # a page read in a second: brisker than people, who take longer
 RATIO_TARGET = 0.3
 SESSION_COOKIE = "ksp_session"  # over plain HTTP on loopback: no ``__Host-`` prefix
 DEV_IDENTITY = "kif"  # the development sign-in's KiF of ``kif-hovedstaden``
@@ -164,10 +175,18 @@ async def bare_rows(base_url: str, sizes: Mapping[str, int]) -> dict[str, int]:
 class PageClient:
     """One browser session: its own cookie, one page after another."""
 
-    def __init__(self, stage: PageStage, cookie: str, caller: Caller, rng: random.Random) -> None:
+    def __init__(
+        self,
+        stage: PageStage,
+        cookie: str,
+        caller: Caller,
+        rng: random.Random,
+        think_ms: float = 0.0,
+    ) -> None:
         self._stage = stage
         self._caller = caller
         self._rng = rng
+        self._think_s = think_ms / 1000
         self._headers = {"Cookie": f"{SESSION_COOKIE}={cookie}"}
 
     async def do(self, operation: str) -> None:
@@ -175,11 +194,20 @@ class PageClient:
         answer = await self._caller.call(operation, "GET", path, self._headers)
         if answer is not None and answer.status != 200:  # a 303 to /login: not signed in
             self._caller.flag(operation, f"status {answer.status}")
+        await think(self._think_s, self._rng)
+
+
+async def think(seconds: float, rng: random.Random) -> None:
+    """A person reading the page: ``seconds`` on average, uniform between half and one and a
+    half times it, so sessions do not ask in step."""
+    if seconds > 0:
+        await asyncio.sleep(seconds * rng.uniform(0.5, 1.5))
 
 
 @dataclass
 class PageMix:
     stage: PageStage
+    think_ms: float = 0.0
     weights: Mapping[str, float] = field(default_factory=lambda: dict(PAGE_MIX))
     _dealt: int = 0
 
@@ -187,25 +215,31 @@ class PageMix:
         """Each client one session of its own while there are enough (then shared)."""
         cookie = self.stage.cookies[self._dealt % len(self.stage.cookies)]
         self._dealt += 1
-        return PageClient(self.stage, cookie, caller, rng)
+        return PageClient(self.stage, cookie, caller, rng, self.think_ms)
 
 
 class BarePageClient:
-    def __init__(self, rows: Mapping[str, int], caller: Caller) -> None:
+    def __init__(
+        self, rows: Mapping[str, int], caller: Caller, rng: random.Random, think_ms: float
+    ) -> None:
         self._rows = rows
         self._caller = caller
+        self._rng = rng
+        self._think_s = think_ms / 1000
 
     async def do(self, operation: str) -> None:
         await self._caller.call(operation, "GET", f"/page/{self._rows[operation]}", {})
+        await think(self._think_s, self._rng)
 
 
 @dataclass(frozen=True)
 class BarePageMix:
     rows: Mapping[str, int]
+    think_ms: float = 0.0
     weights: Mapping[str, float] = field(default_factory=lambda: dict(PAGE_MIX))
 
-    def client(self, caller: Caller, rng: random.Random) -> BarePageClient:  # noqa: ARG002
-        return BarePageClient(self.rows, caller)
+    def client(self, caller: Caller, rng: random.Random) -> BarePageClient:
+        return BarePageClient(self.rows, caller, rng, self.think_ms)
 
 
 # Targets ----------------------------------------------------------------------------------
@@ -223,6 +257,16 @@ def targets(service: dict[str, Any], ratio: float | None) -> dict[str, Any]:
         "ratio_at_least": RATIO_TARGET,
         "ratio_holds": ratio_holds,
         "all_hold": all(held is True for held in every),
+    }
+
+
+def think_targets(service: dict[str, Any]) -> dict[str, Any]:
+    """With think time, only the latencies: both rates are then the load offered."""
+    held = targets(service, None)
+    return {
+        "p95_ms_at_most": P95_TARGET_MS,
+        "p95_holds": held["p95_holds"],
+        "all_hold": all(ok is True for ok in held["p95_holds"].values()),
     }
 
 

@@ -57,7 +57,7 @@ def main() -> int:
             stage = asyncio.run(set_up_pages(f"http://{HOST}:{service.port}", who, shape))
             weights = PAGE_MIX if args.page == "all" else {args.page: 1.0}
             tally = Tally()
-            mix = PageMix(stage, dict(weights))
+            mix = PageMix(stage, weights=dict(weights))
             elapsed = asyncio.run(drive(service.port, mix, args.clients, args.seconds, tally))
             print(report(tally, elapsed, weights)["overall"])
             # SIGINT, not the harness's SIGTERM: uvicorn shuts down and pyinstrument writes.

@@ -65,6 +65,15 @@ def test_the_cpr_hash_is_keyed_and_stable() -> None:
     assert KeyedHasher(key).cpr("0101901234") != KeyedHasher(key).digest("other", b"0101901234")
 
 
+def test_the_cpr_hash_is_hmac_sha256_of_purpose_nul_and_digits() -> None:
+    """Every stored look-up key depends on these exact bytes, so the digest is pinned: the
+    HMAC-SHA256, under the key, of the purpose, a NUL byte and the digits."""
+    hasher = KeyedHasher(b"Jefe" * 8)
+    expected = "97cede1119c84f19297cfa5756d714117e32f1d96b83abd9f3d59c5047dda736"
+    assert hasher.cpr("0101901234").hex() == expected
+    assert hasher.digest("cpr", b"0101901234").hex() == expected
+
+
 def test_a_truncated_blob_is_the_same_opaque_failure() -> None:
     """Every malformed blob, however short, is DecryptionFailed."""
     cipher = FieldCipher({"k1": os.urandom(32)}, "k1")

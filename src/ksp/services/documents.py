@@ -108,8 +108,10 @@ class DocumentService:
         if before < 1 or after < 1:
             raise InvalidInput([FieldError("from", "versions start at 1")])
         async with self._uow() as uow:
-            old = await self._read(uow, principal, document_id, before)
-            new = await self._read(uow, principal, document_id, after)
+            # One check for both: only KiF of the meeting and auditors may compare versions.
+            meeting_id = await self._readable_meeting(uow, principal, document_id, before)
+            old = await read_version(uow, meeting_id, document_id, before)
+            new = await read_version(uow, meeting_id, document_id, after)
             result = diff_lists(old.entries, new.entries)
             shown = [result.added, result.removed, tuple(a for _, a in result.changed)]
             if old.kind == "minutes" and new.kind == "minutes":
@@ -127,12 +129,29 @@ class DocumentService:
             await uow.commit()
         return result
 
-    @staticmethod
+    @classmethod
     async def _read(
-        uow: UnitOfWork, principal: Principal, document_id: str, n: int, *, circulated: bool = False
+        cls,
+        uow: UnitOfWork,
+        principal: Principal,
+        document_id: str,
+        n: int,
+        *,
+        circulated: bool = False,
     ) -> DocumentVersion:
-        """Version ``n``, if the principal may read it: KiF of the meeting and auditors, or
-        (``circulated``) a participant of a unit it was circulated to."""
+        """Version ``n``, if the principal may read it (:meth:`_readable_meeting`)."""
+        meeting_id = await cls._readable_meeting(
+            uow, principal, document_id, n, circulated=circulated
+        )
+        return await read_version(uow, meeting_id, document_id, n)
+
+    @staticmethod
+    async def _readable_meeting(
+        uow: UnitOfWork, principal: Principal, document_id: str, n: int, *, circulated: bool = False
+    ) -> str:
+        """The id of the document's meeting, if the principal may read its version ``n``: KiF
+        of the meeting and auditors, or (``circulated``) a participant of a unit it was
+        circulated to; NotFound otherwise."""
         meeting_id = await uow.documents.meeting_of(document_id)
         meeting = None if meeting_id is None else await uow.meetings.get(meeting_id)
         if meeting is None:
@@ -143,7 +162,7 @@ class DocumentService:
             and await uow.circulations.circulated_to_unit(document_id, n, principal.unit)
         ):
             raise NotFound
-        return await read_version(uow, meeting.id, document_id, n)
+        return meeting.id
 
 
 async def read_version(
