@@ -30,7 +30,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from conftest import POSTGRES_URL, make_settings, migrated_database, token_headers
 from ksp.api.app import create_app
 from ksp.bootstrap import journal_signer, unit_of_work
-from ksp.db.tables import erasure_in_progress, journal_entries
+from ksp.db.tables import (
+    document_versions,
+    documents,
+    erasure_in_progress,
+    journal_entries,
+    meetings,
+)
 from ksp.domain.errors import Erased
 from ksp.journal.cli import verify_command
 from ksp.services.ports import Footprint
@@ -89,6 +95,40 @@ async def stored_content(j: Journal) -> dict[int, bytes]:
         return {int(seq): bytes(content) for seq, content in rows}
 
 
+async def version_of_entry(j: Journal, seq: int) -> str:
+    """A list version whose entry is ``seq``, as the release before wrote it; its document."""
+    meeting, document = str(uuid.uuid4()), str(uuid.uuid4())
+    async with j.engine.begin() as connection:
+        await connection.execute(
+            insert(meetings).values(
+                id=meeting,
+                kif_unit="kif-erased",
+                municipality_code=101,
+                police_district="koebenhavn",
+                scheduled_for=NOW,
+                title="KSP-møde",
+                created_at=NOW,
+                created_by_sub="old",
+            )
+        )
+        await connection.execute(
+            insert(documents).values(id=document, meeting_id=meeting, created_at=NOW)
+        )
+        await connection.execute(
+            insert(document_versions).values(
+                document_id=document,
+                version=1,
+                journal_seq=seq,
+                sha256="",
+                created_at=NOW,
+                created_by_sub="old",
+                reason_ct=b"",
+                entry_count=1,
+            )
+        )
+    return document
+
+
 def stored_database(j: Journal) -> bytes:
     """The database as stored: the SQLite file after a checkpoint (its WAL emptied into
     it), or a pg_dump of the schema."""
@@ -109,6 +149,10 @@ def stored_forms(content: bytes) -> list[bytes]:
 async def test_erasing_an_entry_sealed_before_data_keys_empties_its_ciphertext(
     journal: Journal, tmp_path: Path
 ) -> None:
+    """Entries 1 (sealed before data keys) and 3 (its own data key) erased: 1's ciphertext is
+    gone, 3's stays with its key destroyed; both are refused, a version of 1 reads 410
+    …/erased; the journal verifies online and offline from the export, which marks 1
+    ``content_erased``; 1's ciphertext is in neither the database file nor a dump."""
     j = journal
     auditor = token_headers(j.settings)("auditor", "revision-erased")
     erasure = await erase_entries(j, 1, 3)
@@ -142,6 +186,11 @@ async def test_erasing_an_entry_sealed_before_data_keys_empties_its_ciphertext(
     vkey = journal_signer(j.settings).vkey
     assert verify_command(bundle, None, out, expected_vkey=vkey) == 0, out.getvalue()
     assert out.getvalue() == f"intact: {erasure} entries, checkpoint at {erasure}\n"
+
+    document = await version_of_entry(j, 1)
+    gone = await j.client.get(f"/api/v1/documents/{document}/versions/1", headers=auditor)
+    assert gone.status_code == 410, gone.text
+    assert gone.json()["type"] == "https://ksp.kriminalforsorgen.dk/problems/erased"
 
     database = stored_database(j)
     assert any(form in database for form in stored_forms(j.sealed[1]))  # the scan can find one
