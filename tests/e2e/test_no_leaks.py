@@ -212,9 +212,13 @@ class Scenario:
                 "auditor": self.units.auditor,
             }[role]
             email = self.participant_email if role == "participant" else None
-            token = self.server.token(role, unit, sub=f"leak-{role}", email=email)
-            self._tokens[role] = {"Authorization": f"Bearer {token}"}
+            self._tokens[role] = self.sign(role, unit, sub=f"leak-{role}", email=email)
         return self._tokens[role]
+
+    def sign(self, role: str, unit: str, *, sub: str, email: str | None) -> dict[str, str]:
+        """The headers with a token from `ksp token`."""
+        token = self.server.token(role, unit, sub=sub, email=email)
+        return {"Authorization": f"Bearer {token}"}
 
     def call(self, role: str, method: str, url: str, expect: int, **kwargs: Any) -> httpx.Response:
         headers = self.headers(role) | kwargs.pop("headers", {})

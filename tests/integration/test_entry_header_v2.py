@@ -13,22 +13,19 @@ from pathlib import Path
 import httpx
 import pytest
 from litestar import Litestar
-from sqlalchemy import insert
 
 from conftest import migrated_database
 from ksp.bootstrap import journal_signer, unit_of_work
-from ksp.db.tables import journal_checkpoints, journal_entries, journal_tree_nodes
 from ksp.domain.errors import Erased
 from ksp.journal.bundle import verify_bundle, write_bundle
 from ksp.journal.cli import verify_receipt_command
-from ksp.journal.entry import EntryHeader, encode_header, entry_hash, parse_header
-from ksp.journal.merkle import Frontier
+from ksp.journal.entry import parse_header
 from ksp.journal.receipt import InvalidReceipt, encode_receipt, parse_receipt, verify_receipt
 from ksp.journal.verify import verify_journal
 from ksp.services.proofs import ProofService
 from ksp.settings import Settings
 from support.data import Units
-from support.entries import append_entry
+from support.entries import append_entry, write_legacy_entries
 from support.flows import Auth, case_for_meeting, change_list, new_meeting
 
 NOW = dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC)
@@ -55,40 +52,7 @@ async def test_a_journal_of_version_1_then_version_2_entries_verifies_online(
     keys) in one journal: the online verifier checks each by its own format."""
     signer = journal_signer(settings)
     async with migrated_database(backend, tmp_path_factory, "ksp_v1") as (engine, _):
-        legacy = unit_of_work(settings, engine)._adapters.cipher
-        frontier, prev = Frontier(), bytes(32)
-        async with engine.begin() as connection:  # as the release before wrote them
-            for seq in (1, 2):
-                plaintext = f"old {seq}".encode()
-                content = legacy.seal(plaintext, context=f"journal:{seq}")
-                header = encode_header(
-                    EntryHeader(
-                        seq=seq,
-                        kind="test",
-                        ref="v1",
-                        author="old",
-                        created_at=NOW.isoformat(),
-                        ciphertext_sha256=hashlib.sha256(content).hexdigest(),
-                        plaintext_sha256=hashlib.sha256(plaintext).hexdigest(),
-                        prev=prev.hex(),
-                    )
-                )
-                prev = entry_hash(header)
-                nodes = frontier.append(prev)
-                row = {"seq": seq, "header": header, "entry_hash": prev, "content": content}
-                await connection.execute(insert(journal_entries).values(row))
-                await connection.execute(
-                    insert(journal_tree_nodes),
-                    [{"level": lv, "idx": idx, "hash": value} for lv, idx, value in nodes],
-                )
-            await connection.execute(
-                insert(journal_checkpoints).values(
-                    tree_size=2,
-                    root=frontier.root(),
-                    note=signer.sign(2, frontier.root()),
-                    frontier=frontier.to_bytes(),
-                )
-            )
+        await write_legacy_entries(settings, engine, [b"old 1", b"old 2"])  # as before
         third = await append_entry(settings, engine, b"new 3")
         assert third == 3
         async with unit_of_work(settings, engine)() as uow:

@@ -33,16 +33,20 @@ async def test_the_service_role_may_only_read_and_insert_the_journal(engine: Asy
         async with admin.connect() as connection:
             await connection.execute(text(f'SET ROLE "{role}"'))
             await connection.execute(text("SELECT count(*) FROM journal_entries"))
-            for statement in (
+            for statement in (  # 0020_erased_content grants UPDATE of the content alone
                 "UPDATE journal_entries SET seq = seq",
+                "UPDATE journal_entries SET header = header",
+                "DELETE FROM journal_entries",
                 "DELETE FROM journal_checkpoints",
                 "TRUNCATE document_versions",
             ):
                 with pytest.raises(DBAPIError, match="permission denied"):
                     async with connection.begin_nested():
                         await connection.execute(text(statement))
-            # The access log has one door since 0018_retention: UPDATE and DELETE are granted
-            # and its rows' trigger refuses them outside an erasure (test_retention).
+            # The content's door (an erased entry's content emptied) is its trigger's to
+            # keep (test_erased_content). The access log has one door since 0018_retention:
+            # UPDATE and DELETE are granted and its rows' trigger refuses them outside an
+            # erasure (test_retention).
             await connection.rollback()
     finally:
         async with admin.begin() as connection:

@@ -75,7 +75,9 @@ def running_server(data_dir: Path, env: dict[str, str] | None = None) -> Iterato
             yield Server(base_url, env, log, data_dir)
         finally:
             process.terminate()
-            process.wait(timeout=10)
+            # its lifespan stops the gpg-agent and the PDF renderer's processes: on a loaded
+            # machine that has taken 20 s
+            process.wait(timeout=30)
 
 
 def wait_for_health(base_url: str, process: subprocess.Popen[bytes]) -> None:

@@ -1,5 +1,6 @@
 """Finding what is due for erasure, and erasing it: personal fields blanked, access-log lines
-deleted, journal entries marked erased (their data keys are destroyed by the key store).
+deleted, journal entries marked erased (their data keys are destroyed by the key store; an
+entry sealed before data keys has its ciphertext emptied instead).
 
 Guarded tables (db/guards.py) accept these changes only inside a transaction that holds a
 row of ``erasure_in_progress`` (migration 0015): :meth:`SqlErasureStore.erase_rows` and
@@ -16,7 +17,7 @@ from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ksp.crypto import FieldCipher, KeyedHasher
@@ -30,6 +31,7 @@ from ksp.db.tables import (
     case_triages,
     cases,
     circulations,
+    data_keys,
     document_versions,
     documents,
     erased_entries,
@@ -39,6 +41,7 @@ from ksp.db.tables import (
     exchanges,
     inquiries,
     inquiry_decisions,
+    journal_entries,
     list_entries,
     meetings,
     outbox,
@@ -228,6 +231,28 @@ class SqlErasureStore:
         ]
         if rows:
             await self._session.execute(insert(erased_entries), rows)
+        await self._empty_sealed_before_data_keys(seqs)
+
+    async def _empty_sealed_before_data_keys(self, seqs: Collection[int]) -> None:
+        """Empty the content of the entries among ``seqs`` that were sealed under
+        ``KSP_DATA_KEYS`` (no data key of their own, so none to destroy): their header keeps
+        the ciphertext's SHA-256, which is all the verifier needs (migration 0020)."""
+        if not seqs:
+            return
+        owners = {journal_owner(seq): seq for seq in seqs}
+        keyed = select(data_keys.c.owner).where(data_keys.c.owner.in_(owners))
+        sealed_before = set(owners.values()) - {
+            owners[owner] for owner in (await self._session.execute(keyed)).scalars()
+        }
+        if not sealed_before:
+            return
+        async with self._door():
+            await self._session.execute(
+                update(journal_entries)
+                .where(journal_entries.c.seq.in_(sealed_before))
+                .where(func.length(journal_entries.c.content) > 0)
+                .values(content=ERASED)
+            )
 
     @asynccontextmanager
     async def _door(self) -> AsyncIterator[None]:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from typing import Any
 
-from sqlalchemy import String, cast, func, insert, literal, select, text
+from sqlalchemy import Row, String, cast, func, insert, literal, select, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -208,8 +209,8 @@ class SqlJournalStore:
 
     async def plaintext(self, seq: int) -> bytes:
         """An entry's plaintext; :class:`~ksp.domain.errors.Erased` once it was erased (its
-        data key destroyed, or, for an entry sealed before data keys, marked erased: the
-        service refuses it, though its legacy-key ciphertext remains)."""
+        data key destroyed, or, for an entry sealed before data keys, marked erased and its
+        ciphertext emptied)."""
         query = _CONTENT_WITH_KEY.add_columns(erased_entries.c.seq.label("erased")).outerjoin(
             erased_entries, erased_entries.c.seq == journal_entries.c.seq
         )
@@ -231,7 +232,7 @@ class SqlJournalStore:
         ``max_bytes`` only as many as fit in it by their stored size (at least one, however
         large), so a batch holds a bounded number of bytes whatever the entries' size."""
         entries = await self._stored(after_seq, limit, max_bytes)
-        await self._keys.load(e.content for e in entries)  # for open_content, one query
+        await self._keys.load(e.content for e in entries if e.content)  # for open_content
         if entries:  # entries marked erased open as erased, whatever their key
             erased = select(erased_entries.c.seq).where(
                 erased_entries.c.seq.between(entries[0].seq, entries[-1].seq)
@@ -240,7 +241,15 @@ class SqlJournalStore:
         return entries
 
     async def _stored(self, after_seq: int, limit: int, max_bytes: int | None) -> list[StoredEntry]:
-        query = select(journal_entries).where(journal_entries.c.seq > after_seq)
+        query = (
+            select(journal_entries, erased_entries.c.seq.label("erased"))
+            .select_from(
+                journal_entries.outerjoin(
+                    erased_entries, erased_entries.c.seq == journal_entries.c.seq
+                )
+            )
+            .where(journal_entries.c.seq > after_seq)
+        )
         if max_bytes is not None:
             last = await self._batch_end(after_seq, limit, max_bytes)
             if last is None:
@@ -248,7 +257,8 @@ class SqlJournalStore:
             query = query.where(journal_entries.c.seq <= last)
         rows = await self._session.execute(query.order_by(journal_entries.c.seq).limit(limit))
         return [
-            StoredEntry(r.seq, bytes(r.header), bytes(r.entry_hash), bytes(r.content)) for r in rows
+            StoredEntry(r.seq, bytes(r.header), bytes(r.entry_hash), _stored_content(r))
+            for r in rows
         ]
 
     async def _batch_end(self, after_seq: int, limit: int, max_bytes: int) -> int | None:
@@ -323,3 +333,11 @@ class SqlJournalStore:
         )
         row = (await self._session.execute(query)).first()
         return None if row is None else (row.tree_size, row.note)
+
+
+def _stored_content(row: Row[Any]) -> bytes | None:
+    """The entry's ciphertext, or None once an erasure emptied it (an entry sealed before
+    data keys, marked erased: its header's ciphertext SHA-256 is what verifies it). Empty
+    content of an entry not marked erased stays empty bytes, which fail that hash."""
+    content = bytes(row.content)
+    return None if not content and row.erased is not None else content

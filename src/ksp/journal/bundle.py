@@ -7,7 +7,12 @@ checkpoint::
      "vkey":…,"entries":N,"checkpoints":M,"content":true,"exported_at":…}
     {"type":"entry","seq":1,"header":<base64 of the stored bytes>,"entry_hash":<hex>,
      "content":<base64 ciphertext, only when content is included>}
+    {"type":"entry","seq":2,"header":…,"entry_hash":…,"content_erased":true}
     {"type":"checkpoint","note":<the signed note>}
+
+An entry whose ciphertext an erasure emptied (one sealed before data keys) has
+``"content_erased": true`` instead of its content in a bundle with content; its header
+still commits to the ciphertext's SHA-256, so it verifies by its header alone.
 
 The manifest is not signed: it only says what the bundle holds, and its counts catch a
 line lost in transit. Trust comes from the checkpoints, verified with the manifest's
@@ -58,6 +63,7 @@ class _EntryLine(msgspec.Struct, tag_field="type", tag="entry", forbid_unknown_f
     header: bytes
     entry_hash: Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
     content: bytes | msgspec.UnsetType = msgspec.UNSET
+    content_erased: Literal[True] | msgspec.UnsetType = msgspec.UNSET
 
 
 class _CheckpointLine(
@@ -85,8 +91,7 @@ def write_bundle(  # noqa: PLR0913 - the keyword-only fields are the manifest's
     """Write a bundle, streaming the entries.
 
     The manifest comes first, so ``entry_count`` must be known; :class:`ValueError` if
-    the entries do not match it, or lack content that is to be included. The output is
-    then incomplete and must be thrown away.
+    the entries do not match it. The output is then incomplete and must be thrown away.
     """
     for line in bundle_head(
         origin=origin,
@@ -145,12 +150,14 @@ def bundle_head(
 
 
 def entry_line(entry: StoredEntry, *, include_content: bool) -> str:
-    """One entry's line, without the line end; :class:`ValueError` if content is missing."""
+    """One entry's line, without the line end; with content, an entry without any (its
+    ciphertext emptied by an erasure) says ``content_erased``."""
     line = _EntryLine(seq=entry.seq, header=entry.header, entry_hash=entry.entry_hash.hex())
     if include_content:
         if entry.content is None:
-            raise ValueError("an entry to export with content has none")
-        line.content = entry.content
+            line.content_erased = True
+        else:
+            line.content = entry.content
     return _ENCODER.encode(line).decode("utf-8")
 
 
@@ -275,7 +282,9 @@ class _Reader:
 
     def _fits(self, line: _EntryLine) -> bool:
         assert self.manifest is not None
-        return self.manifest.content != isinstance(line.content, msgspec.UnsetType)
+        has_content = not isinstance(line.content, msgspec.UnsetType)
+        erased = line.content_erased is True
+        return has_content != erased if self.manifest.content else not (has_content or erased)
 
     def _count(self, seq: int) -> None:
         self.entries_read += 1

@@ -195,6 +195,19 @@ def malformed(lines: list[str]) -> dict[str, list[str]]:
             json.dumps({**entry, "content": None}) + "\n",
             *lines[2:],
         ],
+        "content and content erased": [
+            lines[0],
+            json.dumps({**entry, "content_erased": True}) + "\n",
+            *lines[2:],
+        ],
+        "content erased false": [
+            lines[0],
+            json.dumps(
+                {k: v for k, v in entry.items() if k != "content"} | {"content_erased": False}
+            )
+            + "\n",
+            *lines[2:],
+        ],
         "bad base64": [lines[0], json.dumps({**entry, "header": "!"}) + "\n", *lines[2:]],
         "uppercase hash": [
             lines[0],
@@ -228,7 +241,7 @@ def test_undecodable_input_is_a_malformed_bundle() -> None:
 
 
 def test_the_writer_refuses_a_bundle_that_would_not_verify() -> None:
-    """A wrong entry count, missing content or a foreign verifier key are errors."""
+    """A wrong entry count or a foreign verifier key are errors."""
     journal = build_journal(2)
     options = {
         "origin": journal.signer.origin,
@@ -242,11 +255,30 @@ def test_the_writer_refuses_a_bundle_that_would_not_verify() -> None:
     }
     with pytest.raises(ValueError, match="entry_count"):
         write_bundle(io.StringIO(), **{**options, "entry_count": 3})  # type: ignore[arg-type]
-    bare = [
-        entry.__class__(entry.seq, entry.header, entry.entry_hash, None)
-        for entry in journal.entries
-    ]
-    with pytest.raises(ValueError, match="content"):
-        write_bundle(io.StringIO(), **{**options, "entries": bare})  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="verifier key"):
         write_bundle(io.StringIO(), **{**options, "vkey": signer(seed=9).vkey})  # type: ignore[arg-type]
+
+
+def test_an_entry_whose_content_was_erased_exports_as_such_and_verifies() -> None:
+    """An entry without content (an erasure emptied its ciphertext) is a line with
+    ``content_erased`` and no content; its header still commits to the ciphertext's hash,
+    so the bundle is intact. The same line in a bundle without content is malformed, and
+    so is a bundle that drops an entry's content without saying so."""
+    journal = build_journal(3)
+    second = journal.entries[1]
+    journal.entries[1] = second.__class__(second.seq, second.header, second.entry_hash, None)
+    lines = export(journal)
+    line = json.loads(lines[2])
+    assert line["content_erased"] is True
+    assert "content" not in line
+    assert verify_bundle(lines).ok
+    without = export(journal, include_content=False)
+    flagged = json.dumps({**json.loads(without[2]), "content_erased": True}) + "\n"
+    refused = verify_bundle([*without[:2], flagged, *without[3:]])
+    assert_refused(refused, None, Reason.MALFORMED_BUNDLE)
+    dropped = {k: v for k, v in line.items() if k != "content_erased"}
+    assert_refused(
+        verify_bundle([*lines[:2], json.dumps(dropped) + "\n", *lines[3:]]),
+        None,
+        Reason.MALFORMED_BUNDLE,
+    )
