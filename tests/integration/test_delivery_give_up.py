@@ -8,12 +8,12 @@ import datetime as dt
 import httpx
 from litestar import Litestar
 
-from integration.test_circulation import circulate_to, deliver_all, worker_for
 from ksp.domain.circulation import MAX_ATTEMPTS, backoff
 from support.clock import FixedClock
 from support.data import Units
 from support.flows import Auth
 from support.keys import KeyMaker
+from support.participants import circulate_to, deliver_all, worker_for
 from support.smtp import SmtpServer
 
 
