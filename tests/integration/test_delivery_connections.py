@@ -22,6 +22,14 @@ from support.smtp import PASSWORD, USER, Captured, SmtpServer
 MESSAGE = b"Subject: test\r\n\r\nnothing\r\n"
 
 
+async def queued(
+    client: httpx.AsyncClient, auth: Auth, units: Units, keys: KeyMaker, count: int
+) -> Circulated:
+    sent = await circulate_to(client, auth, units, keys, count)
+    assert sent.response.status_code == 202, sent.response.text
+    return sent
+
+
 def mine(smtp: SmtpServer, sent: Circulated) -> list[Captured]:
     return [m for m in smtp.messages if set(m.recipients) & set(sent.emails)]
 
@@ -51,7 +59,7 @@ async def test_a_circulation_goes_out_over_one_connection_batch_after_batch(
     """12 messages, more than one claimed batch (10): one connection, each message once."""
     worker = worker_for(app, smtp, clock)
     await deliver_all(worker)  # what earlier tests left due
-    sent = await circulate_to(client, auth, units, keys, 12)
+    sent = await queued(client, auth, units, keys, 12)
     await deliver_all(worker)
     arrived = mine(smtp, sent)
     assert sorted(r for m in arrived for r in m.recipients) == sorted(sent.emails)
@@ -70,7 +78,7 @@ async def test_a_connection_carries_at_most_its_limit_of_messages(
 ) -> None:
     """KSP_SMTP_MESSAGES_PER_CONNECTION=3: 7 messages take three connections (3, 3, 1)."""
     await deliver_all(worker_for(app, smtp, clock))
-    sent = await circulate_to(client, auth, units, keys, 7)
+    sent = await queued(client, auth, units, keys, 7)
     await deliver_all(worker_for(app, smtp, clock, ConnectionLimits(messages=3)))
     per_connection = Counter(m.peer for m in mine(smtp, sent))
     assert sorted(per_connection.values()) == [1, 3, 3]
@@ -108,7 +116,7 @@ async def test_a_relay_that_hangs_up_mid_batch_gets_the_rest_over_a_new_connecti
     sent again at once over a new connection, and so are the rest; each arrives once."""
     worker = worker_for(app, smtp, clock)
     await deliver_all(worker)
-    sent = await circulate_to(client, auth, units, keys, 6)
+    sent = await queued(client, auth, units, keys, 6)
     smtp.handler.hang_up_after = len(smtp.messages) + 3
     await deliver_all(worker)
     assert smtp.handler.hang_up_after is None  # it did hang up
@@ -131,7 +139,7 @@ async def test_a_relay_that_hangs_up_on_a_new_connection_fails_that_message_only
     message is retried later (``connection failed``), the next ones go over a new one."""
     worker = worker_for(app, smtp, clock)
     await deliver_all(worker)
-    sent = await circulate_to(client, auth, units, keys, 4)
+    sent = await queued(client, auth, units, keys, 4)
     smtp.handler.hang_up_after = len(smtp.messages)  # the very first message
     await deliver_all(worker)
     outcomes = Counter((await statuses(client, auth, units, sent)).values())
@@ -157,7 +165,7 @@ async def test_a_recipient_refused_for_good_fails_alone_and_the_batch_goes_on(
     go out over the same connection."""
     worker = worker_for(app, smtp, clock)
     await deliver_all(worker)
-    sent = await circulate_to(client, auth, units, keys, 5)
+    sent = await queued(client, auth, units, keys, 5)
     refused = sent.emails[2]
     smtp.handler.refuse_recipients[refused] = "550 5.1.1 No such user"
     try:
@@ -196,7 +204,7 @@ async def test_a_batch_whose_lease_is_half_gone_hands_the_rest_back(
     are gone; what it did not try is due again at once (not when the lease ends), queued
     and unattempted, and the next batch sends it."""
     await deliver_all(worker_for(app, smtp, clock))
-    sent = await circulate_to(client, auth, units, keys, 6)
+    sent = await queued(client, auth, units, keys, 6)
     advancing = Advancing(clock.now())
     worker = worker_for(app, smtp, advancing)
     attempted = await worker.run_once()
