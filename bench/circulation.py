@@ -16,8 +16,8 @@ every participant's key (one gpg listing), renders the version and prints its PD
 encrypts and signs one PGP/MIME message per recipient (gpg, four at a time) and queues
 them, in one transaction, and answers 202. The commit wakes the in-process worker at once
 (it polls every 2 s besides, for retries), which sends them over one STARTTLS + AUTH
-connection, in batches of 10 claimed at a time. Timed per round, on this process's clock (the SMTP server runs
-in a thread here and stamps what arrives):
+connection, in batches of 10 claimed at a time. Timed per round, on this process's clock
+(the SMTP server runs in a thread here and stamps what arrives):
 
 - ``circulate``: the call, from the request until the 202;
 - ``print``: the version's PDF fetched before it, from the request to the last byte;
