@@ -7,25 +7,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-
-import httpx
-from litestar import Litestar
+from typing import Any
 
 from ksp.mail.transport import ConnectionLimits, SmtpConfig, SmtpTransport
-from support.clock import FixedClock
-from support.data import Units
-from support.flows import Auth
-from support.keys import KeyMaker
-from support.participants import SENDER, Circulated, circulate_to, deliver_all, worker_for
+from support.participants import SENDER, Circulated, MailRig, deliver_all
 from support.smtp import PASSWORD, USER, Captured, SmtpServer
 
 MESSAGE = b"Subject: test\r\n\r\nnothing\r\n"
 
 
-async def queued(
-    client: httpx.AsyncClient, auth: Auth, units: Units, keys: KeyMaker, count: int
-) -> Circulated:
-    sent = await circulate_to(client, auth, units, keys, count)
+async def queued(rig: MailRig, count: int) -> Circulated:
+    """A circulation to ``count`` new participants, queued, after what earlier tests left
+    due was delivered (so the worker's next batch starts with it)."""
+    await deliver_all(rig.worker())
+    sent = await rig.circulate_to(count)
     assert sent.response.status_code == 202, sent.response.text
     return sent
 
@@ -34,55 +29,40 @@ def mine(smtp: SmtpServer, sent: Circulated) -> list[Captured]:
     return [m for m in smtp.messages if set(m.recipients) & set(sent.emails)]
 
 
-async def statuses(
-    client: httpx.AsyncClient, auth: Auth, units: Units, sent: Circulated
-) -> dict[str, tuple[str, int, str | None]]:
-    """By e-mail: status, attempts and last error, as ``GET /circulations/{id}`` shows."""
+async def rows(rig: MailRig, sent: Circulated) -> list[dict[str, Any]]:
+    """The deliveries as ``GET /circulations/{id}`` shows them."""
     circulation = sent.response.json()["circulation_id"]
-    found = await client.get(f"/api/v1/circulations/{circulation}", headers=auth("kif", units.kif))
+    found = await rig.client.get(f"/api/v1/circulations/{circulation}", headers=rig.kif)
     assert found.status_code == 200, found.text
+    return list(found.json()["recipients"])
+
+
+async def statuses(rig: MailRig, sent: Circulated) -> dict[str, tuple[str, int, str | None]]:
+    """By e-mail: status, attempts and last error."""
     return {
-        r["email"]: (r["status"], r["attempts"], r["last_error"])
-        for r in found.json()["recipients"]
+        r["email"]: (r["status"], r["attempts"], r["last_error"]) for r in await rows(rig, sent)
     }
 
 
 async def test_a_circulation_goes_out_over_one_connection_batch_after_batch(
-    client: httpx.AsyncClient,
-    app: Litestar,
-    auth: Auth,
-    units: Units,
-    keys: KeyMaker,
-    smtp: SmtpServer,
-    clock: FixedClock,
+    mail_rig: MailRig,
 ) -> None:
     """12 messages, more than one claimed batch (10): one connection, each message once."""
-    worker = worker_for(app, smtp, clock)
-    await deliver_all(worker)  # what earlier tests left due
-    sent = await queued(client, auth, units, keys, 12)
-    await deliver_all(worker)
-    arrived = mine(smtp, sent)
+    sent = await queued(mail_rig, 12)
+    await deliver_all(mail_rig.worker())
+    arrived = mine(mail_rig.smtp, sent)
     assert sorted(r for m in arrived for r in m.recipients) == sorted(sent.emails)
     assert len({m.peer for m in arrived}) == 1
-    assert set((await statuses(client, auth, units, sent)).values()) == {("sent", 1, None)}
+    assert set((await statuses(mail_rig, sent)).values()) == {("sent", 1, None)}
 
 
-async def test_a_connection_carries_at_most_its_limit_of_messages(
-    client: httpx.AsyncClient,
-    app: Litestar,
-    auth: Auth,
-    units: Units,
-    keys: KeyMaker,
-    smtp: SmtpServer,
-    clock: FixedClock,
-) -> None:
+async def test_a_connection_carries_at_most_its_limit_of_messages(mail_rig: MailRig) -> None:
     """KSP_SMTP_MESSAGES_PER_CONNECTION=3: 7 messages take three connections (3, 3, 1)."""
-    await deliver_all(worker_for(app, smtp, clock))
-    sent = await queued(client, auth, units, keys, 7)
-    await deliver_all(worker_for(app, smtp, clock, ConnectionLimits(messages=3)))
-    per_connection = Counter(m.peer for m in mine(smtp, sent))
+    sent = await queued(mail_rig, 7)
+    await deliver_all(mail_rig.worker(ConnectionLimits(messages=3)))
+    per_connection = Counter(m.peer for m in mine(mail_rig.smtp, sent))
     assert sorted(per_connection.values()) == [1, 3, 3]
-    assert set((await statuses(client, auth, units, sent)).values()) == {("sent", 1, None)}
+    assert set((await statuses(mail_rig, sent)).values()) == {("sent", 1, None)}
 
 
 def test_a_connection_is_used_for_at_most_its_lifetime(smtp: SmtpServer) -> None:
@@ -104,78 +84,57 @@ def test_a_connection_is_used_for_at_most_its_lifetime(smtp: SmtpServer) -> None
 
 
 async def test_a_relay_that_hangs_up_mid_batch_gets_the_rest_over_a_new_connection(
-    client: httpx.AsyncClient,
-    app: Litestar,
-    auth: Auth,
-    units: Units,
-    keys: KeyMaker,
-    smtp: SmtpServer,
-    clock: FixedClock,
+    mail_rig: MailRig,
 ) -> None:
     """The relay closes the connection in the DATA of the fourth message: that message is
     sent again at once over a new connection, and so are the rest; each arrives once."""
-    worker = worker_for(app, smtp, clock)
+    worker = mail_rig.worker()
+    sent = await queued(mail_rig, 6)
+    mail_rig.smtp.handler.hang_up_after = len(mail_rig.smtp.messages) + 3
     await deliver_all(worker)
-    sent = await queued(client, auth, units, keys, 6)
-    smtp.handler.hang_up_after = len(smtp.messages) + 3
-    await deliver_all(worker)
-    assert smtp.handler.hang_up_after is None  # it did hang up
-    arrived = mine(smtp, sent)
+    assert mail_rig.smtp.handler.hang_up_after is None  # it did hang up
+    arrived = mine(mail_rig.smtp, sent)
     assert sorted(r for m in arrived for r in m.recipients) == sorted(sent.emails)
     assert sorted(Counter(m.peer for m in arrived).values()) == [3, 3]
-    assert set((await statuses(client, auth, units, sent)).values()) == {("sent", 1, None)}
+    assert set((await statuses(mail_rig, sent)).values()) == {("sent", 1, None)}
 
 
 async def test_a_relay_that_hangs_up_on_a_new_connection_fails_that_message_only(
-    client: httpx.AsyncClient,
-    app: Litestar,
-    auth: Auth,
-    units: Units,
-    keys: KeyMaker,
-    smtp: SmtpServer,
-    clock: FixedClock,
+    mail_rig: MailRig,
 ) -> None:
     """A hang-up on a connection that has carried nothing yet is no stale connection: the
     message is retried later (``connection failed``), the next ones go over a new one."""
-    worker = worker_for(app, smtp, clock)
+    worker = mail_rig.worker()
+    sent = await queued(mail_rig, 4)
+    mail_rig.smtp.handler.hang_up_after = len(mail_rig.smtp.messages)  # the very first message
     await deliver_all(worker)
-    sent = await queued(client, auth, units, keys, 4)
-    smtp.handler.hang_up_after = len(smtp.messages)  # the very first message
-    await deliver_all(worker)
-    outcomes = Counter((await statuses(client, auth, units, sent)).values())
+    outcomes = Counter((await statuses(mail_rig, sent)).values())
     assert outcomes == {("sent", 1, None): 3, ("retrying", 1, "connection failed"): 1}
-    assert len(mine(smtp, sent)) == 3
-    clock.set(clock.now() + dt.timedelta(minutes=1))  # the backoff (30 s) is over
+    assert len(mine(mail_rig.smtp, sent)) == 3
+    mail_rig.clock.set(mail_rig.clock.now() + dt.timedelta(minutes=1))  # the backoff (30 s) is over
     await deliver_all(worker)
-    assert sorted(r for m in mine(smtp, sent) for r in m.recipients) == sorted(sent.emails)
-    outcomes = Counter((await statuses(client, auth, units, sent)).values())
+    assert sorted(r for m in mine(mail_rig.smtp, sent) for r in m.recipients) == sorted(sent.emails)
+    outcomes = Counter((await statuses(mail_rig, sent)).values())
     assert outcomes == {("sent", 1, None): 3, ("sent", 2, None): 1}
 
 
 async def test_a_recipient_refused_for_good_fails_alone_and_the_batch_goes_on(
-    client: httpx.AsyncClient,
-    app: Litestar,
-    auth: Auth,
-    units: Units,
-    keys: KeyMaker,
-    smtp: SmtpServer,
-    clock: FixedClock,
+    mail_rig: MailRig,
 ) -> None:
     """A 550 at RCPT for one recipient: that delivery is ``failed`` at once, and the others
     go out over the same connection."""
-    worker = worker_for(app, smtp, clock)
-    await deliver_all(worker)
-    sent = await queued(client, auth, units, keys, 5)
+    worker = mail_rig.worker()
+    sent = await queued(mail_rig, 5)
     refused = sent.emails[2]
-    smtp.handler.refuse_recipients[refused] = "550 5.1.1 No such user"
+    mail_rig.smtp.handler.refuse_recipients[refused] = "550 5.1.1 No such user"
     try:
         await deliver_all(worker)
     finally:
-        smtp.handler.refuse_recipients.clear()
-    found = await statuses(client, auth, units, sent)
+        mail_rig.smtp.handler.refuse_recipients.clear()
+    found = await statuses(mail_rig, sent)
     assert found.pop(refused) == ("failed", 1, "SMTP 550")
     assert set(found.values()) == {("sent", 1, None)}
-    arrived = mine(smtp, sent)
+    arrived = mine(mail_rig.smtp, sent)
     assert sorted(r for m in arrived for r in m.recipients) == sorted(found)
     assert len({m.peer for m in arrived}) == 1
 
@@ -191,32 +150,20 @@ class Advancing:
         return self._now
 
 
-async def test_a_batch_whose_lease_is_half_gone_hands_the_rest_back(
-    client: httpx.AsyncClient,
-    app: Litestar,
-    auth: Auth,
-    units: Units,
-    keys: KeyMaker,
-    smtp: SmtpServer,
-    clock: FixedClock,
-) -> None:
+async def test_a_batch_whose_lease_is_half_gone_hands_the_rest_back(mail_rig: MailRig) -> None:
     """With a 5-minute lease and 30 s a reading, the worker stops the batch once 2.5 minutes
     are gone; what it did not try is due again at once (not when the lease ends), queued
     and unattempted, and the next batch sends it."""
-    await deliver_all(worker_for(app, smtp, clock))
-    sent = await queued(client, auth, units, keys, 6)
-    advancing = Advancing(clock.now())
-    worker = worker_for(app, smtp, advancing)
+    sent = await queued(mail_rig, 6)
+    advancing = Advancing(mail_rig.clock.now())
+    worker = mail_rig.worker(clock=advancing)
     attempted = await worker.run_once()
     assert 1 <= attempted < 6
-    circulation = sent.response.json()["circulation_id"]
-    found = await client.get(f"/api/v1/circulations/{circulation}", headers=auth("kif", units.kif))
-    rows = found.json()["recipients"]
-    waiting = [r for r in rows if r["status"] == "queued"]
+    waiting = [r for r in await rows(mail_rig, sent) if r["status"] == "queued"]
     assert len(waiting) == 6 - attempted
-    lease_end = clock.now() + dt.timedelta(minutes=5)
+    lease_end = mail_rig.clock.now() + dt.timedelta(minutes=5)
     assert all(r["attempts"] == 0 for r in waiting)
     assert all(dt.datetime.fromisoformat(r["next_attempt_at"]) < lease_end for r in waiting)
     await deliver_all(worker)
-    assert sorted(r for m in mine(smtp, sent) for r in m.recipients) == sorted(sent.emails)
-    assert set((await statuses(client, auth, units, sent)).values()) == {("sent", 1, None)}
+    assert sorted(r for m in mine(mail_rig.smtp, sent) for r in m.recipients) == sorted(sent.emails)
+    assert set((await statuses(mail_rig, sent)).values()) == {("sent", 1, None)}

@@ -13,11 +13,13 @@ import uuid
 from dataclasses import dataclass
 
 import httpx
+import pytest
 from litestar import Litestar
 
 from ksp.mail.transport import ConnectionLimits, SmtpConfig, SmtpTransport
 from ksp.mail.worker import OutboxWorker
 from ksp.services.ports import Clock
+from support.clock import FixedClock
 from support.data import Units, case_body
 from support.flows import Auth, case_for_meeting, change_list, new_meeting
 from support.keys import KeyMaker
@@ -134,3 +136,47 @@ def worker_for(
 async def deliver_all(worker: OutboxWorker) -> None:
     """Until nothing is due (messages other tests left queued are due too)."""
     await worker.drain()
+
+
+@dataclass
+class MailRig:
+    """What a test of circulation and delivery uses: the app and its client, tokens, the
+    test's units, the key maker, the SMTP server and the app's clock (``mail_rig``)."""
+
+    client: httpx.AsyncClient
+    app: Litestar
+    auth: Auth
+    units: Units
+    keys: KeyMaker
+    smtp: SmtpServer
+    clock: FixedClock
+
+    @property
+    def kif(self) -> dict[str, str]:
+        return self.auth("kif", self.units.kif)
+
+    def worker(
+        self, limits: ConnectionLimits | None = None, clock: Clock | None = None
+    ) -> OutboxWorker:
+        return worker_for(self.app, self.smtp, clock or self.clock, limits)
+
+    async def circulate_to(self, count: int) -> Circulated:
+        return await circulate_to(self.client, self.auth, self.units, self.keys, count)
+
+    async def meeting_with_participants(self, count: int, **changes: object) -> Participants:
+        return await meeting_with_participants(
+            self.client, self.auth, self.units, self.keys, count, **changes
+        )
+
+
+@pytest.fixture
+def mail_rig(
+    client: httpx.AsyncClient,
+    app: Litestar,
+    auth: Auth,
+    units: Units,
+    keys: KeyMaker,
+    smtp: SmtpServer,
+    clock: FixedClock,
+) -> MailRig:
+    return MailRig(client, app, auth, units, keys, smtp, clock)
