@@ -6,19 +6,24 @@ warning without the address; an expired CRL is reported; the limits are settings
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.to_thread
 import pytest
 import structlog
 from cryptography import x509
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ksp.api.app import create_app
 from ksp.mail.smime_crls import CrlLimits, CrlSources
 from ksp.mail.smime_policy import CertificateProblem, CertificateRejected, TrustPolicy
-from ksp.settings import ConfigError, load_settings
+from ksp.settings import ConfigError, Settings, load_settings
 from support.clock import DEFAULT_NOW
 from support.crl_server import CrlServer, serving_crl
 from support.smime_ca import Issued, SmimeCa, session_ca
@@ -197,3 +202,14 @@ def test_the_crl_limits_are_settings_with_bounds(tmp_path: Path) -> None:
         chosen.smime_crl_timeout_seconds,
         chosen.smime_crl_max_bytes,
     ) == (60, 120, 1024)
+
+
+async def test_the_service_fetches_its_crl_urls_while_it_serves(
+    crl: CrlServer, settings: Settings, engine: AsyncEngine
+) -> None:
+    """``ksp serve``'s lifespan runs the refresh: the URL is fetched at start-up."""
+    crl.body = session_ca().crl()
+    configured = dataclasses.replace(settings, smime_crls=(crl.url,), outbox_in_process=False)
+    async with AsyncTestClient(create_app(configured, engine=engine)):
+        assert await anyio.to_thread.run_sync(crl.fetched.wait, 10.0)
+    assert crl.hits == 1

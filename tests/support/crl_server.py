@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -18,6 +18,7 @@ class CrlServer:
     status: int = 200
     delay: float = 0.0  # seconds before the answer: a slow CA
     hits: int = 0
+    fetched: threading.Event = field(default_factory=threading.Event)  # set at a hit
 
 
 @contextmanager
@@ -33,6 +34,7 @@ def serving_crl() -> Iterator[CrlServer]:
             self.send_header("Content-Length", str(len(served.body)))
             self.end_headers()
             self.wfile.write(served.body)
+            served.fetched.set()
 
         def log_message(self, *_args: object) -> None:
             pass
