@@ -624,7 +624,7 @@ def print_circulation(results: dict[str, Any]) -> None:
             f"{result['first_delivered_ms']['p50']} ms"
         )
         print(
-            f"              delivery p50 {result['delivery_ms']['p50']} ms  "
+            f"              all delivered p50 {result['delivery_ms']['p50']} ms  "
             f"end-to-end p50 {result['end_to_end_ms']['p50']} ms  "
             f"minus idle p50 {result['end_to_end_minus_idle_ms']['p50']} ms  "
             f"sent {result['deliveries_sent']}/{result['deliveries']}"
@@ -649,6 +649,12 @@ def print_smime(results: dict[str, Any]) -> None:
             f"              envelopes alone: S/MIME {sealing['smime']} ms  "
             f"gpg {sealing['openpgp']} ms  ratio {result['ratio_seal_only_smime_to_gpg']}"
         )
+        for kind, label in (("smime", "S/MIME"), ("openpgp", "gpg")):
+            delivered = result[f"{kind}_delivered_ms"]
+            print(
+                f"              {label} first delivered p50 {delivered['first']['p50']} ms  "
+                f"all delivered p50 {delivered['all']['p50']} ms (max {delivered['all']['max']})"
+            )
 
 
 def print_pdf(result: dict[str, Any]) -> None:

@@ -43,24 +43,16 @@ from cryptography import x509
 from circulation import BareSigner
 from harness import (
     HOST,
-    KSP,
     REQUEST_TIMEOUT_S,
     Backend,
     BenchError,
-    free_port,
-    ksp,
-    log_tail,
-    running,
-    service_env,
-    token,
-    wait_healthy,
 )
 from ksp.mail.mime_parts import headers_of
 from ksp.mail.pgpmime import read_encrypted_message
 from ksp.mail.smime import build_smime_message
 from ksp.mail.smime_identity import load_identity
-from list_version import ARREST_UNIT, KIF_UNIT, cases_for_meeting, expect, new_meeting
-from mail_support import Captured, KeyMaker, SmtpServer, stop_agent
+from list_version import cases_for_meeting, expect, new_meeting
+from mail_support import Captured, Delivered, KeyMaker, SmtpServer, arrived, mail_service
 from support.smime_ca import SmimeCa  # mail_support put tests/ on the path
 from support.smime_open import open_smime
 
@@ -129,20 +121,11 @@ def prepared_smime(config: SmimeBenchConfig, work: Path) -> Iterator[Kit]:
 class Outcome:
     times: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in KINDS})
     seal_only: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in KINDS})
+    delivered: dict[str, list[Delivered]] = field(default_factory=lambda: {k: [] for k in KINDS})
     inner: bytes = b""  # an inner message the service sealed, opened here
     message_bytes: dict[str, int] = field(default_factory=dict)
     checked: dict[str, bool] = field(default_factory=dict)
     setup_s: float = 0.0
-
-
-async def arrived(smtp: SmtpServer, circulation_id: str, count: int) -> list[Captured]:
-    deadline = time.monotonic() + DELIVERY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        found = [m for m in smtp.messages if circulation_id in m.message_id]
-        if len(found) >= count:
-            return found
-        await asyncio.sleep(0.01)
-    raise BenchError(f"the messages of {circulation_id} did not all arrive")
 
 
 class Session:
@@ -174,15 +157,18 @@ class Session:
             expect(added, 201, "participant")
         self.current = kind
 
-    async def circulate(self, document_id: str, number: int) -> tuple[float, list[Captured]]:
+    async def circulate(
+        self, document_id: str, number: int
+    ) -> tuple[float, Delivered, list[Captured]]:
+        """The call's seconds until its 202, when its messages arrived, and they."""
         body = {"again": True, "reason": f"Bench round {number}"}
         path = f"/api/v1/documents/{document_id}/versions/1/circulate"
         started = time.perf_counter()
         answer = await self.client.post(path, json=body, headers=self.kif)
-        elapsed = time.perf_counter() - started
+        answered = time.perf_counter()
         circulation_id = str(expect(answer, 202, "circulate")["circulation_id"])
-        messages = await arrived(self.kit.smtp, circulation_id, self.kit_count)
-        return elapsed, messages
+        messages = await arrived(self.kit.smtp, circulation_id, self.kit_count, DELIVERY_TIMEOUT_S)
+        return answered - started, Delivered.since(answered, messages), messages
 
     @property
     def kit_count(self) -> int:
@@ -221,9 +207,10 @@ async def session(
             order = KINDS if number % 2 == 0 else tuple(reversed(KINDS))
             for kind in order:
                 await run.participants(kind)
-                elapsed, messages = await run.circulate(document_id, number)
+                elapsed, delivered, messages = await run.circulate(document_id, number)
                 if number >= config.warmup:
                     outcome.times[kind].append(elapsed)
+                    outcome.delivered[kind].append(delivered)
                 if kind not in outcome.checked:
                     outcome.checked[kind] = checked(
                         kind, messages[0], kit, str(chain["smime_certificates"])
@@ -271,6 +258,16 @@ def ms(seconds: float) -> float:
     return round(seconds * 1000, 1)
 
 
+def delivered_ms(deliveries: list[Delivered]) -> dict[str, dict[str, float]]:
+    """From the 202 until the first and until the last (``all``) message arrived: p50 (the
+    median) and max, in milliseconds."""
+    seconds = {"first": [d.first_s for d in deliveries], "all": [d.all_s for d in deliveries]}
+    return {
+        name: {"p50": ms(statistics.median(values)), "max": ms(max(values))}
+        for name, values in seconds.items()
+    }
+
+
 def summary(outcome: Outcome) -> dict[str, Any]:
     medians = {kind: statistics.median(outcome.times[kind]) for kind in KINDS}
     ratio = medians["smime"] / medians["openpgp"]
@@ -286,6 +283,7 @@ def summary(outcome: Outcome) -> dict[str, Any]:
             }
             for kind in KINDS
         },
+        **{f"{kind}_delivered_ms": delivered_ms(outcome.delivered[kind]) for kind in KINDS},
         "ratio_smime_to_gpg": round(ratio, 2),
         "target": f"S/MIME within {TARGET_RATIO:g}x gpg",
         "meets_target": ratio <= TARGET_RATIO,
@@ -296,25 +294,9 @@ def summary(outcome: Outcome) -> dict[str, Any]:
 
 
 def bench_smime(backend: Backend, kit: Kit, config: SmimeBenchConfig, work: Path) -> dict[str, Any]:
-    port = free_port()
-    data_dir = work / "ksp-data"
-    env = service_env(data_dir, backend.service_url, port)
-    env.update(kit.smtp.env(), KSP_MAIL_FROM=MAIL_FROM)
-    env["KSP_SMIME_TRUST_ANCHORS"] = str(kit.anchors)
-    ksp(env, "init")
-    ksp(env, "db", "upgrade")
-    tokens = {
-        "kif": token(env, "kif", KIF_UNIT, "bench-kif"),
-        "arrest": token(env, "arrest", ARREST_UNIT, "bench-arrest"),
-    }
     outcome = Outcome()
-    try:
-        with running("service", [str(KSP), "serve"], env, port, work) as server:
-            wait_healthy(server)
-            asyncio.run(session(port, tokens, kit, config, outcome))
-            if server.process.poll() is not None:
-                raise BenchError(f"the service died:\n{log_tail(server.log)}")
-    finally:
-        stop_agent(data_dir / "gnupg")
+    anchors = {"KSP_SMIME_TRUST_ANCHORS": str(kit.anchors)}
+    with mail_service(backend, kit.smtp, work, mail_from=MAIL_FROM, extra_env=anchors) as service:
+        asyncio.run(session(service.server.port, service.tokens, kit, config, outcome))
     seal_only(kit, outcome.inner, config.rounds, work / "seal-only", outcome)
     return summary(outcome)

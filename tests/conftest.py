@@ -43,6 +43,7 @@ from support.smime_ca import session_ca
 from support.smtp import SmtpServer
 
 pytest_plugins = [
+    "support.participants",  # mail_rig: a meeting's participants and the outbox worker
     "support.require_oidc",  # KSP_REQUIRE_OIDC: the sign-in tests must run
     "support.softhsm",  # the SoftHSM2 token (KSP_REQUIRE_PKCS11: its tests must run)
 ]

@@ -35,10 +35,16 @@ from ksp.keys.pkcs11_kek import Pkcs11KekKeeper
 from ksp.mail.invitation import invitation_ics
 from ksp.mail.keyring import Keyring
 from ksp.mail.secure import EnvelopeMail, GpgSecureMail
-from ksp.mail.smime_crls import CrlSources
+from ksp.mail.smime_crls import CrlLimits, CrlSources
 from ksp.mail.smime_mail import SmimeSecureMail
 from ksp.mail.smime_policy import TrustPolicy
-from ksp.mail.transport import MaildirTransport, SmtpConfig, SmtpTransport, Transport
+from ksp.mail.transport import (
+    ConnectionLimits,
+    MaildirTransport,
+    SmtpConfig,
+    SmtpTransport,
+    Transport,
+)
 from ksp.mail.worker import OutboxWorker
 from ksp.printing import PdfLimits, PdfRenderer
 from ksp.rendering import render_cancellation, render_printable
@@ -97,7 +103,18 @@ def journal_signer(settings: Settings) -> CheckpointSigner:
     return CheckpointSigner(key, settings.journal_origin)
 
 
-def secure_mail(settings: Settings) -> EnvelopeMail:
+def crl_sources(settings: Settings) -> CrlSources:
+    """KSP_SMIME_CRLS with their limits (KSP_SMIME_CRL_*): the service's worker refreshes
+    the URLs (``CrlSources.refresh_every``)."""
+    limits = CrlLimits(
+        refresh_seconds=float(settings.smime_crl_refresh_seconds),
+        timeout_seconds=float(settings.smime_crl_timeout_seconds),
+        max_bytes=settings.smime_crl_max_bytes,
+    )
+    return CrlSources(settings.smime_crls, limits)
+
+
+def secure_mail(settings: Settings, crls: CrlSources | None = None) -> EnvelopeMail:
     """The service's keyring lives in ``$KSP_DATA_DIR/gnupg`` (0700); its signing key comes
     from ``KSP_MAIL_SIGNING_KEY_FILE`` when that is set. S/MIME certificates are checked
     against ``KSP_SMIME_TRUST_ANCHORS`` (none: no certificate is taken) and the CRLs of
@@ -114,7 +131,7 @@ def secure_mail(settings: Settings) -> EnvelopeMail:
         else []
     )
     smime = SmimeSecureMail.from_files(
-        TrustPolicy(anchors, CrlSources(settings.smime_crls)),
+        TrustPolicy(anchors, crl_sources(settings) if crls is None else crls),
         sender=settings.mail_from,
         data_dir=settings.data_dir,
         cert_pem=settings.smime_cert,
@@ -136,7 +153,11 @@ def transport(settings: Settings) -> Transport:
             settings.smtp_username,
             settings.smtp_password,
             settings.smtp_ca_file,
-        )
+        ),
+        ConnectionLimits(
+            messages=settings.smtp_messages_per_connection,
+            seconds=float(settings.smtp_connection_seconds),
+        ),
     )
 
 
@@ -300,6 +321,7 @@ class Services:
     retention: RetentionService
     uow: SqlUnitOfWorkFactory
     mail: EnvelopeMail
+    crls: CrlSources
     worker: OutboxWorker
     printer: PdfRenderer
     hasher: KeyedHasher
@@ -317,7 +339,8 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
         witnessing = WitnessingService(
             uow, proofs, witnessed.policy, witnessed.asker, witnessed.guard, wake=witnessed.wake
         )
-    mail = secure_mail(settings)
+    crls = crl_sources(settings)
+    mail = secure_mail(settings, crls)
     sign_in = sign_in_wiring.sign_in(settings, adapters.sessions, adapters.cipher, clock)
     printer = pdf_renderer(settings)
     worker = outbox_worker(settings, uow, clock)
@@ -371,6 +394,7 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
         retention=retention_service(settings, uow, clock),
         uow=uow,
         mail=mail,
+        crls=crls,
         worker=worker,
         printer=printer,
         hasher=adapters.hasher,

@@ -162,8 +162,7 @@ def _outbox_work(settings: Settings, args: argparse.Namespace) -> int:
         worker = outbox_worker(settings, uow, SystemClock())
         try:
             if args.once:
-                while await worker.run_once():
-                    pass
+                await worker.drain()
                 return
             poll = settings.outbox_poll_ms / 1000 if args.poll is None else args.poll
             async with anyio.create_task_group() as group:

@@ -62,6 +62,9 @@ class Settings:
     mail_signing_key: str | None = field(default=None, repr=False)
     smime_trust_anchors: str | None = field(default=None, repr=False)  # PEM bundle
     smime_crls: tuple[str, ...] = ()  # files or URLs, DER or PEM
+    smime_crl_refresh_seconds: int = 3_600  # how often the worker fetches the URLs again
+    smime_crl_timeout_seconds: int = 10
+    smime_crl_max_bytes: int = 8 * 1024 * 1024
     smime_cert: str | None = field(default=None, repr=False)  # PEM, with its chain
     smime_key: str | None = field(default=None, repr=False)
     smtp_host: str | None = None
@@ -70,6 +73,8 @@ class Settings:
     smtp_username: str | None = None
     smtp_password: str | None = field(default=None, repr=False)
     smtp_ca_file: str | None = None
+    smtp_messages_per_connection: int = 100
+    smtp_connection_seconds: int = 60
     outbox_in_process: bool = True
     outbox_lease_seconds: int = 300
     outbox_poll_ms: int = 2_000
@@ -242,6 +247,10 @@ def _mail(env: Mapping[str, str]) -> dict[str, Any]:
         "smtp_username": env.get("KSP_SMTP_USERNAME") or None,
         "smtp_password": env.get("KSP_SMTP_PASSWORD") or None,
         "smtp_ca_file": _ca_file(env),
+        "smtp_messages_per_connection": _int(
+            env, "KSP_SMTP_MESSAGES_PER_CONNECTION", 100, 1, 10_000
+        ),
+        "smtp_connection_seconds": _int(env, "KSP_SMTP_CONNECTION_SECONDS", 60, 1, 3_600),
         "outbox_in_process": in_process in {"true", "1"},
         "outbox_lease_seconds": _int(env, "KSP_OUTBOX_LEASE_SECONDS", 300, 1, 86_400),
         "outbox_poll_ms": _int(env, "KSP_OUTBOX_POLL_MS", 2_000, 50, 600_000),
@@ -264,6 +273,11 @@ def _smime(env: Mapping[str, str]) -> dict[str, Any]:
     return {
         "smime_trust_anchors": anchors,
         "smime_crls": crls,
+        "smime_crl_refresh_seconds": _int(env, "KSP_SMIME_CRL_REFRESH_SECONDS", 3_600, 60, 86_400),
+        "smime_crl_timeout_seconds": _int(env, "KSP_SMIME_CRL_TIMEOUT_SECONDS", 10, 1, 120),
+        "smime_crl_max_bytes": _int(
+            env, "KSP_SMIME_CRL_MAX_BYTES", 8 * 1024 * 1024, 1_024, 64 * 1024 * 1024
+        ),
         "smime_cert": cert,
         "smime_key": key,
     }

@@ -19,16 +19,18 @@ from icalendar import Calendar
 from litestar import Litestar
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from test_circulation import KEY_MADE_AT, PROBLEMS, deliver_all, register, worker_for
+from test_circulation import PROBLEMS
 
 from ksp.db.tables import outbox
 from ksp.mail.pgpmime import read_encrypted_message
 from support.clock import FixedClock
-from support.data import Units, case_body
-from support.flows import Auth, case_for_meeting, change_list, new_meeting
+from support.data import Units
+from support.flows import Auth, new_meeting
 from support.journal_lock import held_journal_lock, journal_lock_waiters
 from support.keys import KeyMaker
 from support.leaks import PersonalData, find_leaks, mail_views
+from support.participants import KEY_MADE_AT, deliver_all, worker_for
+from support.participants import meeting_with_participants as shared_meeting
 from support.smtp import SmtpServer
 
 STAFF_NAME = "Karin Deltagersen"  # a recipient's name: staff personal data
@@ -38,27 +40,12 @@ REASON = "Aflyst fordi Jens Hansen er syg"  # free text that names a person
 async def meeting_with_participants(
     client: httpx.AsyncClient, auth: Auth, units: Units, keys: KeyMaker, count: int
 ) -> tuple[str, dict[str, object], list[str]]:
-    """A meeting of units.kif with one case on its list and ``count`` participants."""
-    kif = auth("kif", units.kif)
-    meeting_id = await new_meeting(client, auth, units)
-    body = case_body(units.kif)
-    case_id = await case_for_meeting(
-        client, auth, units, subject=body["subject"], concern=body["concern"]
+    """A meeting of units.kif with one case on its list and ``count`` participants, each
+    registered under a staff member's name."""
+    meeting = await shared_meeting(
+        client, auth, units, keys, count, local_part="aflys", name=STAFF_NAME
     )
-    assert (await change_list(client, auth, units, meeting_id, add=[case_id])).status_code == 201
-    emails = []
-    for i in range(count):
-        email = f"aflys{i}-{uuid.uuid4().hex[:8]}@kommune.dk"
-        registered = await register(client, auth, units, keys, email, name=STAFF_NAME)
-        assert registered.status_code == 201, registered.text
-        added = await client.post(
-            f"/api/v1/meetings/{meeting_id}/participants",
-            json={"recipient_id": registered.json()["id"]},
-            headers=kif,
-        )
-        assert added.status_code == 201, added.text
-        emails.append(email)
-    return meeting_id, body, emails
+    return meeting.meeting_id, meeting.case, meeting.emails
 
 
 def _part(inner: bytes, content_type: str) -> EmailMessage:

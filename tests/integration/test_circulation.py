@@ -9,7 +9,6 @@ import datetime as dt
 import hashlib
 import io
 import uuid
-from dataclasses import dataclass
 from email import message_from_bytes
 from pathlib import Path
 
@@ -25,89 +24,21 @@ from ksp.cli import main as ksp_main
 from ksp.db.tables import outbox
 from ksp.mail.mime_parts import RECEIPT_TYPE
 from ksp.mail.pgpmime import read_encrypted_message
-from ksp.mail.transport import SmtpConfig, SmtpTransport
-from ksp.mail.worker import OutboxWorker
 from ksp.settings import Settings
 from support.clock import FixedClock
-from support.data import Units, case_body
+from support.data import Units
 from support.flows import Auth, case_for_meeting, change_list, new_meeting
 from support.journal_lock import held_journal_lock, journal_lock_waiters
 from support.keys import KeyMaker
-from support.smtp import PASSWORD, USER, SmtpServer
+from support.participants import (
+    KEY_MADE_AT,
+    circulate_to,
+    deliver_all,
+    worker_for,
+)
+from support.smtp import SmtpServer
 
 PROBLEMS = "https://ksp.kriminalforsorgen.dk/problems/"
-KEY_MADE_AT = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
-
-
-def worker_for(app: Litestar, smtp: SmtpServer, clock: FixedClock) -> OutboxWorker:
-    transport = SmtpTransport(
-        SmtpConfig("127.0.0.1", smtp.port, "starttls", USER, PASSWORD, str(smtp.ca_file))
-    )
-    return OutboxWorker(app.state.uow, transport, clock, sender="ksp@kriminalforsorgen.dk")
-
-
-@dataclass
-class Circulated:
-    document_id: str
-    emails: list[str]
-    fingerprints: dict[str, str]
-    body: dict[str, object]
-    response: httpx.Response
-
-
-async def register(
-    client: httpx.AsyncClient,
-    auth: Auth,
-    units: Units,
-    keys: KeyMaker,
-    email: str,
-    **changes: object,
-) -> httpx.Response:
-    fingerprint = keys.make(f"Deltager <{email}>", at=KEY_MADE_AT)
-    body = {
-        "name": "Deltager",
-        "email": email,
-        "agency": "municipality",
-        "unit": units.participant,
-        "openpgp_key": keys.public(fingerprint),
-        **changes,
-    }
-    return await client.post("/api/v1/recipients", json=body, headers=auth("kif", units.kif))
-
-
-async def circulate_to(
-    client: httpx.AsyncClient, auth: Auth, units: Units, keys: KeyMaker, count: int
-) -> Circulated:
-    tag = uuid.uuid4().hex[:8]
-    meeting = await new_meeting(client, auth, units)
-    body = case_body(units.kif)
-    case_id = await case_for_meeting(
-        client, auth, units, subject=body["subject"], concern=body["concern"]
-    )
-    made = (await change_list(client, auth, units, meeting, add=[case_id])).json()
-    emails, fingerprints = [], {}
-    for i in range(count):
-        email = f"r{i}-{tag}@kommune.dk"
-        registered = await register(client, auth, units, keys, email)
-        assert registered.status_code == 201, registered.text
-        fingerprints[email] = registered.json()["fingerprint"]
-        added = await client.post(
-            f"/api/v1/meetings/{meeting}/participants",
-            json={"recipient_id": registered.json()["id"]},
-            headers=auth("kif", units.kif),
-        )
-        assert added.status_code == 201, added.text
-        emails.append(email)
-    response = await client.post(
-        f"/api/v1/documents/{made['document_id']}/versions/1/circulate",
-        headers=auth("kif", units.kif),
-    )
-    return Circulated(made["document_id"], emails, fingerprints, body, response)
-
-
-async def deliver_all(worker: OutboxWorker) -> None:
-    while await worker.run_once():
-        pass
 
 
 async def test_each_participant_gets_one_signed_message_only_they_can_decrypt_guide_3_3_7(

@@ -5,22 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-import httpx
-from litestar import Litestar
-
-from integration.test_circulation import circulate_to, deliver_all, worker_for
 from ksp.domain.circulation import MAX_ATTEMPTS, backoff
-from support.clock import FixedClock
-from support.data import Units
-from support.flows import Auth
-from support.keys import KeyMaker
-from support.smtp import SmtpServer
+from support.participants import MailRig, deliver_all
 
 
-async def _deliveries(
-    client: httpx.AsyncClient, auth: Auth, units: Units, circulation: str
-) -> list[dict[str, object]]:
-    status = await client.get(f"/api/v1/circulations/{circulation}", headers=auth("kif", units.kif))
+async def _deliveries(rig: MailRig, circulation: str) -> list[dict[str, object]]:
+    status = await rig.client.get(f"/api/v1/circulations/{circulation}", headers=rig.kif)
     assert status.status_code == 200, status.text
     rows: list[dict[str, object]] = status.json()["recipients"]
     return rows
@@ -32,78 +22,58 @@ def _at(value: object) -> dt.datetime:
 
 
 async def test_a_550_is_permanent_the_delivery_fails_at_once_with_no_next_attempt(
-    client: httpx.AsyncClient,
-    app: Litestar,
-    auth: Auth,
-    units: Units,
-    keys: KeyMaker,
-    smtp: SmtpServer,
-    clock: FixedClock,
+    mail_rig: MailRig,
 ) -> None:
     """RFC 5321: a 5xx reply is permanent; retrying it would only repeat the refusal."""
-    sent = await circulate_to(client, auth, units, keys, 1)
+    sent = await mail_rig.circulate_to(1)
     circulation = sent.response.json()["circulation_id"]
-    (queued,) = await _deliveries(client, auth, units, circulation)
-    assert (queued["status"], _at(queued["next_attempt_at"])) == ("queued", clock.now())
-    with smtp.refusing("550 5.1.1 Mailbox unavailable"):
-        await deliver_all(worker_for(app, smtp, clock))
-        clock.set(clock.now() + dt.timedelta(days=1))
-        await deliver_all(worker_for(app, smtp, clock))
-    (failed,) = await _deliveries(client, auth, units, circulation)
+    (queued,) = await _deliveries(mail_rig, circulation)
+    assert (queued["status"], _at(queued["next_attempt_at"])) == ("queued", mail_rig.clock.now())
+    with mail_rig.smtp.refusing("550 5.1.1 Mailbox unavailable"):
+        await deliver_all(mail_rig.worker())
+        mail_rig.clock.set(mail_rig.clock.now() + dt.timedelta(days=1))
+        await deliver_all(mail_rig.worker())
+    (failed,) = await _deliveries(mail_rig, circulation)
     assert (failed["status"], failed["attempts"], failed["last_error"]) == ("failed", 1, "SMTP 550")
     assert failed["next_attempt_at"] is None
-    assert not [m for m in smtp.messages if m.recipients == sent.emails]
+    assert not [m for m in mail_rig.smtp.messages if m.recipients == sent.emails]
 
 
 async def test_temporary_refusals_are_retried_until_the_last_attempt_then_given_up(
-    client: httpx.AsyncClient,
-    app: Litestar,
-    auth: Auth,
-    units: Units,
-    keys: KeyMaker,
-    smtp: SmtpServer,
-    clock: FixedClock,
+    mail_rig: MailRig,
 ) -> None:
     """A 451 each time: retried with backoff (each next attempt shown), and after the
     last of MAX_ATTEMPTS attempts the delivery is ``failed`` with no next attempt."""
-    sent = await circulate_to(client, auth, units, keys, 1)
+    sent = await mail_rig.circulate_to(1)
     circulation = sent.response.json()["circulation_id"]
-    worker = worker_for(app, smtp, clock)
-    refused_before = smtp.handler.refused
-    with smtp.refusing("451 4.3.0 Try again later"):
+    worker = mail_rig.worker()
+    refused_before = mail_rig.smtp.handler.refused
+    with mail_rig.smtp.refusing("451 4.3.0 Try again later"):
         for attempt in range(1, MAX_ATTEMPTS):
             await deliver_all(worker)
-            (row,) = await _deliveries(client, auth, units, circulation)
-            due = clock.now() + backoff(attempt)
+            (row,) = await _deliveries(mail_rig, circulation)
+            due = mail_rig.clock.now() + backoff(attempt)
             assert (row["status"], row["attempts"]) == ("retrying", attempt)
             assert _at(row["next_attempt_at"]) == due
             await deliver_all(worker)  # not due yet: nothing is attempted
-            clock.set(due)
+            mail_rig.clock.set(due)
         await deliver_all(worker)
-    (failed,) = await _deliveries(client, auth, units, circulation)
+    (failed,) = await _deliveries(mail_rig, circulation)
     assert (failed["status"], failed["attempts"], failed["last_error"]) == (
         "failed",
         MAX_ATTEMPTS,
         "SMTP 451",
     )
     assert failed["next_attempt_at"] is None
-    assert smtp.handler.refused - refused_before == MAX_ATTEMPTS
-    clock.set(clock.now() + dt.timedelta(days=1))
+    assert mail_rig.smtp.handler.refused - refused_before == MAX_ATTEMPTS
+    mail_rig.clock.set(mail_rig.clock.now() + dt.timedelta(days=1))
     await deliver_all(worker)  # given up: never attempted again
-    assert smtp.handler.refused - refused_before == MAX_ATTEMPTS
+    assert mail_rig.smtp.handler.refused - refused_before == MAX_ATTEMPTS
 
 
-async def test_a_sent_delivery_shows_no_next_attempt(
-    client: httpx.AsyncClient,
-    app: Litestar,
-    auth: Auth,
-    units: Units,
-    keys: KeyMaker,
-    smtp: SmtpServer,
-    clock: FixedClock,
-) -> None:
+async def test_a_sent_delivery_shows_no_next_attempt(mail_rig: MailRig) -> None:
     """``next_attempt_at`` is null once a message is sent."""
-    sent = await circulate_to(client, auth, units, keys, 1)
-    await deliver_all(worker_for(app, smtp, clock))
-    (row,) = await _deliveries(client, auth, units, sent.response.json()["circulation_id"])
+    sent = await mail_rig.circulate_to(1)
+    await deliver_all(mail_rig.worker())
+    (row,) = await _deliveries(mail_rig, sent.response.json()["circulation_id"])
     assert (row["status"], row["next_attempt_at"]) == ("sent", None)

@@ -10,7 +10,6 @@ import uuid
 import httpx
 import pytest
 from pypdf import PdfReader
-from test_circulation import register
 
 from ksp.domain.errors import PrintFailed
 from ksp.printing import PdfLimits, PdfRenderer
@@ -24,6 +23,7 @@ from support.flows import (
     take_part,
 )
 from support.keys import KeyMaker
+from support.participants import register
 
 PROBLEMS = "https://ksp.kriminalforsorgen.dk/problems/"
 CONCERN_LINES = ("Første linje om bekymringen", "Anden linje efter et linjeskift", "Tredje linje")

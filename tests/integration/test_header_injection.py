@@ -19,7 +19,6 @@ from litestar import Litestar
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from integration.test_circulation import KEY_MADE_AT, deliver_all, register, worker_for
 from ksp.db.tables import circulations, meetings
 from ksp.mail.pgpmime import read_encrypted_message
 from ksp.settings import Settings
@@ -27,6 +26,7 @@ from support.clock import FixedClock
 from support.data import Units
 from support.flows import Auth, case_for_meeting, change_list, new_meeting
 from support.keys import KeyMaker
+from support.participants import KEY_MADE_AT, deliver_all, register, worker_for
 from support.smtp import SmtpServer
 
 PROBLEMS = "https://ksp.kriminalforsorgen.dk/problems/"

@@ -12,7 +12,7 @@ from email import policy as email_policy
 import httpx
 from icalendar import Calendar
 from litestar import Litestar
-from test_circulation import _attachment, deliver_all, register, worker_for
+from test_circulation import _attachment
 from test_meeting_management import ATTENDEE, Auth, listed_meeting, outcome
 
 from ksp.mail.pgpmime import read_encrypted_message
@@ -20,6 +20,7 @@ from support.clock import FixedClock
 from support.data import Units
 from support.flows import access_log, new_meeting
 from support.keys import KeyMaker
+from support.participants import deliver_all, register, worker_for
 from support.smtp import SmtpServer
 
 

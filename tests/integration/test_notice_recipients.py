@@ -15,8 +15,6 @@ from email.message import Message
 
 import httpx
 from litestar import Litestar
-from test_circulation import KEY_MADE_AT, deliver_all, worker_for
-from test_circulation import register as register_openpgp
 from test_smime_circulation import identity
 
 from ksp.settings import Settings
@@ -24,6 +22,8 @@ from support.clock import FixedClock
 from support.data import Units, case_body
 from support.flows import Auth, case_for_meeting, change_list, new_meeting, take_part
 from support.keys import KeyMaker
+from support.participants import KEY_MADE_AT, deliver_all, worker_for
+from support.participants import register as register_openpgp
 from support.smime_open import OpenFailed, verify
 from support.smtp import SmtpServer
 

@@ -13,7 +13,6 @@ import pytest
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncEngine
 from test_cancellation import meeting_with_participants
-from test_circulation import circulate_to, worker_for
 
 from ksp.bootstrap import run_outbox
 from ksp.mail.worker import OutboxWorker
@@ -21,6 +20,7 @@ from support.clock import FixedClock
 from support.data import Units
 from support.flows import Auth
 from support.keys import KeyMaker
+from support.participants import circulate_to, worker_for
 from support.smtp import SmtpServer
 
 HOUR = 3600.0

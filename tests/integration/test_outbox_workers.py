@@ -17,7 +17,6 @@ from pathlib import Path
 import httpx
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncEngine
-from test_circulation import circulate_to, worker_for
 
 from conftest import POSTGRES_URL, SCHEMAS
 from ksp.mail.worker import OutboxWorker
@@ -26,6 +25,7 @@ from support.data import Units
 from support.deployment import smtp_env
 from support.flows import Auth
 from support.keys import KeyMaker
+from support.participants import circulate_to, worker_for
 from support.server import server_env
 from support.smtp import SmtpServer
 

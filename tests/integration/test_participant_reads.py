@@ -5,11 +5,11 @@ purpose ``meeting-preparation``; a version not circulated to their unit is not t
 from __future__ import annotations
 
 import httpx
-from test_circulation import circulate_to
 
 from support.data import Units
 from support.flows import Auth, access_log, case_for_meeting, change_list
 from support.keys import KeyMaker
+from support.participants import circulate_to
 
 PROBLEMS = "https://ksp.kriminalforsorgen.dk/problems/"
 

@@ -7,11 +7,11 @@ import uuid
 import httpx
 from litestar import Litestar
 
-from integration.test_circulation import circulate_to, deliver_all, worker_for
 from support.clock import FixedClock
 from support.data import Units
 from support.flows import Auth, case_for_meeting, change_list
 from support.keys import KeyMaker
+from support.participants import circulate_to, deliver_all, worker_for
 from support.smtp import SmtpServer
 
 PROBLEMS = "https://ksp.kriminalforsorgen.dk/problems/"

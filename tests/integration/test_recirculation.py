@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from integration.test_circulation import circulate_to
 from ksp.db.tables import circulations
 from support.data import Units
 from support.flows import Auth
 from support.keys import KeyMaker
+from support.participants import circulate_to
 
 PROBLEMS = "https://ksp.kriminalforsorgen.dk/problems/"
 

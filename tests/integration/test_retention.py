@@ -26,7 +26,6 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from conftest import POSTGRES_URL, make_settings, migrated_database, token_headers
-from integration.test_circulation import register
 from ksp.api.app import create_app
 from ksp.bootstrap import journal_signer, unit_of_work
 from ksp.db.tables import access_log, cases, data_keys, erased_entries, outbox
@@ -43,6 +42,7 @@ from support.data import Units, case_body, fresh_units
 from support.flows import change_list, new_meeting
 from support.keys import KeyMaker
 from support.leaks import PersonalData, find_leaks
+from support.participants import register
 
 PROBLEMS = "https://ksp.kriminalforsorgen.dk/problems/"
 POLICY = RetentionPolicy(

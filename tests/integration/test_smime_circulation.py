@@ -15,8 +15,6 @@ import httpx
 import pytest
 from cryptography import x509
 from litestar import Litestar
-from test_circulation import deliver_all, worker_for
-from test_circulation import register as register_openpgp
 
 from ksp.mail.pgpmime import read_encrypted_message
 from ksp.settings import Settings
@@ -24,6 +22,8 @@ from support.clock import FixedClock
 from support.data import Units, case_body
 from support.flows import Auth, case_for_meeting, change_list, new_meeting
 from support.keys import KeyMaker
+from support.participants import deliver_all, worker_for
+from support.participants import register as register_openpgp
 from support.smime_ca import Issued, session_ca
 from support.smime_open import OpenFailed, attachment_of, decrypt, open_smime, verify
 from support.smtp import SmtpServer

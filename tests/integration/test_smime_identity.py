@@ -1,16 +1,13 @@
 """The service's S/MIME identity and its configuration (issue 11): `ksp mail new-cert`,
 a configured certificate issued by a CA (its chain travels in every signature), the
-settings that are refused, and CRLs fetched from a URL (a real HTTP server on loopback)."""
+settings that are refused, and a forged CRL (CRLs fetched from a URL: test_crl_refresh)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import http.server
 import stat
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,9 +17,9 @@ from cryptography.hazmat.primitives import serialization
 from ksp.domain.circulation import CirculationContent
 from ksp.mail.mime_parts import headers_of, inner_bytes
 from ksp.mail.smime import build_smime_message
-from ksp.mail.smime_crls import CrlSources, CrlUnavailable
+from ksp.mail.smime_crls import CrlSources
 from ksp.mail.smime_identity import load_identity
-from ksp.mail.smime_policy import CertificateProblem, CertificateRejected, TrustPolicy
+from ksp.mail.smime_policy import TrustPolicy
 from ksp.settings import ConfigError, load_settings
 from support.clock import DEFAULT_NOW
 from support.smime_ca import Issued, session_ca
@@ -155,58 +152,6 @@ def test_the_smime_settings_refuse_what_cannot_work(tmp_path: Path) -> None:
     )
     assert good.smime_crls == (str(anchors), "https://crl.example/ca.crl")
     assert "PRIVATE" not in repr(good)
-
-
-class _CrlHandler(http.server.BaseHTTPRequestHandler):
-    body = b""
-    hits = 0
-
-    def do_GET(self) -> None:
-        type(self).hits += 1
-        self.send_response(200)
-        self.send_header("Content-Type", "application/pkix-crl")
-        self.send_header("Content-Length", str(len(self.body)))
-        self.end_headers()
-        self.wfile.write(self.body)
-
-    def log_message(self, *_args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def crl_server() -> Iterator[tuple[str, type[_CrlHandler]]]:
-    handler = type("Handler", (_CrlHandler,), {"body": b"", "hits": 0})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/issuing.crl", handler
-    server.shutdown()
-    server.server_close()
-
-
-def test_a_crl_fetched_from_a_url_revokes_and_is_fetched_again_only_when_an_hour_old(
-    crl_server: tuple[str, type[_CrlHandler]],
-) -> None:
-    url, handler = crl_server
-    ca = session_ca()
-    revoked = ca.issue("r@politi.dk")
-    handler.body = ca.crl(revoked.certificate.serial_number)
-    seconds = [0.0]
-    sources = CrlSources([url], clock=lambda: seconds[0])
-    policy = TrustPolicy([ca.root, ca.issuing], sources)
-    with pytest.raises(CertificateRejected) as refused:
-        policy.check(revoked.certificate, email="r@politi.dk", now=DEFAULT_NOW)
-    assert refused.value.reason is CertificateProblem.REVOKED
-    policy.check(ca.issue("r@politi.dk").certificate, email="r@politi.dk", now=DEFAULT_NOW)
-    assert handler.hits == 1  # the copy is kept for an hour
-    seconds[0] = 3599.0
-    sources()
-    assert handler.hits == 1
-    seconds[0] = 3600.0  # an hour on: fetched again, and a broken answer fails closed
-    handler.body = b"garbage"
-    with pytest.raises(CrlUnavailable):
-        sources()
-    assert handler.hits == 2
 
 
 def test_a_crl_signed_by_someone_else_revokes_nothing(tmp_path: Path) -> None:

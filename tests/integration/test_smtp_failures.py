@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 import pytest
 from litestar import Litestar
-from test_circulation import circulate_to
 
 from ksp.mail.transport import DeliveryFailed, SmtpConfig, SmtpTransport
 from ksp.mail.worker import OutboxWorker
@@ -24,6 +23,7 @@ from support.clock import FixedClock
 from support.data import Units
 from support.flows import Auth
 from support.keys import KeyMaker
+from support.participants import circulate_to
 from support.smtp import PASSWORD, USER, Handler, SmtpServer
 
 MESSAGE = b"Subject: test\r\n\r\nnothing\r\n"

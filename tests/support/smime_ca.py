@@ -185,14 +185,19 @@ class SmimeCa:
         certificate = builder.sign(signer, hashes.SHA256(), rsa_padding=PSS)
         return Issued(certificate, key)
 
-    def crl(self, *serials: int, signed_by: rsa.RSAPrivateKey | None = None) -> bytes:
+    def crl(
+        self,
+        *serials: int,
+        signed_by: rsa.RSAPrivateKey | None = None,
+        next_update: dt.datetime = NOT_AFTER,
+    ) -> bytes:
         """A CRL of the issuing CA, DER, listing ``serials`` (and :attr:`revoked`);
-        ``signed_by`` another key makes a forged one."""
+        ``signed_by`` another key makes a forged one, ``next_update`` past an expired one."""
         builder = (
             x509.CertificateRevocationListBuilder()
             .issuer_name(self.issuing.subject)
             .last_update(NOT_BEFORE)
-            .next_update(NOT_AFTER)
+            .next_update(next_update)
         )
         for serial in [*self.revoked, *serials]:
             builder = builder.add_revoked_certificate(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -59,7 +59,6 @@ from ksp.mail.worker import OutboxWorker
 from ksp.printing import PdfRenderer
 from ksp.rendering import template_sources
 from ksp.services.ports import Clock
-from ksp.services.retention import RetentionService
 from ksp.services.witnessing import WitnessingService
 from ksp.settings import Settings
 from ksp.web.router import static_routers, web_router
@@ -198,15 +197,17 @@ def _witness_lifespan(
     return lifespan
 
 
-def _retention_lifespan(
-    retention: RetentionService, seconds: float
+def _background_lifespan(
+    loop: Callable[[], Coroutine[Any, Any, None]],
 ) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
-    """The in-process worker applies the retention policy too, every ``seconds``."""
+    """``loop`` runs while the app serves: the in-process worker's retention runs
+    (``RetentionService.run_every``), the refresh of KSP_SMIME_CRLS's URLs
+    (``CrlSources.refresh_every``: in this process, the one that checks certificates)."""
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         async with anyio.create_task_group() as group:
-            group.start_soon(retention.run_every, seconds)
+            group.start_soon(loop)
             try:
                 yield
             finally:
@@ -285,8 +286,15 @@ def create_app(
                 check_key=settings.mail_signing_key is not None or settings.smime_cert is not None,
             ),
             _witness_lifespan(built.witnessing, built.witness_asker),
+            *([_background_lifespan(built.crls.refresh_every)] if built.crls.has_urls else []),
             *(
-                [_retention_lifespan(built.retention, settings.retention_interval_seconds)]
+                [
+                    _background_lifespan(
+                        functools.partial(
+                            built.retention.run_every, settings.retention_interval_seconds
+                        )
+                    )
+                ]
                 if settings.outbox_in_process and settings.retention.durations
                 else []
             ),

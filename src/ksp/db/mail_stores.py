@@ -320,9 +320,25 @@ class SqlCirculationStore:
         rows = await self._session.execute(query)
         return [(_delivery(row), bytes(row.message)) for row in rows]
 
-    async def lease(self, delivery_id: str, *, until: dt.datetime) -> None:
+    async def lease(self, delivery_ids: list[str], *, until: dt.datetime) -> None:
         await self._session.execute(
-            update(outbox).where(outbox.c.id == delivery_id).values(next_attempt_at=until)
+            update(outbox).where(outbox.c.id.in_(delivery_ids)).values(next_attempt_at=until)
+        )
+
+    async def release(
+        self, delivery_ids: list[str], *, leased_until: dt.datetime, at: dt.datetime
+    ) -> None:
+        """Claimed messages a worker did not try: due again ``at``. Only those still under
+        its lease (``leased_until``): one another worker took since its lease ended is left
+        alone."""
+        await self._session.execute(
+            update(outbox)
+            .where(
+                outbox.c.id.in_(delivery_ids),
+                outbox.c.next_attempt_at == leased_until,
+                outbox.c.status.in_([DeliveryStatus.QUEUED.value, DeliveryStatus.RETRYING.value]),
+            )
+            .values(next_attempt_at=at)
         )
 
     async def save(self, delivery: Delivery) -> None:
