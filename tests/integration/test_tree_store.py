@@ -1,5 +1,5 @@
-"""The stored tree's reads for proofs: nodes in one prepared query per number of levels, and
-checkpoints with their cosignature lines in one query, on both databases."""
+"""The stored tree's reads for proofs: nodes by one prepared query per number of levels,
+checkpoints with their cosignature lines, and both in one query, on both databases."""
 
 from __future__ import annotations
 
@@ -57,6 +57,10 @@ async def test_nodes_and_checkpoints_are_read_as_stored(
                 5: StoredCheckpoint("note 5\n", {"w1": "— w1 sig", "w2": "— w2 sig"}),
             }
             assert await tree.checkpoints_at(()) == {}
+            both = await tree.proof_reads((3, 5, 7), asked)  # in one query
+            assert both == (await tree.checkpoints_at((3, 5, 7)), found)
+            assert await tree.proof_reads((5,), ()) == (await tree.checkpoints_at((5,)), {})
+            assert await tree.proof_reads((), asked) == ({}, found)
 
 
 async def test_nodes_on_more_levels_than_a_tree_has_are_refused(

@@ -10,7 +10,23 @@ import functools
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, insert, or_, select
+from sqlalchemy import (
+    CompoundSelect,
+    Integer,
+    LargeBinary,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ksp.db.tables import journal_checkpoints, journal_cosignatures, journal_tree_nodes
@@ -45,21 +61,36 @@ def _nodes_query(levels: int) -> Select[Any]:
 
 # Checkpoints by size with their cosignature lines, if any (one row a line, or one row of
 # NULLs for a checkpoint no witness has cosigned).
+_checkpoints, _cosignatures = journal_checkpoints.c, journal_cosignatures.c
 _CHECKPOINTS_AT = (
-    select(
-        journal_checkpoints.c.tree_size,
-        journal_checkpoints.c.note,
-        journal_cosignatures.c.witness,
-        journal_cosignatures.c.line,
-    )
+    select(_checkpoints.tree_size, _checkpoints.note, _cosignatures.witness, _cosignatures.line)
     .select_from(
         journal_checkpoints.outerjoin(
-            journal_cosignatures,
-            journal_cosignatures.c.tree_size == journal_checkpoints.c.tree_size,
+            journal_cosignatures, _cosignatures.tree_size == _checkpoints.tree_size
         )
     )
-    .where(journal_checkpoints.c.tree_size.in_(bindparam("sizes", expanding=True)))
+    .where(_checkpoints.tree_size.in_(bindparam("sizes", expanding=True)))
 )
+_CHECKPOINT_LEVEL = -1  # a checkpoint's row in a proof's read: idx is its size
+
+
+@functools.lru_cache(maxsize=MAX_TREE_LEVELS)
+def _proof_query(levels: int) -> CompoundSelect[Any]:
+    """What a proof reads, in one statement: the nodes' rows (no note, witness or line),
+    then the checkpoints' rows (level -1, their size as idx, no hash)."""
+    no_text = cast(null(), String)
+    checkpoints = _CHECKPOINTS_AT.with_only_columns(
+        literal(_CHECKPOINT_LEVEL, Integer).label("level"),
+        _checkpoints.tree_size.label("idx"),
+        cast(null(), LargeBinary).label("hash"),
+        _checkpoints.note,
+        _cosignatures.witness,
+        _cosignatures.line,
+    )
+    nodes = _nodes_query(levels).add_columns(
+        no_text.label("note"), no_text.label("witness"), no_text.label("line")
+    )
+    return union_all(nodes, checkpoints)
 
 
 async def add_tree_nodes(session: AsyncSession, nodes: Sequence[tuple[int, int, bytes]]) -> None:
@@ -70,6 +101,19 @@ async def add_tree_nodes(session: AsyncSession, nodes: Sequence[tuple[int, int, 
     )
 
 
+def _node_values(ids: Collection[NodeId]) -> tuple[int, dict[str, object]]:
+    """How many levels ``ids`` are on, and the parameters of :func:`_nodes_query`."""
+    by_level: dict[int, list[int]] = {}
+    for level, idx in ids:
+        by_level.setdefault(level, []).append(idx)
+    if len(by_level) > MAX_TREE_LEVELS:
+        raise ValueError(f"a proof names nodes on at most {MAX_TREE_LEVELS} levels")
+    values: dict[str, object] = {}
+    for n, (level, idxs) in enumerate(by_level.items()):
+        values[f"level_{n}"], values[f"idxs_{n}"] = level, idxs
+    return len(by_level), values
+
+
 class SqlTreeStore:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -78,16 +122,30 @@ class SqlTreeStore:
         """The stored hashes of these subtrees (one query; a missing one is left out)."""
         if not ids:
             return {}
-        by_level: dict[int, list[int]] = {}
-        for level, idx in ids:
-            by_level.setdefault(level, []).append(idx)
-        if len(by_level) > MAX_TREE_LEVELS:
-            raise ValueError(f"a proof names nodes on at most {MAX_TREE_LEVELS} levels")
-        values: dict[str, object] = {}
-        for n, (level, idxs) in enumerate(by_level.items()):
-            values[f"level_{n}"], values[f"idxs_{n}"] = level, idxs
-        rows = await self._session.execute(_nodes_query(len(by_level)), values)
+        levels, values = _node_values(ids)
+        rows = await self._session.execute(_nodes_query(levels), values)
         return {(row.level, row.idx): bytes(row.hash) for row in rows}
+
+    async def proof_reads(
+        self, sizes: Collection[int], ids: Collection[NodeId]
+    ) -> tuple[dict[int, StoredCheckpoint], dict[NodeId, bytes]]:
+        """:meth:`checkpoints_at` ``sizes`` and :meth:`nodes` ``ids``, in one query."""
+        if not ids:
+            return await self.checkpoints_at(sizes), {}
+        if not sizes:
+            return {}, await self.nodes(ids)
+        levels, values = _node_values(ids)
+        values["sizes"] = list(sizes)
+        checkpoints: dict[int, StoredCheckpoint] = {}
+        nodes: dict[NodeId, bytes] = {}
+        for row in await self._session.execute(_proof_query(levels), values):
+            if row.level != _CHECKPOINT_LEVEL:
+                nodes[row.level, row.idx] = bytes(row.hash)
+                continue
+            stored = checkpoints.setdefault(int(row.idx), StoredCheckpoint(row.note, {}))
+            if row.witness is not None:
+                stored.cosignatures[row.witness] = row.line
+        return checkpoints, nodes
 
     async def checkpoint_at(self, tree_size: int) -> str | None:
         """The signed checkpoint note of the tree at ``tree_size``, if one was stored."""

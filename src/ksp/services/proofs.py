@@ -84,9 +84,8 @@ class ProofService:
             raise _refuse("index", "must be at least 0 and below size")
         plan = inclusion_plan(index, tree_size)
         async with self._uow() as uow:
-            stored = await uow.tree.checkpoints_at((tree_size,))
+            stored, nodes = await uow.tree.proof_reads((tree_size,), plan.node_ids() | {(0, index)})
             checkpoint = await self._verified_at(uow, stored, tree_size, "size")
-            nodes = await uow.tree.nodes(plan.node_ids() | {(0, index)})
         leaf = nodes.get((0, index))
         proof = _hashes(plan, nodes)
         if leaf is None:
@@ -107,10 +106,9 @@ class ProofService:
             raise _refuse("from", "must not exceed to")
         plan = consistency_plan(first, second)
         async with self._uow() as uow:
-            stored = await uow.tree.checkpoints_at((first, second))
+            stored, nodes = await uow.tree.proof_reads((first, second), plan.node_ids())
             later = await self._verified_at(uow, stored, second, "to")
             earlier = await self._verified_at(uow, stored, first, "from")
-            nodes = await uow.tree.nodes(plan.node_ids())
         proof = _hashes(plan, nodes)
         try:
             verify_consistency(
