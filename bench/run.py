@@ -668,14 +668,27 @@ def print_pdf(result: dict[str, Any]) -> None:
 
 
 def print_proofs(result: dict[str, Any]) -> None:
-    print(f"proofs ({result['entries']} entries, {result['runs']} each):")
+    print(
+        f"proofs ({result['entries']} entries, {result['runs']} each, load average "
+        f"{result['load_average_before']} before):"
+    )
     for name in ("inclusion", "consistency", "verify_receipt"):
         part = result[name]
         verdict = "meets" if part["meets_target"] else "misses"
-        print(
-            f"  {name:<15} p50 {part['p50_ms']} ms  p95 {part['p95_ms']} ms "
-            f"({verdict} {part['target_ms']} ms)"
-        )
+        cpu = f"  CPU {part['cpu_ms_per_request']} ms/request" if "bare" in part else ""
+        if "judged_on" in part:
+            verdict = "meets" if part["meets_judged_target"] else "misses"
+            verdict += f" {part['target_ms']} ms judged on {part['judged_on']}"
+        else:
+            verdict += f" {part['target_ms']} ms"
+        print(f"  {name:<15} p50 {part['p50_ms']} ms  p95 {part['p95_ms']} ms{cpu} ({verdict})")
+        if "bare" in part:
+            bare = part["bare"]
+            print(
+                f"  {'  bare reads':<15} p50 {bare['p50_ms']} ms  p95 {bare['p95_ms']} ms  "
+                f"CPU {bare['cpu_ms_per_request']} ms/request (CPU ratio "
+                f"{part['ratio_cpu_to_bare']})"
+            )
     print(
         f"  verify-receipt as a process (Python start-up included) p50 "
         f"{result['verify_receipt']['verify_receipt_cli_ms']} ms"

@@ -76,3 +76,32 @@ async def test_the_database_refuses_to_change_a_tree_node(fresh: Fresh) -> None:
         with pytest.raises(Exception, match="immutable"):
             async with fresh.engine.begin() as connection:
                 await connection.execute(text(statement))
+
+
+async def test_a_checkpoint_rewritten_after_it_was_served_is_refused(
+    fresh: Fresh,  # noqa: F811
+) -> None:
+    """The service remembers the notes whose signature it checked, by their exact text: a
+    note rewritten afterwards is checked anew (a forged root), and a genuine note of another
+    size, remembered too, is not taken for this size's."""
+    notes = dict(await fresh.sql("SELECT tree_size, note FROM journal_checkpoints"))
+    asks = (
+        ("inclusion", {"index": 0, "size": VERSIONS}),
+        ("consistency", {"from": 3, "to": VERSIONS}),
+    )
+    for route, params in asks:  # served, so both notes are remembered
+        response = await fresh.client.get(f"{PROOFS}/{route}", params=params, headers=fresh.auditor)
+        assert response.status_code == 200, response.text
+    genuine_root = notes[VERSIONS].split("\n")[2]
+    forged = notes[VERSIONS].replace(genuine_root, notes[3].split("\n")[2])
+    for rewritten in (forged, notes[3]):
+        await fresh.sql(
+            "UPDATE journal_checkpoints SET note = :n WHERE tree_size = :s",
+            {"n": rewritten, "s": VERSIONS},
+        )
+        for route, params in asks:
+            response = await fresh.client.get(
+                f"{PROOFS}/{route}", params=params, headers=fresh.auditor
+            )
+            assert response.status_code == 503, response.text
+            assert response.json()["type"].endswith("/journal-integrity")

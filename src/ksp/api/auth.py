@@ -43,10 +43,14 @@ def action(name: Action) -> dict[str, Any]:
     return {"action": name}
 
 
-def authorised(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+async def authorised(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
     """The one guard: the caller's role must be allowed the handler's action. The principal
     then carries the request's purpose (the action's, or the ``X-KSP-Purpose`` header's),
-    so that every access-log row written for the request records it."""
+    so that every access-log row written for the request records it. A coroutine though it
+    never waits: Litestar runs a plain function guard in a worker thread, a thread hop on
+    every request."""
     principal, performed = principal_of(connection), handler.opt["action"]
     authorise(principal, performed)
     stated = _stated_purpose(connection)

@@ -34,10 +34,11 @@ def _known(handler: BaseRouteHandler, path_parameters: Iterable[str]) -> frozens
     return known
 
 
-def known_query_parameters_only(
+async def known_query_parameters_only(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
-    """A guard: every query parameter must be one the handler declares."""
+    """A guard: every query parameter must be one the handler declares (a coroutine, so that
+    Litestar does not run it in a worker thread)."""
     if not connection.query_params:
         return
     known = _known(handler, connection.path_params)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from hashlib import sha256
 
@@ -36,6 +37,7 @@ __all__ = [
     "Checkpoint",
     "CheckpointSigner",
     "InvalidCheckpoint",
+    "VerifiedCheckpoints",
     "key_id",
     "strict_b64",
     "verifier_key",
@@ -137,6 +139,41 @@ def verify_checkpoint(note: str, *, public_key: bytes, origin: str) -> Checkpoin
     except (ValueError, InvalidSignature):  # binascii.Error and UnicodeError are ValueErrors
         raise InvalidCheckpoint("not a checkpoint signed by this journal's key") from None
     return Checkpoint(origin=origin, tree_size=tree_size, root=root, note=note)
+
+
+class VerifiedCheckpoints:
+    """:func:`verify_checkpoint` for one journal key, remembering the last ``capacity``
+    notes that verified, by their exact text.
+
+    Verifying is a pure function of the note's text, the key and the origin, so a note seen
+    before gets the very answer verifying it again would give; a note that differs by one
+    character (a tampered row) is a miss and is verified. Failures are not remembered.
+    Memory is bounded: at most ``capacity`` notes of at most 64 KiB (the verifier's limit);
+    ours are about 150 characters.
+    """
+
+    def __init__(self, *, public_key: bytes, origin: str, capacity: int) -> None:
+        if capacity < 1:
+            raise ValueError("the capacity must be at least 1")
+        self._public_key = public_key
+        self._origin = origin
+        self._capacity = capacity
+        self._held: OrderedDict[str, Checkpoint] = OrderedDict()
+
+    def verify(self, note: str) -> Checkpoint:
+        """The checkpoint in ``note`` if our key signed it; :class:`InvalidCheckpoint` if not."""
+        held = self._held.get(note)
+        if held is not None:
+            self._held.move_to_end(note)
+            return held
+        checkpoint = verify_checkpoint(note, public_key=self._public_key, origin=self._origin)
+        self._held[note] = checkpoint
+        if len(self._held) > self._capacity:
+            self._held.popitem(last=False)
+        return checkpoint
+
+    def __len__(self) -> int:
+        return len(self._held)
 
 
 def _split_note(note: str) -> tuple[str, list[str]]:

@@ -56,6 +56,7 @@ __all__ = [
     "Page",
     "RecipientStore",
     "SecureMail",
+    "StoredCheckpoint",
     "StoredResult",
     "SubjectStore",
     "TimeRange",
@@ -408,11 +409,24 @@ class MeetingWorkStore(Protocol):
     ) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class StoredCheckpoint:
+    """A checkpoint's signed note as stored (not verified yet), and its cosignature lines by
+    witness name."""
+
+    note: str
+    cosignatures: dict[str, str]
+
+
 class TreeStore(Protocol):
     """The journal's stored perfect subtrees, ``(level, index)`` → hash, and its checkpoints."""
 
     async def nodes(self, ids: Collection[tuple[int, int]]) -> dict[tuple[int, int], bytes]: ...
     async def checkpoint_at(self, tree_size: int) -> str | None: ...
+    async def checkpoints_at(self, sizes: Collection[int]) -> dict[int, StoredCheckpoint]: ...
+    async def proof_reads(
+        self, sizes: Collection[int], ids: Collection[tuple[int, int]]
+    ) -> tuple[dict[int, StoredCheckpoint], dict[tuple[int, int], bytes]]: ...
     async def cosignatures(self, tree_size: int) -> dict[str, str]: ...
     async def cosignatures_of(self, sizes: Collection[int]) -> dict[int, dict[str, str]]: ...
     async def add_cosignatures(self, tree_size: int, lines: dict[str, str]) -> None: ...

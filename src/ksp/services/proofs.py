@@ -16,7 +16,7 @@ from ksp.journal.checkpoint import (
     Checkpoint,
     CheckpointSigner,
     InvalidCheckpoint,
-    verify_checkpoint,
+    VerifiedCheckpoints,
 )
 from ksp.journal.entry import entry_hash
 from ksp.journal.proofs import (
@@ -29,9 +29,16 @@ from ksp.journal.proofs import (
     verify_inclusion,
 )
 from ksp.journal.receipt import Receipt, encode_receipt
-from ksp.services.ports import UnitOfWork, UnitOfWorkFactory
+from ksp.services.ports import StoredCheckpoint, UnitOfWork, UnitOfWorkFactory
 
-__all__ = ["ConsistencyProof", "InclusionProof", "ProofService", "cosigned_note"]
+__all__ = [
+    "VERIFIED_CHECKPOINTS",
+    "ConsistencyProof",
+    "InclusionProof",
+    "ProofService",
+    "cosigned_note",
+    "with_cosignatures",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +63,18 @@ def _refuse(field: str, message: str) -> InvalidParameter:
     return InvalidParameter([FieldError(field, message)])
 
 
+# Verified checkpoint notes kept per process: the ones auditors ask for again (the latest,
+# and the sizes they kept) without checking their signature again.
+VERIFIED_CHECKPOINTS = 256
+
+
 class ProofService:
     def __init__(self, uow: UnitOfWorkFactory, signer: CheckpointSigner) -> None:
         self._uow = uow
         self._signer = signer
+        self._checkpoints = VerifiedCheckpoints(
+            public_key=signer.public_key_bytes, origin=signer.origin, capacity=VERIFIED_CHECKPOINTS
+        )
 
     async def inclusion(self, index: int, tree_size: int) -> InclusionProof:
         """Leaf ``index`` (0-based; journal entry ``index + 1``) in the tree of ``tree_size``."""
@@ -69,8 +84,8 @@ class ProofService:
             raise _refuse("index", "must be at least 0 and below size")
         plan = inclusion_plan(index, tree_size)
         async with self._uow() as uow:
-            checkpoint = await self._checkpoint(uow, tree_size, "size")
-            nodes = await uow.tree.nodes(plan.node_ids() | {(0, index)})
+            stored, nodes = await uow.tree.proof_reads((tree_size,), plan.node_ids() | {(0, index)})
+            checkpoint = await self._verified_at(uow, stored, tree_size, "size")
         leaf = nodes.get((0, index))
         proof = _hashes(plan, nodes)
         if leaf is None:
@@ -91,19 +106,23 @@ class ProofService:
             raise _refuse("from", "must not exceed to")
         plan = consistency_plan(first, second)
         async with self._uow() as uow:
-            later = await self._checkpoint(uow, second, "to")
-            earlier = await self._checkpoint(uow, first, "from")
-            nodes = await uow.tree.nodes(plan.node_ids())
-            proof = _hashes(plan, nodes)
-            try:
-                verify_consistency(
-                    size1=first, size2=second, root1=earlier.root, root2=later.root, proof=proof
-                )
-            except InvalidProof:
-                raise JournalIntegrityError from None
-            later_note = await cosigned_note(uow, second, later.note)
-            earlier_note = await cosigned_note(uow, first, earlier.note)
-        return ConsistencyProof(first, second, proof, later_note, earlier_note)
+            stored, nodes = await uow.tree.proof_reads((first, second), plan.node_ids())
+            later = await self._verified_at(uow, stored, second, "to")
+            earlier = await self._verified_at(uow, stored, first, "from")
+        proof = _hashes(plan, nodes)
+        try:
+            verify_consistency(
+                size1=first, size2=second, root1=earlier.root, root2=later.root, proof=proof
+            )
+        except InvalidProof:
+            raise JournalIntegrityError from None
+        return ConsistencyProof(
+            first,
+            second,
+            proof,
+            with_cosignatures(later.note, stored[second].cosignatures),
+            with_cosignatures(earlier.note, stored[first].cosignatures),
+        )
 
     async def receipt(self, document_id: str, version: int) -> str:
         """A C2SP ``tlog-proof@v1`` receipt that this document version is in the journal:
@@ -138,15 +157,27 @@ class ProofService:
     async def _checkpoint(self, uow: UnitOfWork, tree_size: int, field: str) -> Checkpoint:
         """The stored signed checkpoint at ``tree_size``, its signature checked."""
         note = await uow.tree.checkpoint_at(tree_size)
+        return await self._verified(uow, note, tree_size, field)
+
+    async def _verified_at(
+        self, uow: UnitOfWork, stored: Mapping[int, StoredCheckpoint], tree_size: int, field: str
+    ) -> Checkpoint:
+        """The checkpoint at ``tree_size`` among those read, its signature checked."""
+        found = stored.get(tree_size)
+        return await self._verified(uow, None if found is None else found.note, tree_size, field)
+
+    async def _verified(
+        self, uow: UnitOfWork, note: str | None, tree_size: int, field: str
+    ) -> Checkpoint:
+        """``note``, read as the checkpoint at ``tree_size``, its signature checked (once per
+        process for one note text: see :class:`VerifiedCheckpoints`)."""
         if note is None:  # one read when it is there; the latest only to say why not
             latest = await uow.journal.latest_checkpoint()
             if latest is None or tree_size > latest[0]:
                 raise _refuse(field, "is beyond the journal's latest checkpoint")
             raise _refuse(field, "is not the size of a signed checkpoint")
         try:
-            checkpoint = verify_checkpoint(
-                note, public_key=self._signer.public_key_bytes, origin=self._signer.origin
-            )
+            checkpoint = self._checkpoints.verify(note)
         except InvalidCheckpoint:
             raise JournalIntegrityError from None
         if checkpoint.tree_size != tree_size:
@@ -164,5 +195,9 @@ def _hashes(plan: ProofPlan, nodes: Mapping[NodeId, bytes]) -> list[bytes]:
 
 async def cosigned_note(uow: UnitOfWork, tree_size: int, note: str) -> str:
     """The checkpoint note at ``tree_size`` followed by its stored cosignature lines."""
-    lines = await uow.tree.cosignatures(tree_size)
+    return with_cosignatures(note, await uow.tree.cosignatures(tree_size))
+
+
+def with_cosignatures(note: str, lines: Mapping[str, str]) -> str:
+    """A checkpoint note followed by cosignature lines, by witness name."""
     return note + "".join(line + "\n" for _, line in sorted(lines.items()))
