@@ -318,7 +318,9 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
             uow, proofs, witnessed.policy, witnessed.asker, witnessed.guard, wake=witnessed.wake
         )
     mail = secure_mail(settings)
-    sign_in = sign_in_wiring.sign_in(settings, adapters.sessions, adapters.cipher, clock)
+    sign_in = sign_in_wiring.sign_in(
+        settings, adapters.sessions, adapters.ring, adapters.cipher, clock
+    )
     printer = pdf_renderer(settings)
     worker = outbox_worker(settings, uow, clock)
 
