@@ -162,6 +162,29 @@ async def test_an_erasure_destroys_the_rows_keys_and_their_ciphertext_opens_with
     assert person.name not in read.text
 
 
+async def test_a_retention_run_destroys_the_keys_of_what_is_due_and_keeps_the_others(
+    deployment: Deployment,
+) -> None:
+    """The policy names list versions, exchanges and outcomes (not inquiries, not cases):
+    their own keys go, the inquiry's and the case's stay."""
+    d = deployment
+    person = await person_on_a_list(d, fresh_units())
+    async with d.engine.connect() as connection:
+        inquiry_id = (await connection.execute(select(inquiries.c.id))).scalar_one()
+        outcome_id = (await connection.execute(select(outcomes.c.id))).scalar_one()
+    due = (
+        exchange_owner(person.exchange_id),
+        outcome_owner(outcome_id),
+        version_owner(person.document_id, 1),
+    )
+    d.clock.set(test_retention.LATER)
+    await d.retention.run()
+    async with d.engine.connect() as connection:
+        assert [await destroyed(connection, owner) for owner in due] == [True] * len(due)
+        assert not await destroyed(connection, inquiry_owner(inquiry_id))
+        assert not await destroyed(connection, f"case:{person.case_id}")
+
+
 def sealed_session(email: str) -> WebSession:
     principal = Principal(sub="kif-caseworker", role=Role.KIF, unit="kif-1", email=email)
     return WebSession(principal, None, DEFAULT_NOW, DEFAULT_NOW)
