@@ -334,6 +334,11 @@ class SqlDataKeyStore:
         """``text`` under ``owner``'s data key, made now if it has none yet."""
         return self.encrypt(await self.for_owner(owner), text, context=context)
 
+    async def encrypt_new(self, owner: str, text: str, *, context: str) -> bytes:
+        """``text`` under a data key made now for ``owner``, a row being written (no look-up:
+        an owner that has a key already is refused by the table's unique owner)."""
+        return self.encrypt(await self.create(owner), text, context=context)
+
     def decrypt(self, blob: bytes, *, context: str) -> str:
         return self.open(blob, context=context).decode("utf-8")
 

@@ -382,7 +382,7 @@ class SqlErasureStore:
                 id=request.id,
                 kif_unit=request.kif_unit,
                 cpr_hash=cpr_hash,
-                reason_ct=await self._keys.encrypt_for(
+                reason_ct=await self._keys.encrypt_new(
                     request_owner(request.id),
                     request.reason,
                     context=f"erasure_requests.reason:{request.id}",

@@ -45,7 +45,7 @@ class SqlExchangeStore:
                 occurred_on=exchange.occurred_on,
                 agencies=",".join(a.value for a in exchange.agencies),
                 meeting_id=exchange.meeting_id,
-                summary_ct=await self._keys.encrypt_for(
+                summary_ct=await self._keys.encrypt_new(
                     exchange_owner(exchange.id),
                     exchange.summary,
                     context=f"exchanges.summary:{exchange.id}",

@@ -36,7 +36,7 @@ class SqlInquiryStore:
             insert(inquiries).values(
                 id=inquiry.id,
                 kif_unit=inquiry.kif_unit,
-                cpr_ct=await self._keys.encrypt_for(
+                cpr_ct=await self._keys.encrypt_new(
                     inquiry_owner(inquiry.id),
                     inquiry.cpr.digits,
                     context=f"inquiries.cpr:{inquiry.id}",

@@ -105,7 +105,7 @@ class SqlDocumentStore:
         return f"document_versions.reason:{document_id}/{version}"
 
     async def add_version(self, record: VersionRecord) -> None:
-        reason = await self._keys.encrypt_for(
+        reason = await self._keys.encrypt_new(
             version_owner(record.document_id, record.version),
             record.reason,
             context=self._context(record.document_id, record.version),

@@ -89,7 +89,7 @@ class SqlMeetingWorkStore:
                 meeting_id=row.meeting_id,
                 case_id=row.case_id,
                 decision=row.decision,
-                summary_ct=await self._keys.encrypt_for(
+                summary_ct=await self._keys.encrypt_new(
                     outcome_owner(row.id), row.summary, context=f"outcomes.summary:{row.id}"
                 ),
                 corrects=row.corrects,

@@ -41,7 +41,7 @@ class SqlWebSessionStore:
         async with self._sessions.begin() as db:
             email_ct = None
             if email is not None:
-                email_ct = await self._keys(db).encrypt_for(
+                email_ct = await self._keys(db).encrypt_new(
                     session_owner(key), email, context=self._context(key)
                 )
             await db.execute(
