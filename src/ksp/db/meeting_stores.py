@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import RowMapping, func, insert, select
+from sqlalchemy import RowMapping, String, cast, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ksp.db.data_key_store import SqlDataKeyStore, version_owner
-from ksp.db.tables import document_versions, documents, meetings
+from ksp.db.data_key_store import KEY_COLUMNS, SqlDataKeyStore, version_owner
+from ksp.db.tables import data_keys, document_versions, documents, meetings
 from ksp.domain.meeting_status import MeetingStatus
 from ksp.domain.meetings import Meeting
 from ksp.services.ports import Page, VersionRecord
@@ -54,6 +54,14 @@ class SqlMeetingStore:
             .offset(page.offset)
         )
         return [_meeting(row._mapping) for row in await self._session.execute(query)]
+
+
+_VERSION_OWNER = (  # version_owner() in SQL, to join a version's data key onto its row
+    literal("version:")
+    + document_versions.c.document_id
+    + literal("/")
+    + cast(document_versions.c.version, String)
+)
 
 
 class SqlDocumentStore:
@@ -134,18 +142,23 @@ class SqlDocumentStore:
         return [self._record(row._mapping) for row in rows]
 
     async def version(self, document_id: str, version: int) -> VersionRecord | None:
-        query = select(document_versions).where(
-            document_versions.c.document_id == document_id,
-            document_versions.c.version == version,
+        query = (
+            select(document_versions, *KEY_COLUMNS)
+            .outerjoin(data_keys, data_keys.c.owner == _VERSION_OWNER)
+            .where(
+                document_versions.c.document_id == document_id,
+                document_versions.c.version == version,
+            )
         )
         row = (await self._session.execute(query)).first()
         if row is None:
             return None
+        self._keys.offer(row._mapping)  # the reason's key came with it: no query of its own
         await self._keys.load([row.reason_ct])
         return self._record(row._mapping)
 
     def _record(self, row: object) -> VersionRecord:
-        values = dict(row)  # type: ignore[call-overload]
+        values = {k: v for k, v in dict(row).items() if not k.startswith("dk_")}  # type: ignore[call-overload]
         reason_ct = bytes(values.pop("reason_ct"))
         # an erased version's reason is blank (db/erasure_store.py)
         reason = self._keys.read(
