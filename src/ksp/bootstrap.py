@@ -341,7 +341,9 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock) -> Ser
         )
     crls = crl_sources(settings)
     mail = secure_mail(settings, crls)
-    sign_in = sign_in_wiring.sign_in(settings, adapters.sessions, adapters.cipher, clock)
+    sign_in = sign_in_wiring.sign_in(
+        settings, adapters.sessions, adapters.ring, adapters.cipher, clock
+    )
     printer = pdf_renderer(settings)
     worker = outbox_worker(settings, uow, clock)
 

@@ -284,24 +284,27 @@ def _keys_check(settings: Settings, args: argparse.Namespace) -> int:
     --days (default 30). Exit 1 if a data key is under a KEK the keeper lacks, or a
     recipient key expires soon."""
     from ksp.db.engine import create_engine
+    from ksp.db.key_rotation import legacy_counts
     from ksp.db.keys_report import expiring_keys
-    from ksp.keys.commands import kek_lines, report
+    from ksp.keys.commands import kek_lines, legacy_lines, report
 
     keks = report(settings)
     for line in kek_lines(keks):
         print(line)
 
-    async def run() -> list[tuple[str, str, str, dt.datetime | None]]:
+    async def run() -> tuple[list[tuple[str, str, str, dt.datetime | None]], dict[str, int]]:
         engine = create_engine(
             settings.database_url, pool_size=1, max_overflow=0, schema=settings.database_schema
         )
         try:
             before = dt.datetime.now(dt.UTC) + dt.timedelta(days=args.days)
-            return await expiring_keys(engine, before)
+            return await expiring_keys(engine, before), await legacy_counts(engine)
         finally:
             await engine.dispose()
 
-    rows = asyncio.run(run())
+    rows, left = asyncio.run(run())
+    for line in legacy_lines(left):
+        print(line)
     for email, unit, fingerprint, expires_at in rows:
         when = "never" if expires_at is None else expires_at.date().isoformat()
         print(f"{when}  {fingerprint}  {email}  ({unit})")
@@ -401,7 +404,8 @@ def _keys_commands(keys: Any) -> None:
     check = command(
         keys,
         "check",
-        "count the data keys under each KEK; list recipient keys expiring soon "
+        "count the data keys under each KEK and the rows still under KSP_DATA_KEYS; "
+        "list recipient keys expiring soon "
         "(exit 1 if any, or if a data key is under a KEK the keeper lacks)",
         with_database(_keys_check),
     )
@@ -421,10 +425,11 @@ def _keys_commands(keys: Any) -> None:
     migrate = command(
         keys,
         "migrate",
-        "move cases still encrypted under KSP_DATA_KEYS to their own data keys (resumable)",
+        "move every field still encrypted under KSP_DATA_KEYS (cases, exchanges, outcomes, "
+        "inquiries, reasons, sessions) to its own data key (resumable)",
         with_database(_keys_migrate),
     )
-    migrate.add_argument("--batch", type=int, default=200, help="cases per transaction")
+    migrate.add_argument("--batch", type=int, default=200, help="rows per transaction")
 
 
 def _journal_commands(journal: Any) -> None:

@@ -7,9 +7,10 @@ configured. The associated data binds a blob to its table, column and row, so a 
 copied into another row does not decrypt.
 
 Envelope encryption (issue 13): a blob of format 2 names a *data key* instead, one per
-journal entry or per case, kept wrapped by a key-encryption key in the data-key table
-(``ksp.db.data_key_store``). Destroying that data key makes every blob under it unreadable
-(:class:`ContentErased`), which is how content is erased without touching the journal.
+journal entry, case or other owner of personal fields, kept wrapped by a key-encryption
+key in the data-key table (``ksp.db.data_key_store``). Destroying that data key makes
+every blob under it unreadable (:class:`ContentErased`), which is how content is erased
+without touching the journal.
 
 A CPR number is also stored as an HMAC-SHA256 under a separate key, so cases and access
 log rows can be found by CPR without the number itself being stored.

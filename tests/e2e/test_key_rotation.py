@@ -1,6 +1,8 @@
 """`ksp keys rotate`, killed halfway (SIGKILL, a real process), resumes and finishes; every
 entry still opens; `ksp keys check` then counts 0 data keys under the old KEK. And
-`ksp keys migrate` moves cases from KSP_DATA_KEYS onto data keys, resumably (issue 13)."""
+`ksp keys migrate` moves cases from KSP_DATA_KEYS onto data keys, resumably (issue 13), after
+which `ksp keys check` counts no row under KSP_DATA_KEYS outside the journal (the other
+kinds: tests/integration/test_row_data_keys.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from sqlalchemy import select, update
 from ksp.bootstrap import database_engine, store_adapters, unit_of_work
 from ksp.crypto import envelope_key_id
 from ksp.db.data_key_store import DataKeyRing, SqlDataKeyStore
-from ksp.db.key_rotation import migrate_cases
+from ksp.db.key_rotation import migrate_fields
 from ksp.db.tables import cases, data_keys, journal_entries
 from ksp.domain.cases import Case, CaseStatus, Custody, Submitter
 from ksp.domain.cpr import Cpr
@@ -218,9 +220,10 @@ async def migrate(settings: Settings, *, stop_after: int | None) -> int:
             raise Killed
 
     try:
-        return await migrate_cases(
+        moved = await migrate_fields(
             adapters.sessions, adapters.ring, adapters.cipher, batch=3, progress=progress
         )
+        return sum(moved.values())
     finally:
         await engine.dispose()
 
@@ -251,6 +254,9 @@ def test_migrating_cases_from_ksp_data_keys_to_data_keys_is_resumable(tmp_path: 
     settings = load_settings(env)
     ids = asyncio.run(make_legacy_cases(settings, 10))
     assert all(envelope_key_id(b) is None for b in asyncio.run(blobs(settings)))
+    listed = ksp(env, "keys", "check")
+    assert "under KSP_DATA_KEYS: 10 rows outside the journal" in listed.stdout, listed.stdout
+    assert "  10 cases (run `ksp keys migrate`)" in listed.stdout
     with pytest.raises(Killed):
         asyncio.run(migrate(settings, stop_after=3))
     halfway = [envelope_key_id(b) for b in asyncio.run(blobs(settings))]
@@ -265,3 +271,6 @@ def test_migrating_cases_from_ksp_data_keys_to_data_keys_is_resumable(tmp_path: 
     ]
     again = ksp(env, "keys", "migrate")
     assert "0 cases moved" in again.stdout
+    checked = ksp(env, "keys", "check")
+    assert "under KSP_DATA_KEYS: 0 rows outside the journal" in checked.stdout, checked.stdout
+    assert "(run `ksp keys migrate`)" not in checked.stdout

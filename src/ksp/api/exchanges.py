@@ -178,7 +178,7 @@ class ExchangeController(Controller):
     @get(
         "/exchanges/{exchange_id:uuid}",
         opt=action(Action.RECORD_EXCHANGE),
-        responses=problems(404),
+        responses=problems(404, 410),
         summary="One exchange with its notification decision and note",
     )
     async def read(
@@ -192,7 +192,7 @@ class ExchangeController(Controller):
     @get(
         "/exchanges",
         opt=action(Action.RECORD_EXCHANGE),
-        responses=problems(),
+        responses=problems(410),
         summary="The exchanges of your cases (open=true: those still missing a duty)",
     )
     async def list_exchanges(

@@ -92,7 +92,7 @@ class OutcomeController(Controller):
     @get(
         "/",
         opt=action(Action.RECORD_MEETING),
-        responses=problems(404),
+        responses=problems(404, 410),
         summary="The current outcome of each case discussed, with its actions",
     )
     async def outcomes(
@@ -128,7 +128,7 @@ class ActionController(Controller):
     @get(
         "/",
         opt=action(Action.READ_ACTIONS),
-        responses=problems(),
+        responses=problems(410),
         summary="Actions agreed at meetings",
         description="KiF: the actions of its meetings. A participant: the actions its unit owns.",
     )

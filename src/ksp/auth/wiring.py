@@ -10,6 +10,7 @@ from ksp.auth.claims import ClaimMapping
 from ksp.auth.context import SignIn
 from ksp.auth.oidc import OidcClient
 from ksp.crypto import FieldCipher
+from ksp.db.data_key_store import DataKeyRing
 from ksp.db.session_store import SqlWebSessionStore
 from ksp.domain.sessions import SessionLifetime
 from ksp.services.ports import Clock
@@ -30,6 +31,7 @@ def claim_mapping(settings: Settings) -> ClaimMapping:
 def sign_in(
     settings: Settings,
     sessions: async_sessionmaker[AsyncSession],
+    ring: DataKeyRing,
     cipher: FieldCipher,
     clock: Clock,
 ) -> SignIn:
@@ -40,7 +42,7 @@ def sign_in(
     )
     return SignIn(
         settings=config,
-        sessions=SessionService(SqlWebSessionStore(sessions, cipher), clock, lifetime),
+        sessions=SessionService(SqlWebSessionStore(sessions, ring, cipher), clock, lifetime),
         clock=clock,
         oidc=OidcClient(config, clock) if config.issuer is not None else None,
         mapping=claim_mapping(settings),

@@ -1,7 +1,10 @@
 """The data-key store: one random AES-256 key per owner, stored wrapped under a KEK.
 
-An owner is ``journal:<seq>`` for a journal entry's content or ``case:<id>`` for a case's
-personal fields. Content sealed under a data key is a format-2 blob (``ksp.crypto``) that
+An owner is ``journal:<seq>`` for a journal entry's content, ``case:<id>`` for a case's
+personal fields, and one per row that holds personal fields beside them (:func:`row_owner`):
+an exchange with its records, an outcome with its actions and their statuses, an inquiry
+with its decisions, a document version with its circulations' reasons, a browser session,
+an erasure request. Content sealed under a data key is a format-2 blob (``ksp.crypto``) that
 names the key; it stays bound to its table, column and row by its context as before.
 
 Reading goes in two steps so that a batch costs one query: :meth:`SqlDataKeyStore.load`
@@ -23,12 +26,12 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,6 +44,7 @@ from ksp.crypto import (
     seal_envelope,
 )
 from ksp.db.tables import data_keys
+from ksp.domain.errors import Erased
 from ksp.keys.kek import KekKeeper, UnwrapFailed
 
 __all__ = [
@@ -50,7 +54,14 @@ __all__ = [
     "DataKeyRing",
     "SqlDataKeyStore",
     "case_owner",
+    "exchange_owner",
+    "inquiry_owner",
     "journal_owner",
+    "outcome_owner",
+    "request_owner",
+    "row_owner",
+    "session_owner",
+    "version_owner",
     "wrap_aad",
 ]
 
@@ -74,6 +85,55 @@ def journal_owner(seq: int) -> str:
 
 def case_owner(case_id: str) -> str:
     return f"case:{case_id}"
+
+
+def exchange_owner(exchange_id: str) -> str:
+    """An exchange's summary and its records' contents."""
+    return f"exchange:{exchange_id}"
+
+
+def outcome_owner(outcome_id: str) -> str:
+    """An outcome's summary, its actions' descriptions and their statuses' notes."""
+    return f"outcome:{outcome_id}"
+
+
+def inquiry_owner(inquiry_id: str) -> str:
+    """An inquiry's CPR number and its decisions' justifications."""
+    return f"inquiry:{inquiry_id}"
+
+
+def version_owner(document_id: str, version: int) -> str:
+    """A document version's reason and its circulations' reasons for sending it again (the
+    version's content is its journal entry, under ``journal:<seq>``)."""
+    return f"version:{document_id}/{version}"
+
+
+def session_owner(key: bytes) -> str:
+    """A browser session's e-mail address (``key``: the SHA-256 of its secret)."""
+    return f"session:{key.hex()}"
+
+
+def request_owner(request_id: str) -> str:
+    """An erasure request's reason."""
+    return f"erasure-request:{request_id}"
+
+
+_ROW_OWNERS = {
+    "cases": case_owner,
+    "exchanges": exchange_owner,
+    "outcomes": outcome_owner,
+    "inquiries": inquiry_owner,
+}
+
+
+def row_owner(table: str, row_id: str) -> str | None:
+    """The data key's owner for a row an erasure names (``Footprint.rows``); None for rows
+    with no key of their own (access-log lines hold no sealed fields)."""
+    if table == "document_versions":
+        document_id, _, version = row_id.rpartition("/")
+        return version_owner(document_id, int(version))
+    owner = _ROW_OWNERS.get(table)
+    return None if owner is None else owner(row_id)
 
 
 def wrap_aad(key_id: str, owner: str) -> bytes:
@@ -154,6 +214,7 @@ class SqlDataKeyStore:
         self._loaded: dict[str, _Wrapped | None] = {}  # None: destroyed
         self._missing: set[str] = set()  # named by a blob, in no row: tampered
         self._opened: dict[tuple[str, _Wrapped], _Unwrapped] = {}  # this unit of work's
+        self._owned: dict[str, str] = {}  # owner -> live key id, as found or made here
 
     async def create(self, owner: str) -> str:
         """A new data key for ``owner``, wrapped under the current KEK; its id."""
@@ -167,6 +228,7 @@ class SqlDataKeyStore:
         )
         stored = _Wrapped(owner, kek_id, wrapped)
         self._loaded[key_id] = stored
+        self._owned[owner] = key_id
         self._ring.remember(
             (key_id, kek_id, wrapped), _Unwrapped(AESGCM(key), key), time.monotonic()
         )
@@ -174,11 +236,14 @@ class SqlDataKeyStore:
 
     async def key_of(self, owner: str) -> str | None:
         """The id of ``owner``'s live data key, if it has one."""
+        if owner in self._owned:
+            return self._owned[owner]
         query = select(data_keys).where(data_keys.c.owner == owner)
         row = (await self._session.execute(query)).first()
         if row is None or row.wrapped is None:
             return None
         self._loaded[row.key_id] = _Wrapped(row.owner, row.kek_id, bytes(row.wrapped))
+        self._owned[owner] = str(row.key_id)
         return str(row.key_id)
 
     async def for_owner(self, owner: str) -> str:
@@ -265,8 +330,27 @@ class SqlDataKeyStore:
     def encrypt(self, key_id: str, text: str, *, context: str) -> bytes:
         return self.seal(key_id, text.encode("utf-8"), context=context)
 
+    async def encrypt_for(self, owner: str, text: str, *, context: str) -> bytes:
+        """``text`` under ``owner``'s data key, made now if it has none yet."""
+        return self.encrypt(await self.for_owner(owner), text, context=context)
+
+    async def encrypt_new(self, owner: str, text: str, *, context: str) -> bytes:
+        """``text`` under a data key made now for ``owner``, a row being written (no look-up:
+        an owner that has a key already is refused by the table's unique owner)."""
+        return self.encrypt(await self.create(owner), text, context=context)
+
     def decrypt(self, blob: bytes, *, context: str) -> str:
         return self.open(blob, context=context).decode("utf-8")
+
+    def read(self, blob: bytes, *, context: str) -> str:
+        """A field as the service reads it: ``""`` once blanked by an erasure, and
+        :class:`~ksp.domain.errors.Erased` (410) once its data key was destroyed."""
+        if not blob:
+            return ""
+        try:
+            return self.decrypt(bytes(blob), context=context)
+        except ContentErased:
+            raise Erased from None
 
     async def destroy(self, key_id: str, *, at: dt.datetime) -> bool:
         """Destroy one data key: every blob under it is erased. False if it was not live."""
@@ -276,6 +360,7 @@ class SqlDataKeyStore:
             .values(wrapped=None, kek_id=None, destroyed_at=at)
         )
         self._loaded[key_id] = None
+        self._owned = {o: k for o, k in self._owned.items() if k != key_id}
         self._ring.forget([key_id])
         return bool(getattr(result, "rowcount", 0) == 1)
 
@@ -284,6 +369,20 @@ class SqlDataKeyStore:
         query = select(data_keys.c.key_id).where(data_keys.c.owner == owner)
         key_id = (await self._session.execute(query)).scalar()
         return key_id is not None and await self.destroy(str(key_id), at=at)
+
+    async def drop_owners(self, owners: Collection[str]) -> None:
+        """Delete the data keys of ``owners`` outright, for rows deleted with them (a browser
+        session): nothing under them is kept, so no tombstone is either."""
+        listed, gone = sorted(owners), []
+        for start in range(0, len(listed), _IDS_PER_QUERY):
+            chunk = listed[start : start + _IDS_PER_QUERY]
+            query = select(data_keys.c.key_id).where(data_keys.c.owner.in_(chunk))
+            gone += [str(k) for k in (await self._session.execute(query)).scalars()]
+            await self._session.execute(delete(data_keys).where(data_keys.c.owner.in_(chunk)))
+        for key_id in gone:
+            self._loaded[key_id] = None
+        self._owned = {o: k for o, k in self._owned.items() if o not in owners}
+        self._ring.forget(gone)
 
     async def count_by_kek(self) -> dict[str | None, int]:
         """How many data keys each KEK wraps (None: destroyed keys)."""

@@ -14,14 +14,14 @@ import datetime as dt
 import os
 import uuid
 from collections.abc import AsyncIterator, Collection
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ksp.crypto import FieldCipher, KeyedHasher
-from ksp.db.data_key_store import SqlDataKeyStore, case_owner, journal_owner
+from ksp.crypto import KeyedHasher
+from ksp.db.data_key_store import SqlDataKeyStore, journal_owner, request_owner, row_owner
 from ksp.db.tables import (
     access_log,
     access_log_subjects,
@@ -51,7 +51,7 @@ from ksp.domain.circulation import DeliveryStatus
 from ksp.domain.cpr import Cpr
 from ksp.services.ports import ErasureRequest, Footprint
 
-__all__ = ["ERASED", "SqlErasureStore", "SqlKeyEraser"]
+__all__ = ["ERASED", "SqlErasureStore", "SqlKeyEraser", "erasure_door"]
 
 ERASED = b""
 """What an erased ``*_ct`` column holds: nothing at all."""
@@ -63,15 +63,27 @@ _NOT_ERASED_ENTRY = (
 )
 
 
+@asynccontextmanager
+async def erasure_door(session: AsyncSession) -> AsyncIterator[None]:
+    """The guarded tables take changes while this lasts, in ``session``'s transaction only:
+    an erasure's blanking, or ``ksp keys migrate`` resealing a field under its data key."""
+    door = str(uuid.uuid4())
+    await session.execute(insert(erasure_in_progress).values(id=door))
+    try:
+        yield
+    finally:
+        await session.execute(delete(erasure_in_progress).where(erasure_in_progress.c.id == door))
+
+
 def _random_hash() -> bytes:
     """A look-up hash no CPR number has: the row is found by no search any more."""
     return os.urandom(32)
 
 
 class SqlErasureStore:
-    def __init__(self, session: AsyncSession, cipher: FieldCipher, hasher: KeyedHasher) -> None:
+    def __init__(self, session: AsyncSession, keys: SqlDataKeyStore, hasher: KeyedHasher) -> None:
         self._session = session
-        self._cipher = cipher
+        self._keys = keys
         self._hasher = hasher
 
     async def _seqs(self, query: object) -> list[int]:
@@ -254,17 +266,8 @@ class SqlErasureStore:
                 .values(content=ERASED)
             )
 
-    @asynccontextmanager
-    async def _door(self) -> AsyncIterator[None]:
-        """The guarded tables take erasures while this lasts, in this transaction only."""
-        door = str(uuid.uuid4())
-        await self._session.execute(insert(erasure_in_progress).values(id=door))
-        try:
-            yield
-        finally:
-            await self._session.execute(
-                delete(erasure_in_progress).where(erasure_in_progress.c.id == door)
-            )
+    def _door(self) -> AbstractAsyncContextManager[None]:
+        return erasure_door(self._session)
 
     async def erase_rows(self, rows: Collection[tuple[str, str]], at: dt.datetime) -> None:
         """Blank the personal fields of the rows named; a document version's row keeps its
@@ -404,8 +407,10 @@ class SqlErasureStore:
                 id=request.id,
                 kif_unit=request.kif_unit,
                 cpr_hash=cpr_hash,
-                reason_ct=self._cipher.encrypt(
-                    request.reason, context=f"erasure_requests.reason:{request.id}"
+                reason_ct=await self._keys.encrypt_new(
+                    request_owner(request.id),
+                    request.reason,
+                    context=f"erasure_requests.reason:{request.id}",
                 ),
                 requested_at=request.requested_at,
                 requested_by_sub=request.requested_by_sub,
@@ -421,10 +426,11 @@ class SqlErasureStore:
         ).first()
         if row is None:
             return None
+        await self._keys.load([row.reason_ct])
         request = ErasureRequest(
             id=row.id,
             kif_unit=row.kif_unit,
-            reason=self._cipher.decrypt(row.reason_ct, context=f"erasure_requests.reason:{row.id}"),
+            reason=self._keys.read(row.reason_ct, context=f"erasure_requests.reason:{row.id}"),
             requested_at=row.requested_at,
             requested_by_sub=row.requested_by_sub,
             countersigned_at=row.countersigned_at,
@@ -453,8 +459,9 @@ class SqlErasureStore:
 
 
 class SqlKeyEraser:
-    """The DataKeyEraser port over the data-key store: an entry's or a case's data key
-    destroyed, in the unit of work's transaction (``ksp.db.data_key_store``)."""
+    """The DataKeyEraser port over the data-key store: an entry's data key, or the data key
+    of a row an erasure names (a case, exchange, outcome, inquiry or document version),
+    destroyed in the unit of work's transaction (``ksp.db.data_key_store``)."""
 
     def __init__(self, keys: SqlDataKeyStore) -> None:
         self._keys = keys
@@ -462,5 +469,7 @@ class SqlKeyEraser:
     async def destroy_for_entry(self, seq: int, at: dt.datetime) -> None:
         await self._keys.destroy_owner(journal_owner(seq), at=at)
 
-    async def destroy_for_case(self, case_id: str, at: dt.datetime) -> None:
-        await self._keys.destroy_owner(case_owner(case_id), at=at)
+    async def destroy_for_row(self, table: str, row_id: str, at: dt.datetime) -> None:
+        owner = row_owner(table, row_id)
+        if owner is not None:
+            await self._keys.destroy_owner(owner, at=at)

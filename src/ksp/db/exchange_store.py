@@ -1,4 +1,6 @@
-"""The store for exchanges and their notification and note records (contents encrypted)."""
+"""The store for exchanges and their notification and note records (contents sealed under
+the exchange's own data key, ``exchange:<id>``: its retention or its person's erasure
+destroys that key, records and all)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, insert, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ksp.crypto import FieldCipher
+from ksp.db.data_key_store import SqlDataKeyStore, exchange_owner
 from ksp.db.stores import in_scope
 from ksp.db.tables import cases, exchange_records, exchanges
 from ksp.domain.access import CaseScope
@@ -31,9 +33,9 @@ def _has(kind: str) -> Any:
 
 
 class SqlExchangeStore:
-    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
+    def __init__(self, session: AsyncSession, keys: SqlDataKeyStore) -> None:
         self._session = session
-        self._cipher = cipher
+        self._keys = keys
 
     async def add(self, exchange: Exchange) -> None:
         await self._session.execute(
@@ -43,8 +45,10 @@ class SqlExchangeStore:
                 occurred_on=exchange.occurred_on,
                 agencies=",".join(a.value for a in exchange.agencies),
                 meeting_id=exchange.meeting_id,
-                summary_ct=self._cipher.encrypt(
-                    exchange.summary, context=f"exchanges.summary:{exchange.id}"
+                summary_ct=await self._keys.encrypt_new(
+                    exchange_owner(exchange.id),
+                    exchange.summary,
+                    context=f"exchanges.summary:{exchange.id}",
                 ),
                 created_at=exchange.created_at,
                 created_by_sub=exchange.created_by_sub,
@@ -58,7 +62,10 @@ class SqlExchangeStore:
                 select(exchanges).where(exchanges.c.id == exchange_id).where(_KEPT)
             )
         ).first()
-        return None if row is None else self._exchange(row._mapping)
+        if row is None:
+            return None
+        await self._keys.load([row.summary_ct])
+        return self._exchange(row._mapping)
 
     async def next_number(self, exchange_id: str, kind: str) -> int:
         query = select(func.max(exchange_records.c.number)).where(
@@ -76,7 +83,9 @@ class SqlExchangeStore:
                 journal_seq=journal_seq,
                 created_at=record.created_at,
                 created_by_sub=record.created_by_sub,
-                content_ct=self._cipher.encrypt(json.dumps(record.content), context=context),
+                content_ct=await self._keys.encrypt_for(
+                    exchange_owner(record.exchange_id), json.dumps(record.content), context=context
+                ),
             )
         )
 
@@ -93,7 +102,8 @@ class SqlExchangeStore:
             closed = and_(_has("notification"), _has("note"))
             query = query.where(not_(closed) if open_duties else closed)
         query = query.order_by(exchanges.c.created_at, exchanges.c.id)
-        rows = await self._session.execute(query.limit(page.limit).offset(page.offset))
+        rows = list(await self._session.execute(query.limit(page.limit).offset(page.offset)))
+        await self._keys.load(r.summary_ct for r in rows)
         return [self._exchange(r._mapping) for r in rows]
 
     async def latest_records(
@@ -109,7 +119,9 @@ class SqlExchangeStore:
             .order_by(exchange_records.c.number)
         )
         latest = {}
-        for row in await self._session.execute(query):
+        rows = list(await self._session.execute(query))
+        await self._keys.load(r.content_ct for r in rows)
+        for row in rows:
             latest[(row.exchange_id, row.kind)] = self._record(row._mapping)
         return latest
 
@@ -119,7 +131,7 @@ class SqlExchangeStore:
             exchange_id=row["exchange_id"],
             kind=row["kind"],
             number=row["number"],
-            content=json.loads(self._cipher.decrypt(row["content_ct"], context=context)),
+            content=json.loads(self._keys.read(row["content_ct"], context=context) or "{}"),
             created_at=row["created_at"],
             created_by_sub=row["created_by_sub"],
         )
@@ -131,9 +143,7 @@ class SqlExchangeStore:
             occurred_on=row["occurred_on"],
             agencies=tuple(Agency(a) for a in row["agencies"].split(",")),
             meeting_id=row["meeting_id"],
-            summary=self._cipher.decrypt(
-                row["summary_ct"], context=f"exchanges.summary:{row['id']}"
-            ),
+            summary=self._keys.read(row["summary_ct"], context=f"exchanges.summary:{row['id']}"),
             created_at=row["created_at"],
             created_by_sub=row["created_by_sub"],
             journal_seq=row["journal_seq"],

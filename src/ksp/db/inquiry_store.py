@@ -1,5 +1,7 @@
 """The store for inquiries and KiF's decisions on them. CPR numbers and justifications are
-encrypted; a keyed hash of the CPR finds the cases and inquiries about one person."""
+sealed under the inquiry's own data key (``inquiry:<id>``), which its retention or its
+person's erasure destroys; a keyed hash of the CPR finds the cases and inquiries about one
+person."""
 
 from __future__ import annotations
 
@@ -9,7 +11,8 @@ from typing import Any
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ksp.crypto import FieldCipher, KeyedHasher
+from ksp.crypto import KeyedHasher
+from ksp.db.data_key_store import SqlDataKeyStore, inquiry_owner
 from ksp.db.tables import cases, inquiries, inquiry_decisions
 from ksp.domain.access import Principal, Role
 from ksp.domain.circulation import Agency
@@ -22,9 +25,9 @@ __all__ = ["SqlInquiryStore"]
 
 
 class SqlInquiryStore:
-    def __init__(self, session: AsyncSession, cipher: FieldCipher, hasher: KeyedHasher) -> None:
+    def __init__(self, session: AsyncSession, keys: SqlDataKeyStore, hasher: KeyedHasher) -> None:
         self._session = session
-        self._cipher = cipher
+        self._keys = keys
         self._hasher = hasher
 
     async def add(self, inquiry: Inquiry) -> None:
@@ -33,8 +36,10 @@ class SqlInquiryStore:
             insert(inquiries).values(
                 id=inquiry.id,
                 kif_unit=inquiry.kif_unit,
-                cpr_ct=self._cipher.encrypt(
-                    inquiry.cpr.digits, context=f"inquiries.cpr:{inquiry.id}"
+                cpr_ct=await self._keys.encrypt_new(
+                    inquiry_owner(inquiry.id),
+                    inquiry.cpr.digits,
+                    context=f"inquiries.cpr:{inquiry.id}",
                 ),
                 cpr_hash=self._hasher.cpr(inquiry.cpr.digits),
                 from_agency=inquiry.from_agency.value,
@@ -58,7 +63,10 @@ class SqlInquiryStore:
                 )
             )
         ).first()
-        return None if row is None else self._inquiry(row._mapping)
+        if row is None:
+            return None
+        await self._keys.load([row.cpr_ct])
+        return self._inquiry(row._mapping)
 
     async def visible_to(self, principal: Principal, page: Page) -> list[Inquiry]:
         """KiF: inquiries it handles. Jails: inquiries about people in cases they submitted
@@ -78,7 +86,8 @@ class SqlInquiryStore:
             query = query.where(inquiries.c.cpr_hash.in_(held))
         else:
             query = query.where(inquiries.c.created_by_unit == principal.unit)
-        rows = await self._session.execute(query.limit(page.limit).offset(page.offset))
+        rows = list(await self._session.execute(query.limit(page.limit).offset(page.offset)))
+        await self._keys.load(r.cpr_ct for r in rows)
         return [self._inquiry(row._mapping) for row in rows]
 
     async def detention_of(
@@ -113,7 +122,9 @@ class SqlInquiryStore:
             .where(inquiry_decisions.c.inquiry_id.in_(list(found)))
             .order_by(inquiry_decisions.c.inquiry_id, inquiry_decisions.c.number)
         )
-        for row in await self._session.execute(query):
+        rows = list(await self._session.execute(query))
+        await self._keys.load(r.justification_ct for r in rows)
+        for row in rows:
             found[row.inquiry_id].append(self._decision(row._mapping))
         return found
 
@@ -124,7 +135,7 @@ class SqlInquiryStore:
             inquiry_id=row["inquiry_id"],
             number=row["number"],
             eligible=row["eligible"],
-            justification=None if blob is None else self._cipher.decrypt(blob, context=context),
+            justification=None if blob is None else self._keys.read(blob, context=context),
             decided_at=row["decided_at"],
             decided_by_sub=row["decided_by_sub"],
             journal_seq=row["journal_seq"],
@@ -147,7 +158,9 @@ class SqlInquiryStore:
                 eligible=decision.eligible,
                 justification_ct=None
                 if text is None
-                else self._cipher.encrypt(text, context=context),
+                else await self._keys.encrypt_for(
+                    inquiry_owner(decision.inquiry_id), text, context=context
+                ),
                 decided_at=decision.decided_at,
                 decided_by_sub=decision.decided_by_sub,
             )
@@ -159,7 +172,7 @@ class SqlInquiryStore:
         return Inquiry(
             id=inquiry_id,
             kif_unit=row["kif_unit"],
-            cpr=Cpr(self._cipher.decrypt(row["cpr_ct"], context=f"inquiries.cpr:{inquiry_id}")),
+            cpr=Cpr(self._keys.read(row["cpr_ct"], context=f"inquiries.cpr:{inquiry_id}")),
             from_agency=Agency(row["from_agency"]),
             received_on=row["received_on"],
             detained_since=row["detained_since"],

@@ -6,35 +6,43 @@ short transaction, only where the row still names the KEK it was read under. A k
 at most the batch in flight; running again picks up the keys still under the old KEK, so
 ``ksp keys rotate`` resumes a rotation that was cut off instead of starting another.
 
-Migration reseals each case's personal fields, still under ``KSP_DATA_KEYS`` (format 1),
-under the case's own data key, in batches keyed on the case id; what is done is skipped
-when it runs again. Journal content stays as it was written: the header and the Merkle tree
-commit to its ciphertext, so it cannot be resealed (see the README).
+Migration reseals every personal field still under ``KSP_DATA_KEYS`` (format 1) under its
+owner's data key (``ksp.db.sealed_fields``: cases, exchanges, outcomes, inquiries, version
+and circulation reasons, sessions, erasure requests), table by table, in batches keyed on
+the primary key; what is done is skipped when it runs again. Journal content stays as it
+was written: the header and the Merkle tree commit to its ciphertext, so it cannot be
+resealed (see the README).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, select, tuple_, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from ksp.crypto import FieldCipher, envelope_key_id
-from ksp.db.data_key_store import DataKeyRing, SqlDataKeyStore, case_owner, wrap_aad
-from ksp.db.tables import cases, data_keys
+from ksp.crypto import ContentErased, FieldCipher
+from ksp.db.data_key_store import DataKeyRing, SqlDataKeyStore, wrap_aad
+from ksp.db.erasure_store import erasure_door
+from ksp.db.sealed_fields import LEGACY_FORMAT, SEALED_FIELDS, SealedFields, legacy
+from ksp.db.tables import data_keys, journal_entries
 from ksp.keys.kek import KekError, UnwrapFailed
 
-__all__ = ["KekReport", "kek_report", "migrate_cases", "rewrap", "rotate"]
+__all__ = [
+    "JOURNAL_NOUN",
+    "KekReport",
+    "kek_report",
+    "legacy_counts",
+    "migrate_fields",
+    "rewrap",
+    "rotate",
+]
 
 BATCH = 2_000
-_CONTEXT = {
-    "name_ct": "name",
-    "cpr_ct": "cpr",
-    "concern_ct": "concern",
-    "triage_reason_ct": "triage",
-}
+JOURNAL_NOUN = "journal entries"
 
 _REWRAP = (
     update(data_keys)
@@ -132,46 +140,94 @@ async def rotate(
     return keeper.current, started, await rewrap(engine, ring, batch=batch, progress=progress)
 
 
-async def migrate_cases(
+async def migrate_fields(
     sessions: async_sessionmaker[AsyncSession],
     ring: DataKeyRing,
     legacy: FieldCipher,
     *,
     batch: int = 200,
     progress: Callable[[int], None] | None = None,
+) -> dict[str, int]:
+    """Reseal every field still under the legacy keys (``SEALED_FIELDS``) under its owner's
+    data key; how many rows were moved, per kind. ``progress`` hears the running total."""
+    moved: dict[str, int] = {}
+    for fields in SEALED_FIELDS:
+        done = sum(moved.values())
+        moved[fields.noun] = await _migrate(
+            sessions,
+            ring,
+            legacy,
+            fields,
+            batch,
+            None if progress is None else lambda n, done=done: progress(done + n),  # type: ignore[misc]
+        )
+    return moved
+
+
+async def _migrate(
+    sessions: async_sessionmaker[AsyncSession],
+    ring: DataKeyRing,
+    legacy: FieldCipher,
+    fields: SealedFields,
+    batch: int,
+    progress: Callable[[int], None] | None,
 ) -> int:
-    """Reseal the cases' fields still under the legacy keys; how many cases were moved."""
-    after, moved = "", 0
+    """One table, in batches keyed on its primary key, one transaction each (behind the
+    erasure door: the guarded tables take nothing else). A row whose owner's key was
+    destroyed is left as it is (``ksp keys check`` counts it)."""
+    key_columns = list(fields.table.primary_key.columns)
+    after: tuple[Any, ...] | None = None
+    moved = 0
     while True:
         async with sessions() as session, session.begin():
-            query = select(cases.c.id, *(cases.c[c] for c in _CONTEXT))
-            query = query.where(cases.c.id > after).order_by(cases.c.id).limit(batch)
-            rows = list(await session.execute(query))
+            query = fields.source()
+            if after is not None:
+                query = query.where(tuple_(*key_columns) > tuple_(*after))
+            rows = [r._mapping for r in await session.execute(query.limit(batch))]
             if not rows:
                 return moved
             keys = SqlDataKeyStore(session, ring, legacy)
-            for row in rows:
-                values = await _resealed(keys, row._mapping)
-                if values:
-                    await session.execute(update(cases).where(cases.c.id == row.id).values(values))
-                    moved += 1
-            after = rows[-1].id
+            async with erasure_door(session):
+                for row in rows:
+                    values = await _resealed(keys, fields, row)
+                    if values:
+                        same = and_(*(c == row[c.name] for c in key_columns))
+                        await session.execute(update(fields.table).where(same).values(values))
+                        moved += 1
+            after = fields.key(rows[-1])
         if progress is not None:
             progress(moved)
 
 
-async def _resealed(keys: SqlDataKeyStore, mapping: RowMapping) -> dict[str, bytes]:
+async def _resealed(
+    keys: SqlDataKeyStore, fields: SealedFields, row: RowMapping
+) -> dict[str, bytes]:
     old = {
-        c: bytes(mapping[c])
-        for c in _CONTEXT
-        if mapping[c] is not None and envelope_key_id(bytes(mapping[c])) is None
+        column: bytes(row[column])
+        for column in fields.contexts
+        if row[column] and bytes(row[column])[:1] == LEGACY_FORMAT
     }
     if not old:
         return {}
-    case_id = mapping["id"]
-    key_id = await keys.for_owner(case_owner(case_id))
+    try:
+        key_id = await keys.for_owner(fields.owner(row))
+    except ContentErased:
+        return {}
     resealed = {}
     for column, blob in old.items():
-        context = f"cases.{_CONTEXT[column]}:{case_id}"
+        context = fields.contexts[column](row)
         resealed[column] = keys.seal(key_id, keys.open(blob, context=context), context=context)
     return resealed
+
+
+async def legacy_counts(engine: AsyncEngine) -> dict[str, int]:
+    """How many rows of each kind still hold a field under ``KSP_DATA_KEYS``, the journal's
+    entries included (they stay: their header and the tree commit to the ciphertext)."""
+    found = {}
+    async with engine.connect() as connection:
+        for fields in SEALED_FIELDS:
+            query = select(func.count()).select_from(fields.source().order_by(None).subquery())
+            found[fields.noun] = int((await connection.execute(query)).scalar_one())
+        query = select(func.count()).where(legacy(journal_entries.c.content))
+        found[JOURNAL_NOUN] = int((await connection.execute(query)).scalar_one())
+    return found

@@ -9,7 +9,7 @@ from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ksp.crypto import FieldCipher
+from ksp.db.data_key_store import SqlDataKeyStore, version_owner
 from ksp.db.outbox_signal import OUTBOX_CHANNEL
 from ksp.db.tables import circulations, meeting_participants, outbox, recipients
 from ksp.domain.circulation import (
@@ -180,11 +180,12 @@ class SqlRecipientStore:
 
 
 class SqlCirculationStore:
-    """The reason for circulating a version again is free text: it is stored encrypted."""
+    """The reason for circulating a version again is free text: it is sealed under the
+    version's data key (``version:<document>/<n>``), and goes when the version is erased."""
 
-    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
+    def __init__(self, session: AsyncSession, keys: SqlDataKeyStore) -> None:
         self._session = session
-        self._cipher = cipher
+        self._keys = keys
 
     async def add(self, circulation: Circulation) -> None:
         reason = circulation.again_reason
@@ -198,7 +199,11 @@ class SqlCirculationStore:
                 created_by_sub=circulation.created_by_sub,
                 again_reason_ct=None
                 if reason is None
-                else self._cipher.encrypt(reason, context=_reason_context(circulation.id)),
+                else await self._keys.encrypt_for(
+                    version_owner(circulation.document_id, circulation.version),
+                    reason,
+                    context=_reason_context(circulation.id),
+                ),
             )
         )
 
@@ -208,7 +213,10 @@ class SqlCirculationStore:
                 select(circulations).where(circulations.c.id == circulation_id)
             )
         ).first()
-        return None if row is None else self._circulation(row)
+        if row is None:
+            return None
+        await self._keys.load([row.again_reason_ct])
+        return self._circulation(row)
 
     async def of_meeting(self, meeting_id: str) -> list[Circulation]:
         """The meeting's circulations, oldest first."""
@@ -217,7 +225,9 @@ class SqlCirculationStore:
             .where(circulations.c.meeting_id == meeting_id)
             .order_by(circulations.c.created_at, circulations.c.id)
         )
-        return [self._circulation(row) for row in await self._session.execute(query)]
+        rows = list(await self._session.execute(query))
+        await self._keys.load(r.again_reason_ct for r in rows)
+        return [self._circulation(row) for row in rows]
 
     def _circulation(self, row: Any) -> Circulation:
         values = dict(row._mapping)
@@ -225,7 +235,7 @@ class SqlCirculationStore:
         reason = (
             None
             if blob is None
-            else self._cipher.decrypt(bytes(blob), context=_reason_context(values["id"]))
+            else self._keys.read(bytes(blob), context=_reason_context(values["id"]))
         )
         return Circulation(**values, again_reason=reason)
 

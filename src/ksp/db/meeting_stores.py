@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import RowMapping, func, insert, select
+from sqlalchemy import RowMapping, String, cast, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ksp.crypto import FieldCipher
-from ksp.db.tables import document_versions, documents, meetings
+from ksp.db.data_key_store import KEY_COLUMNS, SqlDataKeyStore, version_owner
+from ksp.db.tables import data_keys, document_versions, documents, meetings
 from ksp.domain.meeting_status import MeetingStatus
 from ksp.domain.meetings import Meeting
 from ksp.services.ports import Page, VersionRecord
@@ -56,12 +56,21 @@ class SqlMeetingStore:
         return [_meeting(row._mapping) for row in await self._session.execute(query)]
 
 
-class SqlDocumentStore:
-    """Version reasons are free text and may name people: they are stored encrypted."""
+_VERSION_OWNER = (  # version_owner() in SQL, to join a version's data key onto its row
+    literal("version:")
+    + document_versions.c.document_id
+    + literal("/")
+    + cast(document_versions.c.version, String)
+)
 
-    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
+
+class SqlDocumentStore:
+    """Version reasons are free text and may name people: they are sealed under the
+    version's own data key (``version:<document>/<n>``), destroyed when the version is."""
+
+    def __init__(self, session: AsyncSession, keys: SqlDataKeyStore) -> None:
         self._session = session
-        self._cipher = cipher
+        self._keys = keys
 
     async def of_meeting(self, meeting_id: str, kind: str = "list") -> str | None:
         query = select(documents.c.id).where(
@@ -104,8 +113,10 @@ class SqlDocumentStore:
         return f"document_versions.reason:{document_id}/{version}"
 
     async def add_version(self, record: VersionRecord) -> None:
-        reason = self._cipher.encrypt(
-            record.reason, context=self._context(record.document_id, record.version)
+        reason = await self._keys.encrypt_new(
+            version_owner(record.document_id, record.version),
+            record.reason,
+            context=self._context(record.document_id, record.version),
         )
         await self._session.execute(
             insert(document_versions).values(
@@ -126,24 +137,31 @@ class SqlDocumentStore:
             .where(document_versions.c.document_id == document_id)
             .order_by(document_versions.c.version)
         )
-        return [self._record(row._mapping) for row in await self._session.execute(query)]
+        rows = list(await self._session.execute(query))
+        await self._keys.load(r.reason_ct for r in rows)
+        return [self._record(row._mapping) for row in rows]
 
     async def version(self, document_id: str, version: int) -> VersionRecord | None:
-        query = select(document_versions).where(
-            document_versions.c.document_id == document_id,
-            document_versions.c.version == version,
+        query = (
+            select(document_versions, *KEY_COLUMNS)
+            .outerjoin(data_keys, data_keys.c.owner == _VERSION_OWNER)
+            .where(
+                document_versions.c.document_id == document_id,
+                document_versions.c.version == version,
+            )
         )
         row = (await self._session.execute(query)).first()
-        return None if row is None else self._record(row._mapping)
+        if row is None:
+            return None
+        self._keys.offer(row._mapping)  # the reason's key came with it: no query of its own
+        await self._keys.load([row.reason_ct])
+        return self._record(row._mapping)
 
     def _record(self, row: object) -> VersionRecord:
-        values = dict(row)  # type: ignore[call-overload]
+        values = {k: v for k, v in dict(row).items() if not k.startswith("dk_")}  # type: ignore[call-overload]
         reason_ct = bytes(values.pop("reason_ct"))
-        reason = (  # an erased version's reason is blank (db/erasure_store.py)
-            ""
-            if not reason_ct
-            else self._cipher.decrypt(
-                reason_ct, context=self._context(values["document_id"], values["version"])
-            )
+        # an erased version's reason is blank (db/erasure_store.py)
+        reason = self._keys.read(
+            reason_ct, context=self._context(values["document_id"], values["version"])
         )
         return VersionRecord(reason=reason, **values)

@@ -1,6 +1,8 @@
 """The store for meeting management: a meeting's state, and the index rows of attendance,
 outcomes, actions and action statuses beside their journal entries. Free text is sealed in
-``*_ct`` columns, bound to its table, column and row."""
+``*_ct`` columns, bound to its table, column and row, under the outcome's own data key
+(``outcome:<id>``): an outcome's summary, its actions' descriptions and their statuses'
+notes go together when its retention or its person's erasure destroys that key."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from collections.abc import Collection, Sequence
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ksp.crypto import FieldCipher
+from ksp.db.data_key_store import SqlDataKeyStore, outcome_owner
 from ksp.db.tables import (
     action_statuses,
     actions,
@@ -27,9 +29,9 @@ __all__ = ["SqlMeetingWorkStore"]
 
 
 class SqlMeetingWorkStore:
-    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
+    def __init__(self, session: AsyncSession, keys: SqlDataKeyStore) -> None:
         self._session = session
-        self._cipher = cipher
+        self._keys = keys
 
     async def meeting_ids(self, kif_unit: str) -> list[str]:
         query = select(meetings.c.id).where(meetings.c.kif_unit == kif_unit)
@@ -87,7 +89,9 @@ class SqlMeetingWorkStore:
                 meeting_id=row.meeting_id,
                 case_id=row.case_id,
                 decision=row.decision,
-                summary_ct=self._cipher.encrypt(row.summary, context=f"outcomes.summary:{row.id}"),
+                summary_ct=await self._keys.encrypt_new(
+                    outcome_owner(row.id), row.summary, context=f"outcomes.summary:{row.id}"
+                ),
                 corrects=row.corrects,
                 exchange_id=row.exchange_id,
                 journal_seq=row.journal_seq,
@@ -98,7 +102,7 @@ class SqlMeetingWorkStore:
 
     def _open(self, blob: bytes, context: str) -> str:
         """A sealed text; an erased one (blanked by db/erasure_store.py) reads empty."""
-        return "" if not blob else self._cipher.decrypt(bytes(blob), context=context)
+        return self._keys.read(blob, context=context)
 
     async def current_outcomes(self, meeting_id: str) -> list[OutcomeRow]:
         """The meeting's outcomes that no later outcome corrects, in the order written."""
@@ -109,7 +113,9 @@ class SqlMeetingWorkStore:
             .order_by(outcomes.c.journal_seq)
         )
         found = []
-        for row in await self._session.execute(query):
+        rows = list(await self._session.execute(query))
+        await self._keys.load(r.summary_ct for r in rows)
+        for row in rows:
             values = dict(row._mapping)
             summary = self._open(values.pop("summary_ct"), f"outcomes.summary:{values['id']}")
             found.append(OutcomeRow(summary=summary, **values))
@@ -118,6 +124,12 @@ class SqlMeetingWorkStore:
     async def add_actions(self, new: Sequence[NewAction]) -> None:
         if not new:
             return
+        sealed = [
+            await self._keys.encrypt_for(
+                outcome_owner(a.outcome_id), a.description, context=f"actions.description:{a.id}"
+            )
+            for a in new
+        ]
         await self._session.execute(
             insert(actions),
             [
@@ -128,13 +140,11 @@ class SqlMeetingWorkStore:
                     "case_id": a.case_id,
                     "agency": a.agency,
                     "unit": a.unit,
-                    "description_ct": self._cipher.encrypt(
-                        a.description, context=f"actions.description:{a.id}"
-                    ),
+                    "description_ct": description_ct,
                     "due_on": a.due_on,
                     "created_at": a.created_at,
                 }
-                for a in new
+                for a, description_ct in zip(new, sealed, strict=True)
             ],
         )
 
@@ -170,16 +180,16 @@ class SqlMeetingWorkStore:
             query = query.where(actions.c.outcome_id == outcome_id)
         if action_id is not None:
             query = query.where(actions.c.id == action_id)
-        return [self._action(row._mapping) for row in await self._session.execute(query)]
+        rows = list(await self._session.execute(query))
+        await self._keys.load(b for r in rows for b in (r.description_ct, r.note_ct))
+        return [self._action(row._mapping) for row in rows]
 
     def _action(self, row: object) -> ActionView:
         values = dict(row)  # type: ignore[call-overload]
         note_ct, number = values["note_ct"], values["number"]
         note = None
         if note_ct is not None:
-            note = self._cipher.decrypt(
-                note_ct, context=f"action_statuses.note:{values['id']}/{number}"
-            )
+            note = self._keys.read(note_ct, context=f"action_statuses.note:{values['id']}/{number}")
         return ActionView(
             id=values["id"],
             meeting_id=values["meeting_id"],
@@ -206,8 +216,12 @@ class SqlMeetingWorkStore:
     ) -> None:
         note_ct = None
         if note is not None:
-            note_ct = self._cipher.encrypt(
-                note, context=f"action_statuses.note:{action_id}/{number}"
+            query = select(actions.c.outcome_id).where(actions.c.id == action_id)
+            outcome_id = (await self._session.execute(query)).scalar_one()
+            note_ct = await self._keys.encrypt_for(
+                outcome_owner(outcome_id),
+                note,
+                context=f"action_statuses.note:{action_id}/{number}",
             )
         await self._session.execute(
             insert(action_statuses).values(

@@ -528,8 +528,10 @@ erasure_requests = Table(
 
 # Present, within its own transaction only, while an erasure blanks guarded rows (0015).
 erasure_in_progress = Table("erasure_in_progress", metadata, Column("id", ID, primary_key=True))
-# One data key per journal entry (owner ``journal:<seq>``) and per case (``case:<id>``),
-# wrapped under a KEK (issue 13). Destroying a key sets ``wrapped`` and ``kek_id`` to NULL.
+# One data key per journal entry (owner ``journal:<seq>``), per case (``case:<id>``) and per
+# row with personal fields beside them (exchange, outcome, inquiry, version, session, erasure
+# request: db/sealed_fields.py), wrapped under a KEK (issue 13). Destroying a key sets
+# ``wrapped`` and ``kek_id`` to NULL; a session's key row is deleted with the session.
 data_keys = Table(
     "data_keys",
     metadata,

@@ -435,10 +435,12 @@ class TreeStore(Protocol):
 
 class DataKeyEraser(Protocol):
     """Destroys data keys, so that what they sealed can no longer be opened by anyone:
-    a journal entry's content, a case's personal fields. In the unit of work's transaction."""
+    a journal entry's content, the personal fields of a row an erasure names (a case, an
+    exchange with its records, an outcome with its actions, an inquiry with its decisions,
+    a document version's reasons). In the unit of work's transaction."""
 
     async def destroy_for_entry(self, seq: int, at: dt.datetime) -> None: ...
-    async def destroy_for_case(self, case_id: str, at: dt.datetime) -> None: ...
+    async def destroy_for_row(self, table: str, row_id: str, at: dt.datetime) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

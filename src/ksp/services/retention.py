@@ -90,8 +90,7 @@ async def erase(
         await uow.key_eraser.destroy_for_entry(entry, at)
     await uow.erasure.erase_rows(found.rows, at)
     for table, row_id in found.rows:
-        if table == "cases":
-            await uow.key_eraser.destroy_for_case(row_id, at)
+        await uow.key_eraser.destroy_for_row(table, row_id, at)
     return seq
 
 

@@ -74,5 +74,5 @@ class FakeKeyEraser(DataKeyEraser):
     async def destroy_for_entry(self, seq: int, at: dt.datetime) -> None:
         self._state.destroyed_keys.add(f"journal:{seq}")
 
-    async def destroy_for_case(self, case_id: str, at: dt.datetime) -> None:
-        self._state.destroyed_keys.add(f"case:{case_id}")
+    async def destroy_for_row(self, table: str, row_id: str, at: dt.datetime) -> None:
+        self._state.destroyed_keys.add(f"{table}:{row_id}")

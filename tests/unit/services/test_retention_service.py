@@ -45,7 +45,10 @@ async def test_what_is_due_is_erased_in_batches_and_its_data_keys_destroyed() ->
     state = uow.world.state
     assert report.erased == {"list_version": 3, "case": 1, "access_log": 2}
     assert set(state.erased_entries) == {1, 2, 3}
-    assert state.destroyed_keys == {"journal:1", "journal:2", "journal:3", "case:c-old"}
+    assert {"journal:1", "journal:2", "journal:3", "cases:c-old"} <= state.destroyed_keys
+    assert {f"document_versions:d1/{n}" for n in (1, 2, 3)} <= state.destroyed_keys
+    assert "cases:c-new" not in state.destroyed_keys
+    assert not {k for k in state.destroyed_keys if k.startswith(("journal:4", "journal:5"))}
     assert state.erased_rows >= {("cases", "c-old")}
     assert ("cases", "c-new") not in state.erased_rows
     assert [r.at for r in state.access_log] == [NOW - 5 * DAY]
